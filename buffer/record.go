@@ -1,0 +1,131 @@
+// Package buffer stores ban records on disk until a report has delivered them.
+//
+// Layout of the buffer folder:
+//
+//	pending.jsonl      new records, one JSON object per line, appended by `ban`
+//	lock               flock taken by every append and by the claim
+//	flush.lock         flock held by the one running flush (single flight)
+//	spool/ID.jsonl     batches claimed by a flush, deleted when every channel has them
+//	ledger.json        per channel: the batches it confirmed, missed reports, drops
+//
+// A record is appended with one write on an O_APPEND descriptor while holding
+// an exclusive lock, and synced before Append returns. A crash can leave a torn
+// last line; the next append starts on a fresh line and readers skip and count
+// torn lines.
+package buffer
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SchemaVersion is written in every record's "v" field.
+const SchemaVersion = 1
+
+// Actions a record can hold.
+const (
+	ActionBan   = "ban"
+	ActionUnban = "unban"
+)
+
+// Record is one event reported by fail2ban.
+type Record struct {
+	V        int      `json:"v"`
+	Action   string   `json:"action"`
+	Jail     string   `json:"jail"`
+	IP       string   `json:"ip"`
+	Time     float64  `json:"time"` // fail2ban's <time>: epoch seconds of the last failure
+	At       int64    `json:"at"`   // when f2b-notify stored the record, epoch seconds
+	Failures int      `json:"failures,omitempty"`
+	Bantime  int64    `json:"bantime,omitempty"`
+	Restored bool     `json:"restored,omitempty"`
+	User     string   `json:"user,omitempty"`
+	Matches  []string `json:"matches,omitempty"`
+}
+
+// EventTime is when the event happened: fail2ban's time if it gave one, else
+// when the record was stored.
+func (r *Record) EventTime() time.Time {
+	if r.Time > 0 {
+		sec, frac := math.Modf(r.Time)
+		return time.Unix(int64(sec), int64(frac*1e9))
+	}
+	return time.Unix(r.At, 0)
+}
+
+// Validate reports the first thing wrong with a record, naming the field.
+func (r *Record) Validate() error {
+	switch r.Action {
+	case ActionBan, ActionUnban:
+	default:
+		return fmt.Errorf("action %q: want %q or %q", r.Action, ActionBan, ActionUnban)
+	}
+	if err := ValidJail(r.Jail); err != nil {
+		return err
+	}
+	if _, err := ParseIP(r.IP); err != nil {
+		return err
+	}
+	if r.Failures < 0 {
+		return fmt.Errorf("--failures %d: must not be negative", r.Failures)
+	}
+	if r.Time < 0 || math.IsNaN(r.Time) || math.IsInf(r.Time, 0) {
+		return fmt.Errorf("--time %v: want epoch seconds", r.Time)
+	}
+	if r.Bantime < -1 {
+		return fmt.Errorf("--bantime %d: want seconds, or -1 for permanent", r.Bantime)
+	}
+	return nil
+}
+
+// ValidJail checks a jail name: not empty, no control characters, not huge.
+func ValidJail(jail string) error {
+	if strings.TrimSpace(jail) == "" {
+		return fmt.Errorf("--jail: empty jail name")
+	}
+	if len(jail) > 256 {
+		return fmt.Errorf("--jail: name longer than 256 bytes")
+	}
+	for _, c := range jail {
+		if c < 0x20 || c == 0x7f {
+			return fmt.Errorf("--jail %q: control character in jail name", jail)
+		}
+	}
+	return nil
+}
+
+// ParseIP parses an IPv4 or IPv6 address and returns its canonical form.
+func ParseIP(s string) (string, error) {
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil {
+		return "", fmt.Errorf("--ip %q: not an IP address", s)
+	}
+	return a.Unmap().WithZone("").String(), nil
+}
+
+// ParseTime parses fail2ban's <time>: epoch seconds as an integer or a float.
+// An empty string means unknown (0).
+func ParseTime(s string) (float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("--time %q: want epoch seconds, such as 1795628212 or 1795628212.0", s)
+	}
+	return f, nil
+}
+
+// Marshal encodes a record as one JSON line, newline included.
+func (r *Record) Marshal() ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode record: %w", err)
+	}
+	return append(b, '\n'), nil
+}

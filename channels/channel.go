@@ -1,0 +1,45 @@
+// Package channels defines what a notification channel is, the registry of
+// channel kinds, and the fan-out that sends one report to many channels and
+// returns a verdict for each.
+package channels
+
+import (
+	"context"
+
+	"github.com/f2b-notify/f2b-notify/templates"
+)
+
+// Format is the markup a channel's body is written in.
+type Format = templates.Format
+
+// Channel is one configured destination. Its Send has the method set of
+// github.com/nikoksr/notify's Notifier, so any notify service can be wrapped.
+type Channel interface {
+	// Send delivers one message. body is in the channel's first format.
+	Send(ctx context.Context, subject, body string) error
+	// Name is the channel's key in the configuration.
+	Name() string
+	// Formats lists the formats the channel wants rendered, primary first.
+	Formats() []Format
+	// Limit is the largest body the channel accepts, in characters; 0 for none.
+	Limit() int
+}
+
+// Message is a report rendered in every format a channel asked for.
+type Message struct {
+	Subject string
+	Bodies  map[Format]string
+}
+
+// MessageSender is implemented by channels that send more than one rendering
+// at once, such as e-mail with its text and HTML parts.
+type MessageSender interface {
+	SendMessage(ctx context.Context, m Message) error
+}
+
+// The formats, re-exported for channel kinds.
+const (
+	Text     = templates.Text
+	HTML     = templates.HTML
+	Markdown = templates.Markdown
+)

@@ -1,0 +1,586 @@
+package channels
+
+// E-mail channels: "sendmail" pipes the message to a local sendmail-compatible
+// program, "smtp" talks to a mail server. Both build the message with
+// github.com/wneessen/go-mail through the one function emailBuild, so both
+// send the same MIME: multipart/alternative with a text/plain and a text/html
+// part, UTF-8, quoted-printable, and the headers Date, Message-ID and
+// Auto-Submitted: auto-generated.
+//
+// Settings of both kinds:
+//
+//	to    list of addresses, required (a single string may hold a comma-separated list)
+//	from  the sender address, required; also the envelope sender
+//	cc    list of addresses, optional
+//	bcc   list of addresses, optional; they get the message but appear in no header
+//
+// Settings of "sendmail":
+//
+//	sendmail  the program to run, default /usr/sbin/sendmail
+//	args      extra arguments placed before the ones f2b-notify adds, e.g. ["-C", "/etc/msmtprc"]
+//
+// The program is run directly, never through a shell, as
+// `sendmail ARGS... -oi -f FROM -- RECIPIENT...` with the message on its
+// standard input. Recipients are given on the command line rather than read
+// from the headers (-t), so Bcc works and no header can add a recipient.
+//
+// Settings of "smtp":
+//
+//	host                  the server, required
+//	port                  default 465 for tls: implicit, 587 for tls: starttls, else 25
+//	tls                   none | starttls | starttls-opportunistic | implicit; default:
+//	                      implicit on port 465, starttls on 587, none when host is the
+//	                      loopback, else starttls-opportunistic
+//	username, password    SMTP AUTH, optional (password_file works too); the password is
+//	                      only sent over TLS or to the loopback
+//	helo                  the name given in EHLO, default this host's name
+//	ca_file               PEM file of the CAs that may sign the server's certificate,
+//	                      instead of the system's
+//	insecure_skip_verify  do not check the server's certificate (self-signed test
+//	                      servers only); default false
+//	timeout               per network operation, default 30s; the caller's context
+//	                      bounds the whole send
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/mail"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/f2b-notify/f2b-notify/templates"
+)
+
+func init() {
+	Register("sendmail", newSendmail)
+	Register("smtp", newSMTP)
+}
+
+const (
+	// emailDefaultSendmail is the program the sendmail kind runs by default.
+	emailDefaultSendmail = "/usr/sbin/sendmail"
+	// emailDefaultTimeout bounds each network operation of the smtp kind.
+	emailDefaultTimeout = 30 * time.Second
+	// emailStderrMax is how much of sendmail's output an error quotes.
+	emailStderrMax = 1024
+	// emailUserAgent names the program in the User-Agent and X-Mailer headers.
+	emailUserAgent = "f2b-notify"
+)
+
+// emailSettings are the settings both e-mail kinds share.
+type emailSettings struct {
+	To   []string `mapstructure:"to"`
+	Cc   []string `mapstructure:"cc"`
+	Bcc  []string `mapstructure:"bcc"`
+	From string   `mapstructure:"from"`
+}
+
+// emailHeader holds the validated addresses of an e-mail channel and builds
+// its messages.
+type emailHeader struct {
+	name string
+	from *mail.Address
+	to   []*mail.Address
+	cc   []*mail.Address
+	bcc  []*mail.Address
+}
+
+// newEmailHeader validates the addresses of channel name.
+func newEmailHeader(name string, s emailSettings) (emailHeader, error) {
+	h := emailHeader{name: name}
+	if strings.TrimSpace(s.From) == "" {
+		return h, fmt.Errorf("channel %q: key from: required", name)
+	}
+	from, err := emailParseList(name, "from", []string{s.From})
+	if err != nil {
+		return h, err
+	}
+	if len(from) != 1 {
+		return h, fmt.Errorf("channel %q: key from: want one address, got %d", name, len(from))
+	}
+	h.from = from[0]
+	if h.to, err = emailParseList(name, "to", s.To); err != nil {
+		return h, err
+	}
+	if len(h.to) == 0 {
+		return h, fmt.Errorf("channel %q: key to: at least one address is required", name)
+	}
+	if h.cc, err = emailParseList(name, "cc", s.Cc); err != nil {
+		return h, err
+	}
+	if h.bcc, err = emailParseList(name, "bcc", s.Bcc); err != nil {
+		return h, err
+	}
+	return h, nil
+}
+
+// emailParseList parses the addresses under key; each entry may itself be a
+// comma-separated list. Control characters (CR, LF, ...) are refused outright.
+func emailParseList(name, key string, entries []string) ([]*mail.Address, error) {
+	var out []*mail.Address
+	for _, e := range entries {
+		if strings.IndexFunc(e, emailIsControl) >= 0 {
+			return nil, fmt.Errorf("channel %q: key %s: address %q contains a control character (line break?)", name, key, e)
+		}
+		if strings.TrimSpace(e) == "" {
+			return nil, fmt.Errorf("channel %q: key %s: empty address", name, key)
+		}
+		list, err := mail.ParseAddressList(e)
+		if err != nil {
+			return nil, fmt.Errorf("channel %q: key %s: invalid address %q: %w", name, key, e, err)
+		}
+		out = append(out, list...)
+	}
+	return out, nil
+}
+
+func emailIsControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// emailCleanSubject makes subject safe for a header: every run of control
+// characters (CR and LF included) becomes one space. go-mail then encodes
+// what is not plain ASCII (RFC 2047).
+func emailCleanSubject(subject string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range subject {
+		if emailIsControl(r) || r == '\u2028' || r == '\u2029' {
+			space = true
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// build returns the message for m: one part per body among text and HTML,
+// multipart/alternative when both are given. It is the one place that shapes
+// e-mail, for every e-mail kind.
+func (h emailHeader) build(m Message) (*gomail.Msg, error) {
+	text, hasText := m.Bodies[templates.Text]
+	html, hasHTML := m.Bodies[templates.HTML]
+	if !hasText && !hasHTML {
+		return nil, fmt.Errorf("channel %q: build e-mail: no text or html body", h.name)
+	}
+	msg := gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingQP))
+	msg.FromMailAddress(h.from)
+	msg.ToMailAddress(h.to...)
+	if len(h.cc) > 0 {
+		msg.CcMailAddress(h.cc...)
+	}
+	if len(h.bcc) > 0 {
+		msg.BccMailAddress(h.bcc...)
+	}
+	msg.Subject(emailCleanSubject(m.Subject))
+	msg.SetDate()
+	msg.SetMessageID()
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	msg.SetUserAgent(emailUserAgent)
+	switch {
+	case hasText && hasHTML:
+		msg.SetBodyString(gomail.TypeTextPlain, text)
+		msg.AddAlternativeString(gomail.TypeTextHTML, html)
+	case hasText:
+		msg.SetBodyString(gomail.TypeTextPlain, text)
+	default:
+		msg.SetBodyString(gomail.TypeTextHTML, html)
+	}
+	return msg, nil
+}
+
+// recipients lists the envelope recipients: to, cc and bcc.
+func (h emailHeader) recipients() []string {
+	var out []string
+	for _, list := range [][]*mail.Address{h.to, h.cc, h.bcc} {
+		for _, a := range list {
+			out = append(out, a.Address)
+		}
+	}
+	return out
+}
+
+// emailChannel is what both e-mail kinds share: name, formats, and the way
+// Send and SendMessage turn into one delivery.
+type emailChannel struct {
+	emailHeader
+	deliver func(ctx context.Context, msg *gomail.Msg) error
+}
+
+// Name returns the channel's key in the configuration.
+func (c *emailChannel) Name() string { return c.name }
+
+// Formats returns text and HTML: the parts of a multipart/alternative mail.
+func (c *emailChannel) Formats() []Format { return []Format{templates.Text, templates.HTML} }
+
+// Limit returns 0: e-mail has no practical size limit for a digest.
+func (c *emailChannel) Limit() int { return 0 }
+
+// Send delivers a text-only message.
+func (c *emailChannel) Send(ctx context.Context, subject, body string) error {
+	return c.SendMessage(ctx, Message{Subject: subject, Bodies: map[Format]string{templates.Text: body}})
+}
+
+// SendMessage delivers m with its text and HTML bodies as alternatives.
+func (c *emailChannel) SendMessage(ctx context.Context, m Message) error {
+	msg, err := c.build(m)
+	if err != nil {
+		return err
+	}
+	return c.deliver(ctx, msg)
+}
+
+// sendmailSettings are the settings of the sendmail kind.
+type sendmailSettings struct {
+	emailSettings `mapstructure:",squash"`
+	Sendmail      string   `mapstructure:"sendmail"`
+	Args          []string `mapstructure:"args"`
+}
+
+// newSendmail builds a channel that pipes mail to a local sendmail program.
+func newSendmail(name string, settings map[string]any) (Channel, error) {
+	var s sendmailSettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	h, err := newEmailHeader(name, s.emailSettings)
+	if err != nil {
+		return nil, err
+	}
+	path := s.Sendmail
+	if path == "" {
+		path = emailDefaultSendmail
+	}
+	if strings.IndexFunc(path, emailIsControl) >= 0 {
+		return nil, fmt.Errorf("channel %q: key sendmail: %q contains a control character", name, path)
+	}
+	args := append([]string(nil), s.Args...)
+	c := &emailChannel{emailHeader: h}
+	c.deliver = func(ctx context.Context, msg *gomail.Msg) error {
+		return sendmailDeliver(ctx, h, path, args, msg)
+	}
+	return c, nil
+}
+
+// sendmailDeliver runs `path args... -oi -f FROM -- RECIPIENTS...` (no shell)
+// with the message on its standard input. A failure quotes the exit status and
+// the start of what the program wrote.
+func sendmailDeliver(ctx context.Context, h emailHeader, path string, args []string, msg *gomail.Msg) error {
+	var buf bytes.Buffer
+	if _, err := msg.WriteTo(&buf); err != nil {
+		return fmt.Errorf("channel %q: write e-mail: %w", h.name, err)
+	}
+	argv := append(append([]string(nil), args...), "-oi", "-f", h.from.Address, "--")
+	argv = append(argv, h.recipients()...)
+	cmd := exec.CommandContext(ctx, path, argv...)
+	cmd.Stdin = &buf
+	out := &emailBoundedBuffer{max: emailStderrMax}
+	cmd.Stdout = out
+	cmd.Stderr = out
+	// A child that keeps our pipes open must not hold the flush past its deadline.
+	cmd.WaitDelay = 2 * time.Second
+	err := cmd.Run()
+	if err == nil {
+		return nil
+	}
+	detail := out.String()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	if detail != "" {
+		return fmt.Errorf("channel %q: sendmail %s: %w: %s", h.name, path, err, detail)
+	}
+	return fmt.Errorf("channel %q: sendmail %s: %w", h.name, path, err)
+}
+
+// emailBoundedBuffer keeps the first max bytes written to it and counts the rest.
+type emailBoundedBuffer struct {
+	mu      sync.Mutex
+	max     int
+	buf     []byte
+	dropped int
+}
+
+func (b *emailBoundedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	room := b.max - len(b.buf)
+	if room > len(p) {
+		room = len(p)
+	}
+	if room > 0 {
+		b.buf = append(b.buf, p[:room]...)
+	}
+	b.dropped += len(p) - room
+	return len(p), nil
+}
+
+// String returns the kept output on one line, noting how much was cut.
+func (b *emailBoundedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b.buf), "?")), " ")
+	if b.dropped > 0 {
+		s += fmt.Sprintf(" [%d more bytes]", b.dropped)
+	}
+	return s
+}
+
+// TLS modes of the smtp kind.
+const (
+	smtpTLSNone          = "none"
+	smtpTLSStartTLS      = "starttls"
+	smtpTLSOpportunistic = "starttls-opportunistic"
+	smtpTLSImplicit      = "implicit"
+)
+
+// smtpSettings are the settings of the smtp kind.
+type smtpSettings struct {
+	emailSettings      `mapstructure:",squash"`
+	Host               string        `mapstructure:"host"`
+	Port               int           `mapstructure:"port"`
+	TLS                string        `mapstructure:"tls"`
+	Username           string        `mapstructure:"username"`
+	Password           string        `mapstructure:"password"`
+	HELO               string        `mapstructure:"helo"`
+	CAFile             string        `mapstructure:"ca_file"`
+	InsecureSkipVerify bool          `mapstructure:"insecure_skip_verify"`
+	Timeout            time.Duration `mapstructure:"timeout"`
+}
+
+// smtpConfig is a validated smtp channel configuration.
+type smtpConfig struct {
+	host, addr string
+	port       int
+	mode       string
+	username   string
+	password   string
+	helo       string
+	timeout    time.Duration
+	tls        *tls.Config
+}
+
+// newSMTP builds a channel that sends through an SMTP server. It does no
+// network I/O; it reads ca_file if given.
+func newSMTP(name string, settings map[string]any) (Channel, error) {
+	var s smtpSettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	h, err := newEmailHeader(name, s.emailSettings)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := smtpValidate(name, s)
+	if err != nil {
+		return nil, err
+	}
+	c := &emailChannel{emailHeader: h}
+	c.deliver = func(ctx context.Context, msg *gomail.Msg) error {
+		return smtpDeliver(ctx, name, cfg, msg)
+	}
+	return c, nil
+}
+
+// smtpValidate checks the settings of the smtp kind and fills in defaults.
+func smtpValidate(name string, s smtpSettings) (*smtpConfig, error) {
+	cfg := &smtpConfig{
+		host:     strings.TrimSpace(s.Host),
+		username: s.Username,
+		password: s.Password,
+		helo:     s.HELO,
+		timeout:  s.Timeout,
+		mode:     s.TLS,
+		port:     s.Port,
+	}
+	if cfg.host == "" {
+		return nil, fmt.Errorf("channel %q: key host: required", name)
+	}
+	if strings.ContainsAny(cfg.host, "/ \t\r\n") {
+		return nil, fmt.Errorf("channel %q: key host: %q is not a host name or address", name, cfg.host)
+	}
+	if strings.IndexFunc(cfg.helo, emailIsControl) >= 0 || strings.Contains(cfg.helo, " ") {
+		return nil, fmt.Errorf("channel %q: key helo: %q is not a host name", name, cfg.helo)
+	}
+	switch cfg.mode {
+	case "":
+		switch {
+		case cfg.port == 465:
+			cfg.mode = smtpTLSImplicit
+		case cfg.port == 587:
+			cfg.mode = smtpTLSStartTLS
+		case smtpIsLoopback(cfg.host):
+			cfg.mode = smtpTLSNone
+		default:
+			cfg.mode = smtpTLSOpportunistic
+		}
+	case smtpTLSNone, smtpTLSStartTLS, smtpTLSOpportunistic, smtpTLSImplicit:
+	default:
+		return nil, fmt.Errorf("channel %q: key tls: %q is not one of %s, %s, %s, %s",
+			name, cfg.mode, smtpTLSNone, smtpTLSStartTLS, smtpTLSOpportunistic, smtpTLSImplicit)
+	}
+	if cfg.port == 0 {
+		switch {
+		case cfg.mode == smtpTLSImplicit:
+			cfg.port = 465
+		case cfg.mode == smtpTLSStartTLS && s.TLS != "":
+			cfg.port = 587
+		default:
+			cfg.port = 25
+		}
+	}
+	if cfg.port < 1 || cfg.port > 65535 {
+		return nil, fmt.Errorf("channel %q: key port: %d is not a port number", name, cfg.port)
+	}
+	cfg.addr = net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port))
+	if cfg.timeout == 0 {
+		cfg.timeout = emailDefaultTimeout
+	}
+	if cfg.timeout < 0 {
+		return nil, fmt.Errorf("channel %q: key timeout: %s is negative", name, cfg.timeout)
+	}
+	if cfg.username == "" && cfg.password != "" {
+		return nil, fmt.Errorf("channel %q: key password: set, but username is empty", name)
+	}
+	if cfg.username != "" && cfg.password == "" {
+		return nil, fmt.Errorf("channel %q: key password (or password_file): required with username", name)
+	}
+	cfg.tls = &tls.Config{
+		ServerName:         cfg.host,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: s.InsecureSkipVerify, //nolint:gosec // opt-in, documented for self-signed test servers
+	}
+	if s.CAFile != "" {
+		pem, err := os.ReadFile(s.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("channel %q: key ca_file: %w", name, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("channel %q: key ca_file: no PEM certificate in %s", name, s.CAFile)
+		}
+		cfg.tls.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// smtpIsLoopback reports whether host names this machine's loopback.
+func smtpIsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// smtpAuthPreference is the order SMTP AUTH mechanisms are tried in. PLAIN
+// and LOGIN refuse to run without TLS unless the server is the loopback.
+var smtpAuthPreference = []gomail.SMTPAuthType{
+	gomail.SMTPAuthSCRAMSHA256, gomail.SMTPAuthSCRAMSHA1, gomail.SMTPAuthCramMD5,
+	gomail.SMTPAuthPlain, gomail.SMTPAuthLogin,
+}
+
+// smtpDeliver sends msg in one SMTP session. The connection is closed as soon
+// as ctx is done, so a server that stops answering cannot hold the caller.
+func smtpDeliver(ctx context.Context, name string, cfg *smtpConfig, msg *gomail.Msg) error {
+	var (
+		mu    sync.Mutex
+		stops []func() bool
+	)
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	dial := func(dctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		conn, err := d.DialContext(dctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+		mu.Lock()
+		stops = append(stops, stop)
+		mu.Unlock()
+		if cfg.mode != smtpTLSImplicit {
+			return conn, nil
+		}
+		tc := tls.Client(conn, cfg.tls.Clone())
+		if err := tc.HandshakeContext(dctx); err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("TLS handshake: %w", err)
+		}
+		return tc, nil
+	}
+	opts := []gomail.Option{
+		gomail.WithPort(cfg.port),
+		gomail.WithTimeout(cfg.timeout),
+		gomail.WithTLSConfig(cfg.tls.Clone()),
+		gomail.WithDialContextFunc(dial),
+	}
+	switch cfg.mode {
+	case smtpTLSStartTLS:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case smtpTLSOpportunistic:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	default: // none, or implicit: TLS is done by dial
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	}
+	if cfg.helo != "" {
+		opts = append(opts, gomail.WithHELO(cfg.helo))
+	}
+	if cfg.username != "" {
+		opts = append(opts,
+			gomail.WithOpportunisticSMTPAuth(smtpAuthPreference...),
+			gomail.WithUsername(cfg.username),
+			gomail.WithPassword(cfg.password))
+	}
+	client, err := gomail.NewClient(cfg.host, opts...)
+	if err != nil {
+		return smtpError(name, cfg, "set up client", err)
+	}
+	err = client.DialAndSendWithContext(ctx, msg)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return smtpError(name, cfg, "send", err)
+}
+
+// smtpError names the channel and server and removes the password from err's
+// text, keeping err for errors.Is and errors.As.
+func smtpError(name string, cfg *smtpConfig, doing string, err error) error {
+	msg := fmt.Sprintf("channel %q: smtp %s: %s: %v", name, cfg.addr, doing, err)
+	if cfg.password != "" {
+		msg = strings.ReplaceAll(msg, cfg.password, "[redacted]")
+	}
+	return &emailRedactedError{msg: msg, err: err}
+}
+
+// emailRedactedError carries a cause whose text may hold a secret; its own
+// text has the secret removed.
+type emailRedactedError struct {
+	msg string
+	err error
+}
+
+func (e *emailRedactedError) Error() string { return e.msg }
+func (e *emailRedactedError) Unwrap() error { return e.err }
+
+var _ MessageSender = (*emailChannel)(nil)

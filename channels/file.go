@@ -1,0 +1,89 @@
+package channels
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+)
+
+func init() { Register("file", newFileFromSettings) }
+
+// File appends the text report to a file, or writes it to a stream ("-" is
+// standard output). It is the channel for logs, for tests and for the demo.
+type File struct {
+	name string
+	path string
+	w    io.Writer // when set, used instead of path
+	mu   sync.Mutex
+}
+
+type fileSettings struct {
+	Path string `mapstructure:"path"`
+}
+
+func newFileFromSettings(name string, settings map[string]any) (Channel, error) {
+	var s fileSettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	if s.Path == "" {
+		return nil, fmt.Errorf("channel %q: key path: missing (a file, or - for standard output)", name)
+	}
+	if s.Path == "-" {
+		return NewFile(name, os.Stdout), nil
+	}
+	return &File{name: name, path: s.Path}, nil
+}
+
+// NewFile returns a file channel that writes to w.
+func NewFile(name string, w io.Writer) *File { return &File{name: name, w: w} }
+
+// Name implements Channel.
+func (f *File) Name() string { return f.name }
+
+// Formats implements Channel: the text report.
+func (f *File) Formats() []Format { return []Format{Text} }
+
+// Limit implements Channel: none.
+func (f *File) Limit() int { return 0 }
+
+// Send writes the subject as a heading line, the body, and a blank line.
+func (f *File) Send(ctx context.Context, subject, body string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("=== ")
+	b.WriteString(subject)
+	b.WriteString(" ===\n")
+	b.WriteString(body)
+	if !strings.HasSuffix(body, "\n") {
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.w != nil {
+		_, err := io.WriteString(f.w, b.String())
+		return err
+	}
+	out, err := os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", f.path, err)
+	}
+	if _, err := out.WriteString(b.String()); err != nil {
+		out.Close()
+		return fmt.Errorf("write %s: %w", f.path, err)
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return fmt.Errorf("sync %s: %w", f.path, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", f.path, err)
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+package channels
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Job is one channel's part of a fan-out.
+type Job struct {
+	Channel  Channel
+	Message  Message
+	Timeout  time.Duration // one attempt; 0 means 30s
+	Attempts int           // tries in all; 0 means 1
+}
+
+// Verdict is how a job ended.
+type Verdict struct {
+	Channel  string
+	Err      error // nil when delivered
+	Attempts int
+	Elapsed  time.Duration
+}
+
+// permanent marks an error that retrying cannot fix (such as a 4xx answer).
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }
+func (p permanent) Unwrap() error { return p.err }
+
+// Permanent wraps err so that Deliver does not retry it.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanent{err}
+}
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p permanent
+	return errors.As(err, &p)
+}
+
+// RetryAfterError is an error that says when to try again, such as an HTTP
+// 429 answer with Retry-After.
+type RetryAfterError struct {
+	Err   error
+	After time.Duration
+}
+
+func (e *RetryAfterError) Error() string { return e.Err.Error() }
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// Backoff is the wait before retry number n (1 for the first retry):
+// exponential from 1s, capped at 30s, with up to 25% jitter.
+var Backoff = func(n int) time.Duration {
+	d := time.Second << min(n-1, 5)
+	d = min(d, 30*time.Second)
+	return d - time.Duration(rand.Int64N(int64(d/4)+1))
+}
+
+// FanOut sends every job in parallel and returns one verdict per job, in the
+// jobs' order. One channel's failure or slowness does not affect the others.
+func FanOut(ctx context.Context, jobs []Job) []Verdict {
+	out := make([]Verdict, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Go(func() { out[i] = Deliver(ctx, j) })
+	}
+	wg.Wait()
+	return out
+}
+
+// Deliver sends one job, retrying with backoff until it succeeds, its attempts
+// are spent, the error is permanent, or ctx ends. Each attempt has its own
+// timeout. The error names the channel.
+func Deliver(ctx context.Context, j Job) Verdict {
+	start := time.Now()
+	timeout := j.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	attempts := max(j.Attempts, 1)
+	name := j.Channel.Name()
+	v := Verdict{Channel: name}
+	var err error
+	for v.Attempts < attempts {
+		v.Attempts++
+		err = attempt(ctx, j, timeout)
+		if err == nil || IsPermanent(err) || v.Attempts == attempts {
+			break
+		}
+		wait := Backoff(v.Attempts)
+		var ra *RetryAfterError
+		if errors.As(err, &ra) && ra.After > wait {
+			wait = ra.After
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			err = fmt.Errorf("%w (gave up: %w)", err, context.Cause(ctx))
+			v.Attempts = attempts
+		case <-t.C:
+		}
+	}
+	v.Elapsed = time.Since(start)
+	if err != nil {
+		v.Err = fmt.Errorf("channel %q: %w", name, err)
+	}
+	return v
+}
+
+func attempt(ctx context.Context, j Job, timeout time.Duration) error {
+	actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("timed out after %s", timeout))
+	defer cancel()
+	if ms, ok := j.Channel.(MessageSender); ok {
+		return ms.SendMessage(actx, j.Message)
+	}
+	formats := j.Channel.Formats()
+	if len(formats) == 0 {
+		return Permanent(errors.New("channel declares no format"))
+	}
+	return j.Channel.Send(actx, j.Message.Subject, j.Message.Bodies[formats[0]])
+}

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/internal/sample"
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+func isNotFound(err error) bool { return errors.Is(err, config.ErrNotFound) }
+
+func newPreviewCmd(g *Globals) *cobra.Command {
+	var channel string
+	cmd := &cobra.Command{
+		Use:   "preview [--channel NAME]",
+		Short: "Print the report the next flush would send, per channel, without sending",
+		Long: `Render, for each enabled channel (or the one named), the report that the next flush would
+send it: the bans it has not received yet, pending ones included. Nothing is sent, claimed
+or changed.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			cfg, err := g.Load()
+			if err != nil {
+				return err
+			}
+			targets, err := selectTargets(cfg, channel)
+			if err != nil {
+				return err
+			}
+			buf := buffer.New(cfg.Buffer.Dir, false)
+			ledger, err := buf.LoadLedger()
+			if err != nil {
+				return err
+			}
+			batches, err := buf.Batches()
+			if err != nil {
+				return err
+			}
+			failed := 0
+			for _, t := range targets {
+				st := ledger.Channel(t.Name)
+				var files []string
+				for _, b := range batches {
+					if !st.Has(b.ID) {
+						files = append(files, b.Path)
+					}
+				}
+				files = append(files, buf.PendingPath())
+				if t.Err != nil {
+					fmt.Fprintf(g.IO.Out, "### %s: cannot render: %s\n", t.Name, oneLine(t.Err.Error()))
+					failed++
+					continue
+				}
+				d, err := flush.Digest(cfg, files)
+				if err != nil {
+					return err
+				}
+				if err := printRendered(g.IO.Out, t, flush.ForChannel(d, st)); err != nil {
+					fmt.Fprintf(g.IO.Out, "### %s: %s\n", t.Name, oneLine(err.Error()))
+					failed++
+				}
+			}
+			if failed > 0 {
+				return &exitError{code: 1, msg: fmt.Sprintf("preview: %d channel(s) cannot render", failed)}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
+	return cmd
+}
+
+// selectTargets prepares every enabled channel, or just the one named.
+func selectTargets(cfg *config.Config, name string) ([]*flush.Target, error) {
+	targets, err := flush.Prepare(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		if len(targets) == 0 {
+			return nil, errors.New("no enabled channel in " + cfg.File)
+		}
+		return targets, nil
+	}
+	for _, t := range targets {
+		if t.Name == name {
+			return []*flush.Target{t}, nil
+		}
+	}
+	return nil, fmt.Errorf("no enabled channel %q in %s (enabled: %s)", name, cfg.File, strings.Join(cfg.EnabledChannels(), ", "))
+}
+
+// printRendered writes a channel's subject and every format of its report.
+func printRendered(w io.Writer, t *flush.Target, d *report.Digest) error {
+	m, err := t.Render(d)
+	if err != nil {
+		return err
+	}
+	for _, f := range t.Channel.Formats() {
+		fmt.Fprintf(w, "### channel %s (%s, %s)\nSubject: %s\n\n%s", t.Name, t.Config.Type, f, m.Subject, m.Bodies[f])
+		if !strings.HasSuffix(m.Bodies[f], "\n") {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// sampleDigest is the digest of the embedded sample, as check and demo use it.
+func sampleDigest(cfg *config.Config, now time.Time) *report.Digest {
+	b := report.NewBuilder(report.Options{Host: cfg.Hostname(), Generated: now, MaxUsers: cfg.Report.MaxUsers,
+		MaxMatches: cfg.Report.MaxMatches, IncludeRestored: cfg.Report.IncludeRestored})
+	recs := sample.Records(now)
+	for _, r := range recs {
+		b.Add(r)
+	}
+	b.AddStats(buffer.ScanStats{Records: len(recs)}, 1)
+	return b.Digest()
+}
+
+func newCheckCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Validate the configuration and render every channel's templates on sample data",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			cfg, err := g.Load()
+			if err != nil {
+				return err
+			}
+			targets, err := flush.Prepare(cfg)
+			if err != nil {
+				return err
+			}
+			var problems []string
+			if len(targets) == 0 {
+				problems = append(problems, "no enabled channel: flush would refuse to run")
+			}
+			d := sampleDigest(cfg, time.Now())
+			for _, t := range targets {
+				if t.Err == nil {
+					_, t.Err = t.Render(d)
+				}
+				if t.Err != nil {
+					problems = append(problems, oneLine(t.Err.Error()))
+					continue
+				}
+				fmt.Fprintf(g.IO.Out, "ok: channel %s (%s): %s\n", t.Name, t.Config.Type, formats(t))
+			}
+			if err := checkWritable(cfg.Buffer.Dir); err != nil {
+				problems = append(problems, err.Error())
+			}
+			for _, p := range problems {
+				fmt.Fprintln(g.IO.Err, cfg.File+": "+p)
+			}
+			if len(problems) > 0 {
+				return &exitError{code: 1, msg: fmt.Sprintf("check: %d problem(s) in %s", len(problems), cfg.File)}
+			}
+			fmt.Fprintf(g.IO.Out, "%s: ok\n", cfg.File)
+			return nil
+		},
+	}
+}
+
+func formats(t *flush.Target) string {
+	var fs []string
+	for _, f := range t.Channel.Formats() {
+		fs = append(fs, string(f))
+	}
+	return strings.Join(fs, ", ")
+}
+
+// checkWritable tells whether bans can be stored in dir (or dir can be made).
+func checkWritable(dir string) error {
+	for d := dir; ; {
+		st, err := os.Stat(d)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("key buffer.dir: %s is not a folder", d)
+			}
+			f, err := os.CreateTemp(d, ".check-*")
+			if err != nil {
+				return fmt.Errorf("key buffer.dir: cannot write in %s: %w", d, err)
+			}
+			f.Close()
+			os.Remove(f.Name())
+			return nil
+		}
+		parent := d[:max(strings.LastIndex(d, "/"), 1)]
+		if parent == d {
+			return fmt.Errorf("key buffer.dir: %w", err)
+		}
+		d = parent
+	}
+}
+
+func newStatusCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show pending bans, spooled batches and each channel's delivery state",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			cfg, err := g.Load()
+			if err != nil {
+				return err
+			}
+			buf := buffer.New(cfg.Buffer.Dir, false)
+			pending, err := buffer.ScanFile(buf.PendingPath(), func(*buffer.Record) error { return nil })
+			if err != nil {
+				return err
+			}
+			batches, err := buf.Batches()
+			if err != nil {
+				return err
+			}
+			ledger, err := buf.LoadLedger()
+			if err != nil {
+				return err
+			}
+			w := g.IO.Out
+			fmt.Fprintf(w, "buffer: %s\npending: %d records", cfg.Buffer.Dir, pending.Records)
+			if pending.Torn > 0 {
+				fmt.Fprintf(w, " (%d damaged lines)", pending.Torn)
+			}
+			fmt.Fprintf(w, "\nbatches: %d\n", len(batches))
+			_, err = os.Stat(cfg.Flag)
+			fmt.Fprintf(w, "flag: %s (%s)\n", cfg.Flag, map[bool]string{true: "present: the next ban sends", false: "absent"}[cfg.Flag != "" && err == nil])
+			names := slices.Sorted(maps.Keys(cfg.Channels))
+			for _, n := range names {
+				st := ledger.Channel(n)
+				waiting := 0
+				for _, b := range batches {
+					if !st.Has(b.ID) {
+						waiting++
+					}
+				}
+				state := "enabled"
+				if !cfg.Channels[n].IsEnabled() {
+					state = "disabled"
+				}
+				fmt.Fprintf(w, "channel %s (%s, %s): %d batches waiting", n, cfg.Channels[n].Type, state, waiting)
+				if !st.LastSuccess.IsZero() {
+					fmt.Fprintf(w, ", last delivery %s", st.LastSuccess.Format(time.RFC3339))
+				}
+				if st.Missed > 0 {
+					fmt.Fprintf(w, ", %d missed reports, last error: %s", st.Missed, st.LastError)
+				}
+				if st.Dropped > 0 {
+					fmt.Fprintf(w, ", %d records dropped by retention", st.Dropped)
+				}
+				fmt.Fprintln(w)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/f2b-notify/f2b-notify/config"
+)
+
+// IO holds the streams a command reads and writes, so tests see exactly
+// what a user would.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// Globals are the flags every command has.
+type Globals struct {
+	IO         *IO
+	ConfigFlag string
+}
+
+// ConfigPath is the configuration file to read: --config, else
+// $F2B_NOTIFY_CONFIG, else /etc/f2b-notify/config.yaml.
+func (g *Globals) ConfigPath() string { return config.Path(g.ConfigFlag) }
+
+// Load reads the configuration.
+func (g *Globals) Load() (*config.Config, error) { return config.Load(g.ConfigPath()) }
+
+// NewRoot builds the command tree.
+func NewRoot(streams *IO) *cobra.Command {
+	g := &Globals{IO: streams}
+	root := &cobra.Command{
+		Use:   "f2b-notify",
+		Short: "Buffer fail2ban bans and send one digest report to e-mail and chat channels",
+		Long: `f2b-notify is a fail2ban action. fail2ban runs "f2b-notify ban" once per ban;
+the ban is stored on disk at once. When a report is due (cron or a systemd timer runs
+"f2b-notify flush", or a cron job touches the flag file and the next ban sees it), one
+digest of every buffered ban goes to each configured channel.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	root.PersistentFlags().StringVar(&g.ConfigFlag, "config", "", "configuration file (default $"+config.EnvConfig+", else "+config.DefaultPath+")")
+	root.AddCommand(
+		newBanCmd(g, "ban"),
+		newBanCmd(g, "unban"),
+		newStartCmd(g),
+		newStopCmd(g),
+		newFlushCmd(g),
+		newPreviewCmd(g),
+		newCheckCmd(g),
+		newStatusCmd(g),
+		newDemoCmd(g),
+		newVersionCmd(g),
+	)
+	return root
+}
+
+// exitError ends the program with a status and an optional message.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func asExit(err error, target **exitError) bool { return errors.As(err, target) }
+
+// oneLine keeps an error on one line: fail2ban logs each line on its own.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}

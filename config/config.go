@@ -1,0 +1,296 @@
+// Package config loads f2b-notify's configuration: a YAML file read with
+// viper, overridden by F2B_NOTIFY_* environment variables, decoded into typed
+// structs where unknown keys and values of the wrong type are errors that name
+// the file and the key.
+//
+// Channel blocks are decoded in two steps: the keys every channel has (type,
+// enabled, timeout, templates, ...) here, the rest by the channel's kind in
+// package channels, so that loading the configuration on the ban path reads no
+// secret and builds no channel.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+)
+
+// Defaults.
+const (
+	DefaultPath      = "/etc/f2b-notify/config.yaml"
+	DefaultBufferDir = "/var/lib/f2b-notify"
+	DefaultFlag      = "/var/run/fail2ban/mail.flag"
+	EnvPrefix        = "F2B_NOTIFY"
+	EnvConfig        = "F2B_NOTIFY_CONFIG"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Buffer   Buffer             `mapstructure:"buffer"`
+	Flag     string             `mapstructure:"flag"` // flag file that makes the next ban start a flush; "" disables
+	Host     string             `mapstructure:"host"` // shown in reports; default: the host name
+	Report   Report             `mapstructure:"report"`
+	Flush    Flush              `mapstructure:"flush"`
+	Channels map[string]Channel `mapstructure:"channels"`
+
+	// File is the file the configuration was read from; "" for defaults only.
+	File string `mapstructure:"-"`
+}
+
+// Buffer configures where bans wait for a report, and for how long.
+type Buffer struct {
+	Dir       string        `mapstructure:"dir"`
+	Fsync     bool          `mapstructure:"fsync"`
+	MaxAge    time.Duration `mapstructure:"max_age"`     // batches older than this are dropped (counted)
+	MaxSizeMB int64         `mapstructure:"max_size_mb"` // spool beyond this drops its oldest batches (counted)
+}
+
+// Report configures the digest.
+type Report struct {
+	Timezone        string `mapstructure:"timezone"` // IANA zone for dates in reports; "Local" or "" for the host's
+	MaxUsers        int    `mapstructure:"max_users"`
+	MaxMatches      int    `mapstructure:"max_matches"`
+	IncludeRestored bool   `mapstructure:"include_restored"`
+	Subject         string `mapstructure:"subject"` // text template; "" for the default
+}
+
+// Flush bounds a whole flush.
+type Flush struct {
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// Channel holds the keys every channel has; Settings holds the rest, decoded
+// by the channel's kind.
+type Channel struct {
+	Type      string            `mapstructure:"type"`
+	Enabled   *bool             `mapstructure:"enabled"`
+	Timeout   time.Duration     `mapstructure:"timeout"` // one attempt
+	Retries   *int              `mapstructure:"retries"` // attempts after the first
+	Subject   string            `mapstructure:"subject"`
+	Templates map[string]string `mapstructure:"templates"` // format -> template file
+	Settings  map[string]any    `mapstructure:",remain"`
+}
+
+// IsEnabled reports whether the channel takes part in flushes.
+func (c Channel) IsEnabled() bool { return c.Enabled == nil || *c.Enabled }
+
+// Attempts is the number of tries a send gets.
+func (c Channel) Attempts() int {
+	if c.Retries == nil {
+		return 3
+	}
+	return *c.Retries + 1
+}
+
+// ErrNotFound is wrapped by Load when the configuration file does not exist.
+var ErrNotFound = errors.New("configuration file not found")
+
+var channelName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+func setDefaults(v *viper.Viper) {
+	v.SetDefault("buffer.dir", DefaultBufferDir)
+	v.SetDefault("buffer.fsync", true)
+	v.SetDefault("buffer.max_age", "720h")
+	v.SetDefault("buffer.max_size_mb", 256)
+	v.SetDefault("flag", DefaultFlag)
+	v.SetDefault("host", "")
+	v.SetDefault("report.timezone", "Local")
+	v.SetDefault("report.max_users", 5)
+	v.SetDefault("report.max_matches", 3)
+	v.SetDefault("report.include_restored", false)
+	v.SetDefault("report.subject", "")
+	v.SetDefault("flush.timeout", "5m")
+}
+
+// Path returns the configuration file to use: the flag's value if set, else
+// $F2B_NOTIFY_CONFIG, else DefaultPath.
+func Path(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if p := os.Getenv(EnvConfig); p != "" {
+		return p
+	}
+	return DefaultPath
+}
+
+// Load reads and validates the configuration file at path. A missing file is
+// an error wrapping ErrNotFound.
+func Load(path string) (*Config, error) {
+	v := newViper()
+	v.SetConfigFile(path)
+	if err := v.ReadInConfig(); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("config %s: %w", path, ErrNotFound)
+		}
+		return nil, fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
+	}
+	c, err := decode(v)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c.File = path
+	return c, nil
+}
+
+// Defaults returns the configuration with no file: defaults and environment.
+func Defaults() (*Config, error) {
+	c, err := decode(newViper())
+	if err != nil {
+		return nil, fmt.Errorf("config from environment: %w", err)
+	}
+	return c, nil
+}
+
+func newViper() *viper.Viper {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	setDefaults(v)
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
+	v.AutomaticEnv()
+	return v
+}
+
+func decode(v *viper.Viper) (*Config, error) {
+	var c Config
+	err := v.Unmarshal(&c, func(dc *mapstructure.DecoderConfig) {
+		dc.ErrorUnused = true
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.StringToSliceHookFunc(","),
+		)
+	})
+	if err != nil {
+		return nil, errors.New(oneLine(err.Error()))
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Validate checks values that decoding cannot: required keys, ranges, names.
+func (c *Config) Validate() error {
+	if c.Buffer.Dir == "" {
+		return errors.New("key buffer.dir: must not be empty")
+	}
+	if c.Buffer.MaxAge < 0 {
+		return errors.New("key buffer.max_age: must not be negative")
+	}
+	if c.Buffer.MaxSizeMB < 0 {
+		return errors.New("key buffer.max_size_mb: must not be negative")
+	}
+	if c.Flush.Timeout <= 0 {
+		return errors.New("key flush.timeout: must be positive, such as 5m")
+	}
+	if c.Report.MaxUsers < 0 || c.Report.MaxMatches < 0 {
+		return errors.New("keys report.max_users and report.max_matches: must not be negative")
+	}
+	if _, err := c.Location(); err != nil {
+		return err
+	}
+	for name, ch := range c.Channels {
+		if !channelName.MatchString(name) {
+			return fmt.Errorf("key channels.%s: a channel name is 1-64 of a-z, 0-9, '-' and '_'", name)
+		}
+		if ch.Type == "" {
+			return fmt.Errorf("key channels.%s.type: missing (such as sendmail, smtp, file)", name)
+		}
+		if ch.Timeout < 0 {
+			return fmt.Errorf("key channels.%s.timeout: must not be negative", name)
+		}
+		if ch.Retries != nil && *ch.Retries < 0 {
+			return fmt.Errorf("key channels.%s.retries: must not be negative", name)
+		}
+		for f := range ch.Templates {
+			switch f {
+			case "text", "html", "markdown":
+			default:
+				return fmt.Errorf("key channels.%s.templates.%s: unknown format (text, html, markdown)", name, f)
+			}
+		}
+	}
+	return nil
+}
+
+// Location is the time zone for dates in reports.
+func (c *Config) Location() (*time.Location, error) {
+	switch c.Report.Timezone {
+	case "", "Local", "local":
+		return time.Local, nil
+	}
+	loc, err := time.LoadLocation(c.Report.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("key report.timezone: %w", err)
+	}
+	return loc, nil
+}
+
+// Hostname is the host name shown in reports.
+func (c *Config) Hostname() string {
+	if c.Host != "" {
+		return c.Host
+	}
+	h, err := os.Hostname()
+	if err != nil {
+		return "localhost"
+	}
+	return h
+}
+
+// EnabledChannels lists the names of the enabled channels, sorted.
+func (c *Config) EnabledChannels() []string {
+	var out []string
+	for name, ch := range c.Channels {
+		if ch.IsEnabled() {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "decoding failed due to the following error(s):", "")
+	f := strings.Fields(strings.ReplaceAll(s, "\n", " "))
+	return strings.Join(f, " ")
+}
+
+// LoadForBan reads what the ban path needs even from a configuration that
+// fails to load: it returns the configuration (defaults where the file could
+// not be read) and the error, so that a mistake elsewhere in the file never
+// costs a ban.
+func LoadForBan(path string) (*Config, error) {
+	c, err := Load(path)
+	if err == nil {
+		return c, nil
+	}
+	if errors.Is(err, ErrNotFound) {
+		d, derr := Defaults()
+		if derr != nil {
+			d = &Config{Buffer: Buffer{Dir: DefaultBufferDir, Fsync: true}, Flag: DefaultFlag}
+		}
+		return d, err
+	}
+	// Salvage the keys the ban path uses, as they are in the file.
+	d := &Config{Buffer: Buffer{Dir: DefaultBufferDir, Fsync: true}, Flag: DefaultFlag}
+	v := newViper()
+	v.SetConfigFile(path)
+	if v.ReadInConfig() == nil {
+		if dir := v.GetString("buffer.dir"); dir != "" {
+			d.Buffer.Dir = dir
+		}
+		d.Flag = v.GetString("flag")
+	}
+	return d, err
+}

@@ -1,0 +1,109 @@
+package flush
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/f2b-notify/f2b-notify/channels"
+	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/report"
+	"github.com/f2b-notify/f2b-notify/templates"
+)
+
+// Target is a channel ready to receive a report: built, with its templates
+// parsed. Err is set instead when the channel's configuration is broken; the
+// flush then treats the channel as failed and keeps its bans.
+type Target struct {
+	Name     string
+	Config   config.Channel
+	Channel  channels.Channel
+	Bodies   map[templates.Format]*templates.Template
+	Subject  string // text template
+	Location *time.Location
+	Err      error
+}
+
+// Prepare builds a target for every enabled channel of the configuration, in
+// name order. Each target's problems are its own: see Target.Err.
+func Prepare(cfg *config.Config) ([]*Target, error) {
+	loc, err := cfg.Location()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Target
+	for _, name := range cfg.EnabledChannels() {
+		cc := cfg.Channels[name]
+		ch, err := channels.New(name, cc.Type, cc.Settings)
+		t := &Target{Name: name, Config: cc, Channel: ch, Location: loc}
+		if err == nil {
+			err = t.parse(cfg)
+		}
+		t.Err = err
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// NewTarget wraps an already built channel with the default templates.
+func NewTarget(ch channels.Channel, cc config.Channel, loc *time.Location) (*Target, error) {
+	t := &Target{Name: ch.Name(), Config: cc, Channel: ch, Location: loc}
+	if err := t.parse(&config.Config{}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// parse loads the target's templates: the channel's own files where it names
+// them, the embedded defaults otherwise.
+func (t *Target) parse(cfg *config.Config) error {
+	opt := templates.Options{Location: t.Location}
+	t.Bodies = map[templates.Format]*templates.Template{}
+	for _, f := range t.Channel.Formats() {
+		var (
+			tmpl *templates.Template
+			err  error
+		)
+		if path := t.Config.Templates[string(f)]; path != "" {
+			tmpl, err = templates.Load(path, f, opt)
+		} else {
+			var src string
+			if src, err = templates.Default(f); err == nil {
+				tmpl, err = templates.New("default "+string(f)+" report", f, src, opt)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("channel %q: %w", t.Name, err)
+		}
+		t.Bodies[f] = tmpl
+	}
+	t.Subject = t.Config.Subject
+	if t.Subject == "" {
+		t.Subject = cfg.Report.Subject
+	}
+	if t.Subject == "" {
+		t.Subject = templates.DefaultSubject()
+	}
+	// Fail now, not at send time, when the subject template does not parse.
+	if _, err := templates.Subject(t.Subject, &report.Digest{}, opt); err != nil {
+		return fmt.Errorf("channel %q: subject: %w", t.Name, err)
+	}
+	return nil
+}
+
+// Render renders the digest in every format the target's channel wants.
+func (t *Target) Render(d *report.Digest) (channels.Message, error) {
+	opt := templates.Options{Location: t.Location}
+	subject, err := templates.Subject(t.Subject, d, opt)
+	if err != nil {
+		return channels.Message{}, fmt.Errorf("channel %q: render subject: %w", t.Name, err)
+	}
+	m := channels.Message{Subject: subject, Bodies: map[templates.Format]string{}}
+	for f, tmpl := range t.Bodies {
+		body, err := tmpl.Render(d)
+		if err != nil {
+			return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
+		}
+		m.Bodies[f] = body
+	}
+	return m, nil
+}

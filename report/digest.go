@@ -1,0 +1,79 @@
+// Package report turns buffered ban records into a digest: totals, per-jail
+// counts and per-offender facts in a deterministic order, ready for a template.
+//
+// Every string that came from an attacker (log matches, user names) is
+// neutralised when it enters the digest: control characters, bidirectional
+// overrides and zero-width characters are replaced by visible escapes, so no
+// template, even one a user wrote, can emit them. Markup escaping is the job of
+// each format's renderer (see package templates).
+package report
+
+import "time"
+
+// Digest is the data a report template renders.
+type Digest struct {
+	Host      string    // host name of the machine that banned
+	Generated time.Time // when the digest was built
+	From, To  time.Time // earliest and latest event time covered; zero when empty
+	Totals    Totals
+	Jails     []JailStat // sorted by bans, then name
+	Offenders []Offender // sorted by bans, then failures, then IP
+	Unbans    []Unban    // sorted by last unban time, then IP
+	Notes     Notes
+}
+
+// Totals sums up a digest.
+type Totals struct {
+	Bans      int // new bans reported (duplicates and restored bans excluded)
+	Unbans    int
+	Failures  int // failures over the reported bans
+	IPs       int // distinct banned addresses
+	IPv6      int // distinct banned IPv6 addresses
+	Jails     int // jails with at least one ban or unban
+	Restored  int // bans replayed by fail2ban at restart, not counted as new
+	Duplicate int // records recorded twice (fail2ban retried a command), counted once
+}
+
+// JailStat is one jail's line in the digest.
+type JailStat struct {
+	Name     string
+	Bans     int
+	Unbans   int
+	IPs      int
+	Failures int
+}
+
+// Offender is one banned address with what it did.
+type Offender struct {
+	IP          string
+	IPv6        bool
+	Jails       []string // sorted
+	Bans        int
+	Failures    int
+	FirstSeen   time.Time
+	LastSeen    time.Time
+	Bantime     int64    // seconds of the last ban, -1 for permanent, 0 unknown
+	Users       []string // user names tried, first seen first, capped
+	MoreUsers   int      // user names beyond the cap
+	Matches     []string // log lines, last seen last, capped
+	MoreMatches int      // log lines beyond the cap
+}
+
+// Unban is an address fail2ban released during the period.
+type Unban struct {
+	IP    string
+	Jails []string
+	Count int
+	Last  time.Time
+}
+
+// Notes are the facts a reader must know about the report itself.
+type Notes struct {
+	Batches       int // spool batches read
+	Records       int // records read
+	TornLines     int // damaged lines skipped (a crash mid-write)
+	Dropped       int // records deleted by retention before this channel got them
+	MissedReports int // earlier reports this channel failed to receive
+	LastSuccess   time.Time
+	MoreOffenders int // offenders left out to fit the channel's size limit
+}

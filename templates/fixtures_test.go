@@ -1,0 +1,104 @@
+package templates
+
+import (
+	"time"
+
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// sampleDigest is a realistic digest: several jails, IPv4 and IPv6, repeat
+// offenders with users and log lines, unbans and every note.
+func sampleDigest() *report.Digest {
+	return &report.Digest{
+		Host:      "web1.example.org",
+		Generated: at("2024-05-03T06:00:00Z"),
+		From:      at("2024-05-01T08:12:04Z"),
+		To:        at("2024-05-02T21:40:59Z"),
+		Totals: report.Totals{
+			Bans: 9, Unbans: 3, Failures: 87, IPs: 5, IPv6: 2, Jails: 3, Restored: 2, Duplicate: 1,
+		},
+		Jails: []report.JailStat{
+			{Name: "sshd", Bans: 5, Unbans: 2, IPs: 4, Failures: 55},
+			{Name: "postfix-sasl", Bans: 3, Unbans: 1, IPs: 2, Failures: 27},
+			{Name: "nginx-http-auth", Bans: 1, IPs: 1, Failures: 5},
+		},
+		Offenders: []report.Offender{
+			{
+				IP: "203.0.113.7", Jails: []string{"postfix-sasl", "sshd"}, Bans: 4, Failures: 40,
+				FirstSeen: at("2024-05-01T08:12:04Z"), LastSeen: at("2024-05-02T21:40:59Z"), Bantime: 600,
+				Users:       []string{"root", "admin", "oracle"},
+				MoreUsers:   4,
+				Matches:     []string{"May  2 21:40:58 web1 sshd[4123]: Failed password for root from 203.0.113.7 port 52144 ssh2", "May  2 21:40:59 web1 sshd[4123]: Failed password for admin from 203.0.113.7 port 52144 ssh2"},
+				MoreMatches: 38,
+			},
+			{
+				IP: "2001:db8:85a3::8a2e:370:7334", IPv6: true, Jails: []string{"sshd"}, Bans: 2, Failures: 20,
+				FirstSeen: at("2024-05-01T23:05:00Z"), LastSeen: at("2024-05-02T03:30:00Z"), Bantime: -1,
+				Users:   []string{"ubuntu"},
+				Matches: []string{"May  2 03:30:00 web1 sshd[999]: Invalid user ubuntu from 2001:db8:85a3::8a2e:370:7334 port 40022"},
+			},
+			{
+				IP: "198.51.100.23", Jails: []string{"postfix-sasl"}, Bans: 1, Failures: 12,
+				FirstSeen: at("2024-05-01T12:00:00Z"), LastSeen: at("2024-05-01T12:04:00Z"), Bantime: 3600,
+				Matches: []string{"May  1 12:04:00 web1 postfix/smtpd[77]: warning: unknown[198.51.100.23]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"},
+			},
+			{
+				IP: "2001:db8::1", IPv6: true, Jails: []string{"nginx-http-auth"}, Bans: 1, Failures: 5,
+				FirstSeen: at("2024-05-02T10:00:00Z"), LastSeen: at("2024-05-02T10:01:00Z"),
+				Users: []string{"admin"},
+			},
+			{
+				IP: "192.0.2.200", Jails: []string{"sshd"}, Bans: 1, Failures: 10,
+				FirstSeen: at("2024-05-02T14:00:00Z"), LastSeen: at("2024-05-02T14:02:00Z"), Bantime: 90061,
+			},
+		},
+		Unbans: []report.Unban{
+			{IP: "192.0.2.15", Jails: []string{"sshd"}, Count: 1, Last: at("2024-05-01T09:00:00Z")},
+			{IP: "203.0.113.7", Jails: []string{"postfix-sasl", "sshd"}, Count: 2, Last: at("2024-05-02T18:30:00Z")},
+		},
+		Notes: report.Notes{
+			Batches: 3, Records: 14, TornLines: 1, Dropped: 2, MissedReports: 2,
+			LastSuccess: at("2024-04-30T06:00:00Z"), MoreOffenders: 3,
+		},
+	}
+}
+
+// emptyDigest is what a flush with nothing to report renders.
+func emptyDigest() *report.Digest {
+	return &report.Digest{Host: "web1.example.org", Generated: at("2024-05-03T06:00:00Z")}
+}
+
+// hostileDigest carries markup, template syntax and escape sequences in every
+// attacker-controlled field: some neutralised as the report does, some raw to
+// prove the output filters.
+func hostileDigest() *report.Digest {
+	n := report.Neutralise
+	script := "<script>alert(1)</script>"
+	return &report.Digest{
+		Host:      "evil\x1b[31m<b>host</b>",
+		Generated: at("2024-05-03T06:00:00Z"),
+		From:      at("2024-05-01T08:00:00Z"),
+		To:        at("2024-05-01T09:00:00Z"),
+		Totals:    report.Totals{Bans: 1, IPs: 1, Failures: 3, Jails: 1},
+		Jails:     []report.JailStat{{Name: n("jail" + script + "\x1b]0;pwned\x07"), Bans: 1, IPs: 1, Failures: 3}},
+		Offenders: []report.Offender{{
+			IP:        "192.0.2.1\x1b[2J",
+			Jails:     []string{n(script), "&amp;\"'"},
+			Bans:      1,
+			Failures:  3,
+			FirstSeen: at("2024-05-01T08:00:00Z"),
+			LastSeen:  at("2024-05-01T09:00:00Z"),
+			Users:     []string{n(script), n("{{.Host}}"), n("root\x1b[31m\u202eevil"), "raw\x1b[31mred\r\u009b1m\u202e\xff", "`*bold*` _it_ [x](http://e)"},
+			Matches:   []string{n("Failed for " + script + " &amp; \"'\n\x1b[1A"), "raw\x1b[31m match\x00\x7f\r{{.Host}}"},
+		}},
+		Unbans: []report.Unban{{IP: "<img src=x onerror=alert(1)>", Jails: []string{script}, Count: 1, Last: at("2024-05-01T09:00:00Z")}},
+	}
+}

@@ -1,0 +1,309 @@
+package templates
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// zonedTime is a time that inZone placed in a named zone; date shows it in
+// that zone rather than in Options.Location. Its time.Time methods, such as
+// Format, stay callable from a template.
+type zonedTime struct {
+	time.Time
+}
+
+// funcs is the function map of one template, bound to its options.
+type funcs struct {
+	loc *time.Location
+
+	mu    sync.Mutex
+	zones map[string]*time.Location
+}
+
+// newFuncs returns the function map templates are parsed with. See the
+// package documentation for what each function does.
+func newFuncs(opt Options) map[string]any {
+	f := &funcs{loc: opt.location(), zones: make(map[string]*time.Location)}
+	return map[string]any{
+		"date":     f.date,
+		"inZone":   f.inZone,
+		"duration": duration,
+		"truncate": truncate,
+		"join":     join,
+		"plural":   plural,
+		"padRight": padRight,
+		"padLeft":  padLeft,
+		"first":    first,
+		"count":    count,
+		"add":      add,
+		"sub":      sub,
+		"upper":    strings.ToUpper,
+		"lower":    strings.ToLower,
+		"md":       markdownEscape,
+	}
+}
+
+// date formats t with layout, in Options.Location, or in the zone inZone
+// gave it. The zero time is shown as "-".
+func (f *funcs) date(layout string, t any) (string, error) {
+	switch t := t.(type) {
+	case time.Time:
+		if t.IsZero() {
+			return "-", nil
+		}
+		return t.In(f.loc).Format(layout), nil
+	case zonedTime:
+		if t.IsZero() {
+			return "-", nil
+		}
+		return t.Format(layout), nil
+	}
+	return "", fmt.Errorf("date: want a time, got %T", t)
+}
+
+// inZone returns t in the zone named name, such as "Europe/Paris".
+func (f *funcs) inZone(name string, t any) (zonedTime, error) {
+	var tt time.Time
+	switch t := t.(type) {
+	case time.Time:
+		tt = t
+	case zonedTime:
+		tt = t.Time
+	default:
+		return zonedTime{}, fmt.Errorf("inZone: want a time, got %T", t)
+	}
+	loc, err := f.zone(name)
+	if err != nil {
+		return zonedTime{}, err
+	}
+	return zonedTime{tt.In(loc)}, nil
+}
+
+// zone loads the named zone once per template.
+func (f *funcs) zone(name string) (*time.Location, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if loc, ok := f.zones[name]; ok {
+		return loc, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("inZone: %w", err)
+	}
+	f.zones[name] = loc
+	return loc, nil
+}
+
+// duration shows a time.Duration, or a number of seconds, in its two largest
+// units: "45s", "10m", "1h30m", "2d3h".
+func duration(d any) (string, error) {
+	var dd time.Duration
+	if v, ok := d.(time.Duration); ok {
+		dd = v
+	} else {
+		n, err := toInt64("duration", d)
+		if err != nil {
+			return "", err
+		}
+		dd = time.Duration(n) * time.Second
+	}
+	sign := ""
+	if dd < 0 {
+		sign, dd = "-", -dd
+	}
+	secs := int64(dd / time.Second)
+	if secs == 0 {
+		return "0s", nil
+	}
+	units := []struct {
+		name string
+		size int64
+	}{{"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1}}
+	var b strings.Builder
+	b.WriteString(sign)
+	shown := 0
+	for _, u := range units {
+		n := secs / u.size
+		if n == 0 && shown == 0 {
+			continue // not yet at the largest unit
+		}
+		if n == 0 || shown == 2 {
+			break // the rest is rounded down
+		}
+		secs -= n * u.size
+		b.WriteString(strconv.FormatInt(n, 10))
+		b.WriteString(u.name)
+		shown++
+	}
+	return b.String(), nil
+}
+
+// truncate cuts s to at most n runes, the last of them "…" when s was cut.
+func truncate(n int, s string) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n <= 0 {
+		return ""
+	}
+	i, runes := 0, 0
+	for runes < n-1 {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		runes++
+	}
+	return s[:i] + "…"
+}
+
+// join joins the elements of list, a slice of any type, with sep.
+func join(sep string, list any) (string, error) {
+	if ss, ok := list.([]string); ok {
+		return strings.Join(ss, sep), nil
+	}
+	v := reflect.ValueOf(list)
+	if !v.IsValid() {
+		return "", nil
+	}
+	if v.Kind() != reflect.Slice && v.Kind() != reflect.Array {
+		return "", fmt.Errorf("join: want a list, got %T", list)
+	}
+	parts := make([]string, v.Len())
+	for i := range parts {
+		parts[i] = fmt.Sprint(v.Index(i).Interface())
+	}
+	return strings.Join(parts, sep), nil
+}
+
+// plural returns singular when n is 1, else plural.
+func plural(n any, singular, plural string) (string, error) {
+	i, err := toInt64("plural", n)
+	if err != nil {
+		return "", err
+	}
+	if i == 1 {
+		return singular, nil
+	}
+	return plural, nil
+}
+
+// padRight pads v, shown as text, with spaces on the right to n runes.
+func padRight(n int, v any) string {
+	s := fmt.Sprint(v)
+	if pad := n - utf8.RuneCountInString(s); pad > 0 {
+		return s + strings.Repeat(" ", pad)
+	}
+	return s
+}
+
+// padLeft pads v, shown as text, with spaces on the left to n runes.
+func padLeft(n int, v any) string {
+	s := fmt.Sprint(v)
+	if pad := n - utf8.RuneCountInString(s); pad > 0 {
+		return strings.Repeat(" ", pad) + s
+	}
+	return s
+}
+
+// first returns the first n elements of list, a slice of any type, or all of
+// them when it has fewer.
+func first(n int, list any) (any, error) {
+	v := reflect.ValueOf(list)
+	if !v.IsValid() {
+		return list, nil
+	}
+	if v.Kind() != reflect.Slice {
+		return nil, fmt.Errorf("first: want a list, got %T", list)
+	}
+	n = max(0, min(n, v.Len()))
+	return v.Slice(0, n).Interface(), nil
+}
+
+// count returns the length of a list, map or string; 0 for nil.
+func count(list any) (int, error) {
+	v := reflect.ValueOf(list)
+	if !v.IsValid() {
+		return 0, nil
+	}
+	switch v.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Map, reflect.String:
+		return v.Len(), nil
+	}
+	return 0, fmt.Errorf("count: want a list, got %T", list)
+}
+
+// add returns a+b.
+func add(a, b any) (int64, error) {
+	x, err := toInt64("add", a)
+	if err != nil {
+		return 0, err
+	}
+	y, err := toInt64("add", b)
+	if err != nil {
+		return 0, err
+	}
+	return x + y, nil
+}
+
+// sub returns a-b.
+func sub(a, b any) (int64, error) {
+	x, err := toInt64("sub", a)
+	if err != nil {
+		return 0, err
+	}
+	y, err := toInt64("sub", b)
+	if err != nil {
+		return 0, err
+	}
+	return x - y, nil
+}
+
+// toInt64 converts any integer to int64; fn names the caller in errors.
+func toInt64(fn string, v any) (int64, error) {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		u := rv.Uint()
+		if u > 1<<63-1 {
+			return 0, fmt.Errorf("%s: %d is too large", fn, u)
+		}
+		return int64(u), nil
+	}
+	return 0, fmt.Errorf("%s: want an integer, got %T", fn, v)
+}
+
+// markdownEscape puts a backslash before every character of s that could
+// start Markdown markup (CommonMark and its common extensions), so that s
+// shows as typed: emphasis, code, links, raw HTML, entities, tables and
+// strikethrough anywhere, and headings, lists, quotes and rules where s starts
+// a line.
+func markdownEscape(s string) string {
+	const inline = "\\`*_[]<>&|~"
+	const lineStart = "#+-=>!"
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	digits := true // s so far is only digits: "1. " or "1) " would start a list
+	for i, r := range s {
+		switch {
+		case r < utf8.RuneSelf && strings.ContainsRune(inline, r),
+			i == 0 && strings.ContainsRune(lineStart, r),
+			digits && i > 0 && (r == '.' || r == ')') && listEnd(s[i+1:]):
+			b.WriteByte('\\')
+		}
+		digits = digits && r >= '0' && r <= '9'
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// listEnd reports whether rest, what follows "1." or "1)", makes it a list
+// marker: nothing or a blank.
+func listEnd(rest string) bool {
+	return rest == "" || rest[0] == ' ' || rest[0] == '\t'
+}

@@ -1,0 +1,311 @@
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"os"
+	"strings"
+	texttemplate "text/template"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+//go:embed default/*.tmpl
+var defaults embed.FS
+
+// MaxTemplateSize is the largest template file Load reads.
+const MaxTemplateSize = 1 << 20
+
+// MaxSubjectRunes is the longest subject Subject returns, in runes.
+const MaxSubjectRunes = 200
+
+// Options tune rendering.
+type Options struct {
+	// Location is the zone the date function shows times in.
+	// Nil means time.Local, the zone of the machine.
+	Location *time.Location
+}
+
+func (o Options) location() *time.Location {
+	if o.Location == nil {
+		return time.Local
+	}
+	return o.Location
+}
+
+// Default returns the source of the embedded default report template for f.
+func Default(f Format) (string, error) {
+	if err := f.check(); err != nil {
+		return "", err
+	}
+	b, err := defaults.ReadFile("default/report." + string(f) + ".tmpl")
+	if err != nil {
+		return "", fmt.Errorf("read default %s template: %w", f, err)
+	}
+	return string(b), nil
+}
+
+// DefaultSubject returns the default e-mail subject template, a text template
+// for Subject.
+func DefaultSubject() string {
+	return `[Fail2Ban] {{.Host}}: ` +
+		`{{if .Totals.Bans}}{{.Totals.Bans}} {{plural .Totals.Bans "ban" "bans"}}, ` +
+		`{{.Totals.IPs}} {{plural .Totals.IPs "address" "addresses"}}, ` +
+		`{{.Totals.Jails}} {{plural .Totals.Jails "jail" "jails"}}` +
+		`{{else}}no bans{{end}}` +
+		`{{if not .From.IsZero}} ({{date "2006-01-02 15:04" .From}} – {{date "2006-01-02 15:04 MST" .To}}){{end}}` +
+		`{{if .Notes.MissedReports}} [{{.Notes.MissedReports}} missed {{plural .Notes.MissedReports "report" "reports"}}]{{end}}`
+}
+
+// Template is a parsed report template for one format. It is safe for
+// concurrent use.
+type Template struct {
+	name   string
+	format Format
+	text   *texttemplate.Template
+	html   *htmltemplate.Template
+}
+
+// New parses src as a report template named name (usually the file it came
+// from, so that errors point at it) for format f. Text and Markdown templates
+// are parsed with text/template, HTML templates with html/template, which
+// escapes every value for its context. CRLF line endings in src are read as
+// LF.
+func New(name string, f Format, src string, opt Options) (*Template, error) {
+	if err := f.check(); err != nil {
+		return nil, fmt.Errorf("parse template %s: %w", name, err)
+	}
+	src = strings.ReplaceAll(src, "\r\n", "\n")
+	t := &Template{name: name, format: f}
+	funcs := newFuncs(opt)
+	var err error
+	if f == HTML {
+		t.html, err = htmltemplate.New(name).Option("missingkey=error").Funcs(htmltemplate.FuncMap(funcs)).Parse(src)
+		if err == nil {
+			err = t.escapeHTML()
+		}
+	} else {
+		t.text, err = texttemplate.New(name).Option("missingkey=error").Funcs(texttemplate.FuncMap(funcs)).Parse(src)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parse template %s: %w", name, err)
+	}
+	return t, nil
+}
+
+// escapeHTML makes html/template escape the template now rather than at the
+// first Execute, so that an escaping error (a value in an ambiguous context)
+// is reported as a parse error. Errors of the execution itself are left for
+// Execute to report with real data.
+func (t *Template) escapeHTML() error {
+	err := t.html.Execute(io.Discard, &report.Digest{})
+	var herr *htmltemplate.Error
+	if errors.As(err, &herr) {
+		return err
+	}
+	return nil
+}
+
+// Load reads the template file at path and parses it for format f. The path
+// names the template in error messages.
+func Load(path string, f Format, opt Options) (*Template, error) {
+	src, err := readFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load template: %w", err)
+	}
+	return New(path, f, src, opt)
+}
+
+func readFile(path string) (string, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer file.Close()
+	b, err := io.ReadAll(io.LimitReader(file, MaxTemplateSize+1))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > MaxTemplateSize {
+		return "", fmt.Errorf("read %s: larger than %d bytes", path, MaxTemplateSize)
+	}
+	return string(b), nil
+}
+
+// Name returns the template's name, as given to New or Load.
+func (t *Template) Name() string { return t.name }
+
+// Format returns the format the template renders.
+func (t *Template) Format() Format { return t.format }
+
+// Execute renders d and writes the result to w. Nothing is written when the
+// template fails. Control characters other than newline and tab never reach
+// w, nor do bidirectional controls: in Text and Markdown output they become
+// visible escapes such as \x1b, in HTML output U+FFFD.
+func (t *Template) Execute(w io.Writer, d *report.Digest) error {
+	out, err := t.Render(d)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, out); err != nil {
+		return fmt.Errorf("write output of template %s: %w", t.name, err)
+	}
+	return nil
+}
+
+// Render renders d and returns the result, filtered as for Execute.
+func (t *Template) Render(d *report.Digest) (string, error) {
+	if d == nil {
+		d = &report.Digest{}
+	}
+	var buf bytes.Buffer
+	var err error
+	if t.html != nil {
+		err = t.html.Execute(&buf, d)
+	} else {
+		err = t.text.Execute(&buf, d)
+	}
+	if err != nil {
+		return "", fmt.Errorf("execute template %s: %w", t.name, err)
+	}
+	if t.format == HTML {
+		return filterHTML(buf.String()), nil
+	}
+	return filterText(buf.String()), nil
+}
+
+// Subject renders src, a text template, against d and returns one line fit
+// for an e-mail subject: control characters, line breaks included, become
+// spaces, runs of spaces become one, and the line is trimmed and cut to
+// MaxSubjectRunes runes.
+func Subject(src string, d *report.Digest, opt Options) (string, error) {
+	t, err := New("subject", Text, src, opt)
+	if err != nil {
+		return "", err
+	}
+	if d == nil {
+		d = &report.Digest{}
+	}
+	var buf bytes.Buffer
+	if err := t.text.Execute(&buf, d); err != nil {
+		return "", fmt.Errorf("execute template %s: %w", t.name, err)
+	}
+	return oneLine(buf.String(), MaxSubjectRunes), nil
+}
+
+// check reports whether f is a known format.
+func (f Format) check() error {
+	switch f {
+	case Text, HTML, Markdown:
+		return nil
+	}
+	return fmt.Errorf("unknown format %q (want %q, %q or %q)", string(f), Text, HTML, Markdown)
+}
+
+// filterText replaces, in text meant for a console or a chat, every control
+// character but newline and tab, and every bidirectional control, by the
+// visible escape report.Neutralise gives it. Invalid UTF-8 becomes U+FFFD.
+func filterText(s string) string {
+	if isSafeASCII(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteRune(utf8.RuneError)
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
+		case isControl(r) || isBidi(r):
+			b.WriteString(report.Neutralise(s[i : i+size]))
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// filterHTML replaces every control character but newline and tab, every
+// bidirectional control, and invalid UTF-8 by U+FFFD, which needs no escaping
+// in any HTML context.
+func filterHTML(s string) string {
+	if isSafeASCII(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1, isControl(r) && r != '\n' && r != '\t', isBidi(r):
+			b.WriteRune(utf8.RuneError)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// oneLine turns s into a single trimmed line of at most max runes.
+func oneLine(s string, max int) string {
+	var b strings.Builder
+	space := false
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == utf8.RuneError && size == 1:
+			r = utf8.RuneError
+		case isControl(r) || isBidi(r) || unicode.IsSpace(r):
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return truncate(max, b.String())
+}
+
+// isSafeASCII reports whether s holds only printable ASCII, newlines and tabs.
+func isSafeASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 0x20 && c != '\n' && c != '\t') || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// isControl reports whether r is a C0 or C1 control character or DEL.
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)
+}
+
+// isBidi reports whether r changes the direction of text around it, which can
+// make a console show something other than what was written.
+func isBidi(r rune) bool {
+	switch {
+	case r == 0x061c, r == 0x200e, r == 0x200f:
+		return true
+	case r >= 0x202a && r <= 0x202e:
+		return true
+	case r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}
