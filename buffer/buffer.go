@@ -144,8 +144,8 @@ type Batch struct {
 
 // Claim moves the pending records into a new spool batch, under the lock, so
 // that bans arriving meanwhile go to a fresh pending file. It returns nil when
-// nothing is pending.
-func (b *Buffer) Claim() (*Batch, error) {
+// nothing is pending. now names the batch and dates it for retention.
+func (b *Buffer) Claim(now time.Time) (*Batch, error) {
 	spool := b.path(SpoolDir)
 	if err := os.MkdirAll(spool, 0o750); err != nil {
 		return nil, fmt.Errorf("create spool %s: %w", spool, err)
@@ -163,9 +163,15 @@ func (b *Buffer) Claim() (*Batch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("claim %s: %w", pending, err)
 	}
-	now := time.Now()
-	id := fmt.Sprintf("%020d", now.UnixNano())
+	// Never overwrite a batch, even if the clock went back.
+	ns := now.UnixNano()
+	id := fmt.Sprintf("%020d", ns)
 	dst := filepath.Join(spool, id+batchSuffix)
+	for _, err := os.Lstat(dst); err == nil; _, err = os.Lstat(dst) {
+		ns++
+		id = fmt.Sprintf("%020d", ns)
+		dst = filepath.Join(spool, id+batchSuffix)
+	}
 	if err := os.Rename(pending, dst); err != nil {
 		return nil, fmt.Errorf("claim %s: %w", pending, err)
 	}
@@ -177,7 +183,7 @@ func (b *Buffer) Claim() (*Batch, error) {
 			return nil, err
 		}
 	}
-	return &Batch{ID: id, Path: dst, Size: st.Size(), Claimed: now}, nil
+	return &Batch{ID: id, Path: dst, Size: st.Size(), Claimed: time.Unix(0, ns)}, nil
 }
 
 // Batches lists the spool's batches, oldest first.

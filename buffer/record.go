@@ -102,10 +102,10 @@ func ValidJail(jail string) error {
 // ParseIP parses an IPv4 or IPv6 address and returns its canonical form.
 func ParseIP(s string) (string, error) {
 	a, err := netip.ParseAddr(strings.TrimSpace(s))
-	if err != nil {
+	if err != nil || a.Zone() != "" {
 		return "", fmt.Errorf("--ip %q: not an IP address", s)
 	}
-	return a.Unmap().WithZone("").String(), nil
+	return a.Unmap().String(), nil
 }
 
 // ParseTime parses fail2ban's <time>: epoch seconds as an integer or a float.

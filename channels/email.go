@@ -35,7 +35,9 @@ package channels
 //	                      only sent over TLS or to the loopback
 //	helo                  the name given in EHLO, default this host's name
 //	ca_file               PEM file of the CAs that may sign the server's certificate,
-//	                      instead of the system's
+//	                      instead of the system's; like every KEY_file it is read by
+//	                      ResolveFiles and arrives here as ca, which may also be
+//	                      given inline as PEM text
 //	insecure_skip_verify  do not check the server's certificate (self-signed test
 //	                      servers only); default false
 //	timeout               per network operation, default 30s; the caller's context
@@ -49,7 +51,6 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -355,7 +356,7 @@ type smtpSettings struct {
 	Username           string        `mapstructure:"username"`
 	Password           string        `mapstructure:"password"`
 	HELO               string        `mapstructure:"helo"`
-	CAFile             string        `mapstructure:"ca_file"`
+	CA                 string        `mapstructure:"ca"`
 	InsecureSkipVerify bool          `mapstructure:"insecure_skip_verify"`
 	Timeout            time.Duration `mapstructure:"timeout"`
 }
@@ -373,7 +374,7 @@ type smtpConfig struct {
 }
 
 // newSMTP builds a channel that sends through an SMTP server. It does no
-// network I/O; it reads ca_file if given.
+// network I/O.
 func newSMTP(name string, settings map[string]any) (Channel, error) {
 	var s smtpSettings
 	if err := Decode(name, settings, &s); err != nil {
@@ -462,14 +463,10 @@ func smtpValidate(name string, s smtpSettings) (*smtpConfig, error) {
 		MinVersion:         tls.VersionTLS12,
 		InsecureSkipVerify: s.InsecureSkipVerify, //nolint:gosec // opt-in, documented for self-signed test servers
 	}
-	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("channel %q: key ca_file: %w", name, err)
-		}
+	if s.CA != "" {
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("channel %q: key ca_file: no PEM certificate in %s", name, s.CAFile)
+		if !pool.AppendCertsFromPEM([]byte(s.CA)) {
+			return nil, fmt.Errorf("channel %q: key ca_file (or ca): no PEM certificate found", name)
 		}
 		cfg.tls.RootCAs = pool
 	}

@@ -226,6 +226,7 @@ func TestEmailSettingsErrors(t *testing.T) {
 		{"bad port", "smtp", map[string]any{"port": 70000}, []string{"key port"}},
 		{"user without password", "smtp", map[string]any{"username": "u"}, []string{"key password"}},
 		{"missing ca_file", "smtp", map[string]any{"ca_file": "/nonexistent/ca.pem"}, []string{"key ca_file", "/nonexistent/ca.pem"}},
+		{"no PEM in ca", "smtp", map[string]any{"ca": "not a certificate"}, []string{"key ca_file (or ca)", "no PEM"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -287,7 +288,10 @@ func TestSMTPMultipartAlternative(t *testing.T) {
 		t.Errorf("envelope to %v, want %v", m.To, want)
 	}
 	r := parseReceived(t, m.Data)
-	checkHeaders(t, r, testTo, "team@example.com")
+	checkHeaders(t, r, testTo)
+	if cc := r.header.Get("Cc"); !strings.Contains(cc, "team@example.com") {
+		t.Errorf("Cc = %q, want team@example.com", cc)
+	}
 	if strings.Contains(string(m.Data), "hidden@example.com") {
 		t.Errorf("the Bcc address appears in the message:\n%s", m.Data)
 	}
@@ -374,6 +378,7 @@ func TestSMTPAuth(t *testing.T) {
 	if err == nil {
 		t.Fatal("send with a wrong password: no error")
 	}
+	t.Logf("wrong password: %v", err)
 	for _, w := range []string{`channel "admin-mail"`, sink.Addr(), "535"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not contain %q", err, w)
@@ -436,6 +441,7 @@ func TestSMTPImplicitTLS(t *testing.T) {
 	t.Run("unknown CA", func(t *testing.T) {
 		ch := newChannel(t, "admin-mail", "smtp", smtpSettings(sink, tlsSettings))
 		err := ch.Send(testCtx(t), "Report", "text")
+		t.Logf("unknown CA: %v", err)
 		if err == nil || !strings.Contains(err.Error(), `channel "admin-mail"`) || !strings.Contains(err.Error(), "certificate") {
 			t.Errorf("error %v, want one about the certificate naming the channel", err)
 		}
@@ -479,6 +485,7 @@ func TestSMTPServerDown(t *testing.T) {
 	if err == nil {
 		t.Fatal("send to a stopped server: no error")
 	}
+	t.Logf("server down: %v", err)
 	for _, w := range []string{`channel "admin-mail"`, sink.Addr(), "refused"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not contain %q", err, w)
@@ -499,6 +506,7 @@ func TestSMTPDataRejected(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "451") || !strings.Contains(err.Error(), `channel "admin-mail"`) {
 		t.Fatalf("error %v, want a 451 naming the channel", err)
 	}
+	t.Logf("DATA refused: %v", err)
 	var se *gomail.SendError
 	if !errors.As(err, &se) || !se.IsTemp() {
 		t.Errorf("error %v: want a temporary *gomail.SendError inside", err)
@@ -524,6 +532,7 @@ func TestSMTPContextDeadline(t *testing.T) {
 	if err == nil {
 		t.Fatal("send to a server that never answers: no error")
 	}
+	t.Logf("after %s: %v", elapsed, err)
 	if elapsed > 2*time.Second {
 		t.Errorf("send returned after %s, want about 300ms", elapsed)
 	}
@@ -627,9 +636,11 @@ func TestSendmailContextDeadline(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	err := ch.Send(ctx, "Report", "body")
-	if elapsed := time.Since(start); elapsed > 3*time.Second {
+	elapsed := time.Since(start)
+	if elapsed > 3*time.Second {
 		t.Errorf("send returned after %s", elapsed)
 	}
+	t.Logf("after %s: %v", elapsed, err)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), `channel "admin-mail"`) {
 		t.Errorf("error %v: want context.DeadlineExceeded naming the channel", err)
 	}
@@ -684,6 +695,7 @@ func TestSendmailMsmtp(t *testing.T) {
 	if err == nil {
 		t.Fatal("send with the relay down: no error")
 	}
+	t.Logf("relay down: %v", err)
 	want := regexp.MustCompile(`^channel "admin-mail": sendmail ` + regexp.QuoteMeta(msmtp) + `: exit status [1-9][0-9]*: .+`)
 	if !want.MatchString(err.Error()) {
 		t.Errorf("error %q does not match %s", err, want)

@@ -94,7 +94,7 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 	}
 
 	// 1. Claim what is pending; new bans go to a fresh file meanwhile.
-	batch, err := buf.Claim()
+	batch, err := buf.Claim(opt.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,9 @@ If the flag file exists, a flush is started in the background, fully detached.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return banRun(o) },
 	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitError{code: 2, msg: action + ": " + oneLine(err.Error()) + "; nothing recorded"}
+	})
 	f := cmd.Flags()
 	f.StringVar(&o.Jail, "jail", "", "jail name (<name>)")
 	f.StringVar(&o.IP, "ip", "", "IPv4 or IPv6 address (<ip>)")

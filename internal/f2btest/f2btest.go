@@ -240,11 +240,11 @@ func Start(t testing.TB, opt Options) *Server {
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
-			t.Logf("f2btest: fail2ban-server log (%s):\n%s", s.logFile, tail(s.Log(), 16000))
+			t.Logf("f2btest: fail2ban-server log (%s):\n%s", s.logFile, tail(s.Log(), 400000))
 		}
 	})
 	if err := s.start(); err != nil {
-		t.Fatalf("f2btest: %v\n%s", err, tail(s.Log(), 16000))
+		t.Fatalf("f2btest: %v\n%s", err, tail(s.Log(), 400000))
 	}
 	return s
 }
@@ -642,7 +642,7 @@ func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
 	if err := s.start(); err != nil {
-		s.t.Fatalf("f2btest: restart: %v\n%s", err, tail(s.Log(), 16000))
+		s.t.Fatalf("f2btest: restart: %v\n%s", err, tail(s.Log(), 400000))
 	}
 }
 

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofrs/flock"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain makes the test binary double as f2b-notify: testscript puts a copy
+// named f2b-notify on the scripts' PATH and runs Main when argv[0] is that
+// name. The detached flush that `ban` starts re-executes os.Executable() with
+// the same argv[0], so it runs as f2b-notify too.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"f2b-notify": func() { os.Exit(Main()) },
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar. Every script writes its buffer,
+// flag and reports under $WORK: the defaults (/var/lib/f2b-notify,
+// /var/run/fail2ban/mail.flag) must never be reached from a test.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("testdata", "script"),
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			home := filepath.Join(env.WorkDir, "home")
+			if err := os.MkdirAll(home, 0o755); err != nil {
+				return err
+			}
+			// Only the script decides which F2B_NOTIFY_* variables exist.
+			vars := env.Vars[:0]
+			for _, kv := range env.Vars {
+				if !strings.HasPrefix(kv, "F2B_NOTIFY_") {
+					vars = append(vars, kv)
+				}
+			}
+			env.Vars = vars
+			env.Setenv("HOME", home)
+			env.Setenv("NL", "\n")
+			env.Setenv("TZ", "UTC")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":    cmdExits,
+			"waitfile": cmdWaitFile,
+			"record":   cmdRecord,
+			"holdlock": cmdHoldLock,
+		},
+	})
+}
+
+// exits N PROG ARGS...: run PROG like exec and require exit status N; its
+// stdout and stderr are kept for the stdout and stderr commands.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N program [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad status %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exits: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// waitfile [-gone] PATH: wait up to 10 s for PATH to exist (or, with -gone,
+// to be removed).
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	gone := len(args) == 2 && args[0] == "-gone"
+	if neg || len(args) != 1 && !gone {
+		ts.Fatalf("usage: waitfile [-gone] path")
+	}
+	path := ts.MkAbs(args[len(args)-1])
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		_, err := os.Stat(path)
+		if exists := err == nil; exists != gone {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfile: %s still %s after 10s", args[len(args)-1], map[bool]string{true: "exists", false: "missing"}[gone])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// record FILE N WANT: line N (from 1) of the JSON-lines FILE is one JSON
+// object equal to the one in WANT, except "at" (when it was stored), which
+// must be a time within the last hour.
+func cmdRecord(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: record file line want.json")
+	}
+	n, err := strconv.Atoi(args[1])
+	if err != nil || n < 1 {
+		ts.Fatalf("record: bad line number %q", args[1])
+	}
+	lines := strings.SplitAfter(ts.ReadFile(args[0]), "\n")
+	if n > len(lines) || !strings.HasSuffix(lines[n-1], "\n") {
+		ts.Fatalf("record: %s has no complete line %d", args[0], n)
+	}
+	var got, want map[string]any
+	ts.Check(json.Unmarshal([]byte(lines[n-1]), &got))
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[2])), &want); err != nil {
+		ts.Fatalf("record: %s: %v", args[2], err)
+	}
+	at, ok := got["at"].(float64)
+	if now := float64(time.Now().Unix()); !ok || at > now+1 || at < now-3600 {
+		ts.Fatalf("record: %s:%d: \"at\" is %v, want the time it was stored", args[0], n, got["at"])
+	}
+	delete(got, "at")
+	if !reflect.DeepEqual(got, want) {
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		ts.Fatalf("record: %s:%d:\n got %s\nwant %s", args[0], n, g, w)
+	}
+}
+
+// holdlock FILE: take an exclusive flock on FILE until the script ends, as a
+// running flush holds flush.lock.
+func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: holdlock file")
+	}
+	l := flock.New(ts.MkAbs(args[0]))
+	ok, err := l.TryLock()
+	ts.Check(err)
+	if !ok {
+		ts.Fatalf("holdlock: %s is locked already", args[0])
+	}
+	ts.Defer(func() { _ = l.Unlock() })
+	fmt.Fprintf(ts.Stdout(), "holding %s\n", args[0])
+}

@@ -1,0 +1,143 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/f2b-notify/f2b-notify/config"
+)
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadFullExample(t *testing.T) {
+	c, err := config.Load("../config.example.yaml")
+	if err != nil {
+		t.Fatalf("config.example.yaml does not load: %v", err)
+	}
+	if len(c.Channels) == 0 {
+		t.Error("config.example.yaml has no channel")
+	}
+}
+
+func TestDefaultsAndChannels(t *testing.T) {
+	p := write(t, `
+buffer:
+  dir: /srv/f2b
+channels:
+  admin-mail:
+    type: sendmail
+    to: [root@localhost]
+    from: fail2ban@localhost
+    timeout: 10s
+    retries: 0
+  log:
+    type: file
+    enabled: false
+    path: /var/log/x
+`)
+	c, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Buffer.Dir != "/srv/f2b" || !c.Buffer.Fsync || c.Flag != config.DefaultFlag || c.Buffer.MaxAge != 720*time.Hour || c.Flush.Timeout != 5*time.Minute {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+	m := c.Channels["admin-mail"]
+	if m.Type != "sendmail" || m.Timeout != 10*time.Second || m.Attempts() != 1 || m.Settings["from"] != "fail2ban@localhost" {
+		t.Errorf("channel: %+v", m)
+	}
+	if got := c.EnabledChannels(); len(got) != 1 || got[0] != "admin-mail" {
+		t.Errorf("enabled channels %v", got)
+	}
+	if c.File != p {
+		t.Errorf("File = %q", c.File)
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	p := write(t, "buffer:\n  dir: /srv/a\n")
+	t.Setenv("F2B_NOTIFY_BUFFER_DIR", "/srv/b")
+	t.Setenv("F2B_NOTIFY_BUFFER_FSYNC", "false")
+	t.Setenv("F2B_NOTIFY_FLAG", "/run/x.flag")
+	c, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Buffer.Dir != "/srv/b" || c.Buffer.Fsync || c.Flag != "/run/x.flag" {
+		t.Errorf("env not applied: %+v", c)
+	}
+}
+
+func TestErrorsNameFileAndKey(t *testing.T) {
+	for _, c := range []struct{ name, body, want string }{
+		{"unknown top key", "bufer:\n  dir: /x\n", "bufer"},
+		{"unknown nested key", "buffer:\n  dirr: /x\n", "dirr"},
+		{"wrong type", "buffer:\n  fsync: maybe\n", "buffer.fsync"},
+		{"bad duration", "flush:\n  timeout: soon\n", "flush.timeout"},
+		{"malformed yaml", "buffer: [\n", "yaml"},
+		{"channel without type", "channels:\n  x:\n    path: /y\n", "channels.x.type"},
+		{"bad channel name", "channels:\n  a.b:\n    type: file\n", "channels."},
+		{"bad template format", "channels:\n  x:\n    type: file\n    templates:\n      pdf: /t\n", "channels.x.templates.pdf"},
+		{"bad zone", "report:\n  timezone: Mars/Olympus\n", "report.timezone"},
+		{"negative retries", "channels:\n  x:\n    type: file\n    retries: -1\n", "channels.x.retries"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := write(t, c.body)
+			_, err := config.Load(p)
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, p) || !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q should be one line naming %s and %q", msg, p, c.want)
+			}
+		})
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := config.Load(filepath.Join(t.TempDir(), "none.yaml"))
+	if !errors.Is(err, config.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestLoadForBanSalvagesBufferDir(t *testing.T) {
+	p := write(t, "buffer:\n  dir: /srv/kept\nflag: /run/f.flag\nchannels:\n  x:\n    type: file\n    retries: lots\n")
+	c, err := config.LoadForBan(p)
+	if err == nil {
+		t.Fatal("broken channel accepted")
+	}
+	if c.Buffer.Dir != "/srv/kept" || c.Flag != "/run/f.flag" {
+		t.Errorf("salvaged %+v", c)
+	}
+	c, err = config.LoadForBan(write(t, "buffer: [\n"))
+	if err == nil || c.Buffer.Dir != config.DefaultBufferDir {
+		t.Errorf("malformed file: %v, %+v", err, c)
+	}
+}
+
+func TestPathPrecedence(t *testing.T) {
+	t.Setenv(config.EnvConfig, "/env.yaml")
+	if got := config.Path("/flag.yaml"); got != "/flag.yaml" {
+		t.Errorf("flag: %s", got)
+	}
+	if got := config.Path(""); got != "/env.yaml" {
+		t.Errorf("env: %s", got)
+	}
+	t.Setenv(config.EnvConfig, "")
+	if got := config.Path(""); got != config.DefaultPath {
+		t.Errorf("default: %s", got)
+	}
+}
