@@ -152,17 +152,21 @@ func NeedFail2ban(t testing.TB) {
 		return nil
 	}
 	install := []string{"install", "-y", "--no-install-recommends", "fail2ban"}
-	if err := apt(install...); err != nil {
+	err = apt(install...)
+	if err != nil && !haveFail2ban() {
 		t.Logf("f2btest: %v; running apt-get update", err)
 		if err := apt("update"); err != nil {
 			t.Fatalf("f2btest: cannot install fail2ban: %v", err)
 		}
-		if err := apt(install...); err != nil {
-			t.Fatalf("f2btest: cannot install fail2ban: %v", err)
-		}
+		err = apt(install...)
 	}
 	if !haveFail2ban() {
-		t.Fatalf("f2btest: fail2ban installed but fail2ban-server/fail2ban-client still not in PATH")
+		t.Fatalf("f2btest: cannot install fail2ban: fail2ban-server/fail2ban-client not in PATH after apt-get install (%v)", err)
+	}
+	if err != nil {
+		// The package's scripts may fail to start the system's service
+		// (no init system, no /var/log/auth.log); the programs are there.
+		t.Logf("f2btest: fail2ban installed; apt-get reported: %v", err)
 	}
 }
 
@@ -240,11 +244,11 @@ func Start(t testing.TB, opt Options) *Server {
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
-			t.Logf("f2btest: fail2ban-server log (%s):\n%s", s.logFile, tail(s.Log(), 400000))
+			t.Logf("f2btest: fail2ban-server log (%s):\n%s", s.logFile, tail(s.Log(), 16000))
 		}
 	})
 	if err := s.start(); err != nil {
-		t.Fatalf("f2btest: %v\n%s", err, tail(s.Log(), 400000))
+		t.Fatalf("f2btest: %v\n%s", err, tail(s.Log(), 16000))
 	}
 	return s
 }
@@ -642,7 +646,7 @@ func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
 	if err := s.start(); err != nil {
-		s.t.Fatalf("f2btest: restart: %v\n%s", err, tail(s.Log(), 400000))
+		s.t.Fatalf("f2btest: restart: %v\n%s", err, tail(s.Log(), 16000))
 	}
 }
 

@@ -175,6 +175,9 @@ func TestActionPassesEveryTagByteForByte(t *testing.T) {
 
 	srv := f2btest.Start(t, f2btest.Options{BinPath: bin, ConfigPath: cfg})
 	pid1 := srv.PID()
+	if _, err := f2btest.ConfigTest(srv.ConfDir()); err != nil {
+		t.Fatalf("the harness's own configuration: %v", err)
+	}
 
 	got := waitCalls(t, srv, rec, 1)
 	sameCall(t, "actionstart", got[0], call{"--config", cfg, "start", "--jail", "sshd"})
@@ -320,8 +323,8 @@ func TestActionPassesEveryTagByteForByte(t *testing.T) {
 }
 
 // TestStockActionAlongside runs the stock sendmail-buffered action next to
-// f2b-notify (the comparison the harness is for), and a crash: Kill then
-// Restart replays the ban without an actionstop.
+// f2b-notify (the comparison the harness is for), a permanent ban, and a
+// crash: Kill runs no actionstop, Restart brings the ban back once.
 func TestStockActionAlongside(t *testing.T) {
 	f2btest.NeedFail2ban(t)
 	dir := f2btest.TempDir(t)
@@ -367,13 +370,32 @@ func TestStockActionAlongside(t *testing.T) {
 	}
 	srv.Kill()
 	srv.Restart()
+	// After a crash the ban comes back exactly once, but in one of two forms,
+	// depending on a race inside fail2ban: the crash also lost the read
+	// position of the log, so the new server reads the two failure lines again.
+	// If the ban restored from the database is handled first, actionban gets
+	// --restored 1 and an integer --time; if the re-read lines ban first, it
+	// gets --restored 0 and the float --time, and the restored ticket is then
+	// "already banned". Either way --time is the same instant, so a recorder
+	// can tell the repeat by jail, ip and the numeric time.
 	got = waitCalls(t, srv, rec, 4)
-	if got[2][2] != "start" || got[3][2] != "ban" {
-		t.Fatalf("after a crash: want start then the restored ban, got %q", got[2:])
+	srv.Stop()
+	got = calls(t, rec)
+	if len(got) != 5 || got[2][2] != "start" || got[3][2] != "ban" || got[4][2] != "stop" {
+		t.Fatalf("crash, restart, stop: want start, one ban, stop; got %q", got[2:])
 	}
-	if r, _ := got[3].flag("--restored"); r != "1" {
-		t.Errorf("after a crash: --restored %q, want 1", r)
+	t1, _ := got[1].flag("--time")
+	t2, _ := got[3].flag("--time")
+	r, _ := got[3].flag("--restored")
+	f1, _ := strconv.ParseFloat(t1, 64)
+	f2, _ := strconv.ParseFloat(t2, 64)
+	switch {
+	case r == "1" && intTime.MatchString(t2) && f1 == f2:
+	case r == "0" && t2 == t1:
+	default:
+		t.Errorf("ban after a crash: --restored %q --time %q; first ban --time %q", r, t2, t1)
 	}
+	t.Logf("ban after a crash: --restored %s --time %s (first ban --time %s)", r, t2, t1)
 }
 
 func copyTo(t *testing.T, src, dst string) {
