@@ -378,7 +378,7 @@ func TestStockActionAlongside(t *testing.T) {
 	// gets --restored 0 and the float --time, and the restored ticket is then
 	// "already banned". Either way --time is the same instant, so a recorder
 	// can tell the repeat by jail, ip and the numeric time.
-	got = waitCalls(t, srv, rec, 4)
+	waitCalls(t, srv, rec, 4)
 	srv.Stop()
 	got = calls(t, rec)
 	if len(got) != 5 || got[2][2] != "start" || got[3][2] != "ban" || got[4][2] != "stop" {
