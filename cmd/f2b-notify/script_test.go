@@ -51,6 +51,11 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HOME", home)
 			env.Setenv("NL", "\n")
 			env.Setenv("TZ", "UTC")
+			// Under -race, f2b-notify is the race-enabled test binary, which
+			// sleeps 1 s at exit unless told otherwise.
+			if gorace := env.Getenv("GORACE"); !strings.Contains(gorace, "atexit_sleep_ms") {
+				env.Setenv("GORACE", strings.TrimSpace(gorace+" atexit_sleep_ms=0"))
+			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -58,6 +63,8 @@ func TestScripts(t *testing.T) {
 			"waitfile": cmdWaitFile,
 			"record":   cmdRecord,
 			"holdlock": cmdHoldLock,
+			"lines":    cmdLines,
+			"glob":     cmdGlob,
 		},
 	})
 }
@@ -105,6 +112,39 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// lines FILE N: FILE holds exactly N lines, the last one complete.
+func cmdLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: lines file n")
+	}
+	want, err := strconv.Atoi(args[1])
+	if err != nil {
+		ts.Fatalf("lines: bad count %q", args[1])
+	}
+	data := ts.ReadFile(args[0])
+	if data != "" && !strings.HasSuffix(data, "\n") {
+		ts.Fatalf("lines: %s ends in a torn line", args[0])
+	}
+	if got := strings.Count(data, "\n"); got != want {
+		ts.Fatalf("lines: %s has %d lines, want %d", args[0], got, want)
+	}
+}
+
+// glob PATTERN: some file matches PATTERN; with !, none does.
+func cmdGlob(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: [!] glob pattern")
+	}
+	m, err := filepath.Glob(ts.MkAbs(args[0]))
+	ts.Check(err)
+	switch {
+	case neg && len(m) > 0:
+		ts.Fatalf("glob: %s matches %s", args[0], strings.Join(m, ", "))
+	case !neg && len(m) == 0:
+		ts.Fatalf("glob: nothing matches %s", args[0])
+	}
+}
+
 // record FILE N WANT: line N (from 1) of the JSON-lines FILE is one JSON
 // object equal to the one in WANT, except "at" (when it was stored), which
 // must be a time within the last hour.
@@ -131,10 +171,17 @@ func cmdRecord(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	delete(got, "at")
 	if !reflect.DeepEqual(got, want) {
-		g, _ := json.Marshal(got)
-		w, _ := json.Marshal(want)
-		ts.Fatalf("record: %s:%d:\n got %s\nwant %s", args[0], n, g, w)
+		ts.Fatalf("record: %s:%d:\n got %s\nwant %s", args[0], n, plainJSON(got), plainJSON(want))
 	}
+}
+
+// plainJSON encodes v without escaping <, > and &, for readable failures.
+func plainJSON(v any) string {
+	var b strings.Builder
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	_ = e.Encode(v)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // holdlock FILE: take an exclusive flock on FILE until the script ends, as a
