@@ -2,8 +2,8 @@ package channels
 
 // E-mail channels: "sendmail" pipes the message to a local sendmail-compatible
 // program, "smtp" talks to a mail server. Both build the message with
-// github.com/wneessen/go-mail through the one function emailBuild, so both
-// send the same MIME: multipart/alternative with a text/plain and a text/html
+// github.com/wneessen/go-mail in one place, emailHeader.build, so both send
+// the same MIME: multipart/alternative with a text/plain and a text/html
 // part, UTF-8, quoted-printable, and the headers Date, Message-ID and
 // Auto-Submitted: auto-generated.
 //
@@ -41,16 +41,20 @@ package channels
 //	insecure_skip_verify  do not check the server's certificate (self-signed test
 //	                      servers only); default false
 //	timeout               per network operation, default 30s; the caller's context
-//	                      bounds the whole send
+//	                      bounds the whole send (the configuration file's per-channel
+//	                      timeout is that context and does not reach this setting)
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/mail"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -187,7 +191,7 @@ func (h emailHeader) build(m Message) (*gomail.Msg, error) {
 	}
 	msg.Subject(emailCleanSubject(m.Subject))
 	msg.SetDate()
-	msg.SetMessageID()
+	msg.SetMessageIDWithValue(emailMessageID(h.from))
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetUserAgent(emailUserAgent)
 	switch {
@@ -200,6 +204,23 @@ func (h emailHeader) build(m Message) (*gomail.Msg, error) {
 		msg.SetBodyString(gomail.TypeTextHTML, html)
 	}
 	return msg, nil
+}
+
+// emailMessageID returns a new Message-ID value (without the angle brackets):
+// 128 random bits in hex, at this host's name, or at from's domain when the
+// host name is not fit for a header.
+func emailMessageID(from *mail.Address) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	domain, err := os.Hostname()
+	if err != nil || domain == "" || strings.IndexFunc(domain, emailNotHostChar) >= 0 {
+		_, domain, _ = strings.Cut(from.Address, "@")
+	}
+	return hex.EncodeToString(b[:]) + "@" + domain
+}
+
+func emailNotHostChar(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-')
 }
 
 // recipients lists the envelope recipients: to, cc and bcc.
@@ -328,11 +349,18 @@ func (b *emailBoundedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// String returns the kept output on one line, noting how much was cut.
+// String returns the kept output on one line, its lines separated by "; ",
+// noting how much was cut.
 func (b *emailBoundedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b.buf), "?")), " ")
+	var lines []string
+	for _, l := range strings.Split(strings.ToValidUTF8(string(b.buf), "?"), "\n") {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	s := strings.Join(lines, "; ")
 	if b.dropped > 0 {
 		s += fmt.Sprintf(" [%d more bytes]", b.dropped)
 	}
@@ -436,7 +464,7 @@ func smtpValidate(name string, s smtpSettings) (*smtpConfig, error) {
 		switch {
 		case cfg.mode == smtpTLSImplicit:
 			cfg.port = 465
-		case cfg.mode == smtpTLSStartTLS && s.TLS != "":
+		case cfg.mode == smtpTLSStartTLS:
 			cfg.port = 587
 		default:
 			cfg.port = 25
@@ -548,8 +576,9 @@ func smtpDeliver(ctx context.Context, name string, cfg *smtpConfig, msg *gomail.
 	}
 	client, err := gomail.NewClient(cfg.host, opts...)
 	if err != nil {
-		return smtpError(name, cfg, "set up client", err)
+		return smtpError(name, cfg, fmt.Errorf("set up client: %w", err))
 	}
+	// go-mail's errors say which step failed: "dial failed: ...", "send failed: ...".
 	err = client.DialAndSendWithContext(ctx, msg)
 	if err == nil {
 		return nil
@@ -557,13 +586,13 @@ func smtpDeliver(ctx context.Context, name string, cfg *smtpConfig, msg *gomail.
 	if ctx.Err() != nil {
 		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
-	return smtpError(name, cfg, "send", err)
+	return smtpError(name, cfg, err)
 }
 
 // smtpError names the channel and server and removes the password from err's
 // text, keeping err for errors.Is and errors.As.
-func smtpError(name string, cfg *smtpConfig, doing string, err error) error {
-	msg := fmt.Sprintf("channel %q: smtp %s: %s: %v", name, cfg.addr, doing, err)
+func smtpError(name string, cfg *smtpConfig, err error) error {
+	msg := fmt.Sprintf("channel %q: smtp %s: %v", name, cfg.addr, err)
 	if cfg.password != "" {
 		msg = strings.ReplaceAll(msg, cfg.password, "[redacted]")
 	}

@@ -175,7 +175,7 @@ func checkHeaders(t *testing.T, r received, to ...string) {
 	if _, err := r.header.Date(); err != nil {
 		t.Errorf("Date header: %v", err)
 	}
-	if id := r.header.Get("Message-Id"); !regexp.MustCompile(`^<[^<>@\s]+@[^<>@\s]+>$`).MatchString(id) {
+	if id := r.header.Get("Message-Id"); !regexp.MustCompile(`^<[0-9a-f]{32}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*>$`).MatchString(id) {
 		t.Errorf("Message-ID = %q, want <id@host>", id)
 	}
 	for _, name := range []string{"Subject", "From", "To", "Date", "Message-Id", "Bcc"} {
@@ -419,6 +419,7 @@ func TestSMTPImplicitTLS(t *testing.T) {
 
 	for name, extra := range map[string]map[string]any{
 		"ca_file":              {"ca_file": cert.CAFile},
+		"ca inline":            {"ca": string(cert.PEM)},
 		"insecure_skip_verify": {"insecure_skip_verify": true},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -615,7 +616,7 @@ func TestSendmailFailure(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, w := range []string{`channel "admin-mail": sendmail /bin/sh: exit status 75: msmtp: server said no, line 0`, "more bytes]"} {
+	for _, w := range []string{`channel "admin-mail": sendmail /bin/sh: exit status 75: msmtp: server said no, line 0; msmtp: server said no, line 1; `, "more bytes]"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not contain %q", err, w)
 		}

@@ -72,18 +72,18 @@ func (f *File) Send(ctx context.Context, subject, body string) error {
 	}
 	out, err := os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", f.path, err)
+		return err // an *fs.PathError: it names the operation and the file
 	}
 	if _, err := out.WriteString(b.String()); err != nil {
 		out.Close()
-		return fmt.Errorf("write %s: %w", f.path, err)
+		return err
 	}
 	if err := out.Sync(); err != nil {
 		out.Close()
-		return fmt.Errorf("sync %s: %w", f.path, err)
+		return err
 	}
 	if err := out.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", f.path, err)
+		return err
 	}
 	return nil
 }

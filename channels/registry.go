@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/go-viper/mapstructure/v2"
+	"github.com/f2b-notify/f2b-notify/internal/decode"
 )
 
 // Factory builds a channel of one kind from its settings: the keys of its
@@ -83,18 +83,7 @@ func ResolveFiles(name string, settings map[string]any) (map[string]any, error) 
 // channel's settings. Unknown keys and values of the wrong type are errors
 // that name the channel and the key.
 func Decode(name string, settings map[string]any, out any) error {
-	var md mapstructure.Metadata
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		Result:           out,
-		Metadata:         &md,
-		ErrorUnused:      true,
-		WeaklyTypedInput: true,
-		DecodeHook:       mapstructure.StringToTimeDurationHookFunc(),
-	})
-	if err != nil {
-		return fmt.Errorf("channel %q: %w", name, err)
-	}
-	if err := dec.Decode(settings); err != nil {
+	if err := decode.Strict(settings, out, ""); err != nil {
 		return fmt.Errorf("channel %q: %w", name, err)
 	}
 	return nil

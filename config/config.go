@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-viper/mapstructure/v2"
+	"github.com/f2b-notify/f2b-notify/internal/decode"
 	"github.com/spf13/viper"
 )
 
@@ -134,7 +134,7 @@ func Load(path string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
 	}
-	c, err := decode(v)
+	c, err := decodeConfig(v)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -144,7 +144,7 @@ func Load(path string) (*Config, error) {
 
 // Defaults returns the configuration with no file: defaults and environment.
 func Defaults() (*Config, error) {
-	c, err := decode(newViper())
+	c, err := decodeConfig(newViper())
 	if err != nil {
 		return nil, fmt.Errorf("config from environment: %w", err)
 	}
@@ -161,17 +161,10 @@ func newViper() *viper.Viper {
 	return v
 }
 
-func decode(v *viper.Viper) (*Config, error) {
+func decodeConfig(v *viper.Viper) (*Config, error) {
 	var c Config
-	err := v.Unmarshal(&c, func(dc *mapstructure.DecoderConfig) {
-		dc.ErrorUnused = true
-		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
-			mapstructure.StringToTimeDurationHookFunc(),
-			mapstructure.StringToSliceHookFunc(","),
-		)
-	})
-	if err != nil {
-		return nil, errors.New(oneLine(err.Error()))
+	if err := decode.Explain(v.Unmarshal(&c, decode.Configure), "", &c); err != nil {
+		return nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -284,13 +277,13 @@ func LoadForBan(path string) (*Config, error) {
 	}
 	// Salvage the keys the ban path uses, as they are in the file.
 	d := &Config{Buffer: Buffer{Dir: DefaultBufferDir, Fsync: true}, Flag: DefaultFlag}
+	// Without a readable file, the environment and the defaults still count.
 	v := newViper()
 	v.SetConfigFile(path)
-	if v.ReadInConfig() == nil {
-		if dir := v.GetString("buffer.dir"); dir != "" {
-			d.Buffer.Dir = dir
-		}
-		d.Flag = v.GetString("flag")
+	_ = v.ReadInConfig()
+	if dir := v.GetString("buffer.dir"); dir != "" {
+		d.Buffer.Dir = dir
 	}
+	d.Flag = v.GetString("flag")
 	return d, err
 }

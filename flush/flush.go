@@ -68,7 +68,7 @@ func (r *Result) Failed() []ChannelResult {
 // are in the result.
 func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options) (*Result, error) {
 	if len(targets) == 0 {
-		return nil, errors.New("no enabled channel in the configuration: nothing would receive the report, so nothing is flushed")
+		return nil, fmt.Errorf("no enabled channel in %s: nothing would receive the report, so nothing is flushed", cfg.File)
 	}
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
@@ -245,7 +245,9 @@ func Digest(cfg *config.Config, files []string) (*report.Digest, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.AddStats(st, 1)
+		if st.Records+st.Torn > 0 {
+			b.AddStats(st, 1)
+		}
 	}
 	return b.Digest(), nil
 }

@@ -38,12 +38,9 @@ func newBanCmd(g *Globals, action string) *cobra.Command {
 		Long: `Record one ` + action + ` in the buffer and return. The record is on disk when the command
 exits 0. No network, no templates: fail2ban runs one action at a time for the whole host.
 If the flag file exists, a flush is started in the background, fully detached.`,
-		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return banRun(o) },
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &exitError{code: 2, msg: action + ": " + oneLine(err.Error()) + "; nothing recorded"}
-	})
+	strictArgs(cmd, "; nothing recorded")
 	f := cmd.Flags()
 	f.StringVar(&o.Jail, "jail", "", "jail name (<name>)")
 	f.StringVar(&o.IP, "ip", "", "IPv4 or IPv6 address (<ip>)")

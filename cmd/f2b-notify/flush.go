@@ -58,6 +58,7 @@ pending, bounded by --timeout so that fail2ban's own action timeout is never rea
 	}
 	cmd.Flags().StringVar(&o.Jail, "jail", "", "jail name (<name>)")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "bound on the flush; keep it under the action's timeout")
+	strictArgs(cmd, "")
 	return cmd
 }
 
@@ -84,6 +85,7 @@ nothing: the "started" mail of the stock actions is noise on every restart.`,
 		},
 	}
 	cmd.Flags().StringVar(&jail, "jail", "", "jail name (<name>)")
+	strictArgs(cmd, "")
 	return cmd
 }
 

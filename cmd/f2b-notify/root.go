@@ -76,3 +76,18 @@ func asExit(err error, target **exitError) bool { return errors.As(err, target) 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
+
+// strictArgs makes a command that fail2ban runs exit 2 with one line on a bad
+// flag or a stray argument, so that fail2ban's log says what was wrong.
+func strictArgs(cmd *cobra.Command, suffix string) {
+	bad := func(err error) error {
+		return &exitError{code: 2, msg: cmd.Name() + ": " + oneLine(err.Error()) + suffix}
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return bad(err) })
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if err := cobra.NoArgs(c, args); err != nil {
+			return bad(err)
+		}
+		return nil
+	}
+}

@@ -79,6 +79,7 @@ type Sink struct {
 
 	mu       sync.Mutex
 	server   *smtp.Server
+	listener net.Listener
 	served   chan struct{} // closed when the current Serve returns
 	messages []Message
 	changed  chan struct{} // closed and replaced on every new message
@@ -183,13 +184,16 @@ func (s *Sink) Fail(stage Stage, code int, message string) {
 // refused until Restart. Stopping a stopped sink does nothing.
 func (s *Sink) Stop() {
 	s.mu.Lock()
-	srv, served := s.server, s.served
-	s.server, s.served = nil, nil
+	srv, l, served := s.server, s.listener, s.served
+	s.server, s.listener, s.served = nil, nil, nil
 	s.mu.Unlock()
 	if srv == nil {
 		return
 	}
 	_ = srv.Close()
+	// Close registers the listener only once Serve has started; closing it
+	// here too ends a Serve that starts after Close.
+	_ = l.Close()
 	<-served
 }
 
@@ -235,7 +239,7 @@ func (s *Sink) serve(l net.Listener) {
 	}
 	served := make(chan struct{})
 	s.mu.Lock()
-	s.server, s.served = srv, served
+	s.server, s.listener, s.served = srv, l, served
 	s.mu.Unlock()
 	go func() {
 		defer close(served)

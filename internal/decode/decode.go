@@ -1,0 +1,108 @@
+// Package decode turns configuration maps into typed structs strictly
+// (unknown keys and values of the wrong type are errors) and words
+// mapstructure's errors for people: one line, naming each key by its path.
+package decode
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+)
+
+// Hook converts the strings YAML and the environment give into durations
+// and comma-separated lists.
+var Hook = mapstructure.ComposeDecodeHookFunc(
+	mapstructure.StringToTimeDurationHookFunc(),
+	mapstructure.StringToSliceHookFunc(","),
+)
+
+// Configure makes a decoder strict; viper's Unmarshal takes it as an option.
+func Configure(dc *mapstructure.DecoderConfig) {
+	dc.ErrorUnused = true
+	dc.WeaklyTypedInput = true
+	dc.DecodeHook = Hook
+}
+
+// Strict decodes in into out (a pointer to a struct with mapstructure tags).
+// prefix is the key path of in, such as "channels.log", used in errors.
+func Strict(in any, out any, prefix string) error {
+	dc := &mapstructure.DecoderConfig{Result: out}
+	Configure(dc)
+	dec, err := mapstructure.NewDecoder(dc)
+	if err != nil {
+		return err
+	}
+	return Explain(dec.Decode(in), prefix, out)
+}
+
+// Explain rewords a decoding error as one line that names keys by their path
+// under prefix; nil stays nil. out is what was being decoded into, whose Go
+// type name mapstructure uses in place of an empty key path.
+func Explain(err error, prefix string, out any) error {
+	if err == nil {
+		return nil
+	}
+	typeName := ""
+	if out != nil {
+		t := reflect.TypeOf(out)
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		typeName = t.String()
+	}
+	var parts []string
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, sub := range j.Unwrap() {
+				walk(sub)
+			}
+			return
+		}
+		de, ok := e.(*mapstructure.DecodeError)
+		if !ok {
+			if inner := errors.Unwrap(e); inner != nil {
+				walk(inner)
+			} else {
+				parts = append(parts, oneLine(e.Error()))
+			}
+			return
+		}
+		name := de.Name()
+		if strings.ContainsAny(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") || name == typeName {
+			name = "" // a Go type, not a key
+		}
+		inner := oneLine(de.Unwrap().Error())
+		if keys, ok := strings.CutPrefix(inner, "has invalid keys: "); ok {
+			for _, k := range strings.Split(keys, ", ") {
+				parts = append(parts, "unknown key "+join(prefix, name, k))
+			}
+			return
+		}
+		var pe *mapstructure.ParseError
+		if errors.As(de.Unwrap(), &pe) {
+			inner = fmt.Sprintf("want %s (%s)", pe.Expected.Type(), oneLine(pe.Err.Error()))
+		}
+		parts = append(parts, "key "+join(prefix, name)+": "+inner)
+	}
+	walk(err)
+	return errors.New(strings.Join(parts, "; "))
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "decoding failed due to the following error(s):", "")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func join(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
+}
