@@ -29,6 +29,24 @@ type Channel interface {
 type Message struct {
 	Subject string
 	Bodies  map[Format]string
+	// Pages, when the report was split to fit a Splitter's limit, holds the
+	// messages to send in order, in the first format; Bodies then holds the
+	// first page.
+	Pages []string
+}
+
+// Measurer is implemented by channels whose limit is not counted in
+// characters (Unicode code points) of the body: Telegram counts after
+// entity parsing, Matrix counts the bytes of the event.
+type Measurer interface {
+	Measure(body string) int
+}
+
+// Splitter is implemented by channels that can send an oversized report as
+// several messages rather than cut it. Split reports whether this channel's
+// configuration asks for it.
+type Splitter interface {
+	Split() bool
 }
 
 // MessageSender is implemented by channels that send more than one rendering

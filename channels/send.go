@@ -97,7 +97,7 @@ func Deliver(ctx context.Context, j Job) Verdict {
 		wait := Backoff(v.Attempts)
 		var ra *RetryAfterError
 		if errors.As(err, &ra) && ra.After > wait {
-			wait = ra.After
+			wait = min(ra.After, MaxRetryAfter)
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -90,7 +90,8 @@ func (t *Target) parse(cfg *config.Config) error {
 	return nil
 }
 
-// Render renders the digest in every format the target's channel wants.
+// Render renders the digest in every format the target's channel wants,
+// fitting the first format to the channel's size limit (see fit).
 func (t *Target) Render(d *report.Digest) (channels.Message, error) {
 	opt := templates.Options{Location: t.Location}
 	subject, err := templates.Subject(t.Subject, d, opt)
@@ -98,12 +99,30 @@ func (t *Target) Render(d *report.Digest) (channels.Message, error) {
 		return channels.Message{}, fmt.Errorf("channel %q: render subject: %w", t.Name, err)
 	}
 	m := channels.Message{Subject: subject, Bodies: map[templates.Format]string{}}
-	for f, tmpl := range t.Bodies {
-		body, err := tmpl.Render(d)
+	formats := t.Channel.Formats()
+	for i, f := range formats {
+		tmpl := t.Bodies[f]
+		if i > 0 {
+			body, err := tmpl.Render(d)
+			if err != nil {
+				return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
+			}
+			m.Bodies[f] = body
+			continue
+		}
+		measure := runes
+		if ms, ok := t.Channel.(channels.Measurer); ok {
+			measure = ms.Measure
+		}
+		sp, split := t.Channel.(channels.Splitter)
+		pages, err := fit(d, t.Channel.Limit(), measure, split && sp.Split(), tmpl.Render)
 		if err != nil {
 			return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
 		}
-		m.Bodies[f] = body
+		m.Bodies[f] = pages[0]
+		if len(pages) > 1 {
+			m.Pages = pages
+		}
 	}
 	return m, nil
 }

@@ -76,4 +76,6 @@ type Notes struct {
 	MissedReports int // earlier reports this channel failed to receive
 	LastSuccess   time.Time
 	MoreOffenders int // offenders left out to fit the channel's size limit
+	MoreUnbans    int // unbans left out to fit the channel's size limit
+	Page, Pages   int // when a report is split into several messages: this one's number, from 1, and their count
 }

@@ -44,7 +44,7 @@ func newFuncs(opt Options) map[string]any {
 		"sub":      sub,
 		"upper":    strings.ToUpper,
 		"lower":    strings.ToLower,
-		"md":       markdownEscape,
+		"md":       func(s string) Safe { return Safe(markdownEscape(s)) },
 	}
 }
 

@@ -40,16 +40,13 @@ func (o Options) location() *time.Location {
 	return o.Location
 }
 
-// Default returns the source of the embedded default report template for f.
+// Default returns the source of the default report template for f.
 func Default(f Format) (string, error) {
-	if err := f.check(); err != nil {
+	d, err := Lookup(f)
+	if err != nil {
 		return "", err
 	}
-	b, err := defaults.ReadFile("default/report." + string(f) + ".tmpl")
-	if err != nil {
-		return "", fmt.Errorf("read default %s template: %w", f, err)
-	}
-	return string(b), nil
+	return d.Default, nil
 }
 
 // DefaultSubject returns the default e-mail subject template, a text template
@@ -69,6 +66,7 @@ func DefaultSubject() string {
 type Template struct {
 	name   string
 	format Format
+	isHTML bool
 	text   *texttemplate.Template
 	html   *htmltemplate.Template
 }
@@ -79,20 +77,36 @@ type Template struct {
 // escapes every value for its context. CRLF line endings in src are read as
 // LF.
 func New(name string, f Format, src string, opt Options) (*Template, error) {
-	if err := f.check(); err != nil {
+	d, err := Lookup(f)
+	if err != nil {
 		return nil, fmt.Errorf("parse template %s: %w", name, err)
 	}
 	src = strings.ReplaceAll(src, "\r\n", "\n")
-	t := &Template{name: name, format: f}
+	t := &Template{name: name, format: f, isHTML: d.HTML}
 	funcs := newFuncs(opt)
-	var err error
-	if f == HTML {
+	code := d.Code
+	if code == nil {
+		code = backtickFree
+	}
+	if d.HTML {
+		funcs["safe"] = func(v any) htmltemplate.HTML { return htmltemplate.HTML(fmt.Sprint(v)) }
+		funcs["code"] = func(v any) string { return code(fmt.Sprint(v)) }
 		t.html, err = htmltemplate.New(name).Option("missingkey=error").Funcs(htmltemplate.FuncMap(funcs)).Parse(src)
 		if err == nil {
 			err = t.escapeHTML()
 		}
 	} else {
+		funcs["safe"] = func(v any) Safe { return Safe(fmt.Sprint(v)) }
+		funcs["code"] = func(v any) Safe { return Safe(code(fmt.Sprint(v))) }
+		escape := d.Escape
+		if escape == nil {
+			escape = func(s string) string { return s }
+		}
+		funcs[escapeFunc] = escaper(escape)
 		t.text, err = texttemplate.New(name).Option("missingkey=error").Funcs(texttemplate.FuncMap(funcs)).Parse(src)
+		if err == nil && d.Escape != nil {
+			autoEscape(t.text)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("parse template %s: %w", name, err)
@@ -175,7 +189,7 @@ func (t *Template) Render(d *report.Digest) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("execute template %s: %w", t.name, err)
 	}
-	if t.format == HTML {
+	if t.isHTML {
 		return filterHTML(buf.String()), nil
 	}
 	return filterText(buf.String()), nil
@@ -198,15 +212,6 @@ func Subject(src string, d *report.Digest, opt Options) (string, error) {
 		return "", fmt.Errorf("execute template %s: %w", t.name, err)
 	}
 	return oneLine(buf.String(), MaxSubjectRunes), nil
-}
-
-// check reports whether f is a known format.
-func (f Format) check() error {
-	switch f {
-	case Text, HTML, Markdown:
-		return nil
-	}
-	return fmt.Errorf("unknown format %q (want %q, %q or %q)", string(f), Text, HTML, Markdown)
 }
 
 // filterText replaces, in text meant for a console or a chat, every control

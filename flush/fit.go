@@ -1,0 +1,119 @@
+package flush
+
+import (
+	"fmt"
+	"sort"
+	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/channels"
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+// fit makes a report fit a channel's size limit: it renders with fewer
+// offender rows (then fewer unban rows) and lets the template say how many
+// were left out ("and N more"), or, for a channel that splits, renders
+// consecutive slices of the offenders as several messages. It never cuts
+// inside the markup, because it only ever renders whole templates, and never
+// drops the report: the totals are always there.
+func fit(d *report.Digest, limit int, measure func(string) int, split bool, render func(*report.Digest) (string, error)) ([]string, error) {
+	full, err := render(d)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 || measure(full) <= limit {
+		return []string{full}, nil
+	}
+	if split && len(d.Offenders) > 1 {
+		return paginate(d, limit, measure, render)
+	}
+	body, _, err := cut(d, limit, measure, render)
+	return []string{body}, err
+}
+
+// cut renders the largest prefix of the offenders (then of the unbans) that
+// fits, and returns it with the number of offenders kept.
+func cut(d *report.Digest, limit int, measure func(string) int, render func(*report.Digest) (string, error)) (string, int, error) {
+	try := func(offenders, unbans int) (string, bool, error) {
+		c := *d
+		c.Offenders = d.Offenders[:offenders]
+		c.Notes.MoreOffenders = d.Notes.MoreOffenders + len(d.Offenders) - offenders
+		c.Unbans = d.Unbans[:unbans]
+		c.Notes.MoreUnbans = d.Notes.MoreUnbans + len(d.Unbans) - unbans
+		s, err := render(&c)
+		return s, err == nil && measure(s) <= limit, err
+	}
+	var renderErr error
+	// The largest number of offender rows that fits, all unbans dropped first
+	// only if even no offender row fits with them.
+	k := sort.Search(len(d.Offenders)+1, func(n int) bool {
+		_, ok, err := try(n, len(d.Unbans))
+		if err != nil && renderErr == nil {
+			renderErr = err
+		}
+		return !ok
+	}) - 1
+	if renderErr != nil {
+		return "", 0, renderErr
+	}
+	if k >= 0 {
+		s, _, err := try(k, len(d.Unbans))
+		return s, k, err
+	}
+	u := sort.Search(len(d.Unbans)+1, func(n int) bool {
+		_, ok, _ := try(0, n)
+		return !ok
+	}) - 1
+	if u >= 0 {
+		s, _, err := try(0, u)
+		return s, 0, err
+	}
+	s, _, err := try(0, 0)
+	if err != nil {
+		return "", 0, err
+	}
+	return "", 0, channels.Permanent(fmt.Errorf("the report does not fit in %d even without offender rows (%d)", limit, measure(s)))
+}
+
+// paginate splits the offenders over as many messages as needed, each
+// fitting the limit; every message is the whole template with its slice of
+// the offenders, and .Notes.Page and .Notes.Pages set.
+func paginate(d *report.Digest, limit int, measure func(string) int, render func(*report.Digest) (string, error)) ([]string, error) {
+	var slices [][2]int // offender ranges
+	for start := 0; start < len(d.Offenders) || len(slices) == 0; {
+		rest := *d
+		rest.Offenders = d.Offenders[start:]
+		rest.Notes.Page, rest.Notes.Pages = len(slices)+1, len(slices)+2 // room for a two-digit count
+		_, k, err := cut(&rest, limit-8, measure, render)
+		if err != nil {
+			return nil, err
+		}
+		if k == 0 {
+			k = 1 // one row that does not fit alone: cut below, never loop
+		}
+		slices = append(slices, [2]int{start, start + k})
+		start += k
+	}
+	pages := make([]string, 0, len(slices))
+	for i, r := range slices {
+		c := *d
+		c.Offenders = d.Offenders[r[0]:r[1]]
+		c.Notes.Page, c.Notes.Pages = i+1, len(slices)
+		if i > 0 {
+			c.Unbans = nil // once is enough
+		}
+		s, err := render(&c)
+		if err != nil {
+			return nil, err
+		}
+		if measure(s) > limit {
+			if s, _, err = cut(&c, limit, measure, render); err != nil {
+				return nil, err
+			}
+		}
+		pages = append(pages, s)
+	}
+	return pages, nil
+}
+
+// runes is the default measure: characters, as most chat APIs count them.
+func runes(s string) int { return utf8.RuneCountInString(s) }
