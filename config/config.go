@@ -76,6 +76,8 @@ type Channel struct {
 	Retries   *int              `mapstructure:"retries"` // attempts after the first
 	Subject   string            `mapstructure:"subject"`
 	Templates map[string]string `mapstructure:"templates"` // format -> template file
+	Jails     []string          `mapstructure:"jails"`     // only bans of these jails; empty for all
+	MinBans   int               `mapstructure:"min_bans"`  // hold the report until it has this many bans
 	Settings  map[string]any    `mapstructure:",remain"`
 }
 
@@ -201,6 +203,9 @@ func (c *Config) Validate() error {
 		}
 		if ch.Timeout < 0 {
 			return fmt.Errorf("key channels.%s.timeout: must not be negative", name)
+		}
+		if ch.MinBans < 0 {
+			return fmt.Errorf("key channels.%s.min_bans: must not be negative", name)
 		}
 		if ch.Retries != nil && *ch.Retries < 0 {
 			return fmt.Errorf("key channels.%s.retries: must not be negative", name)

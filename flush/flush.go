@@ -49,6 +49,7 @@ type ChannelResult struct {
 	Bans     int
 	Attempts int
 	Skipped  bool // its batches held no new ban: confirmed without a message
+	Held     bool // fewer bans than its min_bans: nothing sent, nothing confirmed
 	Err      error
 }
 
@@ -134,10 +135,10 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		if len(todo[i]) == 0 {
 			continue
 		}
-		key := batchKey(todo[i])
+		key := batchKey(todo[i]) + "|" + strings.Join(t.Config.Jails, ",")
 		d, ok := digests[key]
 		if !ok {
-			if d, err = Digest(cfg, batchPaths(todo[i])); err != nil {
+			if d, err = DigestFor(cfg, batchPaths(todo[i]), t.Config.Jails); err != nil {
 				return nil, err
 			}
 			digests[key] = d
@@ -149,6 +150,10 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		d = ForChannel(d, state)
 		if !worthSending(d) {
 			cr.Skipped = true // nothing new to say: only unbans or restored bans
+			continue
+		}
+		if d.Totals.Bans < t.Config.MinBans && d.Notes.TornLines == 0 && d.Notes.Dropped == 0 {
+			cr.Held = true // fewer bans than min_bans: kept for a later report
 			continue
 		}
 		msg, err := t.Render(d)
@@ -191,8 +196,8 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 	for i := range targets {
 		cr := &res.Channels[i]
 		switch {
-		case cr.Batches == 0:
-			// nothing new for this channel
+		case cr.Batches == 0, cr.Held:
+			// nothing new for this channel, or not enough yet
 		case jobs[i] == nil:
 			record(i) // broken configuration or template, or nothing worth sending
 		default:
@@ -234,6 +239,12 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 
 // Digest builds the digest of the records in files, in order.
 func Digest(cfg *config.Config, files []string) (*report.Digest, error) {
+	return DigestFor(cfg, files, nil)
+}
+
+// DigestFor builds the digest of the records in files that belong to one of
+// jails (all records when jails is empty).
+func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Digest, error) {
 	b := report.NewBuilder(report.Options{
 		Host:            cfg.Hostname(),
 		MaxUsers:        cfg.Report.MaxUsers,
@@ -241,7 +252,12 @@ func Digest(cfg *config.Config, files []string) (*report.Digest, error) {
 		IncludeRestored: cfg.Report.IncludeRestored,
 	})
 	for _, f := range files {
-		st, err := buffer.ScanFile(f, func(r *buffer.Record) error { b.Add(r); return nil })
+		st, err := buffer.ScanFile(f, func(r *buffer.Record) error {
+			if len(jails) == 0 || slices.Contains(jails, r.Jail) {
+				b.Add(r)
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}

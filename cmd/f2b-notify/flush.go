@@ -138,6 +138,8 @@ func printResult(w io.Writer, res *flush.Result) {
 			if res.Batches > 0 {
 				fmt.Fprintf(w, "%s: nothing new\n", c.Name)
 			}
+		case c.Held:
+			fmt.Fprintf(w, "%s: %d %s, fewer than its min_bans; kept for a later report\n", c.Name, c.Bans, plural(c.Bans, "ban", "bans"))
 		case c.Skipped:
 			fmt.Fprintf(w, "%s: no new bans in %d %s; nothing sent\n", c.Name, c.Batches, plural(c.Batches, "batch", "batches"))
 		default:

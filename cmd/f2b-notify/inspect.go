@@ -63,7 +63,7 @@ or changed.`,
 					failed++
 					continue
 				}
-				d, err := flush.Digest(cfg, files)
+				d, err := flush.DigestFor(cfg, files, t.Config.Jails)
 				if err != nil {
 					return err
 				}

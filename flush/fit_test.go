@@ -1,0 +1,123 @@
+package flush_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/channels"
+	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+// limited is a channel with a size limit that may split.
+type limited struct {
+	memChannel
+	limit int
+	split bool
+	pages [][]string
+}
+
+func (l *limited) Limit() int  { return l.limit }
+func (l *limited) Split() bool { return l.split }
+func (l *limited) SendMessage(ctx context.Context, m channels.Message) error {
+	pages := m.Pages
+	if len(pages) == 0 {
+		pages = []string{m.Bodies[channels.Text]}
+	}
+	l.pages = append(l.pages, pages)
+	return nil
+}
+
+func bigDigest(n int) *report.Digest {
+	b := report.NewBuilder(report.Options{Host: "vm"})
+	for i := range n {
+		r := &buffer.Record{V: 1, Action: buffer.ActionBan, Jail: "sshd", IP: fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&255, i&255), Time: float64(1000 + i), Failures: 3, User: "root", Matches: []string{"Nov 25 17:36:52 vm sshd[1001]: Invalid user root from x port 22"}}
+		b.Add(r)
+	}
+	return b.Digest()
+}
+
+func TestFitCutsRowsAndKeepsTotals(t *testing.T) {
+	ch := &limited{memChannel: memChannel{name: "small"}, limit: 4096}
+	tg := targets(t, ch)[0]
+	d := bigDigest(5000)
+	m, err := tg.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := m.Bodies[channels.Text]
+	if n := utf8.RuneCountInString(body); n > 4096 {
+		t.Fatalf("body is %d characters, limit 4096", n)
+	}
+	if !strings.Contains(body, "5000") || !strings.Contains(body, "more offenders") {
+		t.Errorf("cut report lost its totals or its 'and N more':\n%s", body)
+	}
+	if len(m.Pages) != 0 {
+		t.Errorf("a channel that does not split got %d pages", len(m.Pages))
+	}
+}
+
+func TestFitSplitsIntoPagesWithEveryOffenderOnce(t *testing.T) {
+	ch := &limited{memChannel: memChannel{name: "paged"}, limit: 4096, split: true}
+	tg := targets(t, ch)[0]
+	d := bigDigest(600)
+	m, err := tg.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Pages) < 2 {
+		t.Fatalf("%d pages", len(m.Pages))
+	}
+	seen := map[string]int{}
+	for i, p := range m.Pages {
+		if n := utf8.RuneCountInString(p); n > 4096 {
+			t.Errorf("page %d is %d characters", i+1, n)
+		}
+		if !strings.Contains(p, fmt.Sprintf("part %d of %d", i+1, len(m.Pages))) {
+			t.Errorf("page %d does not say which part it is", i+1)
+		}
+		for _, o := range d.Offenders {
+			if strings.Contains(p, " "+o.IP+" ") {
+				seen[o.IP]++
+			}
+		}
+	}
+	for _, o := range d.Offenders {
+		if seen[o.IP] != 1 {
+			t.Fatalf("offender %s on %d pages, want 1", o.IP, seen[o.IP])
+		}
+	}
+}
+
+func TestJailsFilterAndMinBans(t *testing.T) {
+	e := newEnv(t)
+	ssh := &memChannel{name: "ssh-only"}
+	many := &memChannel{name: "many"}
+	tg := targets(t, ssh, many)
+	tg[0].Config.Jails = []string{"sshd"}
+	tg[1].Config.MinBans = 3
+	e.ban(t, "192.0.2.1", 100)
+	if err := e.buf.Append(&buffer.Record{V: 1, Action: "ban", Jail: "nginx", IP: "198.51.100.1", Time: 101}); err != nil {
+		t.Fatal(err)
+	}
+	res := e.run(t, tg, flush.Options{})
+	if got := ssh.received(); len(got) != 1 || !strings.Contains(got[0], "192.0.2.1") || strings.Contains(got[0], "198.51.100.1") {
+		t.Errorf("jails filter: %q", got)
+	}
+	if len(many.received()) != 0 || !res.Channels[1].Held {
+		t.Fatalf("min_bans 3 sent with 2 bans: %+v", res.Channels[1])
+	}
+	e.ban(t, "192.0.2.3", 102)
+	e.run(t, tg, flush.Options{})
+	got := many.received()
+	if len(got) != 1 || !strings.Contains(got[0], "192.0.2.1") || !strings.Contains(got[0], "192.0.2.3") || !strings.Contains(got[0], "198.51.100.1") {
+		t.Fatalf("held bans not delivered once min_bans was reached: %q", got)
+	}
+	if b, _ := e.buf.Batches(); len(b) != 0 {
+		t.Errorf("spool not empty: %v", b)
+	}
+}
