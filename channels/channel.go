@@ -61,3 +61,9 @@ const (
 	HTML     = templates.HTML
 	Markdown = templates.Markdown
 )
+
+// Payloader is implemented by channels that can show the exact request body
+// they would send for a message, for `f2b-notify preview --payload`.
+type Payloader interface {
+	Payload(m Message) ([]byte, error)
+}

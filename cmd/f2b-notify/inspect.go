@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
@@ -23,8 +24,9 @@ func isNotFound(err error) bool { return errors.Is(err, config.ErrNotFound) }
 
 func newPreviewCmd(g *Globals) *cobra.Command {
 	var channel string
+	var payload bool
 	cmd := &cobra.Command{
-		Use:   "preview [--channel NAME]",
+		Use:   "preview [--channel NAME] [--payload]",
 		Short: "Print the report the next flush would send, per channel, without sending",
 		Long: `Render, for each enabled channel (or the one named), the report that the next flush would
 send it: the bans it has not received yet, pending ones included. Nothing is sent, claimed
@@ -67,7 +69,7 @@ or changed.`,
 				if err != nil {
 					return err
 				}
-				if err := printRendered(g.IO.Out, t, flush.ForChannel(d, st)); err != nil {
+				if err := printRendered(g.IO.Out, t, flush.ForChannel(d, st), payload); err != nil {
 					fmt.Fprintf(g.IO.Out, "### %s: %s\n", t.Name, oneLine(err.Error()))
 					failed++
 				}
@@ -79,6 +81,7 @@ or changed.`,
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
+	cmd.Flags().BoolVar(&payload, "payload", false, "print the exact request body each channel would send (HTTP channels)")
 	return cmd
 }
 
@@ -102,11 +105,30 @@ func selectTargets(cfg *config.Config, name string) ([]*flush.Target, error) {
 	return nil, fmt.Errorf("no enabled channel %q in %s (enabled: %s)", name, cfg.File, strings.Join(cfg.EnabledChannels(), ", "))
 }
 
-// printRendered writes a channel's subject and every format of its report.
-func printRendered(w io.Writer, t *flush.Target, d *report.Digest) error {
+// printRendered writes a channel's subject and every format of its report,
+// or with payload the request body it would send.
+func printRendered(w io.Writer, t *flush.Target, d *report.Digest, payload bool) error {
 	m, err := t.Render(d)
 	if err != nil {
 		return err
+	}
+	if payload {
+		p, ok := t.Channel.(channels.Payloader)
+		if !ok {
+			return fmt.Errorf("channel %q (%s) has no request body to show; preview without --payload shows its message", t.Name, t.Config.Type)
+		}
+		body, err := p.Payload(m)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "### channel %s (%s) payload\n%s\n\n", t.Name, t.Config.Type, body)
+		return nil
+	}
+	for i, page := range m.Pages {
+		fmt.Fprintf(w, "### channel %s (%s), message %d of %d\n%s\n\n", t.Name, t.Config.Type, i+1, len(m.Pages), page)
+	}
+	if len(m.Pages) > 0 {
+		return nil
 	}
 	for _, f := range t.Channel.Formats() {
 		fmt.Fprintf(w, "### channel %s (%s, %s)\nSubject: %s\n\n%s", t.Name, t.Config.Type, f, m.Subject, m.Bodies[f])
