@@ -20,16 +20,17 @@ import (
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/internal/decode"
+	"github.com/f2b-notify/f2b-notify/internal/defaults"
 	"github.com/spf13/viper"
 )
 
 // Defaults.
 const (
-	DefaultPath      = "/etc/f2b-notify/config.yaml"
-	DefaultBufferDir = "/var/lib/f2b-notify"
-	DefaultFlag      = "/var/run/fail2ban/mail.flag"
-	EnvPrefix        = "F2B_NOTIFY"
-	EnvConfig        = "F2B_NOTIFY_CONFIG"
+	DefaultPath      = defaults.ConfigPath
+	DefaultBufferDir = defaults.BufferDir
+	DefaultFlag      = defaults.Flag
+	EnvPrefix        = defaults.EnvPrefix
+	EnvConfig        = defaults.EnvConfig
 )
 
 // Config is the whole configuration.

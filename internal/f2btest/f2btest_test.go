@@ -48,7 +48,8 @@ func TestShippedConfigPassesConfigTest(t *testing.T) {
 	}
 
 	// What fail2ban would send to its server: the firewall action first,
-	// then f2b-notify with the action file's defaults.
+	// then f2b-notify with the example's binaries: the lean f2b-notify-ban for
+	// bans and unbans, the full f2b-notify for the rest.
 	dump := run(t, "fail2ban-client", "-c", conf, "-d")
 	fw := strings.Index(dump, "['set', 'sshd', 'addaction', 'iptables-multiport']")
 	fn := strings.Index(dump, "['set', 'sshd', 'addaction', 'f2b-notify']")
@@ -56,8 +57,8 @@ func TestShippedConfigPassesConfigTest(t *testing.T) {
 		t.Fatalf("sshd should ban with iptables-multiport, then run f2b-notify (positions %d, %d):\n%s", fw, fn, dump)
 	}
 	for _, want := range []string{
-		`['actionban', '"/usr/local/bin/f2b-notify" --config "/etc/f2b-notify/config.yaml" ban --jail "sshd" --ip "<ip>" \\\n--failures "<failures>" --time "<time>" --bantime "<bantime>" \\\n--restored "<restored>" --user "<F-USER>" --matches "<matches>"']`,
-		`['actionunban', '"/usr/local/bin/f2b-notify" --config "/etc/f2b-notify/config.yaml" unban --jail "sshd" --ip "<ip>" \\\n--failures "<failures>" --time "<time>" --bantime "<bantime>" \\\n--restored "<restored>"']`,
+		`['actionban', '"/usr/local/bin/f2b-notify-ban" --config "/etc/f2b-notify/config.yaml" ban --jail "sshd" --ip "<ip>" \\\n--failures "<failures>" --time "<time>" --bantime "<bantime>" \\\n--restored "<restored>" --user "<F-USER>" --matches "<matches>"']`,
+		`['actionunban', '"/usr/local/bin/f2b-notify-ban" --config "/etc/f2b-notify/config.yaml" unban --jail "sshd" --ip "<ip>" \\\n--failures "<failures>" --time "<time>" --bantime "<bantime>" \\\n--restored "<restored>"']`,
 		`['actionstart', '"/usr/local/bin/f2b-notify" --config "/etc/f2b-notify/config.yaml" start --jail "sshd"']`,
 		`['actionstop', '"/usr/local/bin/f2b-notify" --config "/etc/f2b-notify/config.yaml" stop --jail "sshd"']`,
 		`['actionflush', 'true']`,

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLeanBanStartsTheFullFlush: f2b-notify-ban, installed beside f2b-notify,
+// records the ban and, seeing the flag, has the full binary flush it.
+func TestLeanBanStartsTheFullFlush(t *testing.T) {
+	full := buildBinary(t)
+	lean := filepath.Join(filepath.Dir(full), "f2b-notify-ban")
+	cmd := exec.Command("go", "build", "-o", lean, "../f2b-notify-ban")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build f2b-notify-ban: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.txt")
+	flag := filepath.Join(dir, "mail.flag")
+	config := filepath.Join(dir, "config.yaml")
+	body := "buffer:\n  dir: " + filepath.Join(dir, "buf") + "\nflag: " + flag + "\nreport:\n  timezone: UTC\nchannels:\n  log:\n    type: file\n    path: " + report + "\n"
+	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(flag, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(lean, "--config", config, "ban", "--jail", "sshd", "--ip", "192.0.2.77", "--failures", "4").CombinedOutput()
+	if err != nil || len(out) != 0 {
+		t.Fatalf("lean ban: %v, output %q", err, out)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		data, _ := os.ReadFile(report)
+		_, flagErr := os.Stat(flag)
+		if strings.Contains(string(data), "192.0.2.77") && os.IsNotExist(flagErr) {
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "buf", "last-flush.log"))
+			t.Fatalf("no report from the background flush; report %q, flush log %q", data, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
