@@ -59,6 +59,7 @@ type Report struct {
 	Timezone        string `mapstructure:"timezone"` // IANA zone for dates in reports; "Local" or "" for the host's
 	MaxUsers        int    `mapstructure:"max_users"`
 	MaxMatches      int    `mapstructure:"max_matches"`
+	MaxOffenders    int    `mapstructure:"max_offenders"` // offender rows, the worst first; 0 for all
 	IncludeRestored bool   `mapstructure:"include_restored"`
 	Subject         string `mapstructure:"subject"` // text template; "" for the default
 }
@@ -108,6 +109,7 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("report.timezone", "Local")
 	v.SetDefault("report.max_users", 5)
 	v.SetDefault("report.max_matches", 3)
+	v.SetDefault("report.max_offenders", 1000)
 	v.SetDefault("report.include_restored", false)
 	v.SetDefault("report.subject", "")
 	v.SetDefault("flush.timeout", "5m")
@@ -189,8 +191,8 @@ func (c *Config) Validate() error {
 	if c.Flush.Timeout <= 0 {
 		return errors.New("key flush.timeout: must be positive, such as 5m")
 	}
-	if c.Report.MaxUsers < 0 || c.Report.MaxMatches < 0 {
-		return errors.New("keys report.max_users and report.max_matches: must not be negative")
+	if c.Report.MaxUsers < 0 || c.Report.MaxMatches < 0 || c.Report.MaxOffenders < 0 {
+		return errors.New("keys report.max_users, report.max_matches and report.max_offenders: must not be negative")
 	}
 	if _, err := c.Location(); err != nil {
 		return err

@@ -249,6 +249,7 @@ func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Dige
 		Host:            cfg.Hostname(),
 		MaxUsers:        cfg.Report.MaxUsers,
 		MaxMatches:      cfg.Report.MaxMatches,
+		MaxOffenders:    cfg.Report.MaxOffenders,
 		IncludeRestored: cfg.Report.IncludeRestored,
 	})
 	for _, f := range files {

@@ -2,6 +2,8 @@ package report
 
 import (
 	"cmp"
+	"hash/maphash"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -15,36 +17,56 @@ type Options struct {
 	Generated       time.Time // zero: time.Now()
 	MaxUsers        int       // user names kept per offender; 0 means 5
 	MaxMatches      int       // log lines kept per offender; 0 means 3
+	MaxOffenders    int       // offender rows in the digest, the worst first; 0 means all
 	IncludeRestored bool      // report bans replayed at restart as new bans
 }
 
-// trackUsers bounds the distinct user names remembered per offender.
-const trackUsers = 32
+// trackUsers bounds the distinct user names counted per offender beyond
+// those kept.
+const trackUsers = 64
 
 // Builder aggregates records into a Digest. Its memory grows with the number
-// of distinct addresses, not with the number of records.
+// of distinct addresses, not with the number of records: per address it
+// keeps counts, at most MaxUsers names, MaxMatches log lines and a few hashes.
 type Builder struct {
 	opt       Options
 	offenders map[string]*offender
 	unbans    map[string]*unban
 	jails     map[string]*JailStat
+	intern    map[string]string // jail and user names, which repeat a lot
+	seed      maphash.Seed
 	totals    Totals
 	notes     Notes
-	from, to  time.Time
+	from, to  float64 // event times, epoch seconds
+}
+
+type jailSeen struct {
+	name string
+	last float64 // time of the last ban seen, to drop fail2ban's retries
 }
 
 type offender struct {
-	o         Offender
-	jails     map[string]float64 // jail -> time of the last ban seen, to drop fail2ban's retries
-	extraUser int                // distinct names beyond trackUsers
-	matches   []string           // ring of the last MaxMatches lines
-	next      int                // ring position
-	seen      int                // lines seen in all
+	ip          string
+	addr        netip.Addr
+	bans        int
+	failures    int
+	first, last float64
+	bantime     int64
+	jails       []jailSeen
+	users       []string // the first MaxUsers distinct names
+	extraUsers  []uint64 // hashes of further distinct names, up to trackUsers
+	overflow    int      // distinct names beyond those too
+	matches     []string // ring of the last MaxMatches lines
+	next        int      // ring position
+	seen        int      // lines seen in all
 }
 
 type unban struct {
-	u     Unban
-	jails map[string]float64
+	ip    string
+	addr  netip.Addr
+	count int
+	last  float64
+	jails []jailSeen
 }
 
 // NewBuilder returns an empty builder.
@@ -60,6 +82,10 @@ func NewBuilder(opt Options) *Builder {
 		offenders: map[string]*offender{},
 		unbans:    map[string]*unban{},
 		jails:     map[string]*JailStat{},
+		intern:    map[string]string{},
+		seed:      maphash.MakeSeed(),
+		from:      math.Inf(1),
+		to:        math.Inf(-1),
 	}
 }
 
@@ -72,7 +98,10 @@ func (b *Builder) AddStats(st buffer.ScanStats, batches int) {
 
 // Add folds one record into the digest.
 func (b *Builder) Add(r *buffer.Record) {
-	t := r.EventTime()
+	t := r.Time
+	if t <= 0 {
+		t = float64(r.At)
+	}
 	switch r.Action {
 	case buffer.ActionBan:
 		b.addBan(r, t)
@@ -81,13 +110,21 @@ func (b *Builder) Add(r *buffer.Record) {
 	}
 }
 
-func (b *Builder) span(t time.Time) {
-	if b.from.IsZero() || t.Before(b.from) {
-		b.from = t
+// name interns a short, often repeated string (a jail or user name), so
+// that a hundred thousand offenders share one copy of "root".
+func (b *Builder) name(s string) string {
+	if v, ok := b.intern[s]; ok {
+		return v
 	}
-	if t.After(b.to) {
-		b.to = t
+	if len(b.intern) < 50000 && len(s) <= 64 {
+		b.intern[s] = s
 	}
+	return s
+}
+
+func (b *Builder) span(t float64) {
+	b.from = min(b.from, t)
+	b.to = max(b.to, t)
 }
 
 func (b *Builder) jail(name string) *JailStat {
@@ -99,40 +136,52 @@ func (b *Builder) jail(name string) *JailStat {
 	return j
 }
 
-func (b *Builder) addBan(r *buffer.Record, t time.Time) {
+// seenJail records a ban or unban of a jail at t and reports whether it is a
+// repeat of the last one: fail2ban runs a timed-out command again, with the
+// same time.
+func (b *Builder) seenJail(list *[]jailSeen, jail string, t float64) (repeat bool) {
+	for i := range *list {
+		if (*list)[i].name == jail {
+			if t > 0 && (*list)[i].last == t {
+				return true
+			}
+			(*list)[i].last = t
+			return false
+		}
+	}
+	*list = append(*list, jailSeen{name: b.name(jail), last: t})
+	return false
+}
+
+func (b *Builder) addBan(r *buffer.Record, t float64) {
 	if r.Restored && !b.opt.IncludeRestored {
 		b.totals.Restored++
 		return
 	}
 	o := b.offenders[r.IP]
 	if o == nil {
-		o = &offender{o: Offender{IP: r.IP, FirstSeen: t, LastSeen: t}, jails: map[string]float64{}}
-		if a, err := netip.ParseAddr(r.IP); err == nil && a.Is6() && !a.Is4In6() {
-			o.o.IPv6 = true
-		}
+		o = &offender{ip: r.IP, first: t, last: t}
+		o.addr, _ = netip.ParseAddr(r.IP)
 		b.offenders[r.IP] = o
 	}
-	if last, ok := o.jails[r.Jail]; ok && r.Time > 0 && last == r.Time {
-		b.totals.Duplicate++ // fail2ban ran the same actionban twice
+	if b.seenJail(&o.jails, r.Jail, r.Time) {
+		b.totals.Duplicate++
 		return
 	}
-	o.jails[r.Jail] = r.Time
 	b.span(t)
-	o.o.Bans++
-	o.o.Failures += r.Failures
-	if t.Before(o.o.FirstSeen) {
-		o.o.FirstSeen = t
-	}
-	if !t.Before(o.o.LastSeen) {
-		o.o.LastSeen = t
-		o.o.Bantime = r.Bantime
+	o.bans++
+	o.failures += r.Failures
+	o.first = min(o.first, t)
+	if t >= o.last {
+		o.last = t
+		o.bantime = r.Bantime
 	}
 	if r.User != "" {
-		o.addUser(Neutralise(r.User))
+		b.addUser(o, r.User)
 	}
 	for _, m := range r.Matches {
 		if m != "" {
-			o.addMatch(Neutralise(m), b.opt.MaxMatches)
+			o.addMatch(m, b.opt.MaxMatches)
 		}
 	}
 	j := b.jail(r.Jail)
@@ -142,15 +191,23 @@ func (b *Builder) addBan(r *buffer.Record, t time.Time) {
 	b.totals.Failures += r.Failures
 }
 
-func (o *offender) addUser(u string) {
-	if slices.Contains(o.o.Users, u) {
+func (b *Builder) addUser(o *offender, u string) {
+	if slices.Contains(o.users, u) {
 		return
 	}
-	if len(o.o.Users) < trackUsers {
-		o.o.Users = append(o.o.Users, u)
+	if len(o.users) < b.opt.MaxUsers {
+		o.users = append(o.users, b.name(u))
 		return
 	}
-	o.extraUser++
+	h := maphash.String(b.seed, u)
+	if slices.Contains(o.extraUsers, h) {
+		return
+	}
+	if len(o.extraUsers) < trackUsers {
+		o.extraUsers = append(o.extraUsers, h)
+		return
+	}
+	o.overflow++
 }
 
 func (o *offender) addMatch(m string, max int) {
@@ -163,69 +220,69 @@ func (o *offender) addMatch(m string, max int) {
 	o.next = (o.next + 1) % max
 }
 
-func (b *Builder) addUnban(r *buffer.Record, t time.Time) {
+func (b *Builder) addUnban(r *buffer.Record, t float64) {
 	u := b.unbans[r.IP]
 	if u == nil {
-		u = &unban{u: Unban{IP: r.IP}, jails: map[string]float64{}}
+		u = &unban{ip: r.IP}
+		u.addr, _ = netip.ParseAddr(r.IP)
 		b.unbans[r.IP] = u
 	}
-	if last, ok := u.jails[r.Jail]; ok && r.Time > 0 && last == r.Time {
+	if b.seenJail(&u.jails, r.Jail, r.Time) {
 		b.totals.Duplicate++
 		return
 	}
-	u.jails[r.Jail] = r.Time
 	b.span(t)
-	u.u.Count++
-	if t.After(u.u.Last) {
-		u.u.Last = t
-	}
+	u.count++
+	u.last = max(u.last, t)
 	b.jail(r.Jail).Unbans++
 	b.totals.Unbans++
 }
 
-// Digest returns the aggregate, sorted. The builder can go on adding after.
+// Digest returns the aggregate, sorted, with at most MaxOffenders offender
+// rows (the rest counted in Notes.MoreOffenders). Untrusted text is
+// neutralised here, once per string shown. The builder can go on adding
+// after.
 func (b *Builder) Digest() *Digest {
 	d := &Digest{
 		Host:      Neutralise(b.opt.Host),
 		Generated: b.opt.Generated,
-		From:      b.from,
-		To:        b.to,
 		Totals:    b.totals,
 		Notes:     b.notes,
 	}
 	if d.Generated.IsZero() {
 		d.Generated = time.Now()
 	}
+	if b.from <= b.to {
+		d.From, d.To = unix(b.from), unix(b.to)
+	}
+
+	all := make([]*offender, 0, len(b.offenders))
 	jailIPs := map[string]int{}
-	d.Offenders = make([]Offender, 0, len(b.offenders))
 	for _, o := range b.offenders {
-		if o.o.Bans == 0 {
+		if o.bans == 0 {
 			continue
 		}
-		off := o.o
-		off.Jails = sortedKeys(o.jails)
-		for _, j := range off.Jails {
-			jailIPs[j]++
+		all = append(all, o)
+		for _, j := range o.jails {
+			jailIPs[j.name]++
 		}
-		if len(off.Users) > b.opt.MaxUsers {
-			off.MoreUsers = len(off.Users) - b.opt.MaxUsers + o.extraUser
-			off.Users = slices.Clone(off.Users[:b.opt.MaxUsers])
-		} else {
-			off.Users = slices.Clone(off.Users)
-			off.MoreUsers = o.extraUser
-		}
-		// Unroll the ring: oldest kept line first.
-		off.Matches = append(slices.Clone(o.matches[o.next:]), o.matches[:o.next]...)
-		off.MoreMatches = o.seen - len(off.Matches)
-		if off.IPv6 {
+		if o.addr.Is6() && !o.addr.Is4In6() {
 			d.Totals.IPv6++
 		}
-		d.Offenders = append(d.Offenders, off)
 	}
-	d.Totals.IPs = len(d.Offenders)
-	slices.SortFunc(d.Offenders, func(a, b Offender) int {
-		return cmp.Or(cmp.Compare(b.Bans, a.Bans), cmp.Compare(b.Failures, a.Failures), compareIP(a.IP, b.IP))
+	d.Totals.IPs = len(all)
+	slices.SortFunc(all, func(x, y *offender) int {
+		return cmp.Or(cmp.Compare(y.bans, x.bans), cmp.Compare(y.failures, x.failures), x.addr.Compare(y.addr), cmp.Compare(x.ip, y.ip))
 	})
+	if n := b.opt.MaxOffenders; n > 0 && len(all) > n {
+		d.Notes.MoreOffenders += len(all) - n
+		all = all[:n]
+	}
+	d.Offenders = make([]Offender, len(all))
+	for i, o := range all {
+		d.Offenders[i] = o.export()
+	}
+
 	for name, j := range b.jails {
 		js := *j
 		js.Name = Neutralise(name)
@@ -236,40 +293,56 @@ func (b *Builder) Digest() *Digest {
 		return cmp.Or(cmp.Compare(b.Bans, a.Bans), cmp.Compare(a.Name, b.Name))
 	})
 	d.Totals.Jails = len(d.Jails)
-	for i := range d.Offenders {
-		for k, j := range d.Offenders[i].Jails {
-			d.Offenders[i].Jails[k] = Neutralise(j)
-		}
-	}
+
+	unbans := make([]*unban, 0, len(b.unbans))
 	for _, u := range b.unbans {
-		un := u.u
-		un.Jails = sortedKeys(u.jails)
-		for k, j := range un.Jails {
-			un.Jails[k] = Neutralise(j)
+		if u.count > 0 {
+			unbans = append(unbans, u)
 		}
-		d.Unbans = append(d.Unbans, un)
 	}
-	slices.SortFunc(d.Unbans, func(a, b Unban) int {
-		return cmp.Or(a.Last.Compare(b.Last), compareIP(a.IP, b.IP))
+	slices.SortFunc(unbans, func(x, y *unban) int {
+		return cmp.Or(cmp.Compare(x.last, y.last), x.addr.Compare(y.addr), cmp.Compare(x.ip, y.ip))
 	})
+	for _, u := range unbans {
+		d.Unbans = append(d.Unbans, Unban{IP: Neutralise(u.ip), Jails: jailNames(u.jails), Count: u.count, Last: unix(u.last)})
+	}
 	return d
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// export turns the internal offender into the row a template sees.
+func (o *offender) export() Offender {
+	off := Offender{
+		IP:          Neutralise(o.ip),
+		IPv6:        o.addr.Is6() && !o.addr.Is4In6(),
+		Jails:       jailNames(o.jails),
+		Bans:        o.bans,
+		Failures:    o.failures,
+		FirstSeen:   unix(o.first),
+		LastSeen:    unix(o.last),
+		Bantime:     o.bantime,
+		MoreUsers:   len(o.extraUsers) + o.overflow,
+		MoreMatches: o.seen - len(o.matches),
+	}
+	for _, u := range o.users {
+		off.Users = append(off.Users, Neutralise(u))
+	}
+	// Unroll the ring: oldest kept line first.
+	for i := range o.matches {
+		off.Matches = append(off.Matches, Neutralise(o.matches[(o.next+i)%len(o.matches)]))
+	}
+	return off
+}
+
+func jailNames(js []jailSeen) []string {
+	out := make([]string, len(js))
+	for i, j := range js {
+		out[i] = Neutralise(j.name)
 	}
 	slices.Sort(out)
 	return out
 }
 
-// compareIP orders addresses numerically, IPv4 before IPv6.
-func compareIP(a, b string) int {
-	pa, errA := netip.ParseAddr(a)
-	pb, errB := netip.ParseAddr(b)
-	if errA != nil || errB != nil {
-		return cmp.Compare(a, b)
-	}
-	return pa.Compare(pb)
+func unix(sec float64) time.Time {
+	s, frac := math.Modf(sec)
+	return time.Unix(int64(s), int64(frac*1e9))
 }
