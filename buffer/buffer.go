@@ -57,9 +57,9 @@ func (b *Buffer) AppendLine(line []byte) error {
 	name := b.path(PendingFile)
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("open buffer %s: %w", name, err)
+		return fmt.Errorf("open buffer %s: %w", name, pathless(err, name))
 	}
-	torn, err := endsTorn(f)
+	size, torn, err := endsTorn(f)
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("read end of buffer %s: %w", name, err)
@@ -69,33 +69,37 @@ func (b *Buffer) AppendLine(line []byte) error {
 		line = append([]byte{'\n'}, line...)
 	}
 	if _, err := f.Write(line); err != nil {
+		// A full disk or a file size limit can take part of the line: cut
+		// the file back to what it was, so that a failed ban leaves no
+		// damaged line behind. We hold the lock, so nobody wrote meanwhile.
+		_ = f.Truncate(size)
 		f.Close()
-		return fmt.Errorf("write buffer %s: %w", name, err)
+		return fmt.Errorf("write buffer %s: %w", name, pathless(err, name))
 	}
 	if b.Fsync {
 		if err := f.Sync(); err != nil {
 			f.Close()
-			return fmt.Errorf("sync buffer %s: %w", name, err)
+			return fmt.Errorf("sync buffer %s: %w", name, pathless(err, name))
 		}
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("close buffer %s: %w", name, err)
+		return fmt.Errorf("close buffer %s: %w", name, pathless(err, name))
 	}
 	return nil
 }
 
-// endsTorn reports whether the file is not empty and its last byte is not a
-// newline: the mark of a write cut short by a crash.
-func endsTorn(f *os.File) (bool, error) {
+// endsTorn returns the file's size and whether the file is not empty and its
+// last byte is not a newline: the mark of a write cut short by a crash.
+func endsTorn(f *os.File) (int64, bool, error) {
 	st, err := f.Stat()
 	if err != nil || st.Size() == 0 {
-		return false, err
+		return 0, false, err
 	}
 	var last [1]byte
 	if _, err := f.ReadAt(last[:], st.Size()-1); err != nil {
-		return false, err
+		return 0, false, err
 	}
-	return last[0] != '\n', nil
+	return st.Size(), last[0] != '\n', nil
 }
 
 // lock takes the buffer's exclusive lock, creating the folder if needed.
@@ -110,14 +114,28 @@ func (b *Buffer) lock() (func(), error) {
 		err = l.Lock()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lock buffer %s: %w", name, err)
+		return nil, fmt.Errorf("lock buffer %s: %w", name, pathless(err, name))
 	}
 	return func() { _ = l.Unlock() }, nil
 }
 
+// pathless drops the file name from an *fs.PathError about name, so that an
+// error that already names the file says it once: "write buffer F: no space
+// left on device", not "write buffer F: write F: no space left on device".
+// The cause stays in the chain for errors.Is.
+func pathless(err error, name string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == name {
+		return pe.Err
+	}
+	return err
+}
+
 // TryLockFlush takes the single-flight flush lock without waiting. ok is false
 // when another flush holds it. The lock dies with the process that holds it,
-// so a killed flush leaves nothing stale behind.
+// so a killed flush leaves nothing stale behind: the temporary ledger files a
+// flush killed in the middle of SaveLedger left are removed here, since only
+// the holder of this lock writes the ledger.
 func (b *Buffer) TryLockFlush() (unlock func(), ok bool, err error) {
 	if err := os.MkdirAll(b.Dir, 0o750); err != nil {
 		return nil, false, fmt.Errorf("create buffer folder %s: %w", b.Dir, err)
@@ -131,7 +149,26 @@ func (b *Buffer) TryLockFlush() (unlock func(), ok bool, err error) {
 	if !ok {
 		return nil, false, nil
 	}
+	if err := b.removeStaleTemps(); err != nil {
+		_ = l.Unlock()
+		return nil, false, err
+	}
 	return func() { _ = l.Unlock() }, true, nil
+}
+
+// removeStaleTemps removes what writeFileAtomic leaves when its process dies
+// between creating the temporary file and renaming it.
+func (b *Buffer) removeStaleTemps() error {
+	stale, err := filepath.Glob(filepath.Join(b.Dir, LedgerFile+".tmp*"))
+	if err != nil {
+		return err
+	}
+	for _, name := range stale {
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove stale %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // Batch is a claimed file of records in the spool.

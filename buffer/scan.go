@@ -3,7 +3,6 @@ package buffer
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -92,7 +91,7 @@ func decodeLine(line []byte, st *ScanStats, fn func(*Record) error) error {
 		return nil
 	}
 	var r Record
-	if err := json.Unmarshal(line, &r); err != nil || r.V != SchemaVersion || r.IP == "" || r.Jail == "" {
+	if err := decodeRecord(line, &r); err != nil || r.V != SchemaVersion || r.IP == "" || r.Jail == "" {
 		st.Torn++
 		return nil
 	}

@@ -52,7 +52,7 @@ type env struct {
 	buf *buffer.Buffer
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	dir := t.TempDir()
 	cfg, err := config.Defaults()
 	if err != nil {
@@ -65,7 +65,7 @@ func newEnv(t *testing.T) *env {
 	return &env{cfg: cfg, buf: buffer.New(cfg.Buffer.Dir, false)}
 }
 
-func (e *env) ban(t *testing.T, ip string, tm float64) {
+func (e *env) ban(t testing.TB, ip string, tm float64) {
 	t.Helper()
 	r := &buffer.Record{V: 1, Action: buffer.ActionBan, Jail: "sshd", IP: ip, Time: tm, Failures: 2}
 	if err := e.buf.Append(r); err != nil {
