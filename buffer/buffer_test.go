@@ -260,3 +260,37 @@ func TestClaimNeverOverwritesABatch(t *testing.T) {
 		t.Fatalf("batches %v from ids %v", batches, ids)
 	}
 }
+
+func TestScanFileAtGivesOffsetsReadRecordAtReads(t *testing.T) {
+	b := buffer.New(t.TempDir(), false)
+	long := strings.Repeat("x", 300<<10) // longer than the reader's buffer
+	for i, u := range []string{"a", long, "c"} {
+		r := rec("sshd", "192.0.2.1", float64(i+1))
+		r.User = u
+		if err := b.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type ref struct {
+		off int64
+		n   int
+	}
+	var refs []ref
+	if _, err := buffer.ScanFileAt(b.PendingPath(), func(_ *buffer.Record, off int64, n int) error {
+		refs = append(refs, ref{off, n})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(b.PendingPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for i, want := range []string{"a", long, "c"} {
+		r, err := buffer.ReadRecordAt(f, refs[i].off, refs[i].n)
+		if err != nil || r.User != want || r.Time != float64(i+1) {
+			t.Fatalf("record %d at %+v: %v %v", i, refs[i], err, r)
+		}
+	}
+}

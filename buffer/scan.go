@@ -31,6 +31,13 @@ func (s *ScanStats) Add(o ScanStats) {
 // order. A missing file has no records. Damaged lines are skipped and counted,
 // never fatal; an error from fn stops the scan and is returned.
 func ScanFile(name string, fn func(*Record) error) (ScanStats, error) {
+	return ScanFileAt(name, func(r *Record, _ int64, _ int) error { return fn(r) })
+}
+
+// ScanFileAt is ScanFile that also tells where each record's line starts in
+// the file and how long it is, so that a reader can keep a reference instead
+// of the text and read it again later (see ReadRecordAt).
+func ScanFileAt(name string, fn func(r *Record, off int64, n int) error) (ScanStats, error) {
 	f, err := os.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ScanStats{}, nil
@@ -39,7 +46,7 @@ func ScanFile(name string, fn func(*Record) error) (ScanStats, error) {
 		return ScanStats{}, fmt.Errorf("read buffer %s: %w", name, err)
 	}
 	defer f.Close()
-	st, err := Scan(f, fn)
+	st, err := scan(f, fn)
 	if err != nil {
 		return st, fmt.Errorf("read buffer %s: %w", name, err)
 	}
@@ -48,12 +55,21 @@ func ScanFile(name string, fn func(*Record) error) (ScanStats, error) {
 
 // Scan streams records from r to fn; see ScanFile.
 func Scan(r io.Reader, fn func(*Record) error) (ScanStats, error) {
+	return scan(r, func(r *Record, _ int64, _ int) error { return fn(r) })
+}
+
+func scan(r io.Reader, fn func(*Record, int64, int) error) (ScanStats, error) {
 	var st ScanStats
 	br := bufio.NewReaderSize(r, 256<<10)
 	var long bool // inside a line longer than the reader's buffer
 	var acc []byte
+	var pos, start int64 // bytes read; where the current line starts
 	for {
 		chunk, err := br.ReadSlice('\n')
+		if !long {
+			start = pos
+		}
+		pos += int64(len(chunk))
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
 			if !long {
@@ -71,7 +87,7 @@ func Scan(r io.Reader, fn func(*Record) error) (ScanStats, error) {
 			line = append(acc, chunk...)
 			long = false
 		}
-		if stop := decodeLine(line, &st, fn); stop != nil {
+		if stop := decodeLine(line, start, &st, fn); stop != nil {
 			return st, stop
 		}
 		if err != nil { // io.EOF
@@ -81,7 +97,8 @@ func Scan(r io.Reader, fn func(*Record) error) (ScanStats, error) {
 }
 
 // decodeLine decodes one line and hands it to fn. Blank lines are ignored.
-func decodeLine(line []byte, st *ScanStats, fn func(*Record) error) error {
+func decodeLine(line []byte, off int64, st *ScanStats, fn func(*Record, int64, int) error) error {
+	n := len(line)
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {
 		return nil
@@ -96,5 +113,22 @@ func decodeLine(line []byte, st *ScanStats, fn func(*Record) error) error {
 		return nil
 	}
 	st.Records++
-	return fn(&r)
+	return fn(&r, off, n)
+}
+
+// ReadRecordAt decodes the record whose line ScanFileAt reported at off, n
+// bytes long, from the open file f.
+func ReadRecordAt(f *os.File, off int64, n int) (*Record, error) {
+	if n <= 0 || n > MaxLine+2 {
+		return nil, fmt.Errorf("read record at %d in %s: bad length %d", off, f.Name(), n)
+	}
+	line := make([]byte, n)
+	if _, err := f.ReadAt(line, off); err != nil {
+		return nil, fmt.Errorf("read record at %d in %s: %w", off, f.Name(), err)
+	}
+	var r Record
+	if err := decodeRecord(bytes.TrimSpace(line), &r); err != nil {
+		return nil, fmt.Errorf("read record at %d in %s: %w", off, f.Name(), err)
+	}
+	return &r, nil
 }

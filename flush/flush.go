@@ -246,16 +246,17 @@ func Digest(cfg *config.Config, files []string) (*report.Digest, error) {
 // jails (all records when jails is empty).
 func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Digest, error) {
 	b := report.NewBuilder(report.Options{
+		Files:           files,
 		Host:            cfg.Hostname(),
 		MaxUsers:        cfg.Report.MaxUsers,
 		MaxMatches:      cfg.Report.MaxMatches,
 		MaxOffenders:    cfg.Report.MaxOffenders,
 		IncludeRestored: cfg.Report.IncludeRestored,
 	})
-	for _, f := range files {
-		st, err := buffer.ScanFile(f, func(r *buffer.Record) error {
+	for i, f := range files {
+		st, err := buffer.ScanFileAt(f, func(r *buffer.Record, off int64, n int) error {
 			if len(jails) == 0 || slices.Contains(jails, r.Jail) {
-				b.Add(r)
+				b.AddRef(r, report.LineRef{File: int32(i), Off: off, Len: int32(n)})
 			}
 			return nil
 		})

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math"
 	"net/netip"
+	"os"
 	"slices"
 	"time"
 
@@ -19,11 +20,22 @@ type Options struct {
 	MaxMatches      int       // log lines kept per offender; 0 means 3
 	MaxOffenders    int       // offender rows in the digest, the worst first; 0 means all
 	IncludeRestored bool      // report bans replayed at restart as new bans
+	// Files are the buffer files records added with AddRef come from: the
+	// builder keeps log lines as references into them and reads back only
+	// the ones the digest shows.
+	Files []string
+}
+
+// LineRef locates a record's line in Options.Files[File].
+type LineRef struct {
+	File int32
+	Len  int32
+	Off  int64
 }
 
 // trackUsers bounds the distinct user names counted per offender beyond
 // those kept.
-const trackUsers = 64
+const trackUsers = 16
 
 // Builder aggregates records into a Digest. Its memory grows with the number
 // of distinct addresses, not with the number of records: per address it
@@ -56,9 +68,17 @@ type offender struct {
 	users       []string // the first MaxUsers distinct names
 	extraUsers  []uint64 // hashes of further distinct names, up to trackUsers
 	overflow    int      // distinct names beyond those too
-	matches     []string // ring of the last MaxMatches lines
+	matches     []match  // ring of the last MaxMatches lines
 	next        int      // ring position
 	seen        int      // lines seen in all
+}
+
+// match is a kept log line: its text, or where to read it back (line idx of
+// the record at ref).
+type match struct {
+	s   string
+	ref LineRef
+	idx int32
 }
 
 type unban struct {
@@ -96,15 +116,22 @@ func (b *Builder) AddStats(st buffer.ScanStats, batches int) {
 	b.notes.TornLines += st.Torn
 }
 
-// Add folds one record into the digest.
-func (b *Builder) Add(r *buffer.Record) {
+// Add folds one record into the digest, keeping its log lines' text.
+func (b *Builder) Add(r *buffer.Record) { b.add(r, nil) }
+
+// AddRef folds one record read from Options.Files into the digest, keeping
+// its log lines by reference: memory then grows with distinct addresses,
+// not with the length of their log lines.
+func (b *Builder) AddRef(r *buffer.Record, ref LineRef) { b.add(r, &ref) }
+
+func (b *Builder) add(r *buffer.Record, ref *LineRef) {
 	t := r.Time
 	if t <= 0 {
 		t = float64(r.At)
 	}
 	switch r.Action {
 	case buffer.ActionBan:
-		b.addBan(r, t)
+		b.addBan(r, t, ref)
 	case buffer.ActionUnban:
 		b.addUnban(r, t)
 	}
@@ -153,7 +180,7 @@ func (b *Builder) seenJail(list *[]jailSeen, jail string, t float64) (repeat boo
 	return false
 }
 
-func (b *Builder) addBan(r *buffer.Record, t float64) {
+func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 	if r.Restored && !b.opt.IncludeRestored {
 		b.totals.Restored++
 		return
@@ -179,9 +206,14 @@ func (b *Builder) addBan(r *buffer.Record, t float64) {
 	if r.User != "" {
 		b.addUser(o, r.User)
 	}
-	for _, m := range r.Matches {
-		if m != "" {
-			o.addMatch(m, b.opt.MaxMatches)
+	for i, m := range r.Matches {
+		if m == "" {
+			continue
+		}
+		if ref != nil {
+			o.addMatch(match{ref: *ref, idx: int32(i)}, b.opt.MaxMatches)
+		} else {
+			o.addMatch(match{s: m}, b.opt.MaxMatches)
 		}
 	}
 	j := b.jail(r.Jail)
@@ -210,7 +242,7 @@ func (b *Builder) addUser(o *offender, u string) {
 	o.overflow++
 }
 
-func (o *offender) addMatch(m string, max int) {
+func (o *offender) addMatch(m match, max int) {
 	o.seen++
 	if len(o.matches) < max {
 		o.matches = append(o.matches, m)
@@ -278,9 +310,11 @@ func (b *Builder) Digest() *Digest {
 		d.Notes.MoreOffenders += len(all) - n
 		all = all[:n]
 	}
+	lines := &lineReader{files: b.opt.Files}
+	defer lines.close()
 	d.Offenders = make([]Offender, len(all))
 	for i, o := range all {
-		d.Offenders[i] = o.export()
+		d.Offenders[i] = o.export(lines)
 	}
 
 	for name, j := range b.jails {
@@ -310,7 +344,7 @@ func (b *Builder) Digest() *Digest {
 }
 
 // export turns the internal offender into the row a template sees.
-func (o *offender) export() Offender {
+func (o *offender) export(lines *lineReader) Offender {
 	off := Offender{
 		IP:          Neutralise(o.ip),
 		IPv6:        o.addr.Is6() && !o.addr.Is4In6(),
@@ -328,7 +362,7 @@ func (o *offender) export() Offender {
 	}
 	// Unroll the ring: oldest kept line first.
 	for i := range o.matches {
-		off.Matches = append(off.Matches, Neutralise(o.matches[(o.next+i)%len(o.matches)]))
+		off.Matches = append(off.Matches, Neutralise(lines.text(o.matches[(o.next+i)%len(o.matches)])))
 	}
 	return off
 }
@@ -345,4 +379,40 @@ func jailNames(js []jailSeen) []string {
 func unix(sec float64) time.Time {
 	s, frac := math.Modf(sec)
 	return time.Unix(int64(s), int64(frac*1e9))
+}
+
+// lineReader reads kept log lines back from the buffer files.
+type lineReader struct {
+	files []string
+	open  map[int32]*os.File
+}
+
+// text is the log line m stands for; a line that cannot be read back (its
+// batch deleted meanwhile) says so rather than failing the report.
+func (l *lineReader) text(m match) string {
+	if m.s != "" || int(m.ref.File) >= len(l.files) || m.ref.Len == 0 {
+		return m.s
+	}
+	if l.open == nil {
+		l.open = map[int32]*os.File{}
+	}
+	f := l.open[m.ref.File]
+	if f == nil {
+		var err error
+		if f, err = os.Open(l.files[m.ref.File]); err != nil {
+			return "(log line no longer readable)"
+		}
+		l.open[m.ref.File] = f
+	}
+	r, err := buffer.ReadRecordAt(f, m.ref.Off, int(m.ref.Len))
+	if err != nil || int(m.idx) >= len(r.Matches) {
+		return "(log line no longer readable)"
+	}
+	return r.Matches[m.idx]
+}
+
+func (l *lineReader) close() {
+	for _, f := range l.open {
+		f.Close()
+	}
 }
