@@ -46,6 +46,7 @@ type Builder struct {
 	unbans    map[string]*unban
 	jails     map[string]*JailStat
 	intern    map[string]string // jail and user names, which repeat a lot
+	texts     []string          // log lines of records added without a reference
 	seed      maphash.Seed
 	totals    Totals
 	notes     Notes
@@ -57,26 +58,27 @@ type jailSeen struct {
 	last float64 // time of the last ban seen, to drop fail2ban's retries
 }
 
+// offender is what the builder keeps per banned address: a few hundred
+// bytes, whatever the number of its records. Its address string is the key
+// of Builder.offenders.
 type offender struct {
-	ip          string
 	addr        netip.Addr
-	bans        int
-	failures    int
 	first, last float64
 	bantime     int64
 	jails       []jailSeen
 	users       []string // the first MaxUsers distinct names
-	extraUsers  []uint64 // hashes of further distinct names, up to trackUsers
-	overflow    int      // distinct names beyond those too
+	extraUsers  []uint32 // hashes of further distinct names, up to trackUsers
 	matches     []match  // ring of the last MaxMatches lines
-	next        int      // ring position
-	seen        int      // lines seen in all
+	bans        int32
+	failures    int32
+	overflow    int32 // distinct names beyond those too
+	next        int32 // ring position
+	seen        int32 // lines seen in all
 }
 
-// match is a kept log line: its text, or where to read it back (line idx of
-// the record at ref).
+// match is a kept log line: line idx of the record at ref, in the buffer
+// files, or, when ref.File is -1, the text at Builder.texts[ref.Off].
 type match struct {
-	s   string
 	ref LineRef
 	idx int32
 }
@@ -187,7 +189,7 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 	}
 	o := b.offenders[r.IP]
 	if o == nil {
-		o = &offender{ip: r.IP, first: t, last: t}
+		o = &offender{first: t, last: t}
 		o.addr, _ = netip.ParseAddr(r.IP)
 		b.offenders[r.IP] = o
 	}
@@ -197,7 +199,7 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 	}
 	b.span(t)
 	o.bans++
-	o.failures += r.Failures
+	o.failures += int32(r.Failures)
 	o.first = min(o.first, t)
 	if t >= o.last {
 		o.last = t
@@ -213,7 +215,8 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 		if ref != nil {
 			o.addMatch(match{ref: *ref, idx: int32(i)}, b.opt.MaxMatches)
 		} else {
-			o.addMatch(match{s: m}, b.opt.MaxMatches)
+			b.texts = append(b.texts, m)
+			o.addMatch(match{ref: LineRef{File: -1, Off: int64(len(b.texts) - 1)}}, b.opt.MaxMatches)
 		}
 	}
 	j := b.jail(r.Jail)
@@ -228,10 +231,13 @@ func (b *Builder) addUser(o *offender, u string) {
 		return
 	}
 	if len(o.users) < b.opt.MaxUsers {
+		if o.users == nil {
+			o.users = make([]string, 0, b.opt.MaxUsers)
+		}
 		o.users = append(o.users, b.name(u))
 		return
 	}
-	h := maphash.String(b.seed, u)
+	h := uint32(maphash.String(b.seed, u))
 	if slices.Contains(o.extraUsers, h) {
 		return
 	}
@@ -245,11 +251,14 @@ func (b *Builder) addUser(o *offender, u string) {
 func (o *offender) addMatch(m match, max int) {
 	o.seen++
 	if len(o.matches) < max {
+		if o.matches == nil {
+			o.matches = make([]match, 0, max)
+		}
 		o.matches = append(o.matches, m)
 		return
 	}
 	o.matches[o.next] = m
-	o.next = (o.next + 1) % max
+	o.next = (o.next + 1) % int32(max)
 }
 
 func (b *Builder) addUnban(r *buffer.Record, t float64) {
@@ -288,13 +297,17 @@ func (b *Builder) Digest() *Digest {
 		d.From, d.To = unix(b.from), unix(b.to)
 	}
 
-	all := make([]*offender, 0, len(b.offenders))
+	type row struct {
+		ip string
+		o  *offender
+	}
+	all := make([]row, 0, len(b.offenders))
 	jailIPs := map[string]int{}
-	for _, o := range b.offenders {
+	for ip, o := range b.offenders {
 		if o.bans == 0 {
 			continue
 		}
-		all = append(all, o)
+		all = append(all, row{ip, o})
 		for _, j := range o.jails {
 			jailIPs[j.name]++
 		}
@@ -303,18 +316,18 @@ func (b *Builder) Digest() *Digest {
 		}
 	}
 	d.Totals.IPs = len(all)
-	slices.SortFunc(all, func(x, y *offender) int {
-		return cmp.Or(cmp.Compare(y.bans, x.bans), cmp.Compare(y.failures, x.failures), x.addr.Compare(y.addr), cmp.Compare(x.ip, y.ip))
+	slices.SortFunc(all, func(x, y row) int {
+		return cmp.Or(cmp.Compare(y.o.bans, x.o.bans), cmp.Compare(y.o.failures, x.o.failures), x.o.addr.Compare(y.o.addr), cmp.Compare(x.ip, y.ip))
 	})
 	if n := b.opt.MaxOffenders; n > 0 && len(all) > n {
 		d.Notes.MoreOffenders += len(all) - n
 		all = all[:n]
 	}
-	lines := &lineReader{files: b.opt.Files}
+	lines := &lineReader{files: b.opt.Files, texts: b.texts}
 	defer lines.close()
 	d.Offenders = make([]Offender, len(all))
-	for i, o := range all {
-		d.Offenders[i] = o.export(lines)
+	for i, r := range all {
+		d.Offenders[i] = r.o.export(r.ip, lines)
 	}
 
 	for name, j := range b.jails {
@@ -344,25 +357,25 @@ func (b *Builder) Digest() *Digest {
 }
 
 // export turns the internal offender into the row a template sees.
-func (o *offender) export(lines *lineReader) Offender {
+func (o *offender) export(ip string, lines *lineReader) Offender {
 	off := Offender{
-		IP:          Neutralise(o.ip),
+		IP:          Neutralise(ip),
 		IPv6:        o.addr.Is6() && !o.addr.Is4In6(),
 		Jails:       jailNames(o.jails),
-		Bans:        o.bans,
-		Failures:    o.failures,
+		Bans:        int(o.bans),
+		Failures:    int(o.failures),
 		FirstSeen:   unix(o.first),
 		LastSeen:    unix(o.last),
 		Bantime:     o.bantime,
-		MoreUsers:   len(o.extraUsers) + o.overflow,
-		MoreMatches: o.seen - len(o.matches),
+		MoreUsers:   len(o.extraUsers) + int(o.overflow),
+		MoreMatches: int(o.seen) - len(o.matches),
 	}
 	for _, u := range o.users {
 		off.Users = append(off.Users, Neutralise(u))
 	}
 	// Unroll the ring: oldest kept line first.
 	for i := range o.matches {
-		off.Matches = append(off.Matches, Neutralise(lines.text(o.matches[(o.next+i)%len(o.matches)])))
+		off.Matches = append(off.Matches, Neutralise(lines.text(o.matches[(int(o.next)+i)%len(o.matches)])))
 	}
 	return off
 }
@@ -384,14 +397,18 @@ func unix(sec float64) time.Time {
 // lineReader reads kept log lines back from the buffer files.
 type lineReader struct {
 	files []string
+	texts []string
 	open  map[int32]*os.File
 }
 
 // text is the log line m stands for; a line that cannot be read back (its
 // batch deleted meanwhile) says so rather than failing the report.
 func (l *lineReader) text(m match) string {
-	if m.s != "" || int(m.ref.File) >= len(l.files) || m.ref.Len == 0 {
-		return m.s
+	if m.ref.File < 0 {
+		return l.texts[m.ref.Off]
+	}
+	if int(m.ref.File) >= len(l.files) {
+		return "(log line no longer readable)"
 	}
 	if l.open == nil {
 		l.open = map[int32]*os.File{}
