@@ -12,17 +12,32 @@ import (
 // what encoding/json gives (FuzzDecodeRecord checks it); whenever the line
 // is not plainly in the expected shape, it defers to encoding/json.
 func decodeRecord(line []byte, r *Record) error {
-	if decodeFast(line, r) {
+	return decodeRecordSkip(line, r, false)
+}
+
+// decodeRecordSkip decodes like decodeRecord; with skip, log lines are
+// counted in r.Lines rather than kept, which spares a reader that keeps
+// them by reference the garbage of their text.
+func decodeRecordSkip(line []byte, r *Record, skip bool) error {
+	d := decoder{b: line, skipMatches: skip}
+	if d.record(r) {
 		return nil
 	}
 	*r = Record{}
-	return json.Unmarshal(line, r)
+	if err := json.Unmarshal(line, r); err != nil {
+		return err
+	}
+	if skip {
+		r.Lines, r.Matches = len(r.Matches), nil
+	}
+	return nil
 }
 
 // decoder is a cursor over one JSON line.
 type decoder struct {
-	b []byte
-	i int
+	b           []byte
+	i           int
+	skipMatches bool
 }
 
 func (d *decoder) skipSpace() {
@@ -49,8 +64,12 @@ func (d *decoder) consume(c byte) bool {
 // values of the right JSON type. It returns false, leaving r in any state,
 // when encoding/json must decide.
 func decodeFast(line []byte, r *Record) bool {
-	*r = Record{}
 	d := decoder{b: line}
+	return d.record(r)
+}
+
+func (d *decoder) record(r *Record) bool {
+	*r = Record{}
 	if !d.consume('{') {
 		return false
 	}
@@ -86,7 +105,11 @@ func decodeFast(line []byte, r *Record) bool {
 		case "user":
 			bit, ok = 1<<9, d.str(&r.User)
 		case "matches":
-			bit, ok = 1<<10, d.strings(&r.Matches)
+			if d.skipMatches {
+				bit, ok = 1<<10, d.countStrings(&r.Lines)
+			} else {
+				bit, ok = 1<<10, d.strings(&r.Matches)
+			}
 		default:
 			return false // unknown or differently cased key: encoding/json's rules
 		}
@@ -340,6 +363,55 @@ func (d *decoder) bool(out *bool) bool {
 	case len(d.b)-d.i >= 5 && string(d.b[d.i:d.i+5]) == "false":
 		*out, d.i = false, d.i+5
 		return true
+	}
+	return false
+}
+
+// countStrings checks an array of strings as strings does, and counts it.
+func (d *decoder) countStrings(n *int) bool {
+	if !d.consume('[') {
+		return false
+	}
+	if d.consume(']') {
+		return true
+	}
+	for {
+		if !d.skipString() {
+			return false
+		}
+		*n++
+		if d.consume(',') {
+			continue
+		}
+		return d.consume(']')
+	}
+}
+
+// skipString passes over a string, checking what str would, without
+// building it: plain strings cost no allocation.
+func (d *decoder) skipString() bool {
+	d.skipSpace()
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return false
+	}
+	ascii := true
+	for j := d.i + 1; j < len(d.b); j++ {
+		c := d.b[j]
+		switch {
+		case c == '"':
+			if !ascii && !utf8.Valid(d.b[d.i+1:j]) {
+				return false
+			}
+			d.i = j + 1
+			return true
+		case c == '\\':
+			var s string
+			return d.str(&s) // escapes: the full check
+		case c < 0x20:
+			return false
+		case c >= 0x80:
+			ascii = false
+		}
 	}
 	return false
 }

@@ -27,5 +27,10 @@ func FuzzDecodeRecord(f *testing.F) {
 		if !reflect.DeepEqual(fast, std) {
 			t.Fatalf("%q:\nfast %#v\njson %#v", line, fast, std)
 		}
+		// Counting the log lines accepts the same lines and counts them all.
+		var counted Record
+		if err := decodeRecordSkip(line, &counted, true); err != nil || counted.Lines != len(std.Matches) || counted.Matches != nil {
+			t.Fatalf("%q: skipping decode: %v, %d lines, want %d", line, err, counted.Lines, len(std.Matches))
+		}
 	})
 }

@@ -46,6 +46,10 @@ type Record struct {
 	Restored bool     `json:"restored,omitempty"`
 	User     string   `json:"user,omitempty"`
 	Matches  []string `json:"matches,omitempty"`
+
+	// Lines counts the log lines of a record read by a scan that skips their
+	// text (ScanOptions.SkipMatches); Matches is then nil.
+	Lines int `json:"-"`
 }
 
 // EventTime is when the event happened: fail2ban's time if it gave one, else

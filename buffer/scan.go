@@ -38,6 +38,18 @@ func ScanFile(name string, fn func(*Record) error) (ScanStats, error) {
 // the file and how long it is, so that a reader can keep a reference instead
 // of the text and read it again later (see ReadRecordAt).
 func ScanFileAt(name string, fn func(r *Record, off int64, n int) error) (ScanStats, error) {
+	return ScanFileWith(name, ScanOptions{}, fn)
+}
+
+// ScanOptions tune a scan.
+type ScanOptions struct {
+	// SkipMatches counts each record's log lines in Record.Lines instead of
+	// decoding them into Record.Matches.
+	SkipMatches bool
+}
+
+// ScanFileWith is ScanFileAt with options.
+func ScanFileWith(name string, opt ScanOptions, fn func(r *Record, off int64, n int) error) (ScanStats, error) {
 	f, err := os.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ScanStats{}, nil
@@ -46,7 +58,7 @@ func ScanFileAt(name string, fn func(r *Record, off int64, n int) error) (ScanSt
 		return ScanStats{}, fmt.Errorf("read buffer %s: %w", name, err)
 	}
 	defer f.Close()
-	st, err := scan(f, fn)
+	st, err := scan(f, opt, fn)
 	if err != nil {
 		return st, fmt.Errorf("read buffer %s: %w", name, err)
 	}
@@ -55,10 +67,10 @@ func ScanFileAt(name string, fn func(r *Record, off int64, n int) error) (ScanSt
 
 // Scan streams records from r to fn; see ScanFile.
 func Scan(r io.Reader, fn func(*Record) error) (ScanStats, error) {
-	return scan(r, func(r *Record, _ int64, _ int) error { return fn(r) })
+	return scan(r, ScanOptions{}, func(r *Record, _ int64, _ int) error { return fn(r) })
 }
 
-func scan(r io.Reader, fn func(*Record, int64, int) error) (ScanStats, error) {
+func scan(r io.Reader, opt ScanOptions, fn func(*Record, int64, int) error) (ScanStats, error) {
 	var st ScanStats
 	br := bufio.NewReaderSize(r, 256<<10)
 	var long bool // inside a line longer than the reader's buffer
@@ -87,7 +99,7 @@ func scan(r io.Reader, fn func(*Record, int64, int) error) (ScanStats, error) {
 			line = append(acc, chunk...)
 			long = false
 		}
-		if stop := decodeLine(line, start, &st, fn); stop != nil {
+		if stop := decodeLine(line, start, opt.SkipMatches, &st, fn); stop != nil {
 			return st, stop
 		}
 		if err != nil { // io.EOF
@@ -97,7 +109,7 @@ func scan(r io.Reader, fn func(*Record, int64, int) error) (ScanStats, error) {
 }
 
 // decodeLine decodes one line and hands it to fn. Blank lines are ignored.
-func decodeLine(line []byte, off int64, st *ScanStats, fn func(*Record, int64, int) error) error {
+func decodeLine(line []byte, off int64, skip bool, st *ScanStats, fn func(*Record, int64, int) error) error {
 	n := len(line)
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {
@@ -108,7 +120,7 @@ func decodeLine(line []byte, off int64, st *ScanStats, fn func(*Record, int64, i
 		return nil
 	}
 	var r Record
-	if err := decodeRecord(line, &r); err != nil || r.V != SchemaVersion || r.IP == "" || r.Jail == "" {
+	if err := decodeRecordSkip(line, &r, skip); err != nil || r.V != SchemaVersion || r.IP == "" || r.Jail == "" {
 		st.Torn++
 		return nil
 	}

@@ -34,13 +34,7 @@ func fit(d *report.Digest, limit int, measure func(string) int, split bool, rend
 // fits, and returns it with the number of offenders kept.
 func cut(d *report.Digest, limit int, measure func(string) int, render func(*report.Digest) (string, error)) (string, int, error) {
 	try := func(offenders, unbans int) (string, bool, error) {
-		c := *d
-		c.Offenders = d.Offenders[:offenders]
-		c.Notes.MoreOffenders = d.Notes.MoreOffenders + len(d.Offenders) - offenders
-		c.Unbans = d.Unbans[:unbans]
-		c.Notes.MoreUnbans = d.Notes.MoreUnbans + len(d.Unbans) - unbans
-		s, err := render(&c)
-		return s, err == nil && measure(s) <= limit, err
+		return tryRows(d, offenders, unbans, len(d.Jails), limit, measure, render)
 	}
 	var renderErr error
 	// The largest number of offender rows that fits, all unbans dropped first
@@ -67,11 +61,35 @@ func cut(d *report.Digest, limit int, measure func(string) int, render func(*rep
 		s, _, err := try(0, u)
 		return s, 0, err
 	}
+	// Many jails (or long jail names) can fill a small limit on their own:
+	// keep the busiest ones (they come first); the totals still count all.
+	j := sort.Search(len(d.Jails)+1, func(n int) bool {
+		_, ok, _ := tryRows(d, 0, 0, n, limit, measure, render)
+		return !ok
+	}) - 1
+	if j >= 0 {
+		s, _, err := tryRows(d, 0, 0, j, limit, measure, render)
+		return s, 0, err
+	}
 	s, _, err := try(0, 0)
 	if err != nil {
 		return "", 0, err
 	}
-	return "", 0, channels.Permanent(fmt.Errorf("the report does not fit in %d even without offender rows (%d)", limit, measure(s)))
+	return "", 0, channels.Permanent(fmt.Errorf("the report does not fit in %d even without offender, unban and jail rows (%d)", limit, measure(s)))
+}
+
+// tryRows renders d with only its first offenders, unbans and jails rows,
+// the notes counting the offenders and unbans left out, and reports whether
+// the result fits.
+func tryRows(d *report.Digest, offenders, unbans, jails, limit int, measure func(string) int, render func(*report.Digest) (string, error)) (string, bool, error) {
+	c := *d
+	c.Offenders = d.Offenders[:offenders]
+	c.Notes.MoreOffenders = d.Notes.MoreOffenders + len(d.Offenders) - offenders
+	c.Unbans = d.Unbans[:unbans]
+	c.Notes.MoreUnbans = d.Notes.MoreUnbans + len(d.Unbans) - unbans
+	c.Jails = d.Jails[:jails]
+	s, err := render(&c)
+	return s, err == nil && measure(s) <= limit, err
 }
 
 // paginate splits the offenders over as many messages as needed, each

@@ -254,7 +254,7 @@ func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Dige
 		IncludeRestored: cfg.Report.IncludeRestored,
 	})
 	for i, f := range files {
-		st, err := buffer.ScanFileAt(f, func(r *buffer.Record, off int64, n int) error {
+		st, err := buffer.ScanFileWith(f, buffer.ScanOptions{SkipMatches: true}, func(r *buffer.Record, off int64, n int) error {
 			if len(jails) == 0 || slices.Contains(jails, r.Jail) {
 				b.AddRef(r, report.LineRef{File: int32(i), Off: off, Len: int32(n)})
 			}

@@ -45,8 +45,10 @@ type Builder struct {
 	offenders map[string]*offender
 	unbans    map[string]*unban
 	jails     map[string]*JailStat
-	intern    map[string]string // jail and user names, which repeat a lot
-	texts     []string          // log lines of records added without a reference
+	intern    map[string]string // jail names
+	userIDs   map[string]uint32 // user names, which repeat a lot, by number
+	userNames []string
+	texts     []string // log lines of records added without a reference
 	seed      maphash.Seed
 	totals    Totals
 	notes     Notes
@@ -66,7 +68,7 @@ type offender struct {
 	first, last float64
 	bantime     int64
 	jails       []jailSeen
-	users       []string // the first MaxUsers distinct names
+	users       []uint32 // the first MaxUsers distinct names, as numbers in Builder.userNames
 	extraUsers  []uint32 // hashes of further distinct names, up to trackUsers
 	matches     []match  // ring of the last MaxMatches lines
 	bans        int32
@@ -76,11 +78,13 @@ type offender struct {
 	seen        int32 // lines seen in all
 }
 
-// match is a kept log line: line idx of the record at ref, in the buffer
-// files, or, when ref.File is -1, the text at Builder.texts[ref.Off].
+// match is a kept log line: line idx of the record at off, len bytes long,
+// in the buffer file file; or, when file is -1, the text Builder.texts[off].
 type match struct {
-	ref LineRef
-	idx int32
+	off  int64
+	len  int32
+	file int16
+	idx  uint16
 }
 
 type unban struct {
@@ -105,6 +109,7 @@ func NewBuilder(opt Options) *Builder {
 		unbans:    map[string]*unban{},
 		jails:     map[string]*JailStat{},
 		intern:    map[string]string{},
+		userIDs:   map[string]uint32{},
 		seed:      maphash.MakeSeed(),
 		from:      math.Inf(1),
 		to:        math.Inf(-1),
@@ -118,7 +123,8 @@ func (b *Builder) AddStats(st buffer.ScanStats, batches int) {
 	b.notes.TornLines += st.Torn
 }
 
-// Add folds one record into the digest, keeping its log lines' text.
+// Add folds one record into the digest, keeping its log lines' text: for
+// records that are already in memory (samples, tests); a flush uses AddRef.
 func (b *Builder) Add(r *buffer.Record) { b.add(r, nil) }
 
 // AddRef folds one record read from Options.Files into the digest, keeping
@@ -208,16 +214,22 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 	if r.User != "" {
 		b.addUser(o, r.User)
 	}
+	if ref != nil && r.Matches == nil {
+		// Lines counted, not decoded: keep where to read them back.
+		for i := range min(r.Lines, 1<<16) {
+			o.addMatch(match{file: int16(ref.File), off: ref.Off, len: ref.Len, idx: uint16(i)}, b.opt.MaxMatches)
+		}
+	}
 	for i, m := range r.Matches {
 		if m == "" {
 			continue
 		}
 		if ref != nil {
-			o.addMatch(match{ref: *ref, idx: int32(i)}, b.opt.MaxMatches)
-		} else {
-			b.texts = append(b.texts, m)
-			o.addMatch(match{ref: LineRef{File: -1, Off: int64(len(b.texts) - 1)}}, b.opt.MaxMatches)
+			o.addMatch(match{file: int16(ref.File), off: ref.Off, len: ref.Len, idx: uint16(i)}, b.opt.MaxMatches)
+			continue
 		}
+		b.texts = append(b.texts, m)
+		o.addMatch(match{file: -1, off: int64(len(b.texts) - 1), idx: uint16(i)}, b.opt.MaxMatches)
 	}
 	j := b.jail(r.Jail)
 	j.Bans++
@@ -226,15 +238,25 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 	b.totals.Failures += r.Failures
 }
 
+// maxUserNames bounds the table of distinct user names; names beyond it are
+// only counted.
+const maxUserNames = 1 << 20
+
 func (b *Builder) addUser(o *offender, u string) {
-	if slices.Contains(o.users, u) {
+	id, known := b.userIDs[u]
+	if known && slices.Contains(o.users, id) {
 		return
 	}
-	if len(o.users) < b.opt.MaxUsers {
-		if o.users == nil {
-			o.users = make([]string, 0, b.opt.MaxUsers)
+	if len(o.users) < b.opt.MaxUsers && (known || len(b.userNames) < maxUserNames) {
+		if !known {
+			id = uint32(len(b.userNames))
+			b.userNames = append(b.userNames, u)
+			b.userIDs[u] = id
 		}
-		o.users = append(o.users, b.name(u))
+		if o.users == nil {
+			o.users = make([]uint32, 0, b.opt.MaxUsers)
+		}
+		o.users = append(o.users, id)
 		return
 	}
 	h := uint32(maphash.String(b.seed, u))
@@ -323,7 +345,7 @@ func (b *Builder) Digest() *Digest {
 		d.Notes.MoreOffenders += len(all) - n
 		all = all[:n]
 	}
-	lines := &lineReader{files: b.opt.Files, texts: b.texts}
+	lines := &lineReader{files: b.opt.Files, texts: b.texts, users: b.userNames}
 	defer lines.close()
 	d.Offenders = make([]Offender, len(all))
 	for i, r := range all {
@@ -371,7 +393,7 @@ func (o *offender) export(ip string, lines *lineReader) Offender {
 		MoreMatches: int(o.seen) - len(o.matches),
 	}
 	for _, u := range o.users {
-		off.Users = append(off.Users, Neutralise(u))
+		off.Users = append(off.Users, Neutralise(lines.users[u]))
 	}
 	// Unroll the ring: oldest kept line first.
 	for i := range o.matches {
@@ -398,30 +420,31 @@ func unix(sec float64) time.Time {
 type lineReader struct {
 	files []string
 	texts []string
-	open  map[int32]*os.File
+	users []string
+	open  map[int16]*os.File
 }
 
 // text is the log line m stands for; a line that cannot be read back (its
 // batch deleted meanwhile) says so rather than failing the report.
 func (l *lineReader) text(m match) string {
-	if m.ref.File < 0 {
-		return l.texts[m.ref.Off]
+	if m.file < 0 {
+		return l.texts[m.off]
 	}
-	if int(m.ref.File) >= len(l.files) {
+	if int(m.file) >= len(l.files) {
 		return "(log line no longer readable)"
 	}
 	if l.open == nil {
-		l.open = map[int32]*os.File{}
+		l.open = map[int16]*os.File{}
 	}
-	f := l.open[m.ref.File]
+	f := l.open[m.file]
 	if f == nil {
 		var err error
-		if f, err = os.Open(l.files[m.ref.File]); err != nil {
+		if f, err = os.Open(l.files[m.file]); err != nil {
 			return "(log line no longer readable)"
 		}
-		l.open[m.ref.File] = f
+		l.open[m.file] = f
 	}
-	r, err := buffer.ReadRecordAt(f, m.ref.Off, int(m.ref.Len))
+	r, err := buffer.ReadRecordAt(f, m.off, int(m.len))
 	if err != nil || int(m.idx) >= len(r.Matches) {
 		return "(log line no longer readable)"
 	}
