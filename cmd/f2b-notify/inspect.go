@@ -33,6 +33,7 @@ send it: the bans it has not received yet, pending ones included. Nothing is sen
 or changed.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			lowGC()
 			cfg, err := g.Load()
 			if err != nil {
 				return err
