@@ -39,7 +39,7 @@ func cut(d *report.Digest, limit int, measure func(string) int, render func(*rep
 	var renderErr error
 	// The largest number of offender rows that fits, all unbans dropped first
 	// only if even no offender row fits with them.
-	k := sort.Search(len(d.Offenders)+1, func(n int) bool {
+	k := gallop(len(d.Offenders)+1, func(n int) bool {
 		_, ok, err := try(n, len(d.Unbans))
 		if err != nil && renderErr == nil {
 			renderErr = err
@@ -131,6 +131,18 @@ func paginate(d *report.Digest, limit int, measure func(string) int, render func
 		pages = append(pages, s)
 	}
 	return pages, nil
+}
+
+// gallop is sort.Search that probes 1, 2, 4, ... first: the answer is
+// usually small (a page holds a few dozen rows of thousands), and each probe
+// renders that many rows.
+func gallop(n int, f func(int) bool) int {
+	lo, hi := 0, 1
+	for hi < n && !f(hi) {
+		lo, hi = hi, 2*hi
+	}
+	hi = min(hi, n)
+	return lo + sort.Search(hi-lo, func(i int) bool { return f(lo + i) })
 }
 
 // runes is the default measure: characters, as most chat APIs count them.

@@ -1,0 +1,546 @@
+package channels
+
+// Telegram sends the report to a chat through a bot, with the Bot API's
+// sendMessage and parse_mode HTML (https://core.telegram.org/bots/api).
+//
+// Settings of "telegram":
+//
+//	token                 the bot token BotFather gave, required; usually as
+//	                      token_file, a file holding it
+//	chat_id               required: the chat's integer id (-1001234567890 for a
+//	                      group or channel) or a public channel's @username
+//	message_thread_id     optional: the forum topic to post in
+//	api_url               default https://api.telegram.org; the base URL of a
+//	                      local Bot API server (telegram-bot-api --local)
+//	oversize              split (default): a report over Telegram's limit is sent
+//	                      as several messages, cut between offenders, every
+//	                      offender in one of them; cut: one message, with
+//	                      "and N more offenders"
+//	disable_notification  true to post silently; default false
+//
+// The body is the "telegram" format: Telegram's subset of HTML, rendered with
+// html/template (see the dialect registered below). Telegram takes no
+// subject; the report's first line is its title. Link previews are turned
+// off.
+//
+// A message holds at most 4096 characters after entity parsing (tags
+// removed, entities decoded). The Bot API does not say what a character is;
+// it counts entity offsets in UTF-16 code units, and reports differ on
+// whether the limit does too. Measure counts UTF-16 code units, which are
+// never fewer than characters, so a body that measures 4096 fits either way
+// (an emoji or other character outside the BMP counts 2).
+//
+// Errors: the Bot API answers {"ok":false,"error_code":N,"description":...}.
+// 429 (flood control) is retried after parameters.retry_after; 5xx and
+// transport failures are retried; 400 (chat not found, can't parse
+// entities, ...), 401 and 403 are final. The token, which sits in the URL
+// path (/bot<token>/sendMessage), never appears in an error.
+//
+// A report split into several messages is sent in order. If message k
+// fails, SendMessage returns the error and remembers that the first k-1
+// were delivered: when Deliver retries the same message, sending resumes at
+// message k, so a flood-control pause in the middle of a long report
+// repeats nothing. (A message whose answer was lost, such as on a timeout,
+// may arrive twice: delivery is at least once.)
+//
+// The client is written here on channels/http.go rather than taken from
+// github.com/nikoksr/notify: its telegram service does network I/O in its
+// constructor, ignores the context, sends HTML unescaped and puts the token
+// in its errors (see DESIGN.md).
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/templates"
+)
+
+// TelegramHTML is the format of Telegram messages: the subset of HTML the
+// Bot API accepts with parse_mode HTML.
+const TelegramHTML Format = "telegram"
+
+const (
+	// telegramMaxText is the Bot API's limit on a message's text, after
+	// entity parsing.
+	telegramMaxText = 4096
+	// telegramDefaultAPI is the Bot API's address.
+	telegramDefaultAPI = "https://api.telegram.org"
+	// telegramRequestTimeout bounds one request when the caller's context
+	// has no deadline.
+	telegramRequestTimeout = 60 * time.Second
+)
+
+func init() {
+	Register("telegram", newTelegram)
+	templates.Register(templates.Dialect{
+		Format: TelegramHTML,
+		HTML:   true,
+		// Inside <code> and <pre> Telegram reads entities and tags as
+		// everywhere else, and html/template escapes them: code needs
+		// nothing more (backticks mean nothing in HTML).
+		Code:    func(s string) string { return s },
+		Default: telegramTemplate,
+	})
+}
+
+// telegramSettings are the settings of a telegram channel.
+type telegramSettings struct {
+	Token               string `mapstructure:"token"`
+	ChatID              string `mapstructure:"chat_id"`
+	MessageThreadID     int64  `mapstructure:"message_thread_id"`
+	APIURL              string `mapstructure:"api_url"`
+	Oversize            string `mapstructure:"oversize"`
+	DisableNotification bool   `mapstructure:"disable_notification"`
+}
+
+var (
+	// telegramTokenRE is the shape of a bot token: the bot's id, a colon, a
+	// secret of URL-safe characters.
+	telegramTokenRE = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{1,100}$`)
+	// telegramUsernameRE is a public chat's @username.
+	telegramUsernameRE = regexp.MustCompile(`^@[A-Za-z][A-Za-z0-9_]{3,31}$`)
+)
+
+// Telegram is a channel that posts to a Telegram chat through a bot.
+type Telegram struct {
+	name     string
+	token    string
+	endpoint string // api_url + /bot<token>/sendMessage: secret
+	chatID   any    // int64, or string "@username"
+	threadID int64
+	split    bool
+	silent   bool
+	client   *http.Client
+
+	mu       sync.Mutex // one send at a time; guards progress
+	progress telegramProgress
+}
+
+// telegramProgress remembers how far the sending of a split report went
+// when one of its messages failed.
+type telegramProgress struct {
+	key  [sha256.Size]byte // of the report's pages
+	sent int               // pages delivered
+}
+
+func newTelegram(name string, settings map[string]any) (Channel, error) {
+	var s telegramSettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	t := &Telegram{name: name, threadID: s.MessageThreadID, silent: s.DisableNotification}
+	t.token = strings.TrimSpace(s.Token)
+	switch {
+	case t.token == "":
+		return nil, fmt.Errorf("channel %q: key token: required (the bot token from BotFather; token_file reads it from a file)", name)
+	case !telegramTokenRE.MatchString(t.token):
+		// Never show the value: it may be a real token with a typo.
+		return nil, fmt.Errorf("channel %q: key token: not a bot token (want the form 123456789:AAE..., as BotFather gives it)", name)
+	}
+	var err error
+	if t.chatID, err = telegramChatID(s.ChatID); err != nil {
+		return nil, fmt.Errorf("channel %q: key chat_id: %w", name, err)
+	}
+	if s.MessageThreadID < 0 {
+		return nil, fmt.Errorf("channel %q: key message_thread_id: want a topic id (a positive integer), got %d", name, s.MessageThreadID)
+	}
+	api, err := telegramAPIURL(s.APIURL)
+	if err != nil {
+		return nil, fmt.Errorf("channel %q: key api_url: %w", name, err)
+	}
+	t.endpoint = api + "/bot" + t.token + "/sendMessage"
+	switch strings.ToLower(strings.TrimSpace(s.Oversize)) {
+	case "", "split":
+		t.split = true
+	case "cut":
+	default:
+		return nil, fmt.Errorf("channel %q: key oversize: want split or cut, got %q", name, s.Oversize)
+	}
+	t.client = NewHTTPClient()
+	t.client.Timeout = telegramRequestTimeout
+	return t, nil
+}
+
+// telegramChatID reads chat_id: an integer (given as a number or a string)
+// or a public chat's @username.
+func telegramChatID(s string) (any, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, errors.New("required (the chat's integer id, such as -1001234567890, or a public @channelusername)")
+	}
+	if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if id == 0 {
+			return nil, errors.New("0 is not a chat id")
+		}
+		return id, nil
+	}
+	if telegramUsernameRE.MatchString(s) {
+		return s, nil
+	}
+	return nil, fmt.Errorf("want an integer id such as -1001234567890 or a public @channelusername, got %q", s)
+}
+
+// telegramAPIURL checks api_url and returns it without a trailing slash.
+// Errors do not repeat the URL, which may hold credentials.
+func telegramAPIURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return telegramDefaultAPI, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("want an http or https URL such as https://api.telegram.org")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", errors.New("want the base URL of the Bot API, without a query or fragment")
+	}
+	return strings.TrimRight(raw, "/"), nil
+}
+
+// Name implements Channel.
+func (t *Telegram) Name() string { return t.name }
+
+// Formats implements Channel: Telegram's HTML.
+func (t *Telegram) Formats() []Format { return []Format{TelegramHTML} }
+
+// Limit implements Channel: 4096 characters after entity parsing, as Measure
+// counts them.
+func (t *Telegram) Limit() int { return telegramMaxText }
+
+// Split implements Splitter: whether oversize is split.
+func (t *Telegram) Split() bool { return t.split }
+
+// Measure implements Measurer: the length of body as Telegram counts it,
+// after entity parsing: tags removed, entities decoded, in UTF-16 code units.
+// On text Telegram would refuse to parse it still returns an upper bound.
+func (t *Telegram) Measure(body string) int { return telegramLength(body) }
+
+// telegramLength returns the length of s, a message in Telegram's HTML,
+// after entity parsing, in UTF-16 code units.
+func telegramLength(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		switch s[i] {
+		case '<':
+			if end := strings.IndexByte(s[i:], '>'); end > 0 {
+				i += end + 1 // a tag shows nothing
+				continue
+			}
+		case '&':
+			if r, size := telegramEntity(s[i:]); size > 0 {
+				n += utf16.RuneLen(r)
+				i += size
+				continue
+			}
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			n++
+		} else {
+			n += utf16.RuneLen(r)
+		}
+		i += size
+	}
+	return n
+}
+
+// telegramEntity decodes an HTML entity Telegram knows at the start of s and
+// returns it with its length in bytes, or 0 if there is none.
+func telegramEntity(s string) (rune, int) {
+	semi := strings.IndexByte(s, ';')
+	if semi < 3 || semi > 10 {
+		return 0, 0
+	}
+	switch name := s[1:semi]; {
+	case name == "lt":
+		return '<', semi + 1
+	case name == "gt":
+		return '>', semi + 1
+	case name == "amp":
+		return '&', semi + 1
+	case name == "quot":
+		return '"', semi + 1
+	case name[0] == '#':
+		var v uint64
+		var err error
+		if name[1] == 'x' || name[1] == 'X' {
+			v, err = strconv.ParseUint(name[2:], 16, 32)
+		} else {
+			v, err = strconv.ParseUint(name[1:], 10, 32)
+		}
+		if err == nil && v <= unicode.MaxRune {
+			return rune(v), semi + 1
+		}
+	}
+	return 0, 0
+}
+
+// Send implements Channel: it posts body as one message. The subject is not
+// sent (the report carries its own title) unless body is empty.
+func (t *Telegram) Send(ctx context.Context, subject, body string) error {
+	if strings.TrimSpace(body) == "" {
+		body = "<b>" + html.EscapeString(subject) + "</b>"
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.post(ctx, body)
+}
+
+// SendMessage implements MessageSender: it posts the report, or each of its
+// pages in order, resuming after the pages a failed earlier attempt at the
+// same report delivered.
+func (t *Telegram) SendMessage(ctx context.Context, m Message) error {
+	pages := m.Pages
+	if len(pages) == 0 {
+		pages = []string{m.Bodies[TelegramHTML]}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(pages) == 1 {
+		return t.post(ctx, pages[0])
+	}
+	key := telegramKey(pages)
+	start := 0
+	if t.progress.key == key {
+		start = t.progress.sent
+	}
+	for i := start; i < len(pages); i++ {
+		if err := t.post(ctx, pages[i]); err != nil {
+			t.progress = telegramProgress{key: key, sent: i}
+			return fmt.Errorf("message %d of %d: %w", i+1, len(pages), err)
+		}
+	}
+	t.progress = telegramProgress{}
+	return nil
+}
+
+// telegramKey identifies a report by its pages.
+func telegramKey(pages []string) [sha256.Size]byte {
+	h := sha256.New()
+	var n [8]byte
+	for _, p := range pages {
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write([]byte(p))
+	}
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	return key
+}
+
+// telegramRequest is the body of sendMessage.
+type telegramRequest struct {
+	ChatID             any    `json:"chat_id"`
+	MessageThreadID    int64  `json:"message_thread_id,omitempty"`
+	Text               string `json:"text"`
+	ParseMode          string `json:"parse_mode"`
+	LinkPreviewOptions struct {
+		IsDisabled bool `json:"is_disabled"`
+	} `json:"link_preview_options"`
+	// DisableWebPagePreview is link_preview_options' predecessor, for local
+	// Bot API servers older than 7.0, which ignore link_preview_options.
+	DisableWebPagePreview bool `json:"disable_web_page_preview"`
+	DisableNotification   bool `json:"disable_notification,omitempty"`
+}
+
+// telegramAnswer is the Bot API's answer.
+type telegramAnswer struct {
+	OK          bool   `json:"ok"`
+	ErrorCode   int    `json:"error_code"`
+	Description string `json:"description"`
+	Parameters  struct {
+		RetryAfter      int   `json:"retry_after"`
+		MigrateToChatID int64 `json:"migrate_to_chat_id"`
+	} `json:"parameters"`
+}
+
+// post sends one message: one attempt, its error classified.
+func (t *Telegram) post(ctx context.Context, text string) error {
+	if n := telegramLength(text); n > telegramMaxText {
+		return Permanent(fmt.Errorf("telegram: message is %d characters after entity parsing, over Telegram's limit of %d", n, telegramMaxText))
+	}
+	if strings.TrimSpace(text) == "" {
+		return Permanent(errors.New("telegram: empty message, nothing to send"))
+	}
+	req := telegramRequest{ChatID: t.chatID, MessageThreadID: t.threadID, Text: text, ParseMode: "HTML",
+		DisableWebPagePreview: true, DisableNotification: t.silent}
+	req.LinkPreviewOptions.IsDisabled = true
+	body, err := JSON(req)
+	if err != nil {
+		return err
+	}
+	secrets := []string{t.token, t.endpoint}
+	ans, err := Do(ctx, t.client, HTTPRequest{URL: t.endpoint, Body: body, Secrets: secrets})
+	if err != nil {
+		return fmt.Errorf("telegram sendMessage: %w", err)
+	}
+	if err := t.judge(ans, secrets); err != nil {
+		return fmt.Errorf("telegram sendMessage: %w", err)
+	}
+	return nil
+}
+
+// judge turns the Bot API's answer into nil or a classified error.
+func (t *Telegram) judge(ans *HTTPAnswer, secrets []string) error {
+	var a telegramAnswer
+	jsonErr := json.Unmarshal(ans.Body, &a)
+	if ans.Status >= 200 && ans.Status < 300 {
+		if jsonErr == nil && a.OK {
+			return nil
+		}
+		if jsonErr != nil || a.ErrorCode == 0 {
+			// Whether the message went out is unknown; sending it again
+			// would not tell more.
+			return Permanent(Redact(fmt.Errorf("HTTP %d with an answer that is not the Bot API's (is api_url right?)", ans.Status), secrets...))
+		}
+		ans = &HTTPAnswer{Status: a.ErrorCode, Header: ans.Header, Body: ans.Body}
+	}
+	reason := ""
+	if jsonErr == nil && a.Description != "" {
+		reason = telegramReason(ans.Status, a)
+	} else {
+		reason = "answer is not the Bot API's JSON: " + telegramSnippet(string(ans.Body))
+	}
+	return HTTPError(ans, reason, time.Duration(a.Parameters.RetryAfter)*time.Second, secrets...)
+}
+
+// telegramReason explains a Bot API error, with a hint for the common ones.
+func telegramReason(status int, a telegramAnswer) string {
+	d := telegramSnippet(a.Description)
+	d = strings.TrimPrefix(d, http.StatusText(status)+": ")
+	lower := strings.ToLower(d)
+	switch {
+	case a.Parameters.MigrateToChatID != 0:
+		d += fmt.Sprintf(" (set chat_id to %d, the supergroup's id)", a.Parameters.MigrateToChatID)
+	case status == http.StatusUnauthorized:
+		d += " (check the token)"
+	case status == http.StatusForbidden:
+		d += " (add the bot to the chat, with the right to post)"
+	case strings.Contains(lower, "chat not found"):
+		d += " (check chat_id; the bot must be a member of the chat)"
+	case status == http.StatusNotFound:
+		d += " (check api_url)"
+	case strings.Contains(lower, "can't parse entities"):
+		d += " (the template made HTML Telegram does not accept)"
+	case strings.Contains(lower, "message is too long"):
+		d += " (Telegram counted more than f2b-notify measured)"
+	}
+	return d
+}
+
+// telegramSnippet makes text from the network fit for one line of an
+// error: control characters become spaces, runs of spaces one, at most 200
+// characters.
+func telegramSnippet(s string) string {
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError
+	}), " ")
+	if utf8.RuneCountInString(s) > 200 {
+		s = string([]rune(s)[:199]) + "…"
+	}
+	return s
+}
+
+// telegramTemplate is the default report in Telegram's HTML. Telegram shows
+// newlines as typed and knows only a few tags (b, i, u, s, code, pre, a,
+// blockquote, tg-spoiler, tg-emoji): no <br>, <p> or attributes beyond
+// theirs. html/template escapes every value; every value an attacker can
+// shape (and the host and jail names, which could look like links) is
+// inside <code> or <pre>, where Telegram detects no links, mentions,
+// hashtags or commands. A report split into several messages repeats its
+// title and totals in each, and lists the jails in the first only.
+const telegramTemplate = `{{- /* Default Telegram report of f2b-notify: Telegram's subset of HTML,
+       newlines as typed. html/template escapes every value. */ -}}
+<b>Fail2Ban report</b> · <code>{{.Host}}</code>{{if gt .Notes.Pages 1}} · part {{.Notes.Page}} of {{.Notes.Pages}}{{end}}
+{{- if not .From.IsZero}}
+{{date "Jan 02 15:04" .From}} – {{date "Jan 02 15:04 MST" .To}}
+{{- end}}
+
+{{if eq .Totals.Bans 0 -}}
+No bans in this period.
+{{- if .Totals.Restored}} ({{.Totals.Restored}} {{plural .Totals.Restored "ban was" "bans were"}} restored by fail2ban at restart, not counted.){{end}}
+{{- else -}}
+<b>{{.Totals.Bans}}</b> {{plural .Totals.Bans "ban" "bans"}} · <b>{{.Totals.IPs}}</b> {{plural .Totals.IPs "address" "addresses"}}{{if .Totals.IPv6}} ({{.Totals.IPv6}} IPv6){{end}} · <b>{{.Totals.Failures}}</b> {{plural .Totals.Failures "failure" "failures"}} · <b>{{.Totals.Jails}}</b> {{plural .Totals.Jails "jail" "jails"}} · <b>{{.Totals.Unbans}}</b> {{plural .Totals.Unbans "unban" "unbans"}}
+{{- if .Totals.Restored}}
+{{.Totals.Restored}} restored at restart, not counted
+{{- end}}
+{{- if .Totals.Duplicate}}
+{{.Totals.Duplicate}} recorded twice, counted once
+{{- end}}
+{{- end}}
+{{- if and .Jails (le .Notes.Page 1)}}
+
+<b>Jails</b>
+{{- range .Jails}}
+• <code>{{truncate 40 .Name}}</code> {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.IPs}} {{plural .IPs "IP" "IPs"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}{{if .Unbans}}, {{.Unbans}} {{plural .Unbans "unban" "unbans"}}{{end}}
+{{- end}}
+{{- end}}
+{{- if .Offenders}}
+
+<b>Offenders</b>
+{{- range .Offenders}}
+• <code>{{.IP}}</code> {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.Failures}} {{plural .Failures "failure" "failures"}} · <code>{{truncate 60 (join ", " .Jails)}}</code>
+  {{if .FirstSeen.Equal .LastSeen}}{{date "Jan 02 15:04" .LastSeen}}{{else}}{{date "Jan 02 15:04" .FirstSeen}} – {{date "Jan 02 15:04" .LastSeen}}{{end}}{{if lt .Bantime 0}} · banned for good{{else if gt .Bantime 0}} · banned {{duration .Bantime}}{{end}}
+{{- if .Users}}
+  users: {{range $i, $u := .Users}}{{if $i}}, {{end}}<code>{{truncate 64 $u}}</code>{{end}}{{if .MoreUsers}} … and {{.MoreUsers}} more{{end}}
+{{- end}}
+{{- if .Matches}}
+<pre>{{range $i, $m := .Matches}}{{if $i}}
+{{end}}{{truncate 200 $m}}{{end}}</pre>
+{{- end}}
+{{- if .MoreMatches}}
+  … and {{.MoreMatches}} more log {{plural .MoreMatches "line" "lines"}}
+{{- end}}
+{{- end}}
+{{- if .Notes.MoreOffenders}}
+… and {{.Notes.MoreOffenders}} more {{plural .Notes.MoreOffenders "offender" "offenders"}} (see notes)
+{{- end}}
+{{- end}}
+{{- if .Unbans}}
+
+<b>Unbans</b>
+{{- range .Unbans}}
+• <code>{{.IP}}</code> {{.Count}}×, last {{date "Jan 02 15:04" .Last}} · <code>{{truncate 60 (join ", " .Jails)}}</code>
+{{- end}}
+{{- end}}
+{{- with .Notes}}
+{{- if or .TornLines .Dropped .MissedReports .MoreOffenders .MoreUnbans}}
+
+<b>Notes</b>
+{{- if .TornLines}}
+• {{.TornLines}} damaged buffer {{plural .TornLines "line was" "lines were"}} skipped (a write cut short by a crash).
+{{- end}}
+{{- if .Dropped}}
+• {{.Dropped}} {{plural .Dropped "record was" "records were"}} deleted by retention before this channel received {{plural .Dropped "it" "them"}}.
+{{- end}}
+{{- if .MissedReports}}
+• This channel missed {{.MissedReports}} earlier {{plural .MissedReports "report" "reports"}}; their bans are included here.
+{{- if .LastSuccess.IsZero}} No report has reached it yet.{{else}} Last report received: {{date "2006-01-02 15:04 MST" .LastSuccess}}.{{end}}
+{{- end}}
+{{- if .MoreOffenders}}
+• {{.MoreOffenders}} more {{plural .MoreOffenders "offender was" "offenders were"}} left out to fit Telegram's size limit.
+{{- end}}
+{{- if .MoreUnbans}}
+• {{.MoreUnbans}} more {{plural .MoreUnbans "unban was" "unbans were"}} left out to fit Telegram's size limit.
+{{- end}}
+{{- end}}
+{{- end}}
+{{- if .Notes.Records}}
+
+<i>f2b-notify: {{.Notes.Records}} {{plural .Notes.Records "record" "records"}} from {{.Notes.Batches}} {{plural .Notes.Batches "batch" "batches"}}</i>
+{{- end}}`

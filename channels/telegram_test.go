@@ -1,0 +1,711 @@
+package channels_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/channels"
+	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/internal/fakebot"
+	"github.com/f2b-notify/f2b-notify/internal/hostile"
+	"github.com/f2b-notify/f2b-notify/internal/sample"
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+var tgUpdate = flag.Bool("update-telegram", false, "rewrite testdata/telegram/*.golden")
+
+const (
+	// tgToken is the bot token of the tests; tgSecret its secret half,
+	// which must appear in no error.
+	tgToken  = "123456789:AAH-fakeSecret_0123456789abcdefXYZ"
+	tgSecret = "AAH-fakeSecret_0123456789abcdefXYZ"
+	tgChat   = "-1001234567890"
+)
+
+// tgEnd is the time the test digests end at.
+var tgEnd = time.Date(2024, 5, 3, 6, 0, 0, 0, time.UTC)
+
+// tgSettings returns the settings of a telegram channel that posts to bot,
+// plus extra (a nil value deletes a key).
+func tgSettings(bot *fakebot.Server, extra map[string]any) map[string]any {
+	s := map[string]any{"token": tgToken, "chat_id": -1001234567890, "api_url": bot.URL()}
+	for k, v := range extra {
+		if v == nil {
+			delete(s, k)
+			continue
+		}
+		s[k] = v
+	}
+	return s
+}
+
+func tgChannel(t *testing.T, bot *fakebot.Server, extra map[string]any) *channels.Telegram {
+	t.Helper()
+	ch, err := channels.New("tg", "telegram", tgSettings(bot, extra))
+	if err != nil {
+		t.Fatalf("new telegram channel: %v", err)
+	}
+	return ch.(*channels.Telegram)
+}
+
+func tgContext(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// tgNoSecret fails the test if err shows the token in any form.
+func tgNoSecret(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if msg := err.Error(); strings.Contains(msg, tgSecret) || strings.Contains(msg, "/bot") {
+		t.Errorf("error shows the token: %s", msg)
+	}
+}
+
+// tgRender renders d for ch with the default template and fits it to ch's
+// limit, as a flush does.
+func tgRender(t *testing.T, ch channels.Channel, d *report.Digest) channels.Message {
+	t.Helper()
+	target, err := flush.NewTarget(ch, config.Channel{}, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := target.Render(d)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	return m
+}
+
+// tgPages returns the messages m holds, in order.
+func tgPages(m channels.Message) []string {
+	if len(m.Pages) > 0 {
+		return m.Pages
+	}
+	return []string{m.Bodies[channels.TelegramHTML]}
+}
+
+// tgSampleDigest is the digest of the demo's sample.
+func tgSampleDigest() *report.Digest {
+	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: tgEnd})
+	for _, r := range sample.Records(tgEnd) {
+		b.Add(r)
+	}
+	return b.Digest()
+}
+
+// tgCheckAccepted fails unless bot accepted exactly the pages, each one
+// within the limit and measured by the channel as the fake counts it.
+func tgCheckAccepted(t *testing.T, bot *fakebot.Server, ch *channels.Telegram, pages []string) []fakebot.Message {
+	t.Helper()
+	if v := bot.Violations(); len(v) > 0 {
+		t.Fatalf("requests broke the Bot API's rules: %q", v)
+	}
+	got := bot.Messages()
+	if len(got) != len(pages) {
+		t.Fatalf("bot accepted %d messages, want %d", len(got), len(pages))
+	}
+	for i, m := range got {
+		if m.HTML != pages[i] {
+			t.Errorf("message %d is not page %d", i+1, i+1)
+		}
+		n := fakebot.Length(m.Text)
+		if n > 4096 {
+			t.Errorf("message %d is %d long after parsing", i+1, n)
+		}
+		if ms := ch.Measure(m.HTML); ms != n {
+			t.Errorf("message %d: Measure = %d, the fake counts %d", i+1, ms, n)
+		}
+	}
+	return got
+}
+
+// tgNoActive fails if a message has a link, mention, hashtag, command...
+func tgNoActive(t *testing.T, msgs []fakebot.Message) {
+	t.Helper()
+	for i, m := range msgs {
+		for _, e := range m.Entities {
+			if e.Active() {
+				t.Errorf("message %d: %s entity over %q", i+1, e.Type, e.Text)
+			}
+		}
+	}
+}
+
+// tgBoldRE is what the default template makes bold: its title, headings
+// and numbers.
+var tgBoldRE = regexp.MustCompile(`^(Fail2Ban report|Jails|Offenders|Unbans|Notes|[0-9]+)$`)
+
+// tgOnlyTemplateFormatting fails if a formatting entity covers anything
+// but what the default template formats itself.
+func tgOnlyTemplateFormatting(t *testing.T, msgs []fakebot.Message) {
+	t.Helper()
+	for i, m := range msgs {
+		for _, e := range m.Entities {
+			switch {
+			case e.Type == "bold" && tgBoldRE.MatchString(e.Text):
+			case e.Type == "italic" && regexp.MustCompile(`^f2b-notify: [0-9]+ records? from [0-9]+ batch(es)?$`).MatchString(e.Text):
+			case e.Type == "code" || e.Type == "pre":
+			default:
+				t.Errorf("message %d: %s entity over %q, which the template does not format", i+1, e.Type, e.Text)
+			}
+		}
+	}
+}
+
+// tgTruncate is the template function truncate.
+func tgTruncate(n int, s string) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+func TestTelegramSettings(t *testing.T) {
+	bot := fakebot.Start(t, tgToken)
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte(tgToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := []map[string]any{
+		{},
+		{"chat_id": "-1001234567890"},
+		{"chat_id": "@f2b_reports"},
+		{"chat_id": 42.0},
+		{"token": nil, "token_file": tokenFile},
+		{"message_thread_id": 7, "disable_notification": true, "oversize": "cut"},
+		{"oversize": "Split", "api_url": bot.URL() + "/"},
+		{"api_url": nil},
+	}
+	for _, change := range good {
+		if _, err := channels.New("tg", "telegram", tgSettings(bot, change)); err != nil {
+			t.Errorf("settings %v: %v", change, err)
+		}
+	}
+	bad := []struct {
+		change map[string]any
+		want   string
+	}{
+		{map[string]any{"token": nil}, "key token: required"},
+		{map[string]any{"token": "AAH-" + tgSecret}, "key token: not a bot token"},
+		{map[string]any{"token": "123:" + tgSecret + "/x"}, "key token: not a bot token"},
+		{map[string]any{"token": nil, "token_file": filepath.Join(dir, "missing")}, "key token_file"},
+		{map[string]any{"chat_id": nil}, "key chat_id: required"},
+		{map[string]any{"chat_id": "general"}, `key chat_id: want an integer id`},
+		{map[string]any{"chat_id": 0}, "key chat_id: 0 is not a chat id"},
+		{map[string]any{"message_thread_id": -1}, "key message_thread_id"},
+		{map[string]any{"message_thread_id": "topic"}, "message_thread_id"},
+		{map[string]any{"disable_notification": "maybe"}, "disable_notification"},
+		{map[string]any{"oversize": "truncate"}, "key oversize: want split or cut"},
+		{map[string]any{"api_url": "ftp://example.org"}, "key api_url: want an http or https URL"},
+		{map[string]any{"api_url": "https://api.telegram.org/?token=" + tgSecret}, "key api_url: want the base URL"},
+		{map[string]any{"parse_mode": "MarkdownV2"}, "parse_mode"},
+	}
+	for _, c := range bad {
+		_, err := channels.New("tg", "telegram", tgSettings(bot, c.change))
+		if err == nil {
+			t.Errorf("settings %v: no error", c.change)
+			continue
+		}
+		if !strings.Contains(err.Error(), `channel "tg"`) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("settings %v: error %q, want it to name the channel and say %q", c.change, err, c.want)
+		}
+		tgNoSecret(t, err)
+	}
+	if bot.Requests() != 0 {
+		t.Errorf("building channels made %d requests", bot.Requests())
+	}
+}
+
+func TestTelegramRequestShape(t *testing.T) {
+	bot := fakebot.Start(t, tgToken, tgChat, "@f2b_reports")
+	ch := tgChannel(t, bot, map[string]any{"message_thread_id": 42, "disable_notification": true})
+	if got := ch.Formats(); !slices.Equal(got, []channels.Format{channels.TelegramHTML}) || ch.Limit() != 4096 || !ch.Split() {
+		t.Errorf("Formats %v, Limit %d, Split %v; want [telegram], 4096, true", got, ch.Limit(), ch.Split())
+	}
+	m := tgRender(t, ch, tgSampleDigest())
+	if len(m.Pages) != 0 {
+		t.Fatalf("the sample was split into %d pages", len(m.Pages))
+	}
+	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	got := tgCheckAccepted(t, bot, ch, tgPages(m))[0]
+	if ct := got.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	var keys []string
+	for k := range got.Fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	want := []string{"chat_id", "disable_notification", "disable_web_page_preview", "link_preview_options", "message_thread_id", "parse_mode", "text"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("parameters %v, want %v", keys, want)
+	}
+	if id, ok := got.Fields["chat_id"].(json.Number); !ok || id.String() != tgChat {
+		t.Errorf("chat_id %#v, want the number %s", got.Fields["chat_id"], tgChat)
+	}
+	if id, ok := got.Fields["message_thread_id"].(json.Number); !ok || id.String() != "42" {
+		t.Errorf("message_thread_id %#v, want the number 42", got.Fields["message_thread_id"])
+	}
+	if got.ParseMode != "HTML" || !got.LinkPreviewDisabled || !got.DisableNotification {
+		t.Errorf("parse_mode %q, link preview disabled %v, silent %v", got.ParseMode, got.LinkPreviewDisabled, got.DisableNotification)
+	}
+	if lp, _ := json.Marshal(got.Fields["link_preview_options"]); string(lp) != `{"is_disabled":true}` {
+		t.Errorf("link_preview_options %s", lp)
+	}
+
+	// The defaults send no thread and no disable_notification; a channel
+	// name goes as a string.
+	ch = tgChannel(t, bot, map[string]any{"chat_id": "@f2b_reports"})
+	if err := ch.Send(tgContext(t, 10*time.Second), "subject", "<b>hello</b>"); err != nil {
+		t.Fatal(err)
+	}
+	msgs := bot.Messages()
+	got = msgs[len(msgs)-1]
+	if got.Fields["chat_id"] != "@f2b_reports" {
+		t.Errorf("chat_id %#v, want the string @f2b_reports", got.Fields["chat_id"])
+	}
+	for _, k := range []string{"message_thread_id", "disable_notification"} {
+		if _, ok := got.Fields[k]; ok {
+			t.Errorf("%s sent by default", k)
+		}
+	}
+	if got.Text != "hello" || len(got.Entities) != 1 || got.Entities[0].Type != "bold" {
+		t.Errorf("text %q, entities %v", got.Text, got.Entities)
+	}
+	// An empty body sends the subject, escaped.
+	if err := ch.Send(tgContext(t, 10*time.Second), "<i>subject</i> & co", ""); err != nil {
+		t.Fatal(err)
+	}
+	msgs = bot.Messages()
+	if got := msgs[len(msgs)-1].Text; got != "<i>subject</i> & co" {
+		t.Errorf("text %q, want the subject shown literally", got)
+	}
+}
+
+func TestTelegramDefaultTemplate(t *testing.T) {
+	bot := fakebot.Start(t, tgToken)
+	ch := tgChannel(t, bot, nil)
+	m := tgRender(t, ch, tgSampleDigest())
+	body := m.Bodies[channels.TelegramHTML]
+	golden := filepath.Join("testdata", "telegram", "sample.golden")
+	if *tgUpdate {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestTelegramDefaultTemplate ./channels/ -update-telegram)", err)
+	}
+	if body != string(want) {
+		t.Errorf("rendered sample differs from %s (rerun with -update-telegram and review the diff):\n%s", golden, body)
+	}
+	if bad := regexp.MustCompile(`<(br|p|html|div|table|span)\b|style=|&nbsp;`).FindString(body); bad != "" {
+		t.Errorf("body holds %q, which Telegram does not accept", bad)
+	}
+	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	msgs := tgCheckAccepted(t, bot, ch, tgPages(m))
+	tgNoActive(t, msgs)
+	tgOnlyTemplateFormatting(t, msgs)
+	got := msgs[0]
+	if !strings.HasPrefix(got.Text, "Fail2Ban report · web1.example.org\n") {
+		t.Errorf("text starts %q", got.Text[:min(60, len(got.Text))])
+	}
+	for _, want := range []string{"15 bans · 7 addresses (2 IPv6) · 56 failures · 5 jails · 2 unbans", "users: <script>alert(1)</script>"} {
+		if !strings.Contains(got.Text, want) {
+			t.Errorf("text lacks %q", want)
+		}
+	}
+	code := got.Covered("code")
+	for _, ip := range []string{"203.0.113.45", "2001:db8:4::17", "192.0.2.9", "198.51.100.77"} {
+		if !slices.Contains(code, ip) {
+			t.Errorf("IP %s is not in a code entity (code: %q)", ip, code)
+		}
+	}
+	if pre := got.Covered("pre"); len(pre) != 7 {
+		t.Errorf("%d pre blocks, want one per offender with log lines (7)", len(pre))
+	}
+
+	// An empty digest still says something.
+	empty := &report.Digest{Host: "web1.example.org", Generated: tgEnd}
+	m = tgRender(t, ch, empty)
+	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	msgs = bot.Messages()
+	if got := msgs[len(msgs)-1].Text; got != "Fail2Ban report · web1.example.org\n\nNo bans in this period." {
+		t.Errorf("empty report: %q", got)
+	}
+}
+
+// tgHostileDigest is a digest built the way a flush builds it from records
+// whose user names and log lines are the hostile corpus, with hostile jail
+// and host names too.
+func tgHostileDigest() (*report.Digest, []string) {
+	corpus := hostile.Corpus()
+	b := report.NewBuilder(report.Options{Host: "evil<b>host</b>@everyone https://evil.example/", Generated: tgEnd})
+	for i, s := range corpus {
+		jail := "sshd"
+		if i%7 == 0 {
+			jail = s
+		}
+		b.Add(&buffer.Record{
+			V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: jail,
+			IP:   fmt.Sprintf("198.51.100.%d", i+1),
+			Time: float64(tgEnd.Add(-time.Duration(i) * time.Minute).Unix()), At: tgEnd.Unix(),
+			Failures: 3, Bantime: 600, User: s, Matches: []string{hostile.Match(i)},
+		})
+	}
+	return b.Digest(), corpus
+}
+
+func TestTelegramHostileCorpus(t *testing.T) {
+	bot := fakebot.Start(t, tgToken)
+	ch := tgChannel(t, bot, nil)
+	d, corpus := tgHostileDigest()
+	m := tgRender(t, ch, d)
+	if err := ch.SendMessage(tgContext(t, 20*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	msgs := tgCheckAccepted(t, bot, ch, tgPages(m))
+	tgNoActive(t, msgs)
+	tgOnlyTemplateFormatting(t, msgs)
+	// The test is not vacuous: the corpus as plain text holds links and
+	// mentions that Telegram would find.
+	_, plain, err := fakebot.ParseHTML(html.EscapeString(strings.ToValidUTF8(strings.Join(corpus, "\n"), "?")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, e := range plain {
+		kinds[e.Type] = true
+	}
+	for _, k := range []string{"url", "mention", "email", "hashtag", "bot_command"} {
+		if !kinds[k] {
+			t.Errorf("the fake finds no %s in the corpus", k)
+		}
+	}
+	var code, pre []string
+	for _, msg := range msgs {
+		code = append(code, msg.Covered("code")...)
+		pre = append(pre, msg.Covered("pre")...)
+	}
+	allPre := strings.Join(pre, "\n")
+	for i, s := range corpus {
+		user := tgTruncate(64, report.Neutralise(s))
+		if !slices.Contains(code, user) {
+			t.Errorf("corpus entry %d %q: user name not shown literally in a code entity as %q", i, s, user)
+		}
+		match := tgTruncate(200, report.Neutralise(hostile.Match(i)))
+		if !strings.Contains(allPre, match) {
+			t.Errorf("corpus entry %d %q: log line not shown literally in a pre entity as %q", i, s, match)
+		}
+	}
+	if len(msgs) > 0 && !slices.Contains(code, "evil<b>host</b>@everyone https://evil.example/") {
+		t.Errorf("the host name is not shown literally in code")
+	}
+}
+
+// tgBigDigest has n offenders, one ban each.
+func tgBigDigest(n int) *report.Digest {
+	d := &report.Digest{Host: "web1.example.org", Generated: tgEnd, From: tgEnd.Add(-time.Hour), To: tgEnd,
+		Totals: report.Totals{Bans: n, IPs: n, Failures: 5 * n, Jails: 1},
+		Jails:  []report.JailStat{{Name: "sshd", Bans: n, IPs: n, Failures: 5 * n}},
+	}
+	for i := range n {
+		d.Offenders = append(d.Offenders, report.Offender{
+			IP: fmt.Sprintf("10.%d.%d.%d", i/65536, i/256%256, i%256), Jails: []string{"sshd"}, Bans: 1, Failures: 5,
+			FirstSeen: tgEnd.Add(-time.Hour), LastSeen: tgEnd, Bantime: 600,
+		})
+	}
+	return d
+}
+
+func TestTelegramSplitsLargeReport(t *testing.T) {
+	const n = 5000
+	bot := fakebot.Start(t, tgToken)
+	ch := tgChannel(t, bot, nil)
+	d := tgBigDigest(n)
+	m := tgRender(t, ch, d)
+	if len(m.Pages) < 2 {
+		t.Fatalf("%d pages, want the report split", len(m.Pages))
+	}
+	if err := ch.SendMessage(tgContext(t, 60*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	msgs := tgCheckAccepted(t, bot, ch, m.Pages)
+	tgNoActive(t, msgs)
+	seen := map[string]int{}
+	ipRE := regexp.MustCompile(`^10\.[0-9]+\.[0-9]+\.[0-9]+$`)
+	for i, msg := range msgs {
+		for _, c := range msg.Covered("code") {
+			if ipRE.MatchString(c) {
+				seen[c]++
+			}
+		}
+		head := fmt.Sprintf("Fail2Ban report · web1.example.org · part %d of %d\n", i+1, len(msgs))
+		if !strings.HasPrefix(msg.Text, head) {
+			t.Errorf("message %d starts %q, want %q", i+1, msg.Text[:min(len(msg.Text), 80)], head)
+		}
+		if !strings.Contains(msg.Text, "5000 bans · 5000 addresses · 25000 failures · 1 jail") {
+			t.Errorf("message %d lacks the totals", i+1)
+		}
+		if strings.Contains(msg.Text, "more offender") {
+			t.Errorf("message %d leaves offenders out", i+1)
+		}
+	}
+	for _, o := range d.Offenders {
+		if seen[o.IP] != 1 {
+			t.Errorf("offender %s appears %d times", o.IP, seen[o.IP])
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("%d offenders sent, want %d", len(seen), n)
+	}
+	t.Logf("%d offenders in %d messages", n, len(msgs))
+}
+
+func TestTelegramCutsLargeReport(t *testing.T) {
+	bot := fakebot.Start(t, tgToken)
+	ch := tgChannel(t, bot, map[string]any{"oversize": "cut"})
+	if ch.Split() {
+		t.Fatal("oversize cut splits")
+	}
+	m := tgRender(t, ch, tgBigDigest(5000))
+	if len(m.Pages) != 0 {
+		t.Fatalf("%d pages in cut mode", len(m.Pages))
+	}
+	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	msgs := tgCheckAccepted(t, bot, ch, tgPages(m))
+	text := msgs[0].Text
+	more := regexp.MustCompile(`… and ([0-9]+) more offenders \(see notes\)`).FindStringSubmatch(text)
+	if more == nil {
+		t.Fatalf("no \"and N more\" line in:\n%s", text)
+	}
+	shown := strings.Count(text, "\n• 10.")
+	if shown == 0 || fmt.Sprint(5000-shown) != more[1] {
+		t.Errorf("%d offenders shown and %s more, want 5000 in all", shown, more[1])
+	}
+	if !strings.Contains(text, "left out to fit Telegram's size limit") || !strings.Contains(text, "5000 bans") {
+		t.Errorf("the note or the totals are missing")
+	}
+	if n := fakebot.Length(text); n < 3500 {
+		t.Errorf("the cut message is %d long: the limit is badly used", n)
+	}
+}
+
+// tgClassify says how Deliver would treat err.
+func tgClassify(err error) string {
+	var ra *channels.RetryAfterError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &ra):
+		return fmt.Sprintf("retry after %s", ra.After)
+	case channels.IsPermanent(err):
+		return "permanent"
+	}
+	return "retry"
+}
+
+func TestTelegramErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		reply fakebot.Reply
+		want  string // tgClassify
+		text  string // in the error
+	}{
+		{"flood", fakebot.FloodWait(7), "retry after 7s", "retry after 7"},
+		{"unauthorized", fakebot.Unauthorized, "permanent", "HTTP 401 Unauthorized: Unauthorized (check the token)"},
+		{"blocked", fakebot.Blocked, "permanent", "HTTP 403 Forbidden: bot was blocked by the user"},
+		{"not member", fakebot.NotMember, "permanent", "bot is not a member of the channel chat (add the bot"},
+		{"chat not found", fakebot.ChatNotFound, "permanent", "HTTP 400 Bad Request: chat not found (check chat_id"},
+		{"thread not found", fakebot.ThreadNotFound, "permanent", "message thread not found"},
+		{"migrated", fakebot.Migrated(-1009876543210), "permanent", "set chat_id to -1009876543210"},
+		{"internal", fakebot.InternalError, "retry", "HTTP 500 Internal Server Error: restart"},
+		{"proxy", fakebot.BadGateway, "retry", "HTTP 502 Bad Gateway: answer is not the Bot API's JSON: <html>"},
+		{"not json", fakebot.Reply{Status: 200, Body: "ok", ContentType: "text/plain"}, "permanent", "not the Bot API's (is api_url right?)"},
+		{"reset", fakebot.Reset, "retry", "POST http://127.0.0.1:"},
+		{"hang", fakebot.Hang, "retry", "timed out"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bot := fakebot.Start(t, tgToken)
+			ch := tgChannel(t, bot, nil)
+			bot.Fail(c.reply)
+			j := channels.Job{Channel: ch, Message: channels.Message{Bodies: map[channels.Format]string{channels.TelegramHTML: "<b>report</b>"}},
+				Timeout: 500 * time.Millisecond, Attempts: 1}
+			v := channels.Deliver(tgContext(t, 10*time.Second), j)
+			if got := tgClassify(v.Err); got != c.want {
+				t.Errorf("error %v: %s, want %s", v.Err, got, c.want)
+			}
+			if v.Err == nil || !strings.HasPrefix(v.Err.Error(), `channel "tg": telegram sendMessage: `) || !strings.Contains(v.Err.Error(), c.text) {
+				t.Errorf("error %q, want it to start with the channel and say %q", v.Err, c.text)
+			}
+			tgNoSecret(t, v.Err)
+			if len(bot.Messages()) != 0 {
+				t.Errorf("the bot recorded a message")
+			}
+		})
+	}
+}
+
+func TestTelegramErrorsOfItsOwn(t *testing.T) {
+	bot := fakebot.Start(t, tgToken)
+	ctx := tgContext(t, 10*time.Second)
+
+	// Telegram refuses HTML outside its subset: final, with a hint.
+	ch := tgChannel(t, bot, nil)
+	err := ch.Send(ctx, "", "<p>paragraph</p>")
+	if tgClassify(err) != "permanent" || !strings.Contains(err.Error(), `can't parse entities: Unsupported start tag "p" at byte offset 0 (the template made HTML`) {
+		t.Errorf("invalid HTML: %v (%s)", err, tgClassify(err))
+	}
+	tgNoSecret(t, err)
+
+	// A wrong token.
+	other := tgChannel(t, bot, map[string]any{"token": "123456789:AAH-otherSecret_0123456789"})
+	err = other.Send(ctx, "", "hello")
+	if tgClassify(err) != "permanent" || !strings.Contains(err.Error(), "401") || strings.Contains(err.Error(), "otherSecret") {
+		t.Errorf("wrong token: %v", err)
+	}
+
+	// A report without a body is an error, not an empty success.
+	before := bot.Requests()
+	err = ch.SendMessage(ctx, channels.Message{Subject: "subject"})
+	if tgClassify(err) != "permanent" || !strings.Contains(err.Error(), "empty message") {
+		t.Errorf("no body: %v", err)
+	}
+	// A body over the limit is never sent.
+	err = ch.Send(ctx, "", strings.Repeat("😀", 2049))
+	if tgClassify(err) != "permanent" || !strings.Contains(err.Error(), "4098 characters after entity parsing, over Telegram's limit of 4096") {
+		t.Errorf("oversized body: %v", err)
+	}
+	if bot.Requests() != before {
+		t.Errorf("an oversized body was sent")
+	}
+
+	// Nothing listens: retry, and the URL with its token is not shown.
+	bot.Close()
+	err = tgChannel(t, bot, nil).Send(ctx, "", "hello")
+	if tgClassify(err) != "retry" || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("refused: %v (%s)", err, tgClassify(err))
+	}
+	tgNoSecret(t, err)
+}
+
+func TestTelegramResumesSplitReport(t *testing.T) {
+	bot := fakebot.Start(t, tgToken)
+	ch := tgChannel(t, bot, nil)
+	m := channels.Message{Pages: []string{"<b>page</b> 1", "<b>page</b> 2", "<b>page</b> 3"}}
+	m.Bodies = map[channels.Format]string{channels.TelegramHTML: m.Pages[0]}
+	ctx := tgContext(t, 20*time.Second)
+
+	// Flood control at page 2: the error says so and when to retry.
+	bot.Fail(fakebot.Accept, fakebot.FloodWait(1))
+	err := ch.SendMessage(ctx, m)
+	if tgClassify(err) != "retry after 1s" || !strings.HasPrefix(err.Error(), "message 2 of 3: ") {
+		t.Fatalf("error %v (%s)", err, tgClassify(err))
+	}
+	// Deliver retries the same report: it goes on at page 2.
+	v := channels.Deliver(ctx, channels.Job{Channel: ch, Message: m, Attempts: 2})
+	if v.Err != nil {
+		t.Fatal(v.Err)
+	}
+	var texts []string
+	for _, msg := range bot.Messages() {
+		texts = append(texts, msg.Text)
+	}
+	if want := []string{"page 1", "page 2", "page 3"}; !slices.Equal(texts, want) {
+		t.Errorf("sent %q, want %q", texts, want)
+	}
+	// Once delivered, the same report sent again goes out whole.
+	if err := ch.SendMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(bot.Messages()); n != 6 {
+		t.Errorf("%d messages after sending the report twice, want 6", n)
+	}
+	// Another report does not resume where a failed one stopped.
+	bot.Fail(fakebot.Accept, fakebot.InternalError)
+	if err := ch.SendMessage(ctx, m); tgClassify(err) != "retry" {
+		t.Fatalf("error %v", err)
+	}
+	m2 := channels.Message{Pages: []string{"other 1", "other 2"}}
+	if err := ch.SendMessage(ctx, m2); err != nil {
+		t.Fatal(err)
+	}
+	msgs := bot.Messages()
+	if got := msgs[len(msgs)-2].Text; got != "other 1" {
+		t.Errorf("another report started with %q", got)
+	}
+}
+
+func TestTelegramMeasure(t *testing.T) {
+	bot := fakebot.Start(t, tgToken)
+	ch := tgChannel(t, bot, nil)
+	cases := []struct {
+		body string
+		want int
+	}{
+		{"", 0},
+		{"plain", 5},
+		{"<b>bold</b> <code>x</code>", 6},
+		{"&lt;&gt;&amp;&quot;&#39;&#x27;&#43;", 7},
+		{"😀", 2},          // outside the BMP: two UTF-16 code units
+		{"&#128512;", 2},  // the same as an entity
+		{"é€", 2},         // in the BMP: one each
+		{"\U0001d41b", 2}, // mathematical bold b
+		{"<pre><code class=\"language-go\">x</code></pre>", 1},
+		{"<a href=\"https://example.org/\">x</a>", 1},
+		{"line\nline", 9},
+	}
+	for _, c := range cases {
+		if got := ch.Measure(c.body); got != c.want {
+			t.Errorf("Measure(%q) = %d, want %d", c.body, got, c.want)
+		}
+		text, _, err := fakebot.ParseHTML(c.body)
+		if err != nil {
+			t.Errorf("fakebot refuses %q: %v", c.body, err)
+		} else if n := fakebot.Length(text); n != c.want {
+			t.Errorf("fakebot counts %q as %d, want %d", c.body, n, c.want)
+		}
+	}
+	// Text Telegram would refuse is still measured: never less than what
+	// it would show.
+	for _, c := range []struct {
+		body string
+		want int
+	}{{"a < b", 5}, {"a & b", 5}, {"<b>unclosed", 8}, {"&bogus;", 7}, {"bad\xffbyte", 8}} {
+		if got := ch.Measure(c.body); got != c.want {
+			t.Errorf("Measure(%q) = %d, want %d", c.body, got, c.want)
+		}
+	}
+}
