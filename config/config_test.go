@@ -141,3 +141,34 @@ func TestPathPrecedence(t *testing.T) {
 		t.Errorf("default: %s", got)
 	}
 }
+
+func TestWarningsForReadableSecrets(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "token")
+	if err := os.WriteFile(secret, []byte("SECRET-TOKEN-1234\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "config.yaml")
+	body := "channels:\n  a:\n    type: smtp\n    password: inline-secret\n  b:\n    type: telegram\n    token_file: " + secret + "\n  c:\n    type: file\n    path: /x\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(c.Warnings(), "\n")
+	for _, f := range []string{p, secret} {
+		if !strings.Contains(got, "warning: "+f+" is readable by other users and holds secrets; chmod 600 "+f) {
+			t.Errorf("no warning for %s in %q", f, got)
+		}
+	}
+	if strings.Contains(got, "SECRET-TOKEN") || strings.Contains(got, "inline-secret") {
+		t.Error("a warning shows a secret")
+	}
+	os.Chmod(p, 0o600)
+	os.Chmod(secret, 0o600)
+	if w := c.Warnings(); len(w) != 0 {
+		t.Errorf("warnings after chmod 600: %q", w)
+	}
+}

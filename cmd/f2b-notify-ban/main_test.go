@@ -69,6 +69,13 @@ func TestLeanBanRecordsLikeTheFullCommand(t *testing.T) {
 	if u := got[1]; u.Action != "unban" || u.IP != "192.0.2.7" || u.User != "" {
 		t.Errorf("unban record %+v", u)
 	}
+	// A user name shaped like a tag is the attacker's, not fail2ban's: kept.
+	if e := run([]string{"--config", config, "ban", "--jail", "sshd", "--ip", "192.0.2.8", "--user", "<admin>", "--matches", "<root>"}); e.Code != 0 {
+		t.Fatal(e.Msg)
+	}
+	if r := records(t, pending)[2]; r.User != "<admin>" || len(r.Matches) != 1 || r.Matches[0] != "<root>" {
+		t.Errorf("tag-shaped user and match not kept: %+v", r)
+	}
 }
 
 func TestLeanBanRefusesBadArguments(t *testing.T) {

@@ -102,6 +102,7 @@ func flushRun(o *FlushOptions) error {
 	if err != nil {
 		return err
 	}
+	printWarnings(o.IO.Err, cfg)
 	targets, err := flush.Prepare(cfg)
 	if err != nil {
 		return err
@@ -122,6 +123,13 @@ func flushRun(o *FlushOptions) error {
 		return &exitError{code: 1, msg: fmt.Sprintf("flush: %d of %d channels failed; their bans are kept for the next flush", len(failed), len(res.Channels))}
 	}
 	return nil
+}
+
+// printWarnings writes the configuration's warnings, one line each.
+func printWarnings(w io.Writer, cfg *config.Config) {
+	for _, line := range cfg.Warnings() {
+		fmt.Fprintln(w, "f2b-notify: "+line)
+	}
 }
 
 func printResult(w io.Writer, res *flush.Result) {

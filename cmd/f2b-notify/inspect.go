@@ -163,6 +163,7 @@ func newCheckCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			printWarnings(g.IO.Err, cfg)
 			targets, err := flush.Prepare(cfg)
 			if err != nil {
 				return err

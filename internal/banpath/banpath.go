@@ -199,13 +199,19 @@ func Run(a Args, configPath string, now time.Time) Exit {
 // StartFlush runs `f2b-notify --config PATH flush --if-flag` in a new session
 // and does not wait for it: fail2ban waits for every process that holds its
 // pipes, and runs one action at a time. The child's output goes to
-// DIR/last-flush.log, never to fail2ban's pipes.
+// DIR/last-flush.log (appended), never to fail2ban's pipes.
 func StartFlush(configPath, dir string) error {
 	exe, argv0, err := flushCommand()
 	if err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(filepath.Join(dir, defaults.FlushLog), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// Appended to, not truncated: a ban that finds a flush running must not
+	// wipe that flush's report of what it did. Kept under 1 MiB.
+	name := filepath.Join(dir, defaults.FlushLog)
+	if st, err := os.Stat(name); err == nil && st.Size() > 1<<20 {
+		_ = os.Truncate(name, 0)
+	}
+	logf, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open flush log: %w", err)
 	}
@@ -247,9 +253,12 @@ var isLean bool
 // SetLean marks this program as the lean ban binary.
 func SetLean() { isLean = true }
 
-// untagged treats a tag fail2ban left unreplaced, such as "<F-USER>", as empty.
+// untagged treats a tag fail2ban left unreplaced, such as "<F-USER>", as
+// empty. Only fail2ban's own tag names count: "<admin>" is a user name an
+// attacker may well try, and it is kept.
 func untagged(s string) string {
-	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") && !strings.ContainsAny(s[1:len(s)-1], "<> \n") {
+	switch s {
+	case "<F-USER>", "<matches>", "<ipmatches>", "<ipjailmatches>":
 		return ""
 	}
 	return s
