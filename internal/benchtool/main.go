@@ -209,4 +209,3 @@ func check(args []string) error {
 	}
 	return nil
 }
-
