@@ -1,0 +1,884 @@
+package channels_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/channels"
+	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/internal/hostile"
+	"github.com/f2b-notify/f2b-notify/internal/sample"
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+var mxUpdate = flag.Bool("update-matrix", false, "rewrite testdata/matrix/*.golden")
+
+const (
+	// mxToken is the fake's access token; errors must never show it.
+	mxToken = "syt_Zm9vYmFy_SECRETtokenVALUE_1a2b3c"
+	mxRoom  = "!AbCdEf123:example.org"
+	mxAlias = "#fail2ban:example.org"
+	// mxMaxContent is the content size the channel promises to stay under.
+	mxMaxContent = 60000
+)
+
+var mxEnd = time.Date(2024, 5, 3, 6, 0, 0, 0, time.UTC)
+
+// mxRequest is one request the fake homeserver received.
+type mxRequest struct {
+	Method, URI, Auth, ContentType string
+	Body                           []byte
+}
+
+// mxContent is the content of an m.room.message event as the spec defines it.
+type mxContent struct {
+	MsgType       string          `json:"msgtype"`
+	Body          string          `json:"body"`
+	Format        string          `json:"format"`
+	FormattedBody string          `json:"formatted_body"`
+	Mentions      json.RawMessage `json:"m.mentions"`
+}
+
+// mxFake is a homeserver's client API as far as the channel uses it: send
+// m.room.message with transaction IDs (a repeated one is answered with the
+// first event, not posted again) and the room directory. It checks each
+// request the way the spec documents it and records what breaks the rules.
+type mxFake struct {
+	srv *httptest.Server
+
+	mu         sync.Mutex
+	requests   []mxRequest
+	events     []mxContent
+	txns       map[string]string // txnId -> event_id
+	aliases    map[string]string // alias -> room ID
+	violations []string
+	// fail, when set, answers a request instead of the fake (after it was
+	// recorded); it returns false to let the fake answer.
+	fail func(w http.ResponseWriter, r *http.Request, n int) bool
+}
+
+var (
+	mxSendPath  = regexp.MustCompile(`^/_matrix/client/v3/rooms/([^/?]+)/send/m\.room\.message/([^/?]+)$`)
+	mxAliasPath = regexp.MustCompile(`^/_matrix/client/v3/directory/room/([^/?]+)$`)
+	// mxEscaped is a path segment with nothing left unescaped but RFC 3986's
+	// unreserved characters.
+	mxEscaped = regexp.MustCompile(`^(?:[A-Za-z0-9._~-]|%[0-9A-F]{2})+$`)
+)
+
+func mxStart(t *testing.T) *mxFake {
+	f := &mxFake{txns: map[string]string{}, aliases: map[string]string{mxAlias: mxRoom}}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *mxFake) violate(format string, args ...any) {
+	f.violations = append(f.violations, fmt.Sprintf(format, args...))
+}
+
+func mxAnswer(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (f *mxFake) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.requests = append(f.requests, mxRequest{r.Method, r.RequestURI, r.Header.Get("Authorization"), r.Header.Get("Content-Type"), body})
+	n := len(f.requests)
+	fail := f.fail
+	f.mu.Unlock()
+	if fail != nil && fail(w, r, n) {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r.URL.RawQuery != "" {
+		f.violate("query string %q (the token belongs in the Authorization header)", r.URL.RawQuery)
+	}
+	if auth := r.Header.Get("Authorization"); auth != "Bearer "+mxToken {
+		mxAnswer(w, http.StatusUnauthorized, map[string]any{"errcode": "M_UNKNOWN_TOKEN", "error": "Unknown access token " + strings.TrimPrefix(auth, "Bearer ")})
+		return
+	}
+	path := r.URL.EscapedPath()
+	if m := mxAliasPath.FindStringSubmatch(path); m != nil {
+		if r.Method != http.MethodGet {
+			f.violate("%s on the room directory, want GET", r.Method)
+		}
+		if !mxEscaped.MatchString(m[1]) {
+			f.violate("alias not fully escaped in the path: %q", m[1])
+		}
+		room, ok := f.aliases[mxUnescape(m[1])]
+		if !ok {
+			mxAnswer(w, http.StatusNotFound, map[string]any{"errcode": "M_NOT_FOUND", "error": "Room alias " + mxUnescape(m[1]) + " not found."})
+			return
+		}
+		mxAnswer(w, http.StatusOK, map[string]any{"room_id": room, "servers": []string{"example.org"}})
+		return
+	}
+	m := mxSendPath.FindStringSubmatch(path)
+	if m == nil {
+		mxAnswer(w, http.StatusNotFound, map[string]any{"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"})
+		return
+	}
+	if r.Method != http.MethodPut {
+		f.violate("%s on send, want PUT", r.Method)
+	}
+	if !mxEscaped.MatchString(m[1]) || !mxEscaped.MatchString(m[2]) {
+		f.violate("room ID or txnId not fully escaped in the path: %q, %q", m[1], m[2])
+	}
+	if room := mxUnescape(m[1]); room != mxRoom {
+		mxAnswer(w, http.StatusForbidden, map[string]any{"errcode": "M_FORBIDDEN", "error": "User is not in room " + room})
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		f.violate("Content-Type %q", ct)
+	}
+	if len(body) > mxMaxContent {
+		f.violate("content of %d bytes, over %d", len(body), mxMaxContent)
+	}
+	if len(body) > 65536 {
+		mxAnswer(w, http.StatusRequestEntityTooLarge, map[string]any{"errcode": "M_TOO_LARGE", "error": "event too large"})
+		return
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(body, &raw); err != nil {
+		f.violate("content is not a JSON object: %v", err)
+		mxAnswer(w, http.StatusBadRequest, map[string]any{"errcode": "M_NOT_JSON", "error": "Content not JSON."})
+		return
+	}
+	for key, want := range map[string]string{"msgtype": "string", "body": "string", "format": "string", "formatted_body": "string", "m.mentions": "object"} {
+		v, ok := raw[key]
+		_, isString := v.(string)
+		_, isObject := v.(map[string]any)
+		if !ok || (want == "string" && !isString) || (want == "object" && !isObject) {
+			f.violate("content key %s: %v, want a %s", key, v, want)
+		}
+	}
+	var c mxContent
+	json.Unmarshal(body, &c)
+	if c.MsgType != "m.notice" && c.MsgType != "m.text" {
+		f.violate("msgtype %q", c.MsgType)
+	}
+	if c.Format != "org.matrix.custom.html" {
+		f.violate("format %q", c.Format)
+	}
+	if !utf8.ValidString(c.Body) || !utf8.ValidString(c.FormattedBody) {
+		f.violate("invalid UTF-8 in a body")
+	}
+	if id, dup := f.txns[m[2]]; dup {
+		mxAnswer(w, http.StatusOK, map[string]any{"event_id": id})
+		return
+	}
+	id := fmt.Sprintf("$event%d", len(f.events)+1)
+	f.txns[m[2]] = id
+	f.events = append(f.events, c)
+	mxAnswer(w, http.StatusOK, map[string]any{"event_id": id})
+}
+
+func mxUnescape(s string) string {
+	out, err := urlPathUnescape(s)
+	if err != nil {
+		return "(bad escape " + s + ")"
+	}
+	return out
+}
+
+// urlPathUnescape decodes %XX sequences.
+func urlPathUnescape(s string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+2 >= len(s) {
+			return "", errors.New("short escape")
+		}
+		var c byte
+		if _, err := fmt.Sscanf(s[i+1:i+3], "%02X", &c); err != nil {
+			return "", err
+		}
+		b.WriteByte(c)
+		i += 2
+	}
+	return b.String(), nil
+}
+
+func (f *mxFake) Events() []mxContent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.events)
+}
+
+func (f *mxFake) Requests() []mxRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.requests)
+}
+
+func (f *mxFake) checkRules(t *testing.T) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.violations) > 0 {
+		t.Errorf("requests broke the client-server API's rules: %q", f.violations)
+	}
+}
+
+func mxSettings(url, room string, extra map[string]any) map[string]any {
+	s := map[string]any{"homeserver": url, "access_token": mxToken, "room": room}
+	for k, v := range extra {
+		s[k] = v
+	}
+	return s
+}
+
+func mxChannel(t *testing.T, f *mxFake, room string, extra map[string]any) *channels.Matrix {
+	t.Helper()
+	ch, err := channels.New("ops-room", "matrix", mxSettings(f.srv.URL, room, extra))
+	if err != nil {
+		t.Fatalf("new matrix channel: %v", err)
+	}
+	return ch.(*channels.Matrix)
+}
+
+func mxContext(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// mxNoSecret fails the test if err shows the token in any form.
+func mxNoSecret(t *testing.T, token string, err error) {
+	t.Helper()
+	if err != nil && (strings.Contains(err.Error(), token) || strings.Contains(err.Error(), token[4:20])) {
+		t.Errorf("error shows the token: %s", err)
+	}
+}
+
+// mxRender renders d for ch with the default templates and fits it, as a
+// flush does.
+func mxRender(t *testing.T, ch channels.Channel, d *report.Digest) channels.Message {
+	t.Helper()
+	target, err := flush.NewTarget(ch, config.Channel{}, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := target.Render(d)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	return m
+}
+
+func mxSampleDigest() *report.Digest {
+	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: mxEnd})
+	for _, r := range sample.Records(mxEnd) {
+		b.Add(r)
+	}
+	return b.Digest()
+}
+
+// mxHostileDigest is a digest built from records whose user names and log
+// lines are the hostile corpus, with a hostile host name.
+func mxHostileDigest() (*report.Digest, []string) {
+	corpus := hostile.Corpus()
+	b := report.NewBuilder(report.Options{Host: "evil<b>host</b> @room https://evil.example/", Generated: mxEnd})
+	for i, s := range corpus {
+		b.Add(&buffer.Record{
+			V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: "sshd",
+			IP:   fmt.Sprintf("198.51.100.%d", i+1),
+			Time: float64(mxEnd.Add(-time.Duration(i) * time.Minute).Unix()), At: mxEnd.Unix(),
+			Failures: 3, Bantime: 600, User: s, Matches: []string{hostile.Match(i)},
+		})
+	}
+	return b.Digest(), corpus
+}
+
+// mxTagRE finds the tags of a formatted body.
+var mxTagRE = regexp.MustCompile(`<[^>]*>`)
+
+// mxAllowedTags are the tags the default template writes: a subset of those
+// the spec recommends, none with attributes.
+var mxAllowedTags = map[string]bool{}
+
+func init() {
+	for _, name := range []string{"p", "br", "b", "i", "code", "h4", "h5", "ul", "li", "table", "thead", "tbody", "tr", "th", "td"} {
+		mxAllowedTags["<"+name+">"] = true
+		mxAllowedTags["</"+name+">"] = true
+	}
+}
+
+// mxCheckMarkup fails the test if a formatted body holds any tag but the
+// template's own, bare ones: no attributes (so no styles, links or
+// handlers), no <a>, no document structure.
+func mxCheckMarkup(t *testing.T, formatted string) {
+	t.Helper()
+	for _, tag := range mxTagRE.FindAllString(formatted, -1) {
+		if !mxAllowedTags[tag] {
+			t.Errorf("formatted_body has the tag %q, not one of the template's", tag)
+		}
+	}
+	if strings.Contains(formatted, "matrix.to") && strings.Contains(formatted, "<a") {
+		t.Error("formatted_body links to a Matrix ID (a mention pill)")
+	}
+}
+
+// mxCodeSpans returns the text of every <code> element, unescaped.
+func mxCodeSpans(formatted string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`<code>([^<]*)</code>`).FindAllStringSubmatch(formatted, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
+func mxTruncate(n int, s string) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// mxCheckHostile checks an event made from mxHostileDigest: every corpus
+// entry shown literally, as a user name and in its log line, in code spans of
+// the formatted body and in the text body; nothing active.
+func mxCheckHostile(t *testing.T, c mxContent, corpus []string) {
+	t.Helper()
+	mxCheckMarkup(t, c.FormattedBody)
+	if string(c.Mentions) != "{}" {
+		t.Errorf("m.mentions is %s, want {}", c.Mentions)
+	}
+	code := mxCodeSpans(c.FormattedBody)
+	for i, s := range corpus {
+		user := report.Neutralise(s)
+		if !slices.Contains(code, mxTruncate(100, user)) {
+			t.Errorf("corpus entry %d %.80q: user name not shown literally in a code span", i, s)
+		}
+		match := report.Neutralise(hostile.Match(i))
+		if !slices.Contains(code, mxTruncate(300, match)) {
+			t.Errorf("corpus entry %d %.80q: log line not shown literally in a code span", i, s)
+		}
+		if !strings.Contains(c.Body, mxTruncate(300, match)) || !strings.Contains(c.Body, user) {
+			t.Errorf("corpus entry %d %.80q: not shown literally in the text body", i, s)
+		}
+	}
+	if !strings.Contains(c.FormattedBody, "evil&lt;b&gt;host&lt;/b&gt; @room https://evil.example/") {
+		t.Error("the hostile host name is not escaped in formatted_body")
+	}
+}
+
+func TestMatrixSettings(t *testing.T) {
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte(mxToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		settings map[string]any
+		want     string // in the error; "" for none
+	}{
+		{"minimal", map[string]any{"homeserver": "https://matrix.example.org/", "access_token": mxToken, "room": mxRoom}, ""},
+		{"token file, alias, m.text", map[string]any{"homeserver": "https://matrix.example.org", "access_token_file": tokenFile, "room": mxAlias, "msgtype": "m.text"}, ""},
+		{"room version 12 ID", map[string]any{"homeserver": "https://matrix.example.org", "access_token": mxToken, "room": "!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM"}, ""},
+		{"path prefix", map[string]any{"homeserver": "https://example.org/matrix", "access_token": mxToken, "room": mxRoom}, ""},
+		{"no homeserver", map[string]any{"access_token": mxToken, "room": mxRoom}, "key homeserver: required"},
+		{"homeserver not a URL", map[string]any{"homeserver": "matrix.example.org", "access_token": mxToken, "room": mxRoom}, "key homeserver"},
+		{"homeserver ftp", map[string]any{"homeserver": "ftp://matrix.example.org", "access_token": mxToken, "room": mxRoom}, "key homeserver"},
+		{"token in the URL", map[string]any{"homeserver": "https://matrix.example.org/?access_token=" + mxToken, "access_token": mxToken, "room": mxRoom}, "key homeserver"},
+		{"user info", map[string]any{"homeserver": "https://bot:" + mxToken + "@matrix.example.org", "access_token": mxToken, "room": mxRoom}, "key homeserver"},
+		{"no token", map[string]any{"homeserver": "https://matrix.example.org", "room": mxRoom}, "key access_token: required"},
+		{"token with newline", map[string]any{"homeserver": "https://matrix.example.org", "access_token": mxToken + "\nx", "room": mxRoom}, "key access_token"},
+		{"no room", map[string]any{"homeserver": "https://matrix.example.org", "access_token": mxToken}, "key room: required"},
+		{"room without sigil", map[string]any{"homeserver": "https://matrix.example.org", "access_token": mxToken, "room": "ops:example.org"}, "key room"},
+		{"alias without server", map[string]any{"homeserver": "https://matrix.example.org", "access_token": mxToken, "room": "#ops"}, "key room"},
+		{"room with space", map[string]any{"homeserver": "https://matrix.example.org", "access_token": mxToken, "room": "!a b:example.org"}, "key room"},
+		{"bad msgtype", map[string]any{"homeserver": "https://matrix.example.org", "access_token": mxToken, "room": mxRoom, "msgtype": "m.emote"}, "key msgtype"},
+		{"unknown key", map[string]any{"homeserver": "https://matrix.example.org", "access_token": mxToken, "room": mxRoom, "rooms": "x"}, "rooms"},
+		{"wrong type", map[string]any{"homeserver": "https://matrix.example.org", "access_token": mxToken, "room": 12}, "room"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ch, err := channels.New("ops-room", "matrix", tc.settings)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("error %v", err)
+				}
+				if ch.Name() != "ops-room" || !slices.Equal(ch.Formats(), []channels.Format{channels.MatrixFormat, channels.Text}) {
+					t.Errorf("name %q, formats %v", ch.Name(), ch.Formats())
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want one with %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), `channel "ops-room"`) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want the channel's name and %q", err, tc.want)
+			}
+			mxNoSecret(t, mxToken, err)
+		})
+	}
+}
+
+// TestMatrixRequestShape sends the sample report and checks the request as
+// the spec documents it: PUT, the room ID escaped in the path, the token only
+// in the Authorization header, the content's keys and types, the subject
+// heading both bodies.
+func TestMatrixRequestShape(t *testing.T) {
+	f := mxStart(t)
+	ch := mxChannel(t, f, mxRoom, nil)
+	if len(f.Requests()) != 0 {
+		t.Fatal("the constructor did network I/O")
+	}
+	m := mxRender(t, ch, mxSampleDigest())
+	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	f.checkRules(t)
+	reqs := f.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests, want 1", len(reqs))
+	}
+	r := reqs[0]
+	if r.Method != http.MethodPut || !strings.HasPrefix(r.URI, "/_matrix/client/v3/rooms/%21AbCdEf123%3Aexample.org/send/m.room.message/") {
+		t.Errorf("request %s %s", r.Method, r.URI)
+	}
+	if r.Auth != "Bearer "+mxToken || strings.Contains(r.URI, mxToken) {
+		t.Errorf("Authorization %q, URI %q: want the token in the header only", r.Auth, r.URI)
+	}
+	ev := f.Events()[0]
+	if ev.MsgType != "m.notice" || ev.Format != "org.matrix.custom.html" || string(ev.Mentions) != "{}" {
+		t.Errorf("msgtype %q, format %q, m.mentions %s", ev.MsgType, ev.Format, ev.Mentions)
+	}
+	wantHTML := "<h4>" + html.EscapeString(m.Subject) + "</h4>\n" + m.Bodies[channels.MatrixFormat]
+	if ev.FormattedBody != wantHTML {
+		t.Errorf("formatted_body:\n%s\nwant:\n%s", ev.FormattedBody, wantHTML)
+	}
+	if want := m.Subject + "\n\n" + strings.TrimRight(m.Bodies[channels.Text], "\n"); ev.Body != want {
+		t.Errorf("body:\n%s\nwant:\n%s", ev.Body, want)
+	}
+	mxCheckMarkup(t, ev.FormattedBody)
+
+	// m.text when asked for.
+	f2 := mxStart(t)
+	if err := mxChannel(t, f2, mxRoom, map[string]any{"msgtype": "m.text"}).SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	if got := f2.Events()[0].MsgType; got != "m.text" {
+		t.Errorf("msgtype %q, want m.text", got)
+	}
+}
+
+// TestMatrixDefaultTemplate keeps the default report in a golden file and
+// checks it uses only the tags the spec recommends, without styles.
+func TestMatrixDefaultTemplate(t *testing.T) {
+	f := mxStart(t)
+	ch := mxChannel(t, f, mxRoom, nil)
+	m := mxRender(t, ch, mxSampleDigest())
+	got := m.Bodies[channels.MatrixFormat]
+	mxCheckMarkup(t, got)
+	for _, banned := range []string{"<html", "<head", "<body", "<style", "<script", "style=", "class=", "<!DOCTYPE"} {
+		if strings.Contains(strings.ToLower(got), strings.ToLower(banned)) {
+			t.Errorf("the default template writes %q", banned)
+		}
+	}
+	golden := filepath.Join("testdata", "matrix", "sample.golden")
+	if *mxUpdate {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./channels -run TestMatrixDefaultTemplate -update-matrix)", err)
+	}
+	if got != string(want) {
+		t.Errorf("default report differs from %s (rerun with -update-matrix if intended):\n%s", golden, got)
+	}
+}
+
+func TestMatrixHostileCorpus(t *testing.T) {
+	f := mxStart(t)
+	ch := mxChannel(t, f, mxRoom, nil)
+	d, corpus := mxHostileDigest()
+	m := mxRender(t, ch, d)
+	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	f.checkRules(t)
+	evs := f.Events()
+	if len(evs) != 1 {
+		t.Fatalf("%d events, want 1", len(evs))
+	}
+	mxCheckHostile(t, evs[0], corpus)
+	// Not vacuous: the corpus holds markup, links and mentions.
+	all := strings.Join(corpus, "\n")
+	for _, s := range []string{"<script>", "https://", "@room", "<a href"} {
+		if !strings.Contains(all, s) {
+			t.Errorf("the corpus has no %q", s)
+		}
+	}
+}
+
+// TestMatrixRetryIsIdempotent: the first attempt reaches the homeserver but
+// its answer is lost (connection reset); the retry of the same report uses
+// the same transaction ID, so the room gets one message. Another report
+// gets another transaction ID.
+func TestMatrixRetryIsIdempotent(t *testing.T) {
+	f := mxStart(t)
+	f.fail = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if n != 1 {
+			return false
+		}
+		// The first request is served (as request 2, to a recorder): the
+		// message is posted. Then the connection is reset: the answer is lost.
+		f.serve(httptest.NewRecorder(), mxReplay(r, f.Requests()[0].Body))
+		mxReset(w)
+		return true
+	}
+	ch := mxChannel(t, f, mxRoom, nil)
+	m := mxRender(t, ch, mxSampleDigest())
+	err := ch.SendMessage(mxContext(t, 10*time.Second), m)
+	if err == nil || channels.IsPermanent(err) {
+		t.Fatalf("lost answer: error %v, want a retryable one", err)
+	}
+	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	reqs := f.Requests()
+	if len(reqs) != 3 || reqs[0].URI != reqs[2].URI {
+		t.Fatalf("requests %d, URIs %q / %q: want the retry to reuse the transaction ID", len(reqs), reqs[0].URI, reqs[len(reqs)-1].URI)
+	}
+	if n := len(f.Events()); n != 1 {
+		t.Errorf("%d messages in the room, want 1", n)
+	}
+	other := m
+	other.Subject += " (2)"
+	if err := ch.SendMessage(mxContext(t, 10*time.Second), other); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.Events()); n != 2 {
+		t.Errorf("a different report was taken for a retry: %d messages, want 2", n)
+	}
+}
+
+// mxReplay is r with its body restored, for serving it again.
+func mxReplay(r *http.Request, body []byte) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.Body = io.NopCloser(strings.NewReader(string(body)))
+	return r2
+}
+
+// mxReset closes the client's connection without an answer.
+func mxReset(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+func TestMatrixAlias(t *testing.T) {
+	f := mxStart(t)
+	ch := mxChannel(t, f, mxAlias, nil)
+	if len(f.Requests()) != 0 {
+		t.Fatal("the constructor resolved the alias")
+	}
+	m := mxRender(t, ch, mxSampleDigest())
+	for range 2 {
+		if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.checkRules(t)
+	reqs := f.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want 3 (resolve once, send twice)", len(reqs))
+	}
+	if r := reqs[0]; r.Method != http.MethodGet || r.URI != "/_matrix/client/v3/directory/room/%23fail2ban%3Aexample.org" {
+		t.Errorf("alias lookup %s %s", r.Method, r.URI)
+	}
+	if !strings.HasPrefix(reqs[1].URI, "/_matrix/client/v3/rooms/%21AbCdEf123%3Aexample.org/send/") {
+		t.Errorf("send to %s, want the resolved room", reqs[1].URI)
+	}
+
+	// An alias that does not exist is a final error that names it.
+	ch = mxChannel(t, f, "#nowhere:example.org", nil)
+	err := ch.SendMessage(mxContext(t, 10*time.Second), m)
+	if err == nil || !channels.IsPermanent(err) || !strings.Contains(err.Error(), "#nowhere:example.org") || !strings.Contains(err.Error(), "M_NOT_FOUND") {
+		t.Errorf("unknown alias: error %v, want a permanent one naming the alias and M_NOT_FOUND", err)
+	}
+}
+
+// mxVerdict describes how an error is classified.
+func mxVerdict(err error) string {
+	var ra *channels.RetryAfterError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &ra):
+		return "retry after " + ra.After.String()
+	case channels.IsPermanent(err):
+		return "permanent"
+	}
+	return "retry"
+}
+
+func TestMatrixErrors(t *testing.T) {
+	echo := "Unknown token " + mxToken // a server that quotes the token back
+	for _, tc := range []struct {
+		name   string
+		answer func(w http.ResponseWriter, r *http.Request)
+		want   string // verdict
+		reason string // in the error
+	}{
+		{"rate limited", func(w http.ResponseWriter, r *http.Request) {
+			mxAnswer(w, 429, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "error": "Too many requests", "retry_after_ms": 2500})
+		}, "retry after 2.5s", "M_LIMIT_EXCEEDED"},
+		{"rate limited, Retry-After header only", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "7")
+			mxAnswer(w, 429, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "error": "Too many requests"})
+		}, "retry after 7s", "M_LIMIT_EXCEEDED"},
+		{"rate limited under 400", func(w http.ResponseWriter, r *http.Request) {
+			mxAnswer(w, 400, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": 1000})
+		}, "retry after 1s", "M_LIMIT_EXCEEDED"},
+		{"forbidden", func(w http.ResponseWriter, r *http.Request) {
+			mxAnswer(w, 403, map[string]any{"errcode": "M_FORBIDDEN", "error": "User @bot:example.org not in room " + mxRoom})
+		}, "permanent", "M_FORBIDDEN"},
+		{"unknown token quoted back", func(w http.ResponseWriter, r *http.Request) {
+			mxAnswer(w, 401, map[string]any{"errcode": "M_UNKNOWN_TOKEN", "error": echo, "soft_logout": false})
+		}, "permanent", "M_UNKNOWN_TOKEN"},
+		{"not found", func(w http.ResponseWriter, r *http.Request) {
+			mxAnswer(w, 404, map[string]any{"errcode": "M_NOT_FOUND", "error": "Room not found"})
+		}, "permanent", "M_NOT_FOUND"},
+		{"too large", func(w http.ResponseWriter, r *http.Request) {
+			mxAnswer(w, 413, map[string]any{"errcode": "M_TOO_LARGE", "error": "event too large"})
+		}, "permanent", "M_TOO_LARGE"},
+		{"bad json", func(w http.ResponseWriter, r *http.Request) {
+			mxAnswer(w, 400, map[string]any{"errcode": "M_BAD_JSON", "error": "bad"})
+		}, "permanent", "M_BAD_JSON"},
+		{"server error", func(w http.ResponseWriter, r *http.Request) {
+			mxAnswer(w, 500, map[string]any{"errcode": "M_UNKNOWN", "error": "Internal server error " + mxToken})
+		}, "retry", "HTTP 500"},
+		{"bad gateway, HTML", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(502)
+			io.WriteString(w, "<html><body>502 Bad Gateway</body></html>")
+		}, "retry", "HTTP 502"},
+		{"200 without event_id", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "<html>a login page</html>")
+		}, "permanent", "no event_id"},
+		{"hang", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		}, "retry", "timed out"},
+		{"reset", func(w http.ResponseWriter, r *http.Request) { mxReset(w) }, "retry", "EOF"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := mxStart(t)
+			f.fail = func(w http.ResponseWriter, r *http.Request, _ int) bool { tc.answer(w, r); return true }
+			ch := mxChannel(t, f, mxRoom, nil)
+			ctx, cancel := context.WithTimeoutCause(context.Background(), 300*time.Millisecond, errors.New("timed out"))
+			defer cancel()
+			err := ch.Send(ctx, "subject", "<p>report</p>")
+			t.Logf("error: %v", err)
+			if got := mxVerdict(err); got != tc.want {
+				t.Errorf("verdict %q, want %q (error %v)", got, tc.want, err)
+			}
+			if err != nil && !strings.Contains(err.Error(), tc.reason) {
+				t.Errorf("error %q does not say %q", err, tc.reason)
+			}
+			mxNoSecret(t, mxToken, err)
+			if err != nil && !strings.Contains(err.Error(), "send to room "+mxRoom) && !strings.Contains(err.Error(), "127.0.0.1") {
+				t.Errorf("error %q says neither the room nor the server", err)
+			}
+		})
+	}
+	t.Run("server down", func(t *testing.T) {
+		f := mxStart(t)
+		ch := mxChannel(t, f, mxRoom, nil)
+		f.srv.Close()
+		err := ch.Send(mxContext(t, 2*time.Second), "subject", "<p>report</p>")
+		if got := mxVerdict(err); got != "retry" {
+			t.Errorf("verdict %q, want retry (error %v)", got, err)
+		}
+		mxNoSecret(t, mxToken, err)
+	})
+	t.Run("alias lookup rate limited", func(t *testing.T) {
+		f := mxStart(t)
+		f.fail = func(w http.ResponseWriter, r *http.Request, _ int) bool {
+			mxAnswer(w, 429, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": 500})
+			return true
+		}
+		err := mxChannel(t, f, mxAlias, nil).Send(mxContext(t, 2*time.Second), "subject", "<p>report</p>")
+		if got := mxVerdict(err); got != "retry after 500ms" || !strings.Contains(err.Error(), "resolve room alias "+mxAlias) {
+			t.Errorf("verdict %q, error %v", got, err)
+		}
+	})
+}
+
+// TestMatrixWrongToken: the fake refuses the token; the error is final and
+// never shows the token, which the fake quotes back.
+func TestMatrixWrongToken(t *testing.T) {
+	f := mxStart(t)
+	wrong := "syt_d3Jvbmc_WRONGtokenVALUE_9z8y7x"
+	s := mxSettings(f.srv.URL, mxRoom, map[string]any{"access_token": wrong})
+	ch, err := channels.New("ops-room", "matrix", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := channels.Deliver(mxContext(t, 10*time.Second), channels.Job{Channel: ch, Message: mxRender(t, ch, mxSampleDigest()), Attempts: 3})
+	if v.Err == nil || v.Attempts != 1 || !strings.Contains(v.Err.Error(), `channel "ops-room"`) || !strings.Contains(v.Err.Error(), "M_UNKNOWN_TOKEN") {
+		t.Errorf("verdict %+v, want one final attempt naming the channel and M_UNKNOWN_TOKEN", v)
+	}
+	mxNoSecret(t, wrong, v.Err)
+}
+
+// mxBigDigest has n offenders, each with a user name and two log lines.
+func mxBigDigest(n int) *report.Digest {
+	d := &report.Digest{Host: "web1.example.org", Generated: mxEnd, From: mxEnd.Add(-time.Hour), To: mxEnd,
+		Totals: report.Totals{Bans: n, IPs: n, Failures: 5 * n, Jails: 1},
+		Jails:  []report.JailStat{{Name: "sshd", Bans: n, IPs: n, Failures: 5 * n}},
+		Notes:  report.Notes{Records: n, Batches: 1},
+	}
+	var users, matches []string
+	for i := range hostile.Corpus() {
+		users = append(users, report.Neutralise(hostile.User(i)))
+		matches = append(matches, report.Neutralise(hostile.Match(i)))
+	}
+	for i := range n {
+		ip := fmt.Sprintf("10.%d.%d.%d", i/65536, i/256%256, i%256)
+		d.Offenders = append(d.Offenders, report.Offender{
+			IP: ip, Jails: []string{"sshd"}, Bans: 1, Failures: 5,
+			FirstSeen: mxEnd.Add(-time.Hour), LastSeen: mxEnd, Bantime: 600,
+			Users:   []string{users[i%len(users)]},
+			Matches: []string{matches[i%len(matches)], "May  3 05:59:59 vm sshd[1]: Connection closed by " + ip + " port 22 [preauth]"},
+		})
+	}
+	return d
+}
+
+// TestMatrixLargeReport: 1,000 offenders (5,000 in TestMatrixDendrite; the
+// cut is the same and this keeps the test quick under -race). The flush cuts the HTML to the
+// channel's limit ("and N more"); the channel cuts the text body at a line
+// boundary; the content stays under 60,000 bytes of JSON.
+func TestMatrixLargeReport(t *testing.T) {
+	f := mxStart(t)
+	ch := mxChannel(t, f, mxRoom, nil)
+	d := mxBigDigest(1000)
+	m := mxRender(t, ch, d)
+	if got := ch.Measure(m.Bodies[channels.MatrixFormat]); got > ch.Limit() {
+		t.Fatalf("the flush left an HTML body of %d, over the limit %d", got, ch.Limit())
+	}
+	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	f.checkRules(t)
+	reqs, evs := f.Requests(), f.Events()
+	if len(evs) != 1 {
+		t.Fatalf("%d events, want 1", len(evs))
+	}
+	if n := len(reqs[0].Body); n > mxMaxContent || n < mxMaxContent-3000 {
+		t.Errorf("content is %d bytes, want just under %d", n, mxMaxContent)
+	}
+	mxCheckLarge(t, evs[0], m)
+}
+
+// mxCheckLarge checks the event of a report cut to fit: the HTML ends with
+// "and N more offenders" and its notes, the text body is whole lines of the
+// rendered text followed by the cut note.
+func mxCheckLarge(t *testing.T, ev mxContent, m channels.Message) {
+	t.Helper()
+	mxCheckMarkup(t, ev.FormattedBody)
+	if !regexp.MustCompile(`… and \d+ more offenders`).MatchString(ev.FormattedBody) || !strings.HasSuffix(ev.FormattedBody, "batch</i></p>\n") {
+		t.Errorf("formatted_body does not end as the template does, with the offenders left out:\n…%s", ev.FormattedBody[max(0, len(ev.FormattedBody)-600):])
+	}
+	const note = "[… cut here to fit the Matrix event size limit]"
+	kept, ok := strings.CutSuffix(ev.Body, "\n"+note)
+	if !ok {
+		t.Fatalf("body does not end with the cut note:\n…%s", ev.Body[max(0, len(ev.Body)-300):])
+	}
+	full := m.Subject + "\n\n" + m.Bodies[channels.Text]
+	if !strings.HasPrefix(full, kept+"\n") {
+		t.Error("the text body is not a prefix of whole lines of the rendered text")
+	}
+	if len(kept) < 10000 {
+		t.Errorf("the text body kept only %d bytes", len(kept))
+	}
+}
+
+// TestMatrixSend: Send (the Channel method) takes the formatted body and
+// makes the text body from it.
+func TestMatrixSend(t *testing.T) {
+	f := mxStart(t)
+	ch := mxChannel(t, f, mxRoom, nil)
+	err := ch.Send(mxContext(t, 10*time.Second), "Test <from> f2b-notify",
+		"<p>Hello &amp; <b>welcome</b><br>line two</p>\n<ul><li><code>a&lt;b&gt;</code></li><li>x</li></ul>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.checkRules(t)
+	ev := f.Events()[0]
+	if want := "Test <from> f2b-notify\n\nHello & welcome\nline two\na<b>\nx"; ev.Body != want {
+		t.Errorf("body %q, want %q", ev.Body, want)
+	}
+	if !strings.HasPrefix(ev.FormattedBody, "<h4>Test &lt;from&gt; f2b-notify</h4>\n<p>Hello") {
+		t.Errorf("formatted_body %q", ev.FormattedBody)
+	}
+
+	// A formatted body that cannot fit in an event is refused before sending.
+	err = ch.Send(mxContext(t, 10*time.Second), "big", "<p>"+strings.Repeat("x", 70000)+"</p>")
+	if !channels.IsPermanent(err) || len(f.Requests()) != 1 {
+		t.Errorf("oversized body: error %v after %d requests, want a final error and no request", err, len(f.Requests()))
+	}
+}
+
+func TestMatrixMeasure(t *testing.T) {
+	ch, err := channels.NewMatrix("m", "https://matrix.example.org", mxToken, mxRoom, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]int{
+		"":           2,
+		"<p>a</p>":   10,
+		"a\nb":       6,  // \n is two bytes in JSON
+		`"\`:         6,  // both escaped
+		"é":          4,  // UTF-8 bytes, not escaped
+		"\u2028":     8,  // escaped by encoding/json
+		"<&>":        5,  // markup is not HTML-escaped in the JSON
+		"\x01":       8,  // \u0001
+		"x\xffy":     10, // invalid UTF-8 is sent as \ufffd
+		"日本":         8,
+		"a b\tc":     8,
+		"emoji 🙂":    12,
+		"long" + "…": 9,
+	} {
+		if got := ch.Measure(in); got != want {
+			t.Errorf("Measure(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
