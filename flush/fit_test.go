@@ -121,3 +121,28 @@ func TestJailsFilterAndMinBans(t *testing.T) {
 		t.Errorf("spool not empty: %v", b)
 	}
 }
+
+// twoFormats is a limited channel that also wants an HTML rendering, like
+// Matrix: formatted body first, plain body second.
+type twoFormats struct{ limited }
+
+func (t *twoFormats) Formats() []channels.Format { return []channels.Format{channels.HTML, channels.Text} }
+
+func TestSecondaryFormatShowsTheRowsThePrimaryKept(t *testing.T) {
+	ch := &twoFormats{limited{memChannel: memChannel{name: "two"}, limit: 6000}}
+	tg := targets(t, ch)[0]
+	d := bigDigest(400)
+	m, err := tg.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, text := m.Bodies[channels.HTML], m.Bodies[channels.Text]
+	if utf8.RuneCountInString(html) > 6000 {
+		t.Fatalf("html is %d characters", utf8.RuneCountInString(html))
+	}
+	for _, o := range d.Offenders {
+		if strings.Contains(html, ">"+o.IP+"<") != strings.Contains(text, " "+o.IP+" ") {
+			t.Fatalf("offender %s is in one part and not the other", o.IP)
+		}
+	}
+}

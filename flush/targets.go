@@ -100,29 +100,37 @@ func (t *Target) Render(d *report.Digest) (channels.Message, error) {
 	}
 	m := channels.Message{Subject: subject, Bodies: map[templates.Format]string{}}
 	formats := t.Channel.Formats()
-	for i, f := range formats {
-		tmpl := t.Bodies[f]
-		if i > 0 {
-			body, err := tmpl.Render(d)
-			if err != nil {
-				return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
-			}
-			m.Bodies[f] = body
-			continue
-		}
-		measure := runes
-		if ms, ok := t.Channel.(channels.Measurer); ok {
-			measure = ms.Measure
-		}
-		sp, split := t.Channel.(channels.Splitter)
-		pages, err := fit(d, t.Channel.Limit(), measure, split && sp.Split(), tmpl.Render)
+	if len(formats) == 0 {
+		return m, nil
+	}
+	// The first format is fitted to the channel's limit; the others are
+	// rendered from the digest it was cut to, so that every part of the
+	// message shows the same rows.
+	measure := runes
+	if ms, ok := t.Channel.(channels.Measurer); ok {
+		measure = ms.Measure
+	}
+	sp, split := t.Channel.(channels.Splitter)
+	primary := t.Bodies[formats[0]]
+	var used *report.Digest
+	pages, err := fit(d, t.Channel.Limit(), measure, split && sp.Split(), func(c *report.Digest) (string, error) {
+		used = c
+		return primary.Render(c)
+	})
+	if err != nil {
+		return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
+	}
+	m.Bodies[formats[0]] = pages[0]
+	if len(pages) > 1 {
+		m.Pages = pages
+		used = d
+	}
+	for _, f := range formats[1:] {
+		body, err := t.Bodies[f].Render(used)
 		if err != nil {
 			return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
 		}
-		m.Bodies[f] = pages[0]
-		if len(pages) > 1 {
-			m.Pages = pages
-		}
+		m.Bodies[f] = body
 	}
 	return m, nil
 }
