@@ -286,6 +286,15 @@ func (m *Matrix) SendMessage(ctx context.Context, msg Message) error {
 
 // content builds the event's content from the message: the subject as a
 // heading of both bodies, the text body cut to fit what the HTML leaves.
+// Payload implements Payloader: the m.room.message content as it is PUT.
+func (m *Matrix) Payload(msg Message) ([]byte, error) {
+	c, err := m.content(msg)
+	if err != nil {
+		return nil, err
+	}
+	return JSON(c)
+}
+
 func (m *Matrix) content(msg Message) (matrixContent, error) {
 	formatted, hasHTML := msg.Bodies[MatrixFormat]
 	text, hasText := msg.Bodies[Text]

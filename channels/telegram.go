@@ -369,6 +369,35 @@ type telegramAnswer struct {
 	} `json:"parameters"`
 }
 
+// request is the sendMessage body for one message.
+func (t *Telegram) request(text string) ([]byte, error) {
+	req := telegramRequest{ChatID: t.chatID, MessageThreadID: t.threadID, Text: text, ParseMode: "HTML",
+		DisableWebPagePreview: true, DisableNotification: t.silent}
+	req.LinkPreviewOptions.IsDisabled = true
+	return JSON(req)
+}
+
+// Payload implements Payloader: the sendMessage body of each message, one
+// per line.
+func (t *Telegram) Payload(m Message) ([]byte, error) {
+	pages := m.Pages
+	if len(pages) == 0 {
+		pages = []string{m.Bodies[TelegramHTML]}
+	}
+	var out []byte
+	for i, p := range pages {
+		b, err := t.request(p)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			out = append(out, '\n')
+		}
+		out = append(out, b...)
+	}
+	return out, nil
+}
+
 // post sends one message: one attempt, its error classified.
 func (t *Telegram) post(ctx context.Context, text string) error {
 	if n := telegramLength(text); n > telegramMaxText {
@@ -377,10 +406,7 @@ func (t *Telegram) post(ctx context.Context, text string) error {
 	if strings.TrimSpace(text) == "" {
 		return Permanent(errors.New("telegram: empty message, nothing to send"))
 	}
-	req := telegramRequest{ChatID: t.chatID, MessageThreadID: t.threadID, Text: text, ParseMode: "HTML",
-		DisableWebPagePreview: true, DisableNotification: t.silent}
-	req.LinkPreviewOptions.IsDisabled = true
-	body, err := JSON(req)
+	body, err := t.request(text)
 	if err != nil {
 		return err
 	}
