@@ -21,6 +21,7 @@ import (
 
 	"github.com/f2b-notify/f2b-notify/internal/decode"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
+	"github.com/f2b-notify/f2b-notify/templates"
 	"github.com/spf13/viper"
 )
 
@@ -214,10 +215,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("key channels.%s.retries: must not be negative", name)
 		}
 		for f := range ch.Templates {
-			switch f {
-			case "text", "html", "markdown":
-			default:
-				return fmt.Errorf("key channels.%s.templates.%s: unknown format (text, html, markdown)", name, f)
+			if _, err := templates.Lookup(templates.Format(f)); err != nil {
+				return fmt.Errorf("key channels.%s.templates.%s: %w", name, f, err)
 			}
 		}
 	}

@@ -1,0 +1,345 @@
+package channels
+
+// Discord: a channel webhook.
+//
+// Settings of "discord":
+//
+//	webhook_url  the webhook, https://discord.com/api/webhooks/ID/TOKEN; a secret,
+//	             so usually webhook_url_file
+//	username     the name the message is posted under, instead of the webhook's
+//	             own (optional, 1 to 80 characters)
+//	split        true: send a report longer than one message as several messages
+//	             (part 1 of N, ...) instead of cutting offender rows; default false
+//
+// The report is the message content, rendered with the dialect "discord"
+// (Discord's markdown), whose escaper puts a backslash before every character
+// that could start markup in attacker text; see discordEscape.
+//
+// API facts this file relies on (discord.com/developers/docs, the
+// discord/discord-api-docs repository: resources/webhook, resources/message,
+// topics/rate-limits, reference):
+//   - Execute Webhook: POST to the webhook URL with JSON {content, username,
+//     allowed_mentions, flags}; content holds up to 2000 characters. With
+//     ?wait=true Discord confirms the message was saved (HTTP 200 and the
+//     message) or answers the error; without it a message that is not saved
+//     "does not return an error".
+//   - allowed_mentions {"parse": []} allows no mention at all: @everyone,
+//     @here, users and roles in the content notify no one, whatever the
+//     content holds. It is sent always.
+//   - flags 4 (SUPPRESS_EMBEDS, one of the flags a webhook may set) keeps
+//     links from being previewed.
+//   - Errors are JSON {"code": ..., "message": ...}: 400 50035 Invalid Form
+//     Body (with the field errors, such as content BASE_TYPE_MAX_LENGTH), 401
+//     50027 Invalid Webhook Token, 404 10015 Unknown Webhook. 429 carries
+//     {"retry_after": seconds as a float, "global": bool} and a Retry-After
+//     header.
+//
+// github.com/nikoksr/notify's service/http could post this JSON, but its
+// errors show the webhook URL (which holds the token) and drop Discord's
+// answer and Retry-After, so the channel uses this package's HTTP helpers.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/templates"
+)
+
+// DiscordFormat is the dialect of Discord's markdown.
+const DiscordFormat Format = "discord"
+
+const (
+	// discordLimit is the most characters a message's content may hold.
+	discordLimit = 2000
+	// discordSuppressEmbeds is the message flag SUPPRESS_EMBEDS.
+	discordSuppressEmbeds = 1 << 2
+)
+
+func init() {
+	Register("discord", newDiscord)
+	templates.Register(templates.Dialect{
+		Format:  DiscordFormat,
+		Escape:  discordEscape,
+		Default: discordDefaultTemplate,
+	})
+}
+
+type discordSettings struct {
+	WebhookURL string `mapstructure:"webhook_url"`
+	Username   string `mapstructure:"username"`
+	Split      bool   `mapstructure:"split"`
+}
+
+// Discord is a channel that posts the report through a Discord webhook.
+type Discord struct {
+	name     string
+	url      string // with ?wait=true
+	secrets  []string
+	username string
+	split    bool
+	client   *http.Client
+
+	mu   sync.Mutex
+	sent map[[32]byte]int // pages of a split report already posted, by report
+}
+
+func newDiscord(name string, settings map[string]any) (Channel, error) {
+	var s discordSettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	if s.WebhookURL == "" {
+		return nil, fmt.Errorf("channel %q: key webhook_url: missing (https://discord.com/api/webhooks/ID/TOKEN)", name)
+	}
+	if err := webhookCheckURL(name, "webhook_url", s.WebhookURL); err != nil {
+		return nil, err
+	}
+	if n := utf8.RuneCountInString(s.Username); s.Username != "" && (n > 80 || strings.TrimSpace(s.Username) == "" || strings.IndexFunc(s.Username, emailIsControl) >= 0) {
+		return nil, fmt.Errorf("channel %q: key username: want 1 to 80 characters, no control characters", name)
+	}
+	u, _ := url.Parse(s.WebhookURL) // checked above
+	q := u.Query()
+	q.Set("wait", "true")
+	u.RawQuery = q.Encode()
+	return &Discord{
+		name:     name,
+		url:      u.String(),
+		secrets:  append(webhookURLSecrets(s.WebhookURL), webhookURLSecrets(u.String())...),
+		username: s.Username,
+		split:    s.Split,
+		client:   NewHTTPClient(),
+		sent:     map[[32]byte]int{},
+	}, nil
+}
+
+// Name implements Channel.
+func (c *Discord) Name() string { return c.name }
+
+// Formats implements Channel: Discord's markdown.
+func (c *Discord) Formats() []Format { return []Format{DiscordFormat} }
+
+// Limit implements Channel: 2000, in the units of Measure.
+func (c *Discord) Limit() int { return discordLimit }
+
+// Measure implements Measurer: UTF-16 code units, never fewer than the
+// characters Discord counts.
+func (c *Discord) Measure(body string) int { return slackUTF16Len(body) }
+
+// Split implements Splitter.
+func (c *Discord) Split() bool { return c.split }
+
+type discordMentions struct {
+	Parse []string `json:"parse"` // always empty, never null
+}
+
+type discordPayload struct {
+	Content         string          `json:"content"`
+	Username        string          `json:"username,omitempty"`
+	AllowedMentions discordMentions `json:"allowed_mentions"`
+	Flags           int             `json:"flags"`
+}
+
+// Send posts body as one message. The subject is not sent: the report's
+// first line says the same.
+func (c *Discord) Send(ctx context.Context, subject, body string) error {
+	if strings.TrimSpace(body) == "" {
+		body = discordEscape(subject)
+	}
+	p := discordPayload{
+		Content:         body,
+		Username:        c.username,
+		AllowedMentions: discordMentions{Parse: []string{}},
+		Flags:           discordSuppressEmbeds,
+	}
+	b, err := JSON(p)
+	if err != nil {
+		return err
+	}
+	a, err := Do(ctx, c.client, HTTPRequest{URL: c.url, Body: b, Secrets: c.secrets})
+	if err != nil {
+		return err
+	}
+	var ans struct {
+		Code       int      `json:"code"`
+		Message    string   `json:"message"`
+		RetryAfter *float64 `json:"retry_after"`
+		Global     bool     `json:"global"`
+		Errors     any      `json:"errors"`
+	}
+	_ = json.Unmarshal(a.Body, &ans) // an answer that is not JSON is quoted as it is
+	reason := ""
+	if ans.Message != "" {
+		reason = ans.Message
+		if ans.Code != 0 {
+			reason = fmt.Sprintf("%s (code %d)", reason, ans.Code)
+		}
+		if ans.Errors != nil {
+			if detail, err := json.Marshal(ans.Errors); err == nil {
+				reason += ": " + discordTruncate(string(detail), 300)
+			}
+		}
+		reason = RedactString(reason, c.secrets...)
+	}
+	var after time.Duration
+	if ans.RetryAfter != nil && *ans.RetryAfter > 0 {
+		after = time.Duration(*ans.RetryAfter * float64(time.Second))
+	}
+	return HTTPError(a, reason, after, c.secrets...)
+}
+
+// SendMessage implements MessageSender: a split report is posted page by
+// page. A page that fails is retried by the next attempt, which resumes
+// there: the pages already posted are not posted again.
+func (c *Discord) SendMessage(ctx context.Context, m Message) error {
+	pages := m.Pages
+	if len(pages) == 0 {
+		return c.Send(ctx, m.Subject, m.Bodies[DiscordFormat])
+	}
+	key := sha256.Sum256([]byte(strings.Join(pages, "\x00")))
+	c.mu.Lock()
+	done := c.sent[key]
+	c.mu.Unlock()
+	for i := done; i < len(pages); i++ {
+		if err := c.Send(ctx, m.Subject, pages[i]); err != nil {
+			return fmt.Errorf("part %d of %d: %w", i+1, len(pages), err)
+		}
+		c.mu.Lock()
+		if i+1 == len(pages) {
+			delete(c.sent, key)
+		} else {
+			c.sent[key] = i + 1
+		}
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// discordTruncate cuts s to at most n bytes, at a character boundary, marking the cut.
+func discordTruncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// discordEscape makes text inert in Discord's markdown. Discord's parser
+// (simple-markdown) treats a backslash before any ASCII punctuation as an
+// escape, so a backslash goes before:
+//   - \ * _ ~ ` | anywhere: bold, italic, underline, strikethrough, code,
+//     spoilers;
+//   - < > [ ] anywhere: mentions <@…> <@&…> <#…>, emoji <:…:…>, timestamps
+//     <t:…>, autolinks <https://…>, masked links [text](url), quotes;
+//   - # anywhere: headings and -# subtext;
+//   - @ anywhere: @everyone and @here show as plain text, not as a mention
+//     (which allowed_mentions already keeps from notifying anyone);
+//   - the colon of "://": a bare http(s) URL is then not recognised as a
+//     link, and shows with its colon;
+//   - at the start, - + and "1." or "1)": list items.
+//
+// The backslashes are hidden when Discord shows the message.
+func discordEscape(s string) string {
+	if strings.IndexFunc(s, discordNeedsEscape) < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	digits := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case strings.IndexByte("\\*_~`|<>[]#@", c) >= 0,
+			c == ':' && strings.HasPrefix(s[i:], "://"),
+			i == 0 && (c == '-' || c == '+'),
+			digits && i > 0 && (c == '.' || c == ')') && discordListEnd(s[i+1:]):
+			b.WriteByte('\\')
+		}
+		digits = digits && c >= '0' && c <= '9'
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func discordNeedsEscape(r rune) bool {
+	return strings.ContainsRune("\\*_~`|<>[]#@:-+.)", r)
+}
+
+// discordListEnd reports whether rest, what follows "1." or "1)", makes it a list
+// marker: nothing or a blank.
+func discordListEnd(rest string) bool {
+	return rest == "" || rest[0] == ' ' || rest[0] == '\t'
+}
+
+// discordDefaultTemplate is the default report in Discord's markdown,
+// compact for the 2000-character message. Every value is escaped by the
+// dialect.
+const discordDefaultTemplate = `{{- /* Default Discord report of f2b-notify. Every value a template prints
+       is escaped for Discord's markdown by the discord dialect. */ -}}
+**Fail2Ban report for {{truncate 100 .Host}}**{{if gt .Notes.Pages 1}} (part {{.Notes.Page}} of {{.Notes.Pages}}){{end}}
+{{- if not .From.IsZero}}
+{{date "2006-01-02 15:04 MST" .From}} – {{date "2006-01-02 15:04 MST" .To}}
+{{- end}}
+{{if eq .Totals.Bans 0 -}}
+No bans in this period.
+{{- else -}}
+**{{.Totals.Bans}}** {{plural .Totals.Bans "ban" "bans"}} · **{{.Totals.IPs}}** {{plural .Totals.IPs "address" "addresses"}} · **{{.Totals.Failures}}** {{plural .Totals.Failures "failure" "failures"}} · **{{.Totals.Jails}}** {{plural .Totals.Jails "jail" "jails"}} · **{{.Totals.Unbans}}** {{plural .Totals.Unbans "unban" "unbans"}}
+{{- end}}
+{{- if .Jails}}
+
+**Jails**
+{{- range .Jails}}
+- {{truncate 60 .Name}}: {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.IPs}} {{plural .IPs "IP" "IPs"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}
+{{- end}}
+{{- end}}
+{{- if .Offenders}}
+
+**Offenders**
+{{- range .Offenders}}
+- **{{.IP}}** ({{truncate 80 (join ", " .Jails)}}) {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}, last {{date "Jan 02 15:04" .LastSeen}}
+{{- if .Users}}
+  users: {{truncate 200 (join ", " .Users)}}{{if .MoreUsers}} … +{{.MoreUsers}}{{end}}
+{{- end}}
+{{- with .Matches}}
+  log: {{truncate 160 (index . (sub (count .) 1))}}
+{{- end}}
+{{- end}}
+{{- if .Notes.MoreOffenders}}
+- … and {{.Notes.MoreOffenders}} more {{plural .Notes.MoreOffenders "offender" "offenders"}}, left out to fit Discord's 2000 characters
+{{- end}}
+{{- end}}
+{{- if .Unbans}}
+
+**Unbans**
+{{- range .Unbans}}
+- {{.IP}} ({{truncate 80 (join ", " .Jails)}}) {{.Count}}×
+{{- end}}
+{{- if .Notes.MoreUnbans}}
+- … and {{.Notes.MoreUnbans}} more
+{{- end}}
+{{- end}}
+{{- with .Notes}}
+{{- if or .TornLines .Dropped .MissedReports}}
+
+**Notes**
+{{- if .TornLines}}
+- {{.TornLines}} damaged buffer {{plural .TornLines "line" "lines"}} skipped.
+{{- end}}
+{{- if .Dropped}}
+- {{.Dropped}} {{plural .Dropped "record" "records"}} deleted by retention before this channel got {{plural .Dropped "it" "them"}}.
+{{- end}}
+{{- if .MissedReports}}
+- This channel missed {{.MissedReports}} earlier {{plural .MissedReports "report" "reports"}}; their bans are included.
+{{- end}}
+{{- end}}
+{{- end}}
+`

@@ -1,0 +1,238 @@
+package channels
+
+// ntfy: publish the report to a topic of an ntfy server (ntfy.sh or your own).
+//
+// Settings of "ntfy":
+//
+//	server    the server, default https://ntfy.sh
+//	topic     the topic, required: 1 to 64 of A-Z a-z 0-9 _ -
+//	title     the notification's title, default the report's subject
+//	priority  1 to 5, or min, low, default, high, max; default: the server's (3)
+//	tags      list of tags (emoji short codes such as warning, or words)
+//	markdown  true: render the report in Markdown and let ntfy show it as
+//	          such; default false, plain text
+//	token     an access token (tk_...), sent as Authorization: Bearer; a secret,
+//	          so usually token_file
+//	username, password
+//	          HTTP Basic authentication instead of a token (password_file works)
+//
+// API facts this file relies on (docs.ntfy.sh/publish, the binwiederhier/ntfy
+// server source):
+//   - Publish as JSON: POST to the server's root URL a JSON object {topic,
+//     message, title, priority (1-5), tags, markdown}. The title then never
+//     travels in an HTTP header, so no header injection or encoding question
+//     arises for it, whatever the subject holds.
+//   - A message longer than the server's message limit (4096 bytes by default)
+//     is turned into an attachment, or refused where attachments are off; the
+//     JSON body itself may be at most twice that limit (8192 bytes). Limit and
+//     Measure keep both: see Measure.
+//   - Errors are JSON {"code": 40101, "http": 401, "error": "unauthorized",
+//     "link": "..."}; 429 (42901 too many requests) has no Retry-After.
+//   - Markdown is off unless "markdown": true; plain text is shown as it is,
+//     so the text dialect (no escaping) is right for it, and the markdown
+//     dialect escapes Markdown when it is on.
+//
+// github.com/nikoksr/notify's service/http could post this JSON, but its
+// errors show the URL and drop ntfy's explanation; this package's HTTP
+// helpers redact the token and quote the error.
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/f2b-notify/f2b-notify/templates"
+)
+
+const (
+	// ntfyDefaultServer is the public server.
+	ntfyDefaultServer = "https://ntfy.sh"
+	// ntfyMessageLimit is ntfy's default message-size-limit, in bytes.
+	ntfyMessageLimit = 4096
+	// ntfyJSONLimit is the largest JSON body ntfy reads: twice the limit.
+	ntfyJSONLimit = 2 * ntfyMessageLimit
+)
+
+func init() { Register("ntfy", newNtfy) }
+
+var ntfyTopic = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
+
+// ntfyPriorities maps the priority names to their numbers.
+var ntfyPriorities = map[string]int{"min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5}
+
+type ntfySettings struct {
+	Server   string   `mapstructure:"server"`
+	Topic    string   `mapstructure:"topic"`
+	Title    string   `mapstructure:"title"`
+	Priority string   `mapstructure:"priority"`
+	Tags     []string `mapstructure:"tags"`
+	Markdown bool     `mapstructure:"markdown"`
+	Token    string   `mapstructure:"token"`
+	Username string   `mapstructure:"username"`
+	Password string   `mapstructure:"password"`
+}
+
+// Ntfy is a channel that publishes the report to an ntfy topic.
+type Ntfy struct {
+	name     string
+	url      string
+	topic    string
+	title    string
+	priority int
+	tags     []string
+	markdown bool
+	auth     string // Authorization header value, or ""
+	secrets  []string
+	overhead int // bytes of the JSON body besides the message, title at its longest
+	client   *http.Client
+}
+
+func newNtfy(name string, settings map[string]any) (Channel, error) {
+	var s ntfySettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	c := &Ntfy{name: name, title: s.Title, tags: s.Tags, markdown: s.Markdown, client: NewHTTPClient()}
+	server := s.Server
+	if server == "" {
+		server = ntfyDefaultServer
+	}
+	if err := webhookCheckURL(name, "server", server); err != nil {
+		return nil, err
+	}
+	c.url = strings.TrimRight(server, "/") + "/"
+	if !ntfyTopic.MatchString(s.Topic) {
+		return nil, fmt.Errorf("channel %q: key topic: want 1 to 64 of A-Z, a-z, 0-9, _ and -", name)
+	}
+	c.topic = s.Topic
+	if strings.IndexFunc(s.Title, emailIsControl) >= 0 {
+		return nil, fmt.Errorf("channel %q: key title: contains a control character (line break?)", name)
+	}
+	if p := strings.ToLower(strings.TrimSpace(s.Priority)); p != "" {
+		n, err := strconv.Atoi(p)
+		if named, ok := ntfyPriorities[p]; ok {
+			n, err = named, nil
+		}
+		if err != nil || n < 1 || n > 5 {
+			return nil, fmt.Errorf("channel %q: key priority: %q is not 1 to 5 or min, low, default, high, max", name, s.Priority)
+		}
+		c.priority = n
+	}
+	for _, t := range s.Tags {
+		if strings.TrimSpace(t) == "" || strings.IndexFunc(t, emailIsControl) >= 0 || strings.Contains(t, ",") {
+			return nil, fmt.Errorf("channel %q: key tags: %q: want a word without commas or control characters", name, t)
+		}
+	}
+	switch {
+	case s.Token != "" && (s.Username != "" || s.Password != ""):
+		return nil, fmt.Errorf("channel %q: keys token and username/password are both set; keep one", name)
+	case s.Token != "":
+		if strings.IndexFunc(s.Token, slackBadTokenRune) >= 0 {
+			return nil, fmt.Errorf("channel %q: key token: contains a space or a control character", name)
+		}
+		c.auth = "Bearer " + s.Token
+		c.secrets = []string{s.Token}
+	case s.Username != "" || s.Password != "":
+		if s.Username == "" || s.Password == "" {
+			return nil, fmt.Errorf("channel %q: keys username and password: give both, or a token", name)
+		}
+		if strings.ContainsRune(s.Username, ':') || strings.IndexFunc(s.Username+s.Password, emailIsControl) >= 0 {
+			return nil, fmt.Errorf("channel %q: key username: no colon or control characters", name)
+		}
+		basic := base64.StdEncoding.EncodeToString([]byte(s.Username + ":" + s.Password))
+		c.auth = "Basic " + basic
+		c.secrets = []string{s.Password, basic}
+	}
+	c.secrets = append(c.secrets, webhookURLSecrets(c.url)...)
+	// The body's size besides the message: a title of the longest subject,
+	// each rune of it escaped to 6 bytes at worst (\u2028).
+	title := c.title
+	if title == "" {
+		title = strings.Repeat("x", 6*templates.MaxSubjectRunes)
+	}
+	b, err := JSON(c.payload(title, ""))
+	if err != nil {
+		return nil, fmt.Errorf("channel %q: %w", name, err)
+	}
+	c.overhead = len(b)
+	return c, nil
+}
+
+// Name implements Channel.
+func (c *Ntfy) Name() string { return c.name }
+
+// Formats implements Channel: plain text, or Markdown when asked.
+func (c *Ntfy) Formats() []Format {
+	if c.markdown {
+		return []Format{Markdown}
+	}
+	return []Format{Text}
+}
+
+// Limit implements Channel: ntfy's message limit, in bytes.
+func (c *Ntfy) Limit() int { return ntfyMessageLimit }
+
+// Measure implements Measurer: the message's bytes, or more when its JSON
+// encoding (quotes and backslashes doubled) would take the body past the
+// 8192 bytes ntfy reads, so that a body within the limit is always accepted
+// whole.
+func (c *Ntfy) Measure(body string) int {
+	quoted, _ := JSON(body) // a string always encodes
+	return max(len(body), len(quoted)+c.overhead-(ntfyJSONLimit-ntfyMessageLimit))
+}
+
+type ntfyPayload struct {
+	Topic    string   `json:"topic"`
+	Message  string   `json:"message"`
+	Title    string   `json:"title,omitempty"`
+	Priority int      `json:"priority,omitempty"`
+	Tags     []string `json:"tags,omitempty"`
+	Markdown bool     `json:"markdown,omitempty"`
+}
+
+func (c *Ntfy) payload(title, message string) ntfyPayload {
+	return ntfyPayload{Topic: c.topic, Message: message, Title: title, Priority: c.priority, Tags: c.tags, Markdown: c.markdown}
+}
+
+// Send publishes one message: the title is the configured one or the
+// subject, the message the report.
+func (c *Ntfy) Send(ctx context.Context, subject, body string) error {
+	title := c.title
+	if title == "" {
+		title = subject
+	}
+	b, err := JSON(c.payload(title, body))
+	if err != nil {
+		return err
+	}
+	h := map[string]string{"Content-Type": "application/json; charset=utf-8"}
+	if c.auth != "" {
+		h["Authorization"] = c.auth
+	}
+	a, err := Do(ctx, c.client, HTTPRequest{URL: c.url, Header: h, Body: b, Secrets: c.secrets})
+	if err != nil {
+		return err
+	}
+	var ans struct {
+		Code  int    `json:"code"`
+		Error string `json:"error"`
+		Link  string `json:"link"`
+	}
+	reason := ""
+	if json.Unmarshal(a.Body, &ans) == nil && ans.Error != "" {
+		reason = ans.Error
+		if ans.Code != 0 {
+			reason += fmt.Sprintf(" (code %d)", ans.Code)
+		}
+		if ans.Link != "" {
+			reason += "; see " + ans.Link
+		}
+		reason = RedactString(reason, c.secrets...)
+	}
+	return HTTPError(a, reason, 0, c.secrets...)
+}

@@ -1,0 +1,287 @@
+package channels_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/channels"
+	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/internal/hostile"
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+const (
+	ntfyToken    = "tk_ntfySecretToken0123456789ab"
+	ntfyPassword = "ntfySecretPassw0rd"
+)
+
+// ntfyMessage is what ntfy reads of a JSON publish request.
+type ntfyMessage struct {
+	Topic    string   `json:"topic"`
+	Message  string   `json:"message"`
+	Title    string   `json:"title"`
+	Priority *int     `json:"priority"`
+	Tags     []string `json:"tags"`
+	Markdown bool     `json:"markdown"`
+}
+
+var ntfyTopicRE = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
+
+// ntfyError answers as ntfy does: {"code", "http", "error", "link"}.
+func ntfyError(w http.ResponseWriter, status, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"code":%d,"http":%d,"error":%q,"link":"https://ntfy.sh/docs/publish/"}`+"\n", code, status, msg)
+}
+
+// ntfyFake answers as an ntfy server without attachments does: it reads at
+// most twice its 4096-byte message limit of JSON and refuses a longer
+// message, which it would otherwise turn into an attachment.
+func ntfyFake(auth string) hookAnswer {
+	return func(w http.ResponseWriter, r *http.Request, body []byte) {
+		if r.Method != "POST" && r.Method != "PUT" || r.URL.Path != "/" {
+			ntfyError(w, 404, 40401, "page not found")
+			return
+		}
+		if auth != "" && r.Header.Get("Authorization") != auth {
+			ntfyError(w, 401, 40101, "unauthorized")
+			return
+		}
+		if len(body) > 8192 {
+			ntfyError(w, 413, 41303, "JSON body too large")
+			return
+		}
+		var m ntfyMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			ntfyError(w, 400, 40024, "invalid request: request body must be valid JSON")
+			return
+		}
+		if !ntfyTopicRE.MatchString(m.Topic) {
+			ntfyError(w, 400, 40009, "invalid request: topic invalid")
+			return
+		}
+		if len(m.Message) > 4096 || !utf8.ValidString(m.Message) {
+			ntfyError(w, 400, 40014, "invalid request: attachments not allowed")
+			return
+		}
+		if m.Priority != nil && (*m.Priority < 1 || *m.Priority > 5) {
+			ntfyError(w, 400, 40007, "invalid priority parameter")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"hwQ2YpKdmg","time":1732550000,"expires":1732593200,"event":"message","topic":%q,"message":"..."}`+"\n", m.Topic)
+	}
+}
+
+func ntfySettings(srv *hookServer, extra map[string]any) map[string]any {
+	s := map[string]any{"server": srv.URL, "topic": "f2b_reports-1"}
+	for k, v := range extra {
+		s[k] = v
+	}
+	return s
+}
+
+func ntfyDecode(t *testing.T, body []byte) ntfyMessage {
+	t.Helper()
+	var m ntfyMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	return m
+}
+
+func TestNtfySettings(t *testing.T) {
+	bad := []struct {
+		settings map[string]any
+		want     string
+	}{
+		{map[string]any{}, "key topic"},
+		{map[string]any{"topic": "a/b"}, "key topic"},
+		{map[string]any{"topic": strings.Repeat("t", 65)}, "key topic"},
+		{map[string]any{"topic": "t", "server": "ntfy.sh"}, "key server"},
+		{map[string]any{"topic": "t", "priority": "urgentest"}, "key priority"},
+		{map[string]any{"topic": "t", "priority": 7}, "key priority"},
+		{map[string]any{"topic": "t", "tags": []any{"ok", "a,b"}}, "key tags"},
+		{map[string]any{"topic": "t", "title": "a\r\nX-Evil: 1"}, "key title"},
+		{map[string]any{"topic": "t", "token": ntfyToken, "username": "u", "password": ntfyPassword}, "both set"},
+		{map[string]any{"topic": "t", "password": ntfyPassword}, "give both"},
+		{map[string]any{"topic": "t", "token": ntfyToken + " x"}, "key token"},
+		{map[string]any{"topic": "t", "markdown": "sometimes"}, "markdown"},
+		{map[string]any{"topic": "t", "email": "a@example.org"}, "email"},
+	}
+	for _, tc := range bad {
+		_, err := channels.New("phone", "ntfy", tc.settings)
+		if err == nil {
+			t.Errorf("settings %v: no error", tc.settings)
+			continue
+		}
+		if !strings.Contains(err.Error(), `channel "phone"`) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("settings %v: error %q, want the channel and %q", tc.settings, err, tc.want)
+		}
+		hookNoSecret(t, err, ntfyToken, ntfyPassword)
+	}
+	ch, err := channels.New("phone", "ntfy", map[string]any{"topic": "t"})
+	if err != nil || ch.Formats()[0] != channels.Text || ch.Limit() != 4096 {
+		t.Errorf("defaults: %v, %v", ch, err)
+	}
+}
+
+func TestNtfyRequest(t *testing.T) {
+	srv := newHookServer(t, ntfyFake("Bearer "+ntfyToken))
+	ch := hookNew(t, "ntfy", ntfySettings(srv, map[string]any{"token": ntfyToken, "priority": "high", "tags": []any{"warning", "fail2ban"}}))
+	m := hookRender(t, ch, config.Channel{}, hookSampleDigest())
+	if err := hookSend(hookCtx(t), ch, m); err != nil {
+		t.Fatal(err)
+	}
+	r := srv.last(t)
+	if r.Method != "POST" || r.Path != "/" || r.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Errorf("request %s %s with Content-Type %q", r.Method, r.Path, r.Header.Get("Content-Type"))
+	}
+	for _, h := range []string{"Title", "X-Title", "Priority", "Tags", "Markdown"} {
+		if r.Header.Get(h) != "" {
+			t.Errorf("header %s is set: the JSON body carries everything", h)
+		}
+	}
+	msg := ntfyDecode(t, r.Body)
+	if msg.Topic != "f2b_reports-1" || msg.Title != m.Subject || msg.Message != m.Bodies[channels.Text] ||
+		msg.Priority == nil || *msg.Priority != 4 || strings.Join(msg.Tags, ",") != "warning,fail2ban" || msg.Markdown {
+		t.Errorf("message %+v", msg)
+	}
+	if !strings.Contains(msg.Message, "users:  <script>alert(1)</script>") {
+		t.Errorf("the plain-text report does not show the user name as it is")
+	}
+	hookGolden(t, "ntfy", "sample", hookIndent(t, r.Body))
+
+	// A fixed title, Basic authentication, and priorities by number.
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("phil:"+ntfyPassword))
+	srv.setAnswer(ntfyFake(basic))
+	ch = hookNew(t, "ntfy", ntfySettings(srv, map[string]any{"username": "phil", "password": ntfyPassword, "title": "Bans", "priority": 2}))
+	if err := ch.Send(hookCtx(t), "subject", "body"); err != nil {
+		t.Fatal(err)
+	}
+	if msg := ntfyDecode(t, srv.last(t).Body); msg.Title != "Bans" || *msg.Priority != 2 || msg.Tags != nil {
+		t.Errorf("message %+v", msg)
+	}
+}
+
+func TestNtfyMarkdown(t *testing.T) {
+	srv := newHookServer(t, ntfyFake(""))
+	ch := hookNew(t, "ntfy", ntfySettings(srv, map[string]any{"markdown": true}))
+	if f := ch.Formats(); len(f) != 1 || f[0] != channels.Markdown {
+		t.Fatalf("formats %v, want markdown", f)
+	}
+	esc := hookEscape(t, channels.Markdown)
+	for i, s := range hostile.Corpus() {
+		m := hookRender(t, ch, config.Channel{}, hookHostileDigest(i))
+		if err := hookSend(hookCtx(t), ch, m); err != nil {
+			t.Fatalf("corpus entry %d %q: %v", i, s, err)
+		}
+		msg := ntfyDecode(t, srv.last(t).Body)
+		if !msg.Markdown || msg.Message != m.Bodies[channels.Markdown] {
+			t.Fatalf("corpus entry %d: markdown %v, message is not the report", i, msg.Markdown)
+		}
+		if user := esc(report.Neutralise(s)); len(user) < 200 && !strings.Contains(msg.Message, "users: "+user) {
+			t.Errorf("corpus entry %d %q: the user name is not escaped as %q", i, s, user)
+		}
+	}
+}
+
+func TestNtfyHostileCorpus(t *testing.T) {
+	srv := newHookServer(t, ntfyFake(""))
+	ch := hookNew(t, "ntfy", ntfySettings(srv, nil))
+	for i, s := range hostile.Corpus() {
+		m := hookRender(t, ch, config.Channel{}, hookHostileDigest(i))
+		if err := hookSend(hookCtx(t), ch, m); err != nil {
+			t.Fatalf("corpus entry %d %q: %v", i, s, err)
+		}
+		msg := ntfyDecode(t, srv.last(t).Body)
+		if strings.ContainsFunc(msg.Message, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' }) {
+			t.Errorf("corpus entry %d %q: the message holds a control character", i, s)
+		}
+		if user := report.Neutralise(s); len(user) < 1000 && !strings.Contains(msg.Message, "users:  "+user) {
+			t.Errorf("corpus entry %d %q: the user name is not shown as it is", i, s)
+		}
+	}
+	// The title travels in the JSON body: no line break becomes a header.
+	if err := ch.Send(hookCtx(t), "Bans\r\nX-Evil: 1\r\n\r\n<b>", "body"); err != nil {
+		t.Fatal(err)
+	}
+	r := srv.last(t)
+	if r.Header.Get("X-Evil") != "" || ntfyDecode(t, r.Body).Title != "Bans\r\nX-Evil: 1\r\n\r\n<b>" {
+		t.Errorf("the title was not kept in the body: %q, headers %v", r.Body, r.Header)
+	}
+}
+
+func TestNtfyErrors(t *testing.T) {
+	srv := newHookServer(t, nil)
+	ch := hookNew(t, "ntfy", ntfySettings(srv, map[string]any{"token": ntfyToken}))
+	send := func(ctx context.Context) error { return ch.Send(ctx, "subject", "report") }
+	answer := func(status, code int, msg string) hookAnswer {
+		return func(w http.ResponseWriter, _ *http.Request, _ []byte) { ntfyError(w, status, code, msg) }
+	}
+	cases := []hookErrCase{
+		{name: "published", answer: ntfyFake("Bearer " + ntfyToken), class: "ok"},
+		{name: "unauthorized", answer: answer(401, 40101, "unauthorized"), class: "permanent", want: "HTTP 401 Unauthorized: unauthorized (code 40101); see https://ntfy.sh/docs/publish/"},
+		{name: "forbidden", answer: answer(403, 40301, "forbidden"), class: "permanent", want: "forbidden (code 40301)"},
+		{name: "topic invalid", answer: answer(400, 40009, "invalid request: topic invalid"), class: "permanent", want: "topic invalid"},
+		{name: "JSON body too large", answer: answer(413, 41303, "JSON body too large"), class: "permanent", want: "HTTP 413"},
+		{name: "echoing the token", answer: answer(400, 40023, "invalid request: token "+ntfyToken), class: "permanent", want: "[redacted]"},
+		{name: "too many requests", answer: answer(429, 42901, "limit reached: too many requests, please be nice"), class: "retry-after", after: 0, want: "42901"},
+		{name: "429 with Retry-After from a proxy", answer: hookReply(429, map[string]string{"Retry-After": "9"}, ""), class: "retry-after", after: 9 * time.Second, want: "HTTP 429"},
+		{name: "internal error", answer: answer(500, 50001, "internal server error"), class: "retry", want: "HTTP 500"},
+		{name: "bad gateway", answer: hookReply(502, nil, "<html>502</html>"), class: "retry", want: "HTTP 502"},
+	}
+	hookRunErrors(t, srv, send, []string{ntfyToken}, append(cases, hookTransportCases()...))
+}
+
+func TestNtfyFitsLargeReport(t *testing.T) {
+	srv := newHookServer(t, ntfyFake(""))
+	ch := hookNew(t, "ntfy", ntfySettings(srv, nil))
+	m := hookRender(t, ch, config.Channel{}, hookBig5000())
+	if err := hookSend(hookCtx(t), ch, m); err != nil {
+		t.Fatal(err)
+	}
+	r := srv.last(t)
+	msg := ntfyDecode(t, r.Body)
+	if len(msg.Message) > 4096 || len(r.Body) > 8192 {
+		t.Errorf("message of %d bytes in a body of %d", len(msg.Message), len(r.Body))
+	}
+	for _, want := range []string{"Bans             5000", "left out to fit this channel's size limit"} {
+		if !strings.Contains(msg.Message, want) {
+			t.Errorf("the cut report lacks %q:\n%s", want, msg.Message)
+		}
+	}
+}
+
+// A report made mostly of quotes and backslashes doubles in JSON: it is cut
+// so that the body stays within the 8192 bytes ntfy reads.
+func TestNtfyFitsJSONBody(t *testing.T) {
+	srv := newHookServer(t, ntfyFake(""))
+	ch := hookNew(t, "ntfy", ntfySettings(srv, nil))
+	tmpl := filepath.Join(t.TempDir(), "quotes.text.tmpl")
+	os.WriteFile(tmpl, []byte(`{{.Totals.Bans}}{{range .Offenders}}{{range .Matches}}{{.}}{{end}}{{end}}`), 0o644)
+	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: hookEnd})
+	for i := range 200 {
+		b.Add(&buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: "sshd", IP: fmt.Sprintf("10.0.%d.%d", i/256, i%256),
+			Time: float64(hookEnd.Unix() - int64(i)), At: hookEnd.Unix(), Matches: []string{strings.Repeat(`"`, 31)}})
+	}
+	m := hookRender(t, ch, config.Channel{Templates: map[string]string{"text": tmpl}}, b.Digest())
+	if err := hookSend(hookCtx(t), ch, m); err != nil {
+		t.Fatal(err)
+	}
+	r := srv.last(t)
+	if msg := ntfyDecode(t, r.Body); len(r.Body) > 8192 || !strings.HasPrefix(msg.Message, "200") {
+		t.Errorf("body of %d bytes, message %.20q", len(r.Body), msg.Message)
+	}
+}

@@ -1,0 +1,498 @@
+package channels
+
+// Slack: an incoming webhook, or a bot token calling chat.postMessage.
+//
+// Settings of "slack" (give webhook_url, or token and channel):
+//
+//	webhook_url  the incoming webhook, https://hooks.slack.com/services/...; a secret,
+//	             so usually webhook_url_file
+//	token        a bot token (xoxb-...) with the chat:write scope; a secret, so
+//	             usually token_file
+//	channel      with token: the conversation to post to, an ID such as C0123456789
+//	             (or a #name the bot is a member of)
+//	api_url      with token: the Web API base, default https://slack.com/api (set it
+//	             to point at a test server)
+//
+// The report is sent as Block Kit: one section block per part of the body
+// (a section holds at most 3000 characters; a message at most 50 blocks), each
+// a mrkdwn text object with "verbatim": true, and the escaped subject as the
+// top-level "text", which Slack shows in notifications. The body is rendered
+// with the dialect "slack" (Slack's mrkdwn), whose escaper makes attacker
+// text inert; see slackEscape for what it does and why.
+//
+// API facts this file relies on (docs.slack.dev, api.slack.com):
+//   - Escaping: "Slack uses &, <, and > as control characters for special
+//     parsing in text objects, so they must be converted to HTML entities";
+//     only those three are decoded, so nothing else may be entity-encoded.
+//     Mentions (<!channel>, <!here>, <@U…>, <#C…>, <!subteam^…>), dates
+//     (<!date^…>) and links (<url|text>) all start with "<": escaping "<"
+//     makes every one of them impossible in attacker text.
+//   - A mrkdwn text object's "verbatim": by default "URLs will be
+//     auto-converted into links, conversation names will be link-ified, and
+//     certain mentions will be automatically parsed"; with true, Slack "will
+//     continue to process all markdown formatting and manual parsing strings,
+//     but it won't modify any plain-text content" (Block Kit reference, text
+//     object). Formatting (*bold*, _italic_, ~strike~, `code`, > quote) still
+//     applies, and mrkdwn has no escape character, hence the look-alikes.
+//   - Limits: section text 1 to 3000 characters, 50 blocks per message. The
+//     40,000-character truncation of chat.postMessage's text is outdated: a
+//     Slack SDK maintainer notes that text of about 4,000 characters now gets
+//     msg_too_long (slackapi/ChatGPT-in-Slack#102), and blocks whose text
+//     passes about 12,000 characters in all get msg_blocks_too_long (the
+//     markdown block documents a 12,000 cumulative limit; slackapi/bolt-js
+//     #2509 and #2867 found it applies to section blocks too). Limit is
+//     therefore 10,000, counted in UTF-16 code units (never fewer than
+//     characters), which leaves room for the notification text.
+//   - chat.postMessage answers HTTP 200 with {"ok": false, "error": "..."}
+//     for its errors; rate limiting is HTTP 429 with Retry-After (seconds)
+//     and "error": "ratelimited". Incoming webhooks answer plain text: 200
+//     "ok"; 400 invalid_payload, user_not_found; 403 action_prohibited; 404
+//     channel_not_found, no_service; 410 channel_is_archived; 500 rollup_error
+//     (api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks).
+//   - unfurl_links and unfurl_media false: no preview of a link the report
+//     might still show.
+//
+// github.com/nikoksr/notify's slack service is not used: it cannot be pointed
+// at a test server and sends text unescaped (DESIGN.md).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/templates"
+)
+
+// SlackFormat is the dialect of Slack's mrkdwn.
+const SlackFormat Format = "slack"
+
+const (
+	// slackLimit is the largest body sent, in UTF-16 code units (see above).
+	slackLimit = 10000
+	// slackSectionMax is the most a section block's text may hold.
+	slackSectionMax = 3000
+	// slackMaxBlocks is the most blocks a message may hold.
+	slackMaxBlocks = 50
+	// slackDefaultAPI is the Web API base URL.
+	slackDefaultAPI = "https://slack.com/api"
+)
+
+func init() {
+	Register("slack", newSlack)
+	templates.Register(templates.Dialect{
+		Format:  SlackFormat,
+		Escape:  slackEscape,
+		Code:    slackCode,
+		Default: slackDefaultTemplate,
+	})
+}
+
+type slackSettings struct {
+	WebhookURL string `mapstructure:"webhook_url"`
+	Token      string `mapstructure:"token"`
+	Channel    string `mapstructure:"channel"`
+	APIURL     string `mapstructure:"api_url"`
+}
+
+// Slack is a channel that posts the report to Slack.
+type Slack struct {
+	name    string
+	webhook string // incoming webhook URL, or
+	token   string // bot token,
+	channel string // with the conversation
+	api     string // and the Web API base URL
+	client  *http.Client
+}
+
+func newSlack(name string, settings map[string]any) (Channel, error) {
+	var s slackSettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	c := &Slack{name: name, client: NewHTTPClient()}
+	switch {
+	case s.WebhookURL != "" && s.Token != "":
+		return nil, fmt.Errorf("channel %q: keys webhook_url and token are both set; keep one", name)
+	case s.WebhookURL != "":
+		if err := webhookCheckURL(name, "webhook_url", s.WebhookURL); err != nil {
+			return nil, err
+		}
+		if s.Channel != "" || s.APIURL != "" {
+			return nil, fmt.Errorf("channel %q: keys channel and api_url go with token; an incoming webhook posts to the channel it was made for", name)
+		}
+		c.webhook = s.WebhookURL
+	case s.Token != "":
+		if strings.IndexFunc(s.Token, slackBadTokenRune) >= 0 {
+			return nil, fmt.Errorf("channel %q: key token: contains a space or a control character", name)
+		}
+		if strings.TrimSpace(s.Channel) == "" {
+			return nil, fmt.Errorf("channel %q: key channel: required with token (a conversation ID such as C0123456789)", name)
+		}
+		c.token, c.channel, c.api = s.Token, strings.TrimSpace(s.Channel), slackDefaultAPI
+		if s.APIURL != "" {
+			if err := webhookCheckURL(name, "api_url", s.APIURL); err != nil {
+				return nil, err
+			}
+			c.api = strings.TrimRight(s.APIURL, "/")
+		}
+	default:
+		return nil, fmt.Errorf("channel %q: key webhook_url (or token and channel): missing", name)
+	}
+	return c, nil
+}
+
+func slackBadTokenRune(r rune) bool { return r <= ' ' || r == 0x7f }
+
+// Name implements Channel.
+func (c *Slack) Name() string { return c.name }
+
+// Formats implements Channel: Slack's mrkdwn.
+func (c *Slack) Formats() []Format { return []Format{SlackFormat} }
+
+// Limit implements Channel, in the units of Measure.
+func (c *Slack) Limit() int { return slackLimit }
+
+// Measure implements Measurer: UTF-16 code units, which is never fewer than
+// the characters Slack counts.
+func (c *Slack) Measure(body string) int { return slackUTF16Len(body) }
+
+// slackText is a Block Kit text object.
+type slackText struct {
+	Type     string `json:"type"`
+	Text     string `json:"text"`
+	Verbatim bool   `json:"verbatim"`
+}
+
+// slackBlock is a section block.
+type slackBlock struct {
+	Type string    `json:"type"`
+	Text slackText `json:"text"`
+}
+
+// slackPayload is the body of chat.postMessage and of an incoming webhook.
+type slackPayload struct {
+	Channel     string       `json:"channel,omitempty"`
+	Text        string       `json:"text"`
+	Blocks      []slackBlock `json:"blocks"`
+	UnfurlLinks bool         `json:"unfurl_links"`
+	UnfurlMedia bool         `json:"unfurl_media"`
+	// chat.postMessage only: no automatic parsing of names and URLs.
+	Parse     string `json:"parse,omitempty"`
+	LinkNames *bool  `json:"link_names,omitempty"`
+}
+
+// Send posts one message: body (mrkdwn, escaped by the slack dialect) as
+// section blocks, the subject as the notification text.
+func (c *Slack) Send(ctx context.Context, subject, body string) error {
+	sections := slackSections(body)
+	if len(sections) == 0 {
+		sections = []string{slackEscape(subject)}
+	}
+	if len(sections) > slackMaxBlocks {
+		return Permanent(fmt.Errorf("the report needs %d section blocks, more than Slack's %d", len(sections), slackMaxBlocks))
+	}
+	// The notification text: the subject, which templates.Subject keeps to a
+	// line of 200 characters; cut all the same, Slack refuses long text.
+	p := slackPayload{Text: slackCut(slackEscape(subject), slackSectionMax)}
+	for _, s := range sections {
+		p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: slackText{Type: "mrkdwn", Text: s, Verbatim: true}})
+	}
+	if c.webhook != "" {
+		return c.sendWebhook(ctx, p)
+	}
+	return c.postMessage(ctx, p)
+}
+
+func (c *Slack) sendWebhook(ctx context.Context, p slackPayload) error {
+	b, err := JSON(p)
+	if err != nil {
+		return err
+	}
+	a, err := Do(ctx, c.client, HTTPRequest{URL: c.webhook, Body: b, Secrets: webhookURLSecrets(c.webhook)})
+	if err != nil {
+		return err
+	}
+	// Errors are one word of plain text, such as channel_is_archived.
+	return HTTPError(a, "", 0, webhookURLSecrets(c.webhook)...)
+}
+
+// slackAnswer is what the Web API answers.
+type slackAnswer struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+}
+
+// slackRetryable are the chat.postMessage errors worth another attempt; any
+// other error (invalid_auth, channel_not_found, not_in_channel, is_archived,
+// msg_too_long, invalid_blocks, ...) is final.
+var slackRetryable = map[string]bool{
+	"internal_error":      true,
+	"fatal_error":         true,
+	"service_unavailable": true,
+	"request_timeout":     true,
+	"team_added_to_org":   true,
+}
+
+func (c *Slack) postMessage(ctx context.Context, p slackPayload) error {
+	no := false
+	p.Channel, p.Parse, p.LinkNames = c.channel, "none", &no
+	b, err := JSON(p)
+	if err != nil {
+		return err
+	}
+	secrets := []string{c.token}
+	a, err := Do(ctx, c.client, HTTPRequest{
+		URL: c.api + "/chat.postMessage",
+		Header: map[string]string{
+			"Content-Type":  "application/json; charset=utf-8",
+			"Authorization": "Bearer " + c.token,
+		},
+		Body:    b,
+		Secrets: secrets,
+	})
+	if err != nil {
+		return err
+	}
+	var ans slackAnswer
+	jsonErr := json.Unmarshal(a.Body, &ans)
+	if a.Status < 200 || a.Status > 299 {
+		return HTTPError(a, RedactString(ans.Error, secrets...), 0, secrets...)
+	}
+	switch {
+	case jsonErr != nil:
+		return Permanent(errors.New("chat.postMessage: answer is not the JSON Slack documents"))
+	case ans.OK:
+		return nil
+	}
+	reason := ans.Error
+	if reason == "" {
+		reason = "ok is false, no error given"
+	}
+	err = Redact(fmt.Errorf("chat.postMessage: %s", reason), secrets...)
+	switch {
+	case reason == "ratelimited" || reason == "rate_limited":
+		return &RetryAfterError{Err: err, After: ParseRetryAfter(a.Header.Get("Retry-After"))}
+	case slackRetryable[reason]:
+		return err
+	}
+	return Permanent(err)
+}
+
+// slackSections cuts body into section texts of at most slackSectionMax
+// UTF-16 code units: at paragraph breaks where it can, else at line breaks,
+// else (a line longer than a section) between characters, never inside an
+// entity such as &amp;. Blank parts are dropped: Slack refuses empty text.
+func slackSections(body string) []string {
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if s := strings.Trim(cur.String(), "\n"); strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+		cur.Reset()
+	}
+	add := func(piece, sep string) {
+		if cur.Len() > 0 && slackUTF16Len(cur.String())+slackUTF16Len(sep)+slackUTF16Len(piece) > slackSectionMax {
+			flush()
+		}
+		if cur.Len() > 0 {
+			cur.WriteString(sep)
+		}
+		cur.WriteString(piece)
+	}
+	for _, para := range strings.Split(body, "\n\n") {
+		if slackUTF16Len(para) <= slackSectionMax {
+			add(para, "\n\n")
+			continue
+		}
+		flush()
+		for _, line := range strings.Split(para, "\n") {
+			for slackUTF16Len(line) > slackSectionMax {
+				head := slackCut(line, slackSectionMax)
+				add(head, "\n")
+				flush()
+				line = line[len(head):]
+			}
+			add(line, "\n")
+		}
+		flush()
+	}
+	flush()
+	return out
+}
+
+// slackCut returns the longest prefix of s of at most max UTF-16 code units
+// that does not end inside an entity (&amp; &lt; &gt;).
+func slackCut(s string, max int) string {
+	n, end := 0, 0
+	for i, r := range s {
+		w := 1
+		if r > 0xffff {
+			w = 2
+		}
+		if n+w > max {
+			break
+		}
+		n += w
+		end = i + utf8.RuneLen(r)
+	}
+	head := s[:end]
+	if amp := strings.LastIndexByte(head, '&'); amp >= 0 && !strings.Contains(head[amp:], ";") && amp > 0 {
+		head = head[:amp]
+	}
+	return head
+}
+
+// slackUTF16Len is the length of s in UTF-16 code units.
+func slackUTF16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += max(utf16.RuneLen(r), 1)
+	}
+	return n
+}
+
+// Look-alikes that Slack's mrkdwn does not treat as markup. mrkdwn has no
+// escape character: a backslash shows as a backslash and the star after it
+// still makes bold.
+const (
+	slackStar      = "\u2217" // ∗ ASTERISK OPERATOR for *, bold
+	slackUnderline = "\u02cd" // ˍ MODIFIER LETTER LOW MACRON for _, italic
+	slackTilde     = "\u223c" // ∼ TILDE OPERATOR for ~, strikethrough
+	slackBacktick  = "\u02cb" // ˋ MODIFIER LETTER GRAVE ACCENT for `, code
+	slackQuote     = "\u203a" // › for a leading >, which would start a quote
+)
+
+// slackEscape makes text inert in mrkdwn: &, < and > become the entities
+// Slack documents (so no mention, channel link, date or <url|link> can be
+// formed), the formatting characters * _ ~ ` become look-alikes, a leading >
+// (a quote when the value starts a line) becomes ›, and "://" becomes
+// "[:]//" so that no scheme-qualified URL is recognised even by a client
+// that links text by itself (the section's verbatim flag already stops
+// Slack's own auto-linking of bare URLs and domains). Text shows as typed
+// but for those look-alikes.
+func slackEscape(s string) string {
+	if !strings.ContainsAny(s, "&<>*_~`:") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			if i == 0 {
+				b.WriteString(slackQuote)
+			} else {
+				b.WriteString("&gt;")
+			}
+		case '*':
+			b.WriteString(slackStar)
+		case '_':
+			b.WriteString(slackUnderline)
+		case '~':
+			b.WriteString(slackTilde)
+		case '`':
+			b.WriteString(slackBacktick)
+		case ':':
+			if strings.HasPrefix(s[i:], "://") {
+				b.WriteString("[:]")
+			} else {
+				b.WriteByte(c)
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// slackCode escapes text for inside a code span or block (the template
+// function code): entities are decoded there too, so &, < and > are escaped;
+// backticks, which would close the span, become look-alikes.
+func slackCode(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", slackBacktick)
+	return r.Replace(s)
+}
+
+// slackDefaultTemplate is the default report in Slack's mrkdwn. Every value
+// is escaped by the dialect; the template's own markup is *bold* and •.
+const slackDefaultTemplate = `{{- /* Default Slack report of f2b-notify, in Slack's mrkdwn. Every value
+       a template prints is escaped for mrkdwn by the slack dialect. */ -}}
+*Fail2Ban report for {{truncate 200 .Host}}*{{if gt .Notes.Pages 1}} (part {{.Notes.Page}} of {{.Notes.Pages}}){{end}}
+{{- if not .From.IsZero}}
+{{date "2006-01-02 15:04 MST" .From}} – {{date "2006-01-02 15:04 MST" .To}}
+{{- end}}
+
+{{if eq .Totals.Bans 0 -}}
+No bans in this period.
+{{- if .Totals.Restored}} ({{.Totals.Restored}} {{plural .Totals.Restored "ban was" "bans were"}} restored by fail2ban at restart, not counted.){{end}}
+{{- else -}}
+*{{.Totals.Bans}}* {{plural .Totals.Bans "ban" "bans"}} · *{{.Totals.IPs}}* {{plural .Totals.IPs "address" "addresses"}}{{if .Totals.IPv6}} ({{.Totals.IPv6}} IPv6){{end}} · *{{.Totals.Failures}}* {{plural .Totals.Failures "failure" "failures"}} · *{{.Totals.Jails}}* {{plural .Totals.Jails "jail" "jails"}} · *{{.Totals.Unbans}}* {{plural .Totals.Unbans "unban" "unbans"}}
+{{- if .Totals.Restored}}; {{.Totals.Restored}} restored at restart, not counted{{end}}
+{{- if .Totals.Duplicate}}; {{.Totals.Duplicate}} recorded twice, counted once{{end}}
+{{- end}}
+{{- if .Jails}}
+
+*Jails*
+{{- range .Jails}}
+• {{truncate 100 .Name}}: {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.IPs}} {{plural .IPs "address" "addresses"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}{{if .Unbans}}, {{.Unbans}} {{plural .Unbans "unban" "unbans"}}{{end}}
+{{- end}}
+{{- end}}
+{{- if .Offenders}}
+
+*Top offenders*
+{{- range .Offenders}}
+• *{{.IP}}* ({{truncate 200 (join ", " .Jails)}}): {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}, {{date "Jan 02 15:04" .FirstSeen}} – {{date "Jan 02 15:04" .LastSeen}}
+{{- if .Users}}
+      users: {{truncate 500 (join ", " .Users)}}{{if .MoreUsers}} … and {{.MoreUsers}} more{{end}}
+{{- end}}
+{{- range .Matches}}
+      log: {{truncate 300 .}}
+{{- end}}
+{{- if .MoreMatches}}
+      … and {{.MoreMatches}} more log {{plural .MoreMatches "line" "lines"}}
+{{- end}}
+{{- end}}
+{{- if .Notes.MoreOffenders}}
+• … and {{.Notes.MoreOffenders}} more {{plural .Notes.MoreOffenders "offender" "offenders"}} (see notes)
+{{- end}}
+{{- end}}
+{{- if .Unbans}}
+
+*Unbans*
+{{- range .Unbans}}
+• {{.IP}} ({{truncate 200 (join ", " .Jails)}}): {{.Count}}×, last {{date "Jan 02 15:04" .Last}}
+{{- end}}
+{{- end}}
+{{- with .Notes}}
+{{- if or .TornLines .Dropped .MissedReports .MoreOffenders .MoreUnbans}}
+
+*Notes*
+{{- if .TornLines}}
+• {{.TornLines}} damaged buffer {{plural .TornLines "line was" "lines were"}} skipped (a write cut short by a crash).
+{{- end}}
+{{- if .Dropped}}
+• {{.Dropped}} {{plural .Dropped "record was" "records were"}} deleted by retention before this channel received {{plural .Dropped "it" "them"}}.
+{{- end}}
+{{- if .MissedReports}}
+• This channel missed {{.MissedReports}} earlier {{plural .MissedReports "report" "reports"}}; their bans are included here.
+{{- if .LastSuccess.IsZero}} No report has reached it yet.{{else}} Last report received: {{date "2006-01-02 15:04 MST" .LastSuccess}}.{{end}}
+{{- end}}
+{{- if .MoreOffenders}}
+• {{.MoreOffenders}} more {{plural .MoreOffenders "offender was" "offenders were"}} left out to fit Slack's size limit.
+{{- end}}
+{{- if .MoreUnbans}}
+• {{.MoreUnbans}} more {{plural .MoreUnbans "unban was" "unbans were"}} left out to fit Slack's size limit.
+{{- end}}
+{{- end}}
+{{- end}}
+`

@@ -1,0 +1,353 @@
+package channels
+
+// Microsoft Teams: an incoming webhook, either a Workflows ("Post to a
+// channel when a webhook request is received") URL or a legacy Office 365
+// connector URL. Both take an Adaptive Card.
+//
+// Settings of "teams":
+//
+//	webhook_url  the webhook URL; a secret (it holds a signature or token), so
+//	             usually webhook_url_file
+//
+// The report is rendered with the dialect "teams" and sent as an Adaptive
+// Card (schema 1.2) whose body is one RichTextBlock per line of the report,
+// made of TextRuns. Adaptive Cards document that TextRun text is never read
+// as Markdown ("Text to display. Markdown is not supported."), unlike a
+// TextBlock, so no Markdown in attacker text can format, link or mention.
+// The dialect has one markup of its own, read by this channel and not by
+// Teams: ** around text makes it bold (a TextRun with weight Bolder); its
+// escaper turns every * in a value into a look-alike, so only the template can
+// make text bold. See teamsEscape.
+//
+// API facts this file relies on (learn.microsoft.com: "Create and send
+// messages" for connectors and Workflows, "Format cards in Microsoft Teams",
+// the Adaptive Cards schema for TextRun; atc0005/go-teams-notify):
+//   - Payload: {"type": "message", "attachments": [{"contentType":
+//     "application/vnd.microsoft.card.adaptive", "contentUrl": null,
+//     "content": <the card>}]}.
+//   - Success: a Workflows URL answers 202 Accepted; a connector answers 200
+//     with the body "1". A connector may answer 200 with a failure in text,
+//     such as "Webhook message delivery failed with error: Microsoft Teams
+//     endpoint returned HTTP error 429 with ContextId ...": such an answer is
+//     judged by the status it quotes.
+//   - Size: a message holds about 28 KB; connectors have been seen refusing
+//     (413) bodies of 14 to 20 KB, apparently counting two bytes a
+//     character. Limit is 12,000 bytes of the whole JSON payload.
+//   - TextRun text still expands the {{DATE(...)}} and {{TIME(...)}}
+//     functions, so the escaper breaks "{{".
+//
+// github.com/nikoksr/notify's msteams service is judged sound, but it sends
+// the body in a TextBlock, which Teams reads as Markdown (so attacker text
+// could format and link), puts the webhook URL in its errors, and would add
+// github.com/atc0005/go-teams-notify to the build; this file posts the card
+// itself with this package's HTTP helpers.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/f2b-notify/f2b-notify/templates"
+)
+
+// TeamsFormat is the dialect of this channel's Adaptive Card text.
+const TeamsFormat Format = "teams"
+
+// teamsLimit is the largest JSON payload sent, in bytes (see above).
+const teamsLimit = 12000
+
+func init() {
+	Register("teams", newTeams)
+	templates.Register(templates.Dialect{
+		Format:  TeamsFormat,
+		Escape:  teamsEscape,
+		Code:    teamsEscape,
+		Default: teamsDefaultTemplate,
+	})
+}
+
+type teamsSettings struct {
+	WebhookURL string `mapstructure:"webhook_url"`
+}
+
+// Teams is a channel that posts the report to a Microsoft Teams webhook.
+type Teams struct {
+	name    string
+	url     string
+	secrets []string
+	client  *http.Client
+}
+
+func newTeams(name string, settings map[string]any) (Channel, error) {
+	var s teamsSettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	if s.WebhookURL == "" {
+		return nil, fmt.Errorf("channel %q: key webhook_url: missing", name)
+	}
+	if err := webhookCheckURL(name, "webhook_url", s.WebhookURL); err != nil {
+		return nil, err
+	}
+	return &Teams{name: name, url: s.WebhookURL, secrets: webhookURLSecrets(s.WebhookURL), client: NewHTTPClient()}, nil
+}
+
+// Name implements Channel.
+func (c *Teams) Name() string { return c.name }
+
+// Formats implements Channel: the teams dialect.
+func (c *Teams) Formats() []Format { return []Format{TeamsFormat} }
+
+// Limit implements Channel: bytes of the payload, as Measure counts them.
+func (c *Teams) Limit() int { return teamsLimit }
+
+// Measure implements Measurer: the bytes of the JSON payload that carries
+// body, with room for the longest subject.
+func (c *Teams) Measure(body string) int {
+	b, err := teamsPayload(strings.Repeat("x", 6*templates.MaxSubjectRunes), body)
+	if err != nil {
+		return teamsLimit + 1
+	}
+	return len(b)
+}
+
+type teamsRun struct {
+	Type   string `json:"type"`
+	Text   string `json:"text"`
+	Weight string `json:"weight,omitempty"`
+}
+
+type teamsBlock struct {
+	Type    string     `json:"type"`
+	Inlines []teamsRun `json:"inlines"`
+	Spacing string     `json:"spacing,omitempty"`
+}
+
+type teamsCard struct {
+	Type         string            `json:"type"`
+	Schema       string            `json:"$schema"`
+	Version      string            `json:"version"`
+	FallbackText string            `json:"fallbackText,omitempty"`
+	MSTeams      map[string]string `json:"msteams"`
+	Body         []teamsBlock      `json:"body"`
+}
+
+type teamsAttachment struct {
+	ContentType string    `json:"contentType"`
+	ContentURL  *string   `json:"contentUrl"`
+	Content     teamsCard `json:"content"`
+}
+
+type teamsMessage struct {
+	Type        string            `json:"type"`
+	Attachments []teamsAttachment `json:"attachments"`
+}
+
+// teamsPayload builds the message: one RichTextBlock per non-empty line of
+// body, "**" toggling bold, a blank line giving the next block more space.
+func teamsPayload(subject, body string) ([]byte, error) {
+	var blocks []teamsBlock
+	gap := false
+	for _, line := range strings.Split(body, "\n") {
+		var runs []teamsRun
+		for i, part := range strings.Split(line, "**") {
+			if part == "" {
+				continue
+			}
+			r := teamsRun{Type: "TextRun", Text: part}
+			if i%2 == 1 {
+				r.Weight = "Bolder"
+			}
+			runs = append(runs, r)
+		}
+		if strings.TrimSpace(line) == "" || len(runs) == 0 {
+			gap = len(blocks) > 0
+			continue
+		}
+		b := teamsBlock{Type: "RichTextBlock", Inlines: runs}
+		if gap {
+			b.Spacing = "Medium"
+		}
+		gap = false
+		blocks = append(blocks, b)
+	}
+	if len(blocks) == 0 {
+		blocks = []teamsBlock{{Type: "RichTextBlock", Inlines: []teamsRun{{Type: "TextRun", Text: subject, Weight: "Bolder"}}}}
+	}
+	return JSON(teamsMessage{
+		Type: "message",
+		Attachments: []teamsAttachment{{
+			ContentType: "application/vnd.microsoft.card.adaptive",
+			Content: teamsCard{
+				Type:         "AdaptiveCard",
+				Schema:       "http://adaptivecards.io/schemas/adaptive-card.json",
+				Version:      "1.2",
+				FallbackText: subject,
+				MSTeams:      map[string]string{"width": "Full"},
+				Body:         blocks,
+			},
+		}},
+	})
+}
+
+// teamsQuoted finds the status a connector quotes in a 200 answer.
+var teamsQuoted = regexp.MustCompile(`returned HTTP error (\d{3})`)
+
+// Send posts the report as an Adaptive Card; the subject is the card's
+// fallback text, which Teams shows in notifications.
+func (c *Teams) Send(ctx context.Context, subject, body string) error {
+	b, err := teamsPayload(subject, body)
+	if err != nil {
+		return err
+	}
+	a, err := Do(ctx, c.client, HTTPRequest{
+		URL:     c.url,
+		Header:  map[string]string{"Content-Type": "application/json; charset=utf-8"},
+		Body:    b,
+		Secrets: c.secrets,
+	})
+	if err != nil {
+		return err
+	}
+	text := strings.TrimSpace(string(a.Body))
+	if a.Status >= 200 && a.Status <= 299 {
+		if a.Status != http.StatusOK || text == "" || text == "1" {
+			return nil
+		}
+		// A connector's failure, delivered with 200.
+		m := teamsQuoted.FindStringSubmatch(text)
+		if m == nil {
+			return Permanent(Redact(fmt.Errorf("unexpected answer (want 1): %s", discordTruncate(text, 300)), c.secrets...))
+		}
+		quoted, _ := strconv.Atoi(m[1])
+		if quoted >= 200 && quoted <= 299 {
+			return Permanent(errors.New("unexpected answer: " + discordTruncate(RedactString(text, c.secrets...), 300)))
+		}
+		a = &HTTPAnswer{Status: quoted, Header: a.Header, Body: a.Body}
+	}
+	// Workflows answer {"error": {"code": "...", "message": "..."}}.
+	var ans struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	reason := ""
+	if json.Unmarshal(a.Body, &ans) == nil && (ans.Error.Code != "" || ans.Error.Message != "") {
+		reason = strings.TrimPrefix(ans.Error.Code+": "+ans.Error.Message, ": ")
+		reason = RedactString(discordTruncate(reason, 300), c.secrets...)
+	}
+	return HTTPError(a, reason, 0, c.secrets...)
+}
+
+// The look-alikes the teams escaper uses.
+const (
+	teamsStar  = "\u2217" // ∗ ASTERISK OPERATOR for *: "**" is the dialect's bold
+	teamsBrace = "\uff5b" // ｛ for the first { of "{{", which starts a DATE() or TIME() function
+)
+
+// teamsEscape makes a value inert in the card: * becomes a look-alike so that
+// no "**" from a value toggles bold, "{{" loses its first brace to a
+// look-alike so that no {{DATE(...)}} is expanded, and "://" becomes "[:]//" so
+// that no client that links text by itself recognises a URL. Everything else
+// is shown as it is: TextRun text is not Markdown.
+func teamsEscape(s string) string {
+	if !strings.ContainsAny(s, "*{:") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '*':
+			b.WriteString(teamsStar)
+		case c == '{' && strings.HasPrefix(s[i:], "{{"):
+			b.WriteString(teamsBrace)
+		case c == ':' && strings.HasPrefix(s[i:], "://"):
+			b.WriteString("[:]")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// teamsDefaultTemplate is the default report for Teams: one line per block,
+// "**" for bold. Every value is escaped by the dialect.
+const teamsDefaultTemplate = `{{- /* Default Microsoft Teams report of f2b-notify. Each line becomes a
+       line of the card; ** around text makes it bold. Every value a template
+       prints is escaped by the teams dialect. */ -}}
+**Fail2Ban report for {{truncate 200 .Host}}**{{if gt .Notes.Pages 1}} (part {{.Notes.Page}} of {{.Notes.Pages}}){{end}}
+{{- if not .From.IsZero}}
+{{date "2006-01-02 15:04 MST" .From}} – {{date "2006-01-02 15:04 MST" .To}}
+{{- end}}
+
+{{if eq .Totals.Bans 0 -}}
+No bans in this period.
+{{- if .Totals.Restored}} ({{.Totals.Restored}} {{plural .Totals.Restored "ban was" "bans were"}} restored by fail2ban at restart, not counted.){{end}}
+{{- else -}}
+**{{.Totals.Bans}}** {{plural .Totals.Bans "ban" "bans"}} · **{{.Totals.IPs}}** {{plural .Totals.IPs "address" "addresses"}}{{if .Totals.IPv6}} ({{.Totals.IPv6}} IPv6){{end}} · **{{.Totals.Failures}}** {{plural .Totals.Failures "failure" "failures"}} · **{{.Totals.Jails}}** {{plural .Totals.Jails "jail" "jails"}} · **{{.Totals.Unbans}}** {{plural .Totals.Unbans "unban" "unbans"}}
+{{- if .Totals.Restored}}; {{.Totals.Restored}} restored at restart, not counted{{end}}
+{{- if .Totals.Duplicate}}; {{.Totals.Duplicate}} recorded twice, counted once{{end}}
+{{- end}}
+{{- if .Jails}}
+
+**Jails**
+{{- range .Jails}}
+• {{truncate 100 .Name}}: {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.IPs}} {{plural .IPs "address" "addresses"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}{{if .Unbans}}, {{.Unbans}} {{plural .Unbans "unban" "unbans"}}{{end}}
+{{- end}}
+{{- end}}
+{{- if .Offenders}}
+
+**Top offenders**
+{{- range .Offenders}}
+• **{{.IP}}** ({{truncate 200 (join ", " .Jails)}}): {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}, {{date "Jan 02 15:04" .FirstSeen}} – {{date "Jan 02 15:04" .LastSeen}}
+{{- if .Users}}
+    users: {{truncate 500 (join ", " .Users)}}{{if .MoreUsers}} … and {{.MoreUsers}} more{{end}}
+{{- end}}
+{{- range .Matches}}
+    log: {{truncate 300 .}}
+{{- end}}
+{{- if .MoreMatches}}
+    … and {{.MoreMatches}} more log {{plural .MoreMatches "line" "lines"}}
+{{- end}}
+{{- end}}
+{{- if .Notes.MoreOffenders}}
+• … and {{.Notes.MoreOffenders}} more {{plural .Notes.MoreOffenders "offender" "offenders"}} (see notes)
+{{- end}}
+{{- end}}
+{{- if .Unbans}}
+
+**Unbans**
+{{- range .Unbans}}
+• {{.IP}} ({{truncate 200 (join ", " .Jails)}}): {{.Count}}×, last {{date "Jan 02 15:04" .Last}}
+{{- end}}
+{{- end}}
+{{- with .Notes}}
+{{- if or .TornLines .Dropped .MissedReports .MoreOffenders .MoreUnbans}}
+
+**Notes**
+{{- if .TornLines}}
+• {{.TornLines}} damaged buffer {{plural .TornLines "line was" "lines were"}} skipped (a write cut short by a crash).
+{{- end}}
+{{- if .Dropped}}
+• {{.Dropped}} {{plural .Dropped "record was" "records were"}} deleted by retention before this channel received {{plural .Dropped "it" "them"}}.
+{{- end}}
+{{- if .MissedReports}}
+• This channel missed {{.MissedReports}} earlier {{plural .MissedReports "report" "reports"}}; their bans are included here.
+{{- if .LastSuccess.IsZero}} No report has reached it yet.{{else}} Last report received: {{date "2006-01-02 15:04 MST" .LastSuccess}}.{{end}}
+{{- end}}
+{{- if .MoreOffenders}}
+• {{.MoreOffenders}} more {{plural .MoreOffenders "offender was" "offenders were"}} left out to fit Teams' size limit.
+{{- end}}
+{{- if .MoreUnbans}}
+• {{.MoreUnbans}} more {{plural .MoreUnbans "unban was" "unbans were"}} left out to fit Teams' size limit.
+{{- end}}
+{{- end}}
+{{- end}}
+`
