@@ -30,13 +30,13 @@ and nothing is sent anywhere.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			f := templates.Format(format)
-			if f != templates.Text && f != templates.HTML && f != templates.Markdown {
-				return fmt.Errorf("--format %q: want text, html or markdown", format)
+			if _, err := templates.Lookup(f); err != nil {
+				return fmt.Errorf("--format: %w", err)
 			}
 			return demoRun(g, f)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "report format to print: text, html or markdown")
+	cmd.Flags().StringVar(&format, "format", "text", "report format to print: text, html, markdown, or a channel's: telegram, matrix, slack, discord, teams, json")
 	return cmd
 }
 
