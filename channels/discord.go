@@ -150,16 +150,7 @@ type discordPayload struct {
 // Send posts body as one message. The subject is not sent: the report's
 // first line says the same.
 func (c *Discord) Send(ctx context.Context, subject, body string) error {
-	if strings.TrimSpace(body) == "" {
-		body = discordEscape(subject)
-	}
-	p := discordPayload{
-		Content:         body,
-		Username:        c.username,
-		AllowedMentions: discordMentions{Parse: []string{}},
-		Flags:           discordSuppressEmbeds,
-	}
-	b, err := JSON(p)
+	b, err := c.request(subject, body)
 	if err != nil {
 		return err
 	}
@@ -193,6 +184,41 @@ func (c *Discord) Send(ctx context.Context, subject, body string) error {
 		after = time.Duration(*ans.RetryAfter * float64(time.Second))
 	}
 	return HTTPError(a, reason, after, c.secrets...)
+}
+
+// request is the JSON body that executes the webhook for one message.
+func (c *Discord) request(subject, body string) ([]byte, error) {
+	if strings.TrimSpace(body) == "" {
+		body = discordEscape(subject)
+	}
+	return JSON(discordPayload{
+		Content:         body,
+		Username:        c.username,
+		AllowedMentions: discordMentions{Parse: []string{}},
+		Flags:           discordSuppressEmbeds,
+	})
+}
+
+// Payload implements Payloader: the body of each message SendMessage posts,
+// one per line, in order (the pages of a split report, or the one message).
+// The webhook URL, which holds the token, is not in them.
+func (c *Discord) Payload(m Message) ([]byte, error) {
+	pages := m.Pages
+	if len(pages) == 0 {
+		pages = []string{m.Bodies[DiscordFormat]}
+	}
+	var out []byte
+	for i, p := range pages {
+		b, err := c.request(m.Subject, p)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			out = append(out, '\n')
+		}
+		out = append(out, b...)
+	}
+	return out, nil
 }
 
 // SendMessage implements MessageSender: a split report is posted page by

@@ -199,14 +199,27 @@ func (c *Ntfy) payload(title, message string) ntfyPayload {
 	return ntfyPayload{Topic: c.topic, Message: message, Title: title, Priority: c.priority, Tags: c.tags, Markdown: c.markdown}
 }
 
-// Send publishes one message: the title is the configured one or the
-// subject, the message the report.
-func (c *Ntfy) Send(ctx context.Context, subject, body string) error {
+// request is the JSON body that publishes one message: the title is the
+// configured one or the subject.
+func (c *Ntfy) request(subject, body string) ([]byte, error) {
 	title := c.title
 	if title == "" {
 		title = subject
 	}
-	b, err := JSON(c.payload(title, body))
+	return JSON(c.payload(title, body))
+}
+
+// Payload implements Payloader: the JSON body Send publishes for the
+// message's first format. The token or password travels in the
+// Authorization header, not in it.
+func (c *Ntfy) Payload(m Message) ([]byte, error) {
+	return c.request(m.Subject, m.Bodies[c.Formats()[0]])
+}
+
+// Send publishes one message: the title is the configured one or the
+// subject, the message the report.
+func (c *Ntfy) Send(ctx context.Context, subject, body string) error {
+	b, err := c.request(subject, body)
 	if err != nil {
 		return err
 	}

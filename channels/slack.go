@@ -189,12 +189,32 @@ type slackPayload struct {
 // Send posts one message: body (mrkdwn, escaped by the slack dialect) as
 // section blocks, the subject as the notification text.
 func (c *Slack) Send(ctx context.Context, subject, body string) error {
+	b, err := c.request(subject, body)
+	if err != nil {
+		return err
+	}
+	if c.webhook != "" {
+		return c.sendWebhook(ctx, b)
+	}
+	return c.postMessage(ctx, b)
+}
+
+// Payload implements Payloader: the one body Send posts for the message's
+// first format, to the incoming webhook or to chat.postMessage (then with
+// channel, parse and link_names). The webhook URL and the token are not in
+// it: they travel in the URL and the Authorization header.
+func (c *Slack) Payload(m Message) ([]byte, error) {
+	return c.request(m.Subject, m.Bodies[SlackFormat])
+}
+
+// request is the JSON body of the one request Send makes for a message.
+func (c *Slack) request(subject, body string) ([]byte, error) {
 	sections := slackSections(body)
 	if len(sections) == 0 {
 		sections = []string{slackEscape(subject)}
 	}
 	if len(sections) > slackMaxBlocks {
-		return Permanent(fmt.Errorf("the report needs %d section blocks, more than Slack's %d", len(sections), slackMaxBlocks))
+		return nil, Permanent(fmt.Errorf("the report needs %d section blocks, more than Slack's %d", len(sections), slackMaxBlocks))
 	}
 	// The notification text: the subject, which templates.Subject keeps to a
 	// line of 200 characters; cut all the same, Slack refuses long text.
@@ -202,17 +222,15 @@ func (c *Slack) Send(ctx context.Context, subject, body string) error {
 	for _, s := range sections {
 		p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: slackText{Type: "mrkdwn", Text: s, Verbatim: true}})
 	}
-	if c.webhook != "" {
-		return c.sendWebhook(ctx, p)
+	if c.webhook == "" {
+		// chat.postMessage: the conversation, and no automatic parsing.
+		no := false
+		p.Channel, p.Parse, p.LinkNames = c.channel, "none", &no
 	}
-	return c.postMessage(ctx, p)
+	return JSON(p)
 }
 
-func (c *Slack) sendWebhook(ctx context.Context, p slackPayload) error {
-	b, err := JSON(p)
-	if err != nil {
-		return err
-	}
+func (c *Slack) sendWebhook(ctx context.Context, b []byte) error {
 	a, err := Do(ctx, c.client, HTTPRequest{URL: c.webhook, Body: b, Secrets: webhookURLSecrets(c.webhook)})
 	if err != nil {
 		return err
@@ -238,13 +256,7 @@ var slackRetryable = map[string]bool{
 	"team_added_to_org":   true,
 }
 
-func (c *Slack) postMessage(ctx context.Context, p slackPayload) error {
-	no := false
-	p.Channel, p.Parse, p.LinkNames = c.channel, "none", &no
-	b, err := JSON(p)
-	if err != nil {
-		return err
-	}
+func (c *Slack) postMessage(ctx context.Context, b []byte) error {
 	secrets := []string{c.token}
 	a, err := Do(ctx, c.client, HTTPRequest{
 		URL: c.api + "/chat.postMessage",

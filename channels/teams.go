@@ -195,6 +195,13 @@ func teamsPayload(subject, body string) ([]byte, error) {
 	})
 }
 
+// Payload implements Payloader: the message Send posts for the message's
+// first format, an Adaptive Card. The webhook URL, which holds the
+// signature, is not in it.
+func (c *Teams) Payload(m Message) ([]byte, error) {
+	return teamsPayload(m.Subject, m.Bodies[TeamsFormat])
+}
+
 // teamsQuoted finds the status a connector quotes in a 200 answer.
 var teamsQuoted = regexp.MustCompile(`returned HTTP error (\d{3})`)
 

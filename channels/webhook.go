@@ -190,32 +190,38 @@ func (c *Webhook) Send(ctx context.Context, subject, body string) error {
 
 // SendMessage implements MessageSender.
 func (c *Webhook) SendMessage(ctx context.Context, m Message) error {
-	var body []byte
-	if c.envelope {
-		digest := m.Bodies[JSONFormat]
-		if !json.Valid([]byte(digest)) {
-			return Permanent(fmt.Errorf("the json template's output is not valid JSON (is a value printed outside quotes?)"))
-		}
-		var err error
-		body, err = JSON(struct {
-			Subject string          `json:"subject"`
-			Text    string          `json:"text"`
-			Digest  json.RawMessage `json:"digest"`
-		}{m.Subject, m.Bodies[Text], json.RawMessage(digest)})
-		if err != nil {
-			return err
-		}
-	} else {
-		body = []byte(m.Bodies[c.format])
-		if c.format == JSONFormat && !json.Valid(body) {
-			return Permanent(fmt.Errorf("the json template's output is not valid JSON (is a value printed outside quotes?)"))
-		}
+	body, err := c.Payload(m)
+	if err != nil {
+		return err
 	}
 	a, err := Do(ctx, c.client, HTTPRequest{Method: c.method, URL: c.url, Header: c.header, Body: body, Secrets: c.secrets})
 	if err != nil {
 		return err
 	}
 	return HTTPError(a, "", 0, c.secrets...)
+}
+
+// Payload implements Payloader: the body SendMessage sends, the envelope
+// {"subject", "text", "digest"} (format json) or the template's output as it
+// is (format template; then text when template_format is text). The URL,
+// the token and the headers are not in it.
+func (c *Webhook) Payload(m Message) ([]byte, error) {
+	if c.envelope {
+		digest := m.Bodies[JSONFormat]
+		if !json.Valid([]byte(digest)) {
+			return nil, Permanent(fmt.Errorf("the json template's output is not valid JSON (is a value printed outside quotes?)"))
+		}
+		return JSON(struct {
+			Subject string          `json:"subject"`
+			Text    string          `json:"text"`
+			Digest  json.RawMessage `json:"digest"`
+		}{m.Subject, m.Bodies[Text], json.RawMessage(digest)})
+	}
+	body := []byte(m.Bodies[c.format])
+	if c.format == JSONFormat && !json.Valid(body) {
+		return nil, Permanent(fmt.Errorf("the json template's output is not valid JSON (is a value printed outside quotes?)"))
+	}
+	return body, nil
 }
 
 // webhookCheckURL checks that raw, the value of key, is an http or https URL
