@@ -353,19 +353,11 @@ No bans in this period.
 - … and {{.Notes.MoreUnbans}} more
 {{- end}}
 {{- end}}
-{{- with .Notes}}
-{{- if or .TornLines .Dropped .MissedReports}}
+{{- with notes .Notes}}
 
 **Notes**
-{{- if .TornLines}}
-- {{.TornLines}} damaged buffer {{plural .TornLines "line" "lines"}} skipped.
-{{- end}}
-{{- if .Dropped}}
-- {{.Dropped}} {{plural .Dropped "record" "records"}} deleted by retention before this channel got {{plural .Dropped "it" "them"}}.
-{{- end}}
-{{- if .MissedReports}}
-- This channel missed {{.MissedReports}} earlier {{plural .MissedReports "report" "reports"}}; their bans are included.
-{{- end}}
+{{- range .}}
+- {{.}}
 {{- end}}
 {{- end}}
 `

@@ -548,28 +548,13 @@ Host: <b>{{.Host}}</b>, generated {{date "2006-01-02 15:04 MST" .Generated}}</p>
 {{- end}}
 </ul>
 {{- end}}
-{{- with .Notes}}
-{{- if or .TornLines .Dropped .MissedReports .MoreOffenders .MoreUnbans}}
+{{- with notes .Notes}}
 <h5>Notes</h5>
 <ul>
-{{- if .TornLines}}
-<li>{{.TornLines}} damaged buffer {{plural .TornLines "line was" "lines were"}} skipped (a write cut short by a crash).</li>
-{{- end}}
-{{- if .Dropped}}
-<li>{{.Dropped}} {{plural .Dropped "record was" "records were"}} deleted by retention before this channel received {{plural .Dropped "it" "them"}}.</li>
-{{- end}}
-{{- if .MissedReports}}
-<li>This channel missed {{.MissedReports}} earlier {{plural .MissedReports "report" "reports"}}; their bans are included here.
-{{- if .LastSuccess.IsZero}} No report has reached it yet.{{else}} Last report received: {{date "2006-01-02 15:04 MST" .LastSuccess}}.{{end}}</li>
-{{- end}}
-{{- if .MoreOffenders}}
-<li>{{.MoreOffenders}} more {{plural .MoreOffenders "offender was" "offenders were"}} left out to fit this channel's size limit.</li>
-{{- end}}
-{{- if .MoreUnbans}}
-<li>{{.MoreUnbans}} more {{plural .MoreUnbans "unban was" "unbans were"}} left out to fit this channel's size limit.</li>
+{{- range .}}
+<li>{{.}}</li>
 {{- end}}
 </ul>
-{{- end}}
 {{- end}}
 {{- if .Notes.Records}}
 <p><i>f2b-notify: {{.Notes.Records}} {{plural .Notes.Records "record" "records"}} from {{.Notes.Batches}} {{plural .Notes.Batches "batch" "batches"}}</i></p>

@@ -257,7 +257,7 @@ func TestNtfyFitsLargeReport(t *testing.T) {
 	if len(msg.Message) > 4096 || len(r.Body) > 8192 {
 		t.Errorf("message of %d bytes in a body of %d", len(msg.Message), len(r.Body))
 	}
-	for _, want := range []string{"Bans             5000", "left out to fit this channel's size limit"} {
+	for _, want := range []string{"Bans             5000", "offenders were left out"} {
 		if !strings.Contains(msg.Message, want) {
 			t.Errorf("the cut report lacks %q:\n%s", want, msg.Message)
 		}

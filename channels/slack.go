@@ -485,26 +485,11 @@ No bans in this period.
 • {{.IP}} ({{truncate 200 (join ", " .Jails)}}): {{.Count}}×, last {{date "Jan 02 15:04" .Last}}
 {{- end}}
 {{- end}}
-{{- with .Notes}}
-{{- if or .TornLines .Dropped .MissedReports .MoreOffenders .MoreUnbans}}
+{{- with notes .Notes}}
 
 *Notes*
-{{- if .TornLines}}
-• {{.TornLines}} damaged buffer {{plural .TornLines "line was" "lines were"}} skipped (a write cut short by a crash).
-{{- end}}
-{{- if .Dropped}}
-• {{.Dropped}} {{plural .Dropped "record was" "records were"}} deleted by retention before this channel received {{plural .Dropped "it" "them"}}.
-{{- end}}
-{{- if .MissedReports}}
-• This channel missed {{.MissedReports}} earlier {{plural .MissedReports "report" "reports"}}; their bans are included here.
-{{- if .LastSuccess.IsZero}} No report has reached it yet.{{else}} Last report received: {{date "2006-01-02 15:04 MST" .LastSuccess}}.{{end}}
-{{- end}}
-{{- if .MoreOffenders}}
-• {{.MoreOffenders}} more {{plural .MoreOffenders "offender was" "offenders were"}} left out to fit Slack's size limit.
-{{- end}}
-{{- if .MoreUnbans}}
-• {{.MoreUnbans}} more {{plural .MoreUnbans "unban was" "unbans were"}} left out to fit Slack's size limit.
-{{- end}}
+{{- range .}}
+• {{.}}
 {{- end}}
 {{- end}}
 `

@@ -514,7 +514,7 @@ func TestTelegramCutsLargeReport(t *testing.T) {
 	if shown == 0 || fmt.Sprint(5000-shown) != more[1] {
 		t.Errorf("%d offenders shown and %s more, want 5000 in all", shown, more[1])
 	}
-	if !strings.Contains(text, "left out to fit Telegram's size limit") || !strings.Contains(text, "5000 bans") {
+	if !strings.Contains(text, "offenders were left out") || !strings.Contains(text, "5000 bans") {
 		t.Errorf("the note or the totals are missing")
 	}
 	if n := fakebot.Length(text); n < 3500 {

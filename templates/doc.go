@@ -39,6 +39,10 @@
 //	                      {{join ", " .Jails}}
 //	plural N ONE MANY     ONE when N is 1, else MANY.
 //	                      {{.Totals.Bans}} {{plural .Totals.Bans "ban" "bans"}}
+//	notes NOTES           what a reader must know about the report itself, one
+//	                      sentence each (damaged lines, retention drops, missed
+//	                      reports, rows left out); every default template uses it:
+//	                      {{range notes .Notes}}- {{.}}{{end}}
 //	padRight N V          V as text, padded with spaces to N runes (for tables).
 //	padLeft N V           the same, padded on the left (for numbers).
 //	                      {{padRight 20 .Name}}{{padLeft 6 .Bans}}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/report"
 )
 
 // zonedTime is a time that inZone placed in a named zone; date shows it in
@@ -31,6 +33,7 @@ func newFuncs(opt Options) map[string]any {
 	f := &funcs{loc: opt.location(), zones: make(map[string]*time.Location)}
 	return map[string]any{
 		"date":     f.date,
+		"notes":    f.notes,
 		"inZone":   f.inZone,
 		"duration": duration,
 		"truncate": truncate,
@@ -306,4 +309,40 @@ func markdownEscape(s string) string {
 // marker: nothing or a blank.
 func listEnd(rest string) bool {
 	return rest == "" || rest[0] == ' ' || rest[0] == '\t'
+}
+
+// notes returns what a reader must know about the report itself, one plain
+// sentence each: damaged lines skipped, records retention deleted, reports
+// this channel missed, rows left out. Every default template prints them the
+// same way: {{range notes .Notes}}...{{.}}...{{end}}.
+func (f *funcs) notes(n report.Notes) []string {
+	p := func(k int, one, many string) string {
+		if k == 1 {
+			return one
+		}
+		return many
+	}
+	var out []string
+	if n.TornLines > 0 {
+		out = append(out, fmt.Sprintf("%d damaged buffer %s skipped (a write cut short by a crash).", n.TornLines, p(n.TornLines, "line was", "lines were")))
+	}
+	if n.Dropped > 0 {
+		out = append(out, fmt.Sprintf("%d %s deleted by retention before this channel received %s.", n.Dropped, p(n.Dropped, "record was", "records were"), p(n.Dropped, "it", "them")))
+	}
+	if n.MissedReports > 0 {
+		s := fmt.Sprintf("This channel missed %d earlier %s (bans included); ", n.MissedReports, p(n.MissedReports, "report", "reports"))
+		if n.LastSuccess.IsZero() {
+			s += "none has reached it yet."
+		} else {
+			s += "last received " + n.LastSuccess.In(f.loc).Format("2006-01-02 15:04 MST") + "."
+		}
+		out = append(out, s)
+	}
+	if n.MoreOffenders > 0 {
+		out = append(out, fmt.Sprintf("%d more %s left out (report.max_offenders, or this channel's size limit).", n.MoreOffenders, p(n.MoreOffenders, "offender was", "offenders were")))
+	}
+	if n.MoreUnbans > 0 {
+		out = append(out, fmt.Sprintf("%d more %s left out to fit this channel's size limit.", n.MoreUnbans, p(n.MoreUnbans, "unban was", "unbans were")))
+	}
+	return out
 }
