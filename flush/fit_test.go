@@ -126,7 +126,9 @@ func TestJailsFilterAndMinBans(t *testing.T) {
 // Matrix: formatted body first, plain body second.
 type twoFormats struct{ limited }
 
-func (t *twoFormats) Formats() []channels.Format { return []channels.Format{channels.HTML, channels.Text} }
+func (t *twoFormats) Formats() []channels.Format {
+	return []channels.Format{channels.HTML, channels.Text}
+}
 
 func TestSecondaryFormatShowsTheRowsThePrimaryKept(t *testing.T) {
 	ch := &twoFormats{limited{memChannel: memChannel{name: "two"}, limit: 6000}}

@@ -1,0 +1,78 @@
+package flush_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/channels"
+	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+// fitChannel is a channel of any format with a size limit, splitting or not.
+type fitChannel struct {
+	format channels.Format
+	limit  int
+	split  bool
+}
+
+func (c *fitChannel) Name() string                                        { return "fit" }
+func (c *fitChannel) Formats() []channels.Format                          { return []channels.Format{c.format} }
+func (c *fitChannel) Limit() int                                          { return c.limit }
+func (c *fitChannel) Split() bool                                         { return c.split }
+func (c *fitChannel) Send(context.Context, string, string) error          { return nil }
+func (c *fitChannel) SendMessage(context.Context, channels.Message) error { return nil }
+
+var fitFormats = []channels.Format{channels.Text, channels.Markdown, channels.HTML,
+	channels.SlackFormat, channels.DiscordFormat, channels.TeamsFormat, channels.TelegramHTML, channels.MatrixFormat, channels.JSONFormat}
+
+// FuzzFit renders digests of every size and content for channels of every
+// format, limit and split mode through Target.Render: it never panics, and
+// every message it returns fits the limit; if nothing fits, it says so with
+// an error and returns nothing.
+func FuzzFit(f *testing.F) {
+	f.Add(uint16(4096), uint8(50), uint8(3), uint8(2), "root", "Failed password", false, uint8(0))
+	f.Add(uint16(300), uint8(200), uint8(40), uint8(9), "<b>x</b>", "\x1b[31m*x*", true, uint8(4))
+	f.Add(uint16(2000), uint8(1), uint8(120), uint8(0), "é漢字😀", "`code` @everyone", true, uint8(6))
+	f.Add(uint16(10), uint8(3), uint8(1), uint8(1), "", "", false, uint8(2))
+	f.Add(uint16(0), uint8(5), uint8(2), uint8(3), "u", "m", true, uint8(8))
+	f.Fuzz(func(t *testing.T, limit uint16, offenders, jails, unbans uint8, user, match string, split bool, format uint8) {
+		ch := &fitChannel{format: fitFormats[int(format)%len(fitFormats)], limit: int(limit % 12000), split: split}
+		tg, err := flush.NewTarget(ch, config.Channel{Type: "fit"}, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := report.NewBuilder(report.Options{Host: "fuzz.example"})
+		nj := int(jails%40) + 1
+		for i := range int(offenders % 60) {
+			b.Add(&buffer.Record{V: 1, Action: buffer.ActionBan, Jail: fmt.Sprintf("jail-%d", i%nj), IP: fmt.Sprintf("10.0.%d.%d", i>>8, i&255),
+				Time: float64(1000 + i), Failures: i, User: user, Matches: []string{match}})
+		}
+		for i := range int(unbans % 20) {
+			b.Add(&buffer.Record{V: 1, Action: buffer.ActionUnban, Jail: "sshd", IP: fmt.Sprintf("10.1.0.%d", i), Time: float64(5000 + i)})
+		}
+		m, err := tg.Render(b.Digest())
+		if err != nil {
+			if !channels.IsPermanent(err) {
+				t.Fatalf("a report that does not fit gave a retryable error: %v", err)
+			}
+			return
+		}
+		pages := m.Pages
+		if len(pages) == 0 {
+			pages = []string{m.Bodies[ch.format]}
+		}
+		if ch.limit > 0 {
+			for i, p := range pages {
+				if n := utf8.RuneCountInString(p); n > ch.limit {
+					t.Fatalf("%s, limit %d, split %v: message %d of %d is %d characters", ch.format, ch.limit, split, i+1, len(pages), n)
+				}
+			}
+		}
+	})
+}

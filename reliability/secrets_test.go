@@ -1,0 +1,236 @@
+package reliability
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/f2b-notify/f2b-notify/internal/smtpsink"
+)
+
+// secretSite is a site whose webhook URL, bearer token and SMTP password
+// come from files, against a fault server and an SMTP sink.
+func secretSite(t *testing.T, srv *faultServer, sink *smtpsink.Sink, extra string) (*site, map[string]bool) {
+	t.Helper()
+	s := newSite(t, siteOptions{})
+	files := map[string]string{
+		"hook-url":      fmt.Sprintf("http://%s/hooks/%s\n", srv.addr, secretURLToken),
+		"hook-token":    secretBearer + "\n",
+		"smtp-password": secretPassword + "\n",
+	}
+	except := map[string]bool{s.cfg: true}
+	for name, content := range files {
+		p := filepath.Join(s.dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		except[p] = true
+	}
+	s.writeConfig(siteOptions{channels: fmt.Sprintf(`  log:
+    type: file
+    path: {DIR}/reports.txt
+  hook:
+    type: webhook
+    url_file: {DIR}/hook-url
+    token_file: {DIR}/hook-token
+    retries: 1
+    timeout: 300ms
+  mail:
+    type: smtp
+    host: 127.0.0.1
+    port: %d
+    username: f2b
+    password_file: {DIR}/smtp-password
+    from: f2b@localhost
+    to: [root@localhost]
+    retries: 0
+    timeout: 2s
+%s`, sink.Port(), extra)})
+	return s, except
+}
+
+// TestSecretsNeverLeak runs every command in every failure of the webhook
+// (refused, 5xx, a 4xx that quotes the URL, hanging, a reply that is not
+// HTTP) and of the SMTP server (down, refusing the password, answering 451
+// with the password in its text), with recognisable secrets in the URL, the
+// bearer token and the SMTP password, and greps standard output, standard
+// error, the ledger, the detached flush's log and every file of the buffer
+// for them. A configuration mistake in a key that holds a secret must not
+// quote it either.
+func TestSecretsNeverLeak(t *testing.T) {
+	srv := startFaultServer(t, nil)
+	sink := smtpsink.Start(t, smtpsink.WithAuth("f2b", secretPassword))
+	type failure struct {
+		name  string
+		hook  faultMode
+		smtp  func()
+		clear func()
+	}
+	failures := []failure{
+		{name: "refused", hook: modeRefused, smtp: sink.Stop, clear: func() { sink.Restart(t) }},
+		{name: "5xx", hook: modeStatus503, smtp: func() { sink.Fail(smtpsink.StageData, 451, "mailbox busy for "+secretPassword) }, clear: func() { sink.Fail(smtpsink.StageData, 0, "") }},
+		{name: "4xx-quoting-url", hook: modeStatus400, smtp: func() { sink.Fail(smtpsink.StageMail, 550, "no relay for "+secretPassword) }, clear: func() { sink.Fail(smtpsink.StageMail, 0, "") }},
+		{name: "hanging", hook: modeHang},
+		{name: "not-http", hook: modeGarbage},
+	}
+	commands := [][]string{{"check"}, {"flush"}, {"status"}, {"preview"}, {"preview", "--payload", "--channel", "hook"}, {"test"}}
+	tried, leaked := 0, 0
+	for _, f := range failures {
+		t.Run(f.name, func(t *testing.T) {
+			s, except := secretSite(t, srv, sink, "")
+			for i := range 3 {
+				s.appendBan("sshd", ipN(i), 1)
+			}
+			srv.setMode(f.hook)
+			if f.smtp != nil {
+				f.smtp()
+			}
+			defer func() {
+				srv.setMode(modeOK)
+				if f.clear != nil {
+					f.clear()
+				}
+			}()
+			var outputs []string
+			for _, args := range commands {
+				r := s.cmd(args...)
+				tried++
+				outputs = append(outputs, r.Out, r.Err)
+				if found := secretsIn(allSecrets, r.Out, r.Err); len(found) > 0 {
+					leaked += len(found)
+					t.Errorf("%v printed %v:\n%v", args, found, r)
+				}
+			}
+			// A detached flush started by a ban when the flag is there.
+			if err := os.WriteFile(s.flag, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for prog, path := range banBinaries() {
+				if r := s.ban(path, "--jail", "sshd", "--ip", ipN(50)); r.Code != 0 {
+					t.Errorf("ban with %s and the flag set: %v", prog, r)
+				}
+			}
+			waitFor(t, 20*time.Second, "the detached flush to write its log", func() bool {
+				b, err := os.ReadFile(filepath.Join(s.buf, "last-flush.log"))
+				return err == nil && len(b) > 0 && !s.flushRunning()
+			})
+			tried++
+			if found := filesWithSecrets(t, allSecrets, except, s.dir); len(found) > 0 {
+				leaked += len(found)
+				t.Errorf("secrets in files: %v", found)
+			}
+			if !strings.Contains(strings.Join(outputs, ""), "FAILED") {
+				t.Errorf("no command reported the failure %s", f.name)
+			}
+		})
+	}
+	// A mistake in a key that holds a secret.
+	t.Run("wrong-type-secret", func(t *testing.T) {
+		s, _ := secretSite(t, srv, sink, "  other:\n    type: webhook\n    url: http://127.0.0.1:1/x\n    token: ["+secretBearer+", x]\n  third:\n    type: webhook\n    url: \"http://127.0.0.1:1/"+secretURLToken+" x\"\n")
+		s.appendBan("sshd", ipN(1), 1)
+		for _, args := range [][]string{{"check"}, {"flush"}} {
+			r := s.cmd(args...)
+			t.Logf("%v: %s", args, strings.TrimSpace(r.Out+r.Err))
+			tried++
+			if r.Code == 0 {
+				t.Errorf("%v accepted the mistakes: %v", args, r)
+			}
+			if found := secretsIn(allSecrets, r.Out, r.Err); len(found) > 0 {
+				leaked += len(found)
+				t.Errorf("%v quoted %v:\n%v", args, found, r)
+			}
+		}
+	})
+	figures(t, "secrets", tried, 0, 0, leaked, fmt.Sprintf("failures=%d", len(failures)), fmt.Sprintf("commands=%d", len(commands)+1),
+		"secrets=url-token,bearer-token,smtp-password")
+}
+
+// flushRunning reports whether a flush holds the site's flush lock.
+func (s *site) flushRunning() bool {
+	r := run(s.t, proc{argv: []string{"flock", "-n", filepath.Join(s.buf, "flush.lock"), "true"}})
+	return r.Code != 0
+}
+
+// waitFor polls cond until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestWarnsWhenSecretsAreReadableByOthers expects `check` and `flush` to
+// warn, with one exact line on standard error, when the configuration file
+// holds a secret inline (password, token, access_token, webhook_url, or a
+// webhook's url or headers) and is readable by group or others, or when a
+// *_file secret file is. A file readable by its owner only, or a readable
+// configuration without secrets, gives no warning. The line may carry the
+// program's "f2b-notify: " prefix, as every line f2b-notify writes to stderr.
+func TestWarnsWhenSecretsAreReadableByOthers(t *testing.T) {
+	warning := func(file string) string {
+		return fmt.Sprintf("warning: %s is readable by other users and holds secrets; chmod 600 %s", file, file)
+	}
+	sink := smtpsink.Start(t, smtpsink.WithAuth("f2b", secretPassword))
+	type tc struct {
+		name       string
+		channels   string
+		cfgMode    os.FileMode
+		secretMode os.FileMode
+		warnCfg    bool
+		warnSecret bool
+	}
+	smtp := fmt.Sprintf("  mail:\n    type: smtp\n    host: 127.0.0.1\n    port: %d\n    username: f2b\n    from: f2b@localhost\n    to: [root@localhost]\n", sink.Port())
+	cases := []tc{
+		{name: "inline-password-world-readable", channels: smtp + "    password: " + secretPassword + "\n", cfgMode: 0o644, warnCfg: true},
+		{name: "inline-token-group-readable", channels: "  hook:\n    type: webhook\n    url: http://127.0.0.1:1/h\n    retries: 0\n    token: " + secretBearer + "\n", cfgMode: 0o640, warnCfg: true},
+		{name: "secret-file-world-readable", channels: smtp + "    password_file: {DIR}/secret\n", cfgMode: 0o600, secretMode: 0o644, warnSecret: true},
+		{name: "both-private", channels: smtp + "    password_file: {DIR}/secret\n", cfgMode: 0o600, secretMode: 0o600},
+		{name: "readable-without-secrets", channels: "  log:\n    type: file\n    path: {DIR}/log.txt\n", cfgMode: 0o644},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSite(t, siteOptions{channels: c.channels})
+			secret := filepath.Join(s.dir, "secret")
+			if c.secretMode != 0 {
+				if err := os.WriteFile(secret, []byte(secretPassword+"\n"), c.secretMode); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(secret, c.secretMode); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Chmod(s.cfg, c.cfgMode); err != nil {
+				t.Fatal(err)
+			}
+			s.appendBan("sshd", ipN(1), 1)
+			for _, cmd := range []string{"check", "flush"} {
+				r := s.cmd(cmd)
+				for file, want := range map[string]bool{s.cfg: c.warnCfg, secret: c.warnSecret} {
+					line := warning(file)
+					got := 0
+					for _, l := range strings.Split(r.Err, "\n") {
+						if l == line || l == "f2b-notify: "+line {
+							got++
+						}
+					}
+					switch {
+					case want && got != 1:
+						t.Errorf("%s: want the line %q once on stderr, got %d times:\n%v", cmd, line, got, r)
+					case !want && strings.Contains(r.Err, "warning: "+file):
+						t.Errorf("%s: unexpected warning about %s:\n%v", cmd, file, r)
+					}
+				}
+				if strings.Contains(r.Out, "warning:") {
+					t.Errorf("%s: the warning belongs on stderr, not stdout:\n%v", cmd, r)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,67 @@
+package report_test
+
+import (
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+// FuzzDigestIsNeutralised builds digests from records whose attacker-set
+// fields (user, matches, jail) and host name are arbitrary: no string of the
+// digest may hold invalid UTF-8, a control character, or an invisible or
+// bidirectional format character, and the totals must add up.
+func FuzzDigestIsNeutralised(f *testing.F) {
+	f.Add("sshd", "root", "Failed password for root", "web1", uint8(2))
+	f.Add("jail\u202e", "us\x00er\x1b[2J", "line\r\n\x9b31m\u200b", "\xff\xfe", uint8(1))
+	f.Add("", "<script>", "{{.Host}}", "\u2028", uint8(0))
+	f.Fuzz(func(t *testing.T, jail, user, match, host string, n uint8) {
+		b := report.NewBuilder(report.Options{Host: host, MaxUsers: 3, MaxMatches: 2})
+		ips := []string{"192.0.2.1", "2001:db8::1", "198.51.100.7"}
+		for i := range int(n%8) + 1 {
+			b.Add(&buffer.Record{V: 1, Action: buffer.ActionBan, Jail: jail, IP: ips[i%len(ips)], Time: float64(1000 + i),
+				Failures: i, User: user + string(rune('a'+i)), Matches: []string{match, match + "!"}})
+			if i%3 == 2 {
+				b.Add(&buffer.Record{V: 1, Action: buffer.ActionUnban, Jail: jail, IP: ips[i%len(ips)], Time: float64(2000 + i)})
+			}
+		}
+		d := b.Digest()
+		check := func(what, s string) {
+			if !utf8.ValidString(s) {
+				t.Fatalf("%s %q is not valid UTF-8", what, s)
+			}
+			for _, r := range s {
+				if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || unicode.Is(unicode.Cf, r) || r == 0x2028 || r == 0x2029 {
+					t.Fatalf("%s %q holds %U", what, s, r)
+				}
+			}
+		}
+		check("host", d.Host)
+		bans := 0
+		for _, j := range d.Jails {
+			check("jail", j.Name)
+		}
+		for _, o := range d.Offenders {
+			bans += o.Bans
+			for _, s := range o.Users {
+				check("user", s)
+			}
+			for _, s := range o.Matches {
+				check("match", s)
+			}
+			for _, s := range o.Jails {
+				check("offender jail", s)
+			}
+		}
+		for _, u := range d.Unbans {
+			for _, s := range u.Jails {
+				check("unban jail", s)
+			}
+		}
+		if bans != d.Totals.Bans || len(d.Offenders) != d.Totals.IPs {
+			t.Fatalf("totals %+v do not add up: %d bans in %d offender rows", d.Totals, bans, len(d.Offenders))
+		}
+	})
+}
