@@ -45,13 +45,13 @@ package channels
 //	                      timeout is that context and does not reach this setting)
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/mail"
 	"os"
@@ -300,20 +300,31 @@ func newSendmail(name string, settings map[string]any) (Channel, error) {
 // with the message on its standard input. A failure quotes the exit status and
 // the start of what the program wrote.
 func sendmailDeliver(ctx context.Context, h emailHeader, path string, args []string, msg *gomail.Msg) error {
-	var buf bytes.Buffer
-	if _, err := msg.WriteTo(&buf); err != nil {
+	// The message goes to sendmail from an unlinked file, not a pipe: if this
+	// process is killed mid-send, sendmail still reads the whole message
+	// instead of a cut one that it would deliver.
+	stdin, err := os.CreateTemp("", "f2b-notify-mail-*")
+	if err != nil {
+		return fmt.Errorf("channel %q: write e-mail: %w", h.name, err)
+	}
+	os.Remove(stdin.Name())
+	defer stdin.Close()
+	if _, err := msg.WriteTo(stdin); err != nil {
+		return fmt.Errorf("channel %q: write e-mail: %w", h.name, err)
+	}
+	if _, err := stdin.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("channel %q: write e-mail: %w", h.name, err)
 	}
 	argv := append(append([]string(nil), args...), "-oi", "-f", h.from.Address, "--")
 	argv = append(argv, h.recipients()...)
 	cmd := exec.CommandContext(ctx, path, argv...)
-	cmd.Stdin = &buf
+	cmd.Stdin = stdin
 	out := &emailBoundedBuffer{max: emailStderrMax}
 	cmd.Stdout = out
 	cmd.Stderr = out
 	// A child that keeps our pipes open must not hold the flush past its deadline.
 	cmd.WaitDelay = 2 * time.Second
-	err := cmd.Run()
+	err = cmd.Run()
 	if err == nil {
 		return nil
 	}

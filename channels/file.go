@@ -78,9 +78,13 @@ func (f *File) Send(ctx context.Context, subject, body string) error {
 		out.Close()
 		return err
 	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
+	// Sync regular files only: a FIFO, a terminal or /dev/stdout refuses it
+	// after a successful write, and the report must not count as failed.
+	if st, err := out.Stat(); err == nil && st.Mode().IsRegular() {
+		if err := out.Sync(); err != nil {
+			out.Close()
+			return err
+		}
 	}
 	if err := out.Close(); err != nil {
 		return err

@@ -69,7 +69,7 @@ func Do(ctx context.Context, c *http.Client, r HTTPRequest) (*HTTPAnswer, error)
 		if errors.As(err, &ue) {
 			err = ue.Err // drop the URL, which may hold a token
 		}
-		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil && !strings.Contains(err.Error(), cause.Error()) {
 			err = fmt.Errorf("%w (%v)", err, cause)
 		}
 		return nil, Redact(fmt.Errorf("%s %s: %w", method, Endpoint(r.URL), err), r.Secrets...)

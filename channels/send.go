@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 )
@@ -110,7 +111,11 @@ func Deliver(ctx context.Context, j Job) Verdict {
 	}
 	v.Elapsed = time.Since(start)
 	if err != nil {
-		v.Err = fmt.Errorf("channel %q: %w", name, err)
+		if prefix := fmt.Sprintf("channel %q: ", name); strings.HasPrefix(err.Error(), prefix) {
+			v.Err = err // the channel named itself already
+		} else {
+			v.Err = fmt.Errorf("%s%w", prefix, err)
+		}
 	}
 	return v
 }

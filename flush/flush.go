@@ -133,6 +133,9 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		todo[i] = unconfirmed(batches, state)
 		cr.Batches = len(todo[i])
 		if len(todo[i]) == 0 {
+			// Nothing to send; a broken configuration is still reported, so
+			// that cron sees it before bans arrive.
+			cr.Err = t.Err
 			continue
 		}
 		key := batchKey(todo[i]) + "|" + strings.Join(t.Config.Jails, ",")

@@ -46,6 +46,18 @@ func Register(d Dialect) {
 	dialects[d.Format] = &d
 }
 
+// Formats lists the registered formats, sorted.
+func Formats() []Format {
+	dialectsMu.RLock()
+	defer dialectsMu.RUnlock()
+	out := make([]Format, 0, len(dialects))
+	for f := range dialects {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
 // Lookup returns the dialect of a format.
 func Lookup(f Format) (*Dialect, error) {
 	dialectsMu.RLock()
