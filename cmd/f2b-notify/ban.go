@@ -4,9 +4,21 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/f2b-notify/f2b-notify/internal/banpath"
 )
+
+func init() {
+	// The full command links a complete YAML parser anyway (viper's): its ban
+	// path reads every file, where the lean binary reads plain files only and
+	// hands the others to this command.
+	banpath.Parse = func(data []byte) (map[string]any, error) {
+		var doc map[string]any
+		err := yaml.Unmarshal(data, &doc)
+		return doc, err
+	}
+}
 
 // BanOptions are the arguments of `ban` and `unban`, as fail2ban passes them.
 type BanOptions struct {

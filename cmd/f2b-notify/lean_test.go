@@ -48,3 +48,31 @@ func TestLeanBanStartsTheFullFlush(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestLeanBanHandsUnusualYAMLToTheFullCommand: a configuration in YAML the
+// lean reader does not read with certainty (here a flow mapping) is read by
+// the full f2b-notify beside it, in the same process: the ban lands where
+// the file says, once.
+func TestLeanBanHandsUnusualYAMLToTheFullCommand(t *testing.T) {
+	full := buildBinary(t)
+	lean := filepath.Join(filepath.Dir(full), "f2b-notify-ban")
+	cmd := exec.Command("go", "build", "-o", lean, "../f2b-notify-ban")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build f2b-notify-ban: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.yaml")
+	body := "buffer: {dir: " + filepath.Join(dir, "flow") + ", fsync: false}\nflag: ''\n"
+	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(lean, "--config", config, "ban", "--jail", "sshd", "--ip", "192.0.2.78").CombinedOutput()
+	if err != nil || len(out) != 0 {
+		t.Fatalf("lean ban: %v, output %q", err, out)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "flow", "pending.jsonl"))
+	if err != nil || strings.Count(string(data), "192.0.2.78") != 1 {
+		t.Fatalf("record not in the folder the flow mapping names: %v %q", err, data)
+	}
+}

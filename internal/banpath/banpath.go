@@ -18,8 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
 )
@@ -99,8 +97,11 @@ func ReadSettings(path string) (Settings, error) {
 	default:
 		// Read leniently: a mistake in one key must not lose the others,
 		// least of all buffer.dir, which says where the ban goes.
-		var doc map[string]any
-		if err := yaml.Unmarshal(data, &doc); err != nil {
+		doc, err := Parse(data)
+		if errors.Is(err, ErrUnsupported) {
+			return s, fmt.Errorf("config %s: %w", path, err)
+		}
+		if err != nil {
 			ferr = fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
 			break
 		}
@@ -176,6 +177,14 @@ func Run(a Args, configPath string, now time.Time) Exit {
 		return Exit{2, a.Action + ": " + oneLine(err.Error()) + "; nothing recorded"}
 	}
 	s, cfgErr := ReadSettings(configPath)
+	if errors.Is(cfgErr, ErrUnsupported) && isLean {
+		// YAML the lean reader does not read with certainty: the full
+		// command reads it, in this same process (no second record).
+		if err := execFull(); err != nil {
+			cfgErr = fmt.Errorf("%w, and %w", cfgErr, err)
+		}
+		s, _ = ReadSettings("") // defaults and environment
+	}
 	if err := buffer.New(s.Dir, s.Fsync).Append(r); err != nil {
 		return Exit{1, a.Action + " " + r.IP + " in " + r.Jail + ": " + oneLine(err.Error())}
 	}
@@ -245,6 +254,20 @@ func flushCommand() (path, argv0 string, err error) {
 		return "", "", fmt.Errorf("find f2b-notify to run the flush: not beside %s nor on $PATH", self)
 	}
 	return p, p, nil
+}
+
+// execFull replaces this process with the full f2b-notify, given the same
+// arguments; it returns only if that fails.
+func execFull() error {
+	exe, argv0, err := flushCommand()
+	if err != nil {
+		return err
+	}
+	argv := append([]string{argv0}, os.Args[1:]...)
+	if err := syscall.Exec(exe, argv, os.Environ()); err != nil {
+		return fmt.Errorf("run %s: %w", exe, err)
+	}
+	return nil
 }
 
 // isLean is set by the lean f2b-notify-ban binary, which cannot flush itself.
