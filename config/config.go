@@ -265,32 +265,3 @@ func oneLine(s string) string {
 	f := strings.Fields(strings.ReplaceAll(s, "\n", " "))
 	return strings.Join(f, " ")
 }
-
-// LoadForBan reads what the ban path needs even from a configuration that
-// fails to load: it returns the configuration (defaults where the file could
-// not be read) and the error, so that a mistake elsewhere in the file never
-// costs a ban.
-func LoadForBan(path string) (*Config, error) {
-	c, err := Load(path)
-	if err == nil {
-		return c, nil
-	}
-	if errors.Is(err, ErrNotFound) {
-		d, derr := Defaults()
-		if derr != nil {
-			d = &Config{Buffer: Buffer{Dir: DefaultBufferDir, Fsync: true}, Flag: DefaultFlag}
-		}
-		return d, err
-	}
-	// Salvage the keys the ban path uses, as they are in the file.
-	d := &Config{Buffer: Buffer{Dir: DefaultBufferDir, Fsync: true}, Flag: DefaultFlag}
-	// Without a readable file, the environment and the defaults still count.
-	v := newViper()
-	v.SetConfigFile(path)
-	_ = v.ReadInConfig()
-	if dir := v.GetString("buffer.dir"); dir != "" {
-		d.Buffer.Dir = dir
-	}
-	d.Flag = v.GetString("flag")
-	return d, err
-}

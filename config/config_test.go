@@ -113,21 +113,6 @@ func TestMissingFile(t *testing.T) {
 	}
 }
 
-func TestLoadForBanSalvagesBufferDir(t *testing.T) {
-	p := write(t, "buffer:\n  dir: /srv/kept\nflag: /run/f.flag\nchannels:\n  x:\n    type: file\n    retries: lots\n")
-	c, err := config.LoadForBan(p)
-	if err == nil {
-		t.Fatal("broken channel accepted")
-	}
-	if c.Buffer.Dir != "/srv/kept" || c.Flag != "/run/f.flag" {
-		t.Errorf("salvaged %+v", c)
-	}
-	c, err = config.LoadForBan(write(t, "buffer: [\n"))
-	if err == nil || c.Buffer.Dir != config.DefaultBufferDir {
-		t.Errorf("malformed file: %v, %+v", err, c)
-	}
-}
-
 func TestPathPrecedence(t *testing.T) {
 	t.Setenv(config.EnvConfig, "/env.yaml")
 	if got := config.Path("/flag.yaml"); got != "/flag.yaml" {

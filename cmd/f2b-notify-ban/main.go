@@ -52,14 +52,7 @@ func run(args []string) banpath.Exit {
 	fs := flag.NewFlagSet(a.Action, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&config, "config", config, "configuration file")
-	fs.StringVar(&a.Jail, "jail", "", "")
-	fs.StringVar(&a.IP, "ip", "", "")
-	fs.StringVar(&a.Failures, "failures", "", "")
-	fs.StringVar(&a.Time, "time", "", "")
-	fs.StringVar(&a.Bantime, "bantime", "", "")
-	fs.StringVar(&a.Matches, "matches", "", "")
-	fs.StringVar(&a.User, "user", "", "")
-	fs.StringVar(&a.Restored, "restored", "", "")
+	a.Flags(func(p *string, name, usage string) { fs.StringVar(p, name, "", usage) })
 	if err := fs.Parse(root.Args()[1:]); err != nil {
 		return banpath.Exit{Code: 2, Msg: a.Action + ": " + err.Error() + "; nothing recorded"}
 	}

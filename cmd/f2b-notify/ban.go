@@ -44,14 +44,6 @@ BUFFER_DIR/last-flush.log. The lean binary f2b-notify-ban does the same, faster.
 		},
 	}
 	strictArgs(cmd, "; nothing recorded")
-	f := cmd.Flags()
-	f.StringVar(&o.Jail, "jail", "", "jail name (<name>)")
-	f.StringVar(&o.IP, "ip", "", "IPv4 or IPv6 address (<ip>)")
-	f.StringVar(&o.Failures, "failures", "", "failures in the ticket (<failures>)")
-	f.StringVar(&o.Time, "time", "", "epoch seconds of the last failure, integer or float (<time>)")
-	f.StringVar(&o.Bantime, "bantime", "", "ban time in seconds, -1 for permanent (<bantime>)")
-	f.StringVar(&o.Matches, "matches", "", "log lines that matched, newline-separated (<matches>)")
-	f.StringVar(&o.User, "user", "", "user name the filter captured (<F-USER>)")
-	f.StringVar(&o.Restored, "restored", "", "1 when fail2ban replays a ban at restart (<restored>)")
+	o.Args.Flags(func(p *string, name, usage string) { cmd.Flags().StringVar(p, name, "", usage) })
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/internal/banpath"
 )
 
 // FlushOptions are the arguments of `flush` and `stop`.
@@ -75,11 +77,13 @@ nothing: the "started" mail of the stock actions is noise on every restart.`,
 			if err := buffer.ValidJail(jail); err != nil {
 				return &exitError{code: 2, msg: "start: " + err.Error()}
 			}
-			cfg, err := config.LoadForBan(g.ConfigPath())
-			if err := os.MkdirAll(cfg.Buffer.Dir, 0o750); err != nil {
+			// The folder comes from what the ban path reads, so that it is
+			// the one bans go to even when the file has a mistake elsewhere.
+			s, _ := banpath.ReadSettings(g.ConfigPath())
+			if err := os.MkdirAll(s.Dir, 0o750); err != nil {
 				return fmt.Errorf("start: create buffer folder: %w", err)
 			}
-			if err != nil && !isNotFound(err) {
+			if _, err := g.Load(); err != nil && !errors.Is(err, config.ErrNotFound) {
 				return &exitError{code: 1, msg: "start: " + oneLine(err.Error())}
 			}
 			return nil

@@ -20,8 +20,6 @@ import (
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
-func isNotFound(err error) bool { return errors.Is(err, config.ErrNotFound) }
-
 func newPreviewCmd(g *Globals) *cobra.Command {
 	var channel string
 	var payload bool

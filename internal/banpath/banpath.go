@@ -36,6 +36,19 @@ type Args struct {
 	Restored string
 }
 
+// Flags declares the arguments of `ban` and `unban` once for both binaries:
+// def is the flag library's StringVar, with the default value fixed to "".
+func (a *Args) Flags(def func(p *string, name, usage string)) {
+	def(&a.Jail, "jail", "jail name (<name>)")
+	def(&a.IP, "ip", "IPv4 or IPv6 address (<ip>)")
+	def(&a.Failures, "failures", "failures in the ticket (<failures>)")
+	def(&a.Time, "time", "epoch seconds of the last failure, integer or float (<time>)")
+	def(&a.Bantime, "bantime", "ban time in seconds, -1 for permanent (<bantime>)")
+	def(&a.Matches, "matches", "log lines that matched, newline-separated (<matches>)")
+	def(&a.User, "user", "user name the filter captured (<F-USER>)")
+	def(&a.Restored, "restored", "1 when fail2ban replays a ban at restart (<restored>)")
+}
+
 // Record builds and validates the record; the error names the flag at fault.
 func (a *Args) Record(now time.Time) (*buffer.Record, error) {
 	r := &buffer.Record{V: buffer.SchemaVersion, Action: a.Action, Jail: a.Jail, At: now.Unix()}

@@ -2,10 +2,13 @@ package banpath
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/f2b-notify/f2b-notify/internal/defaults"
 )
 
 // project keeps what the ban path reads from a parsed document.
@@ -86,4 +89,30 @@ func FuzzParsePlainAgreesWithYAML(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src string) {
 		agrees(t, src)
 	})
+}
+
+func TestReadSettingsSalvagesBufferDir(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		p := dir + "/config.yaml"
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// A mistake in a key the ban path does not read costs nothing.
+	s, err := ReadSettings(write("buffer:\n  dir: /srv/kept\nflag: /run/f.flag\nchannels:\n  x:\n    type: file\n    retries: lots\n"))
+	if err != nil || s.Dir != "/srv/kept" || s.Flag != "/run/f.flag" {
+		t.Errorf("salvaged %+v, %v", s, err)
+	}
+	// A wrong type in one it reads: the others are still read, and it is said.
+	s, err = ReadSettings(write("buffer:\n  dir: /srv/kept\n  fsync: maybe\n"))
+	if err == nil || s.Dir != "/srv/kept" {
+		t.Errorf("wrong fsync: %+v, %v", s, err)
+	}
+	// A file that does not parse: the defaults, and the error.
+	s, err = ReadSettings(write("buffer: [\n"))
+	if err == nil || s.Dir != defaults.BufferDir {
+		t.Errorf("malformed file: %+v, %v", s, err)
+	}
 }
