@@ -15,7 +15,6 @@
 package buffer
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/netip"
@@ -127,7 +126,7 @@ func ParseTime(s string) (float64, error) {
 
 // Marshal encodes a record as one JSON line, newline included.
 func (r *Record) Marshal() ([]byte, error) {
-	b, err := json.Marshal(r)
+	b, err := appendRecord(make([]byte, 0, 256), r)
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
