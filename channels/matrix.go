@@ -72,7 +72,6 @@ import (
 	"fmt"
 	"html"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -177,9 +176,9 @@ func matrixHomeserver(raw string) (string, error) {
 	if raw == "" {
 		return "", errors.New("required (such as https://matrix.example.org)")
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", errors.New("want an http or https URL such as https://matrix.example.org")
+	u, err := parseHTTPURL(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w, such as https://matrix.example.org", err)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return "", errors.New("want a base URL without user info, query or fragment (the token goes in access_token)")

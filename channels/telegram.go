@@ -57,7 +57,6 @@ import (
 	"fmt"
 	"html"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -198,13 +197,12 @@ func telegramChatID(s string) (any, error) {
 // telegramAPIURL checks api_url and returns it without a trailing slash.
 // Errors do not repeat the URL, which may hold credentials.
 func telegramAPIURL(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return telegramDefaultAPI, nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", errors.New("want an http or https URL such as https://api.telegram.org")
+	u, err := parseHTTPURL(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w, such as https://api.telegram.org", err)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", errors.New("want the base URL of the Bot API, without a query or fragment")

@@ -215,7 +215,7 @@ func TestTelegramSettings(t *testing.T) {
 		{map[string]any{"message_thread_id": "topic"}, "message_thread_id"},
 		{map[string]any{"disable_notification": "maybe"}, "disable_notification"},
 		{map[string]any{"oversize": "truncate"}, "key oversize: want split or cut"},
-		{map[string]any{"api_url": "ftp://example.org"}, "key api_url: want an http or https URL"},
+		{map[string]any{"api_url": "ftp://example.org"}, "key api_url: not an http:// or https:// URL"},
 		{map[string]any{"api_url": "https://api.telegram.org/?token=" + tgSecret}, "key api_url: want the base URL"},
 		{map[string]any{"parse_mode": "MarkdownV2"}, "parse_mode"},
 	}

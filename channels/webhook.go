@@ -227,12 +227,8 @@ func (c *Webhook) Payload(m Message) ([]byte, error) {
 // webhookCheckURL checks that raw, the value of key, is an http or https URL
 // with a host. The error never shows the URL, which may hold a token.
 func webhookCheckURL(name, key, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("channel %q: key %s: not an http:// or https:// URL", name, key)
-	}
-	if strings.IndexFunc(raw, emailIsControl) >= 0 {
-		return fmt.Errorf("channel %q: key %s: contains a control character", name, key)
+	if _, err := parseHTTPURL(raw); err != nil {
+		return fmt.Errorf("channel %q: key %s: %w", name, key, err)
 	}
 	return nil
 }
