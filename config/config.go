@@ -249,10 +249,16 @@ func (c *Config) Hostname() string {
 }
 
 // EnabledChannels lists the names of the enabled channels, sorted.
-func (c *Config) EnabledChannels() []string {
+func (c *Config) EnabledChannels() []string { return c.channelNames(true) }
+
+// DisabledChannels lists the names of the channels set enabled: false,
+// sorted.
+func (c *Config) DisabledChannels() []string { return c.channelNames(false) }
+
+func (c *Config) channelNames(enabled bool) []string {
 	var out []string
 	for name, ch := range c.Channels {
-		if ch.IsEnabled() {
+		if ch.IsEnabled() == enabled {
 			out = append(out, name)
 		}
 	}

@@ -26,12 +26,18 @@ type Target struct {
 // Prepare builds a target for every enabled channel of the configuration, in
 // name order. Each target's problems are its own: see Target.Err.
 func Prepare(cfg *config.Config) ([]*Target, error) {
+	return PrepareNamed(cfg, cfg.EnabledChannels())
+}
+
+// PrepareNamed builds a target for each named channel of the configuration,
+// enabled or not (check looks at disabled ones too).
+func PrepareNamed(cfg *config.Config, names []string) ([]*Target, error) {
 	loc, err := cfg.Location()
 	if err != nil {
 		return nil, err
 	}
 	var out []*Target
-	for _, name := range cfg.EnabledChannels() {
+	for _, name := range names {
 		cc := cfg.Channels[name]
 		ch, err := channels.New(name, cc.Type, cc.Settings)
 		t := &Target{Name: name, Config: cc, Channel: ch, Location: loc}

@@ -166,20 +166,31 @@ func newCheckCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Disabled channels are checked too, so that a mistake is found
+			// before the day the channel is switched on; flush skips them,
+			// so their problems are warnings.
+			disabled, err := flush.PrepareNamed(cfg, cfg.DisabledChannels())
+			if err != nil {
+				return err
+			}
 			var problems []string
 			if len(targets) == 0 {
 				problems = append(problems, "no enabled channel: flush would refuse to run")
 			}
 			d := sampleDigest(cfg, time.Now())
 			for _, t := range targets {
-				if t.Err == nil {
-					_, t.Err = t.Render(d)
-				}
-				if t.Err != nil {
-					problems = append(problems, oneLine(t.Err.Error()))
+				if err := checkTarget(t, d); err != nil {
+					problems = append(problems, oneLine(err.Error()))
 					continue
 				}
 				fmt.Fprintf(g.IO.Out, "ok: channel %s (%s): %s\n", t.Name, t.Config.Type, formats(t))
+			}
+			for _, t := range disabled {
+				if err := checkTarget(t, d); err != nil {
+					fmt.Fprintf(g.IO.Err, "%s: warning: %s (the channel is disabled: flush skips it)\n", cfg.File, oneLine(err.Error()))
+					continue
+				}
+				fmt.Fprintf(g.IO.Out, "ok: channel %s (%s, disabled): %s\n", t.Name, t.Config.Type, formats(t))
 			}
 			if err := checkWritable(cfg.Buffer.Dir); err != nil {
 				problems = append(problems, err.Error())
@@ -194,6 +205,16 @@ func newCheckCmd(g *Globals) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// checkTarget reports what stops a channel from sending: its settings, its
+// templates, or rendering them on the sample digest.
+func checkTarget(t *flush.Target, d *report.Digest) error {
+	if t.Err != nil {
+		return t.Err
+	}
+	_, err := t.Render(d)
+	return err
 }
 
 func formats(t *flush.Target) string {
