@@ -79,7 +79,7 @@ func cut(d *report.Digest, limit int, measure func(string) int, render func(*rep
 }
 
 // tryRows renders d with only its first offenders, unbans and jails rows,
-// the notes counting the offenders and unbans left out, and reports whether
+// the notes counting the offenders, unbans and jails left out, and reports whether
 // the result fits.
 func tryRows(d *report.Digest, offenders, unbans, jails, limit int, measure func(string) int, render func(*report.Digest) (string, error)) (string, bool, error) {
 	c := *d
@@ -88,6 +88,7 @@ func tryRows(d *report.Digest, offenders, unbans, jails, limit int, measure func
 	c.Unbans = d.Unbans[:unbans]
 	c.Notes.MoreUnbans = d.Notes.MoreUnbans + len(d.Unbans) - unbans
 	c.Jails = d.Jails[:jails]
+	c.Notes.MoreJails = d.Notes.MoreJails + len(d.Jails) - jails
 	s, err := render(&c)
 	return s, err == nil && measure(s) <= limit, err
 }

@@ -46,6 +46,15 @@ func TestFitCutsJailRowsWhenTheyAloneDoNotFit(t *testing.T) {
 			if !strings.Contains(p, "80") {
 				t.Errorf("split %v: page %d lost the totals:\n%s", split, i+1, p)
 			}
+			// The reader is told how many jail rows are missing.
+			shown := strings.Count(p, "jail-")
+			if shown == 0 || shown >= 80 {
+				t.Fatalf("split %v: page %d shows %d of 80 jails", split, i+1, shown)
+			}
+			want := fmt.Sprintf("%d more jails were left out", 80-shown)
+			if !strings.Contains(p, want) {
+				t.Errorf("split %v: page %d shows %d jails and lacks %q:\n%s", split, i+1, shown, want, p)
+			}
 		}
 	}
 }

@@ -77,5 +77,6 @@ type Notes struct {
 	LastSuccess   time.Time
 	MoreOffenders int // offenders left out to fit the channel's size limit
 	MoreUnbans    int // unbans left out to fit the channel's size limit
+	MoreJails     int // jail rows left out to fit the channel's size limit (the totals count them)
 	Page, Pages   int // when a report is split into several messages: this one's number, from 1, and their count
 }

@@ -344,5 +344,8 @@ func (f *funcs) notes(n report.Notes) []string {
 	if n.MoreUnbans > 0 {
 		out = append(out, fmt.Sprintf("%d more %s left out to fit this channel's size limit.", n.MoreUnbans, p(n.MoreUnbans, "unban was", "unbans were")))
 	}
+	if n.MoreJails > 0 {
+		out = append(out, fmt.Sprintf("%d more %s left out of the per-jail table to fit this channel's size limit; the totals count %s.", n.MoreJails, p(n.MoreJails, "jail was", "jails were"), p(n.MoreJails, "it", "them")))
+	}
 	return out
 }
