@@ -50,19 +50,31 @@ type ScanOptions struct {
 
 // ScanFileWith is ScanFileAt with options.
 func ScanFileWith(name string, opt ScanOptions, fn func(r *Record, off int64, n int) error) (ScanStats, error) {
+	f, st, err := OpenScan(name, opt, fn)
+	if f != nil {
+		f.Close()
+	}
+	return st, err
+}
+
+// OpenScan is ScanFileWith that leaves the file open for ReadRecordAt and
+// returns it (nil when the file does not exist); the caller closes it. An
+// open file keeps its records readable even if a flush renames or deletes
+// it meanwhile.
+func OpenScan(name string, opt ScanOptions, fn func(r *Record, off int64, n int) error) (*os.File, ScanStats, error) {
 	f, err := os.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return ScanStats{}, nil
+		return nil, ScanStats{}, nil
 	}
 	if err != nil {
-		return ScanStats{}, fmt.Errorf("read buffer %s: %w", name, err)
+		return nil, ScanStats{}, fmt.Errorf("read buffer %s: %w", name, err)
 	}
-	defer f.Close()
 	st, err := scan(f, opt, fn)
 	if err != nil {
-		return st, fmt.Errorf("read buffer %s: %w", name, err)
+		f.Close()
+		return nil, st, fmt.Errorf("read buffer %s: %w", name, err)
 	}
-	return st, nil
+	return f, st, nil
 }
 
 // Scan streams records from r to fn; see ScanFile.

@@ -248,16 +248,28 @@ func Digest(cfg *config.Config, files []string) (*report.Digest, error) {
 // DigestFor builds the digest of the records in files that belong to one of
 // jails (all records when jails is empty).
 func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Digest, error) {
+	// Every file stays open until the digest is built: its log lines are
+	// read back from it by reference, also if a flush running meanwhile
+	// (preview takes no lock) renames or deletes it. The builder shares the
+	// slice, so it sees each file as it is opened.
+	open := make([]*os.File, len(files))
+	defer func() {
+		for _, f := range open {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
 	b := report.NewBuilder(report.Options{
-		Files:           files,
+		Files:           open,
 		Host:            cfg.Hostname(),
 		MaxUsers:        cfg.Report.MaxUsers,
 		MaxMatches:      cfg.Report.MaxMatches,
 		MaxOffenders:    cfg.Report.MaxOffenders,
 		IncludeRestored: cfg.Report.IncludeRestored,
 	})
-	for i, f := range files {
-		st, err := buffer.ScanFileWith(f, buffer.ScanOptions{SkipMatches: true}, func(r *buffer.Record, off int64, n int) error {
+	for i, name := range files {
+		f, st, err := buffer.OpenScan(name, buffer.ScanOptions{SkipMatches: true}, func(r *buffer.Record, off int64, n int) error {
 			if len(jails) == 0 || slices.Contains(jails, r.Jail) {
 				b.AddRef(r, report.LineRef{File: int32(i), Off: off, Len: int32(n)})
 			}
@@ -266,6 +278,7 @@ func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Dige
 		if err != nil {
 			return nil, err
 		}
+		open[i] = f
 		if st.Records+st.Torn > 0 {
 			b.AddStats(st, 1)
 		}

@@ -20,10 +20,12 @@ type Options struct {
 	MaxMatches      int       // log lines kept per offender; 0 means 3
 	MaxOffenders    int       // offender rows in the digest, the worst first; 0 means all
 	IncludeRestored bool      // report bans replayed at restart as new bans
-	// Files are the buffer files records added with AddRef come from: the
-	// builder keeps log lines as references into them and reads back only
-	// the ones the digest shows.
-	Files []string
+	// Files are the open buffer files records added with AddRef come from
+	// (see buffer.OpenScan): the builder keeps log lines as references into
+	// them and reads back only the ones the digest shows. The caller keeps
+	// them open until Digest returns, so that a batch a flush renames or
+	// deletes meanwhile still reads; a nil file's lines read as unreadable.
+	Files []*os.File
 }
 
 // LineRef locates a record's line in Options.Files[File].
@@ -346,7 +348,6 @@ func (b *Builder) Digest() *Digest {
 		all = all[:n]
 	}
 	lines := &lineReader{files: b.opt.Files, texts: b.texts, users: b.userNames}
-	defer lines.close()
 	d.Offenders = make([]Offender, len(all))
 	for i, r := range all {
 		d.Offenders[i] = r.o.export(r.ip, lines)
@@ -418,10 +419,9 @@ func unix(sec float64) time.Time {
 
 // lineReader reads kept log lines back from the buffer files.
 type lineReader struct {
-	files []string
+	files []*os.File
 	texts []string
 	users []string
-	open  map[int16]*os.File
 }
 
 // text is the log line m stands for; a line that cannot be read back (its
@@ -430,29 +430,12 @@ func (l *lineReader) text(m match) string {
 	if m.file < 0 {
 		return l.texts[m.off]
 	}
-	if int(m.file) >= len(l.files) {
+	if int(m.file) >= len(l.files) || l.files[m.file] == nil {
 		return "(log line no longer readable)"
 	}
-	if l.open == nil {
-		l.open = map[int16]*os.File{}
-	}
-	f := l.open[m.file]
-	if f == nil {
-		var err error
-		if f, err = os.Open(l.files[m.file]); err != nil {
-			return "(log line no longer readable)"
-		}
-		l.open[m.file] = f
-	}
-	r, err := buffer.ReadRecordAt(f, m.off, int(m.len))
+	r, err := buffer.ReadRecordAt(l.files[m.file], m.off, int(m.len))
 	if err != nil || int(m.idx) >= len(r.Matches) {
 		return "(log line no longer readable)"
 	}
 	return r.Matches[m.idx]
-}
-
-func (l *lineReader) close() {
-	for _, f := range l.open {
-		f.Close()
-	}
 }
