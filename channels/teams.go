@@ -286,60 +286,6 @@ func teamsEscape(s string) string {
 
 // teamsDefaultTemplate is the default report for Teams: one line per block,
 // "**" for bold. Every value is escaped by the dialect.
-const teamsDefaultTemplate = `{{- /* Default Microsoft Teams report of f2b-notify. Each line becomes a
+var teamsDefaultTemplate = chatReport(`Default Microsoft Teams report of f2b-notify. Each line becomes a
        line of the card; ** around text makes it bold. Every value a template
-       prints is escaped by the teams dialect. */ -}}
-**Fail2Ban report for {{truncate 200 .Host}}**{{if gt .Notes.Pages 1}} (part {{.Notes.Page}} of {{.Notes.Pages}}){{end}}
-{{- if not .From.IsZero}}
-{{date "2006-01-02 15:04 MST" .From}} – {{date "2006-01-02 15:04 MST" .To}}
-{{- end}}
-
-{{if eq .Totals.Bans 0 -}}
-No bans in this period.
-{{- if .Totals.Restored}} ({{.Totals.Restored}} {{plural .Totals.Restored "ban was" "bans were"}} restored by fail2ban at restart, not counted.){{end}}
-{{- else -}}
-**{{.Totals.Bans}}** {{plural .Totals.Bans "ban" "bans"}} · **{{.Totals.IPs}}** {{plural .Totals.IPs "address" "addresses"}}{{if .Totals.IPv6}} ({{.Totals.IPv6}} IPv6){{end}} · **{{.Totals.Failures}}** {{plural .Totals.Failures "failure" "failures"}} · **{{.Totals.Jails}}** {{plural .Totals.Jails "jail" "jails"}} · **{{.Totals.Unbans}}** {{plural .Totals.Unbans "unban" "unbans"}}
-{{- if .Totals.Restored}}; {{.Totals.Restored}} restored at restart, not counted{{end}}
-{{- if .Totals.Duplicate}}; {{.Totals.Duplicate}} recorded twice, counted once{{end}}
-{{- end}}
-{{- if .Jails}}
-
-**Jails**
-{{- range .Jails}}
-• {{truncate 100 .Name}}: {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.IPs}} {{plural .IPs "address" "addresses"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}{{if .Unbans}}, {{.Unbans}} {{plural .Unbans "unban" "unbans"}}{{end}}
-{{- end}}
-{{- end}}
-{{- if .Offenders}}
-
-**Top offenders**
-{{- range .Offenders}}
-• **{{.IP}}** ({{truncate 200 (join ", " .Jails)}}): {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}, {{date "Jan 02 15:04" .FirstSeen}} – {{date "Jan 02 15:04" .LastSeen}}
-{{- if .Users}}
-    users: {{truncate 500 (join ", " .Users)}}{{if .MoreUsers}} … and {{.MoreUsers}} more{{end}}
-{{- end}}
-{{- range .Matches}}
-    log: {{truncate 300 .}}
-{{- end}}
-{{- if .MoreMatches}}
-    … and {{.MoreMatches}} more log {{plural .MoreMatches "line" "lines"}}
-{{- end}}
-{{- end}}
-{{- if .Notes.MoreOffenders}}
-• … and {{.Notes.MoreOffenders}} more {{plural .Notes.MoreOffenders "offender" "offenders"}} (see notes)
-{{- end}}
-{{- end}}
-{{- if .Unbans}}
-
-**Unbans**
-{{- range .Unbans}}
-• {{.IP}} ({{truncate 200 (join ", " .Jails)}}): {{.Count}}×, last {{date "Jan 02 15:04" .Last}}
-{{- end}}
-{{- end}}
-{{- with notes .Notes}}
-
-**Notes**
-{{- range .}}
-• {{.}}
-{{- end}}
-{{- end}}
-`
+       prints is escaped by the teams dialect.`, "**", "    ")
