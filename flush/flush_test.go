@@ -73,7 +73,7 @@ func (e *env) ban(t testing.TB, ip string, tm float64) {
 	}
 }
 
-func targets(t *testing.T, chs ...channels.Channel) []*flush.Target {
+func targets(t testing.TB, chs ...channels.Channel) []*flush.Target {
 	var out []*flush.Target
 	for _, ch := range chs {
 		tg, err := flush.NewTarget(ch, config.Channel{Type: "mem", Retries: new(int)}, time.UTC)

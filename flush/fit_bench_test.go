@@ -1,0 +1,25 @@
+package flush_test
+
+import (
+	"testing"
+)
+
+// BenchmarkFit renders a 5,000-offender digest for a 4,096-character
+// channel: cut to the rows that fit with "and N more", or split into pages.
+func BenchmarkFit(b *testing.B) {
+	d := bigDigest(5000)
+	for _, split := range []bool{false, true} {
+		name := "cut"
+		if split {
+			name = "split"
+		}
+		b.Run(name, func(b *testing.B) {
+			tg := targets(b, &limited{memChannel: memChannel{name: "small"}, limit: 4096, split: split})[0]
+			for b.Loop() {
+				if _, err := tg.Render(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
