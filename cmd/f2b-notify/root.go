@@ -58,6 +58,7 @@ digest of every buffered ban goes to each configured channel.`,
 		newTestCmd(g),
 		newStatusCmd(g),
 		newDemoCmd(g),
+		newTemplateCmd(g),
 		newVersionCmd(g),
 	)
 	return root
