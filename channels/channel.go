@@ -5,6 +5,7 @@ package channels
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/f2b-notify/f2b-notify/templates"
 )
@@ -44,9 +45,28 @@ type Measurer interface {
 
 // Splitter is implemented by channels that can send an oversized report as
 // several messages rather than cut it. Split reports whether this channel's
-// configuration asks for it.
+// configuration asks for it; MaxMessages caps how many messages one report
+// takes (0: no cap): the last one then cuts the remaining offenders with
+// "and N more", so that a huge report neither floods the chat nor runs into
+// the platform's rate limits.
 type Splitter interface {
 	Split() bool
+	MaxMessages() int
+}
+
+// DefaultMaxMessages is the default cap of the messages of a split report.
+const DefaultMaxMessages = 10
+
+// maxMessages reads the max_messages setting of a splitting channel: unset
+// gives DefaultMaxMessages; 1 to 100 are accepted.
+func maxMessages(name string, v *int) (int, error) {
+	if v == nil {
+		return DefaultMaxMessages, nil
+	}
+	if *v < 1 || *v > 100 {
+		return 0, fmt.Errorf("channel %q: key max_messages: want 1 to 100 messages per report, got %d", name, *v)
+	}
+	return *v, nil
 }
 
 // MessageSender is implemented by channels that send more than one rendering

@@ -10,6 +10,8 @@ package channels
 //	             own (optional, 1 to 80 characters)
 //	split        true: send a report longer than one message as several messages
 //	             (part 1 of N, ...) instead of cutting offender rows; default false
+//	max_messages default 10 (1 to 100): a split report takes at most this many
+//	             messages, the last one cut with "and N more offenders"
 //
 // The report is the message content, rendered with the dialect "discord"
 // (Discord's markdown), whose escaper puts a backslash before every character
@@ -73,9 +75,10 @@ func init() {
 }
 
 type discordSettings struct {
-	WebhookURL string `mapstructure:"webhook_url"`
-	Username   string `mapstructure:"username"`
-	Split      bool   `mapstructure:"split"`
+	WebhookURL  string `mapstructure:"webhook_url"`
+	Username    string `mapstructure:"username"`
+	Split       bool   `mapstructure:"split"`
+	MaxMessages *int   `mapstructure:"max_messages"`
 }
 
 // Discord is a channel that posts the report through a Discord webhook.
@@ -85,6 +88,7 @@ type Discord struct {
 	secrets  []string
 	username string
 	split    bool
+	maxMsgs  int
 	client   *http.Client
 
 	mu   sync.Mutex
@@ -105,6 +109,10 @@ func newDiscord(name string, settings map[string]any) (Channel, error) {
 	if n := utf8.RuneCountInString(s.Username); s.Username != "" && (n > 80 || strings.TrimSpace(s.Username) == "" || strings.IndexFunc(s.Username, emailIsControl) >= 0) {
 		return nil, fmt.Errorf("channel %q: key username: want 1 to 80 characters, no control characters", name)
 	}
+	maxMsgs, err := maxMessages(name, s.MaxMessages)
+	if err != nil {
+		return nil, err
+	}
 	u, _ := url.Parse(s.WebhookURL) // checked above
 	q := u.Query()
 	q.Set("wait", "true")
@@ -115,6 +123,7 @@ func newDiscord(name string, settings map[string]any) (Channel, error) {
 		secrets:  append(webhookURLSecrets(s.WebhookURL), webhookURLSecrets(u.String())...),
 		username: s.Username,
 		split:    s.Split,
+		maxMsgs:  maxMsgs,
 		client:   NewHTTPClient(),
 		sent:     map[[32]byte]int{},
 	}, nil
@@ -135,6 +144,9 @@ func (c *Discord) Measure(body string) int { return slackUTF16Len(body) }
 
 // Split implements Splitter.
 func (c *Discord) Split() bool { return c.split }
+
+// MaxMessages implements Splitter.
+func (c *Discord) MaxMessages() int { return c.maxMsgs }
 
 type discordMentions struct {
 	Parse []string `json:"parse"` // always empty, never null

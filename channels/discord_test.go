@@ -89,6 +89,8 @@ func TestDiscordSettings(t *testing.T) {
 		{map[string]any{"webhook_url": hook, "username": strings.Repeat("n", 81)}, "key username"},
 		{map[string]any{"webhook_url": hook, "username": "a\nb"}, "key username"},
 		{map[string]any{"webhook_url": hook, "split": "maybe"}, "split"},
+		{map[string]any{"webhook_url": hook, "split": true, "max_messages": 0}, "key max_messages: want 1 to 100"},
+		{map[string]any{"webhook_url": hook, "split": true, "max_messages": 101}, "key max_messages: want 1 to 100"},
 		{map[string]any{"webhook_url": hook, "avatar": "x"}, "avatar"},
 	}
 	for _, tc := range bad {

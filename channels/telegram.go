@@ -16,6 +16,9 @@ package channels
 //	                      as several messages, cut between offenders, every
 //	                      offender in one of them; cut: one message, with
 //	                      "and N more offenders"
+//	max_messages          default 10 (1 to 100): a split report takes at most
+//	                      this many messages, the last one cut with "and N
+//	                      more offenders" (a group takes 20 messages a minute)
 //	disable_notification  true to post silently; default false
 //
 // The body is the "telegram" format: Telegram's subset of HTML, rendered with
@@ -104,6 +107,7 @@ type telegramSettings struct {
 	MessageThreadID     int64  `mapstructure:"message_thread_id"`
 	APIURL              string `mapstructure:"api_url"`
 	Oversize            string `mapstructure:"oversize"`
+	MaxMessages         *int   `mapstructure:"max_messages"`
 	DisableNotification bool   `mapstructure:"disable_notification"`
 }
 
@@ -123,6 +127,7 @@ type Telegram struct {
 	chatID   any    // int64, or string "@username"
 	threadID int64
 	split    bool
+	maxMsgs  int // messages per split report at most
 	silent   bool
 	client   *http.Client
 
@@ -169,6 +174,9 @@ func newTelegram(name string, settings map[string]any) (Channel, error) {
 	case "cut":
 	default:
 		return nil, fmt.Errorf("channel %q: key oversize: want split or cut, got %q", name, s.Oversize)
+	}
+	if t.maxMsgs, err = maxMessages(name, s.MaxMessages); err != nil {
+		return nil, err
 	}
 	t.client = NewHTTPClient()
 	t.client.Timeout = telegramRequestTimeout
@@ -222,6 +230,9 @@ func (t *Telegram) Limit() int { return telegramMaxText }
 
 // Split implements Splitter: whether oversize is split.
 func (t *Telegram) Split() bool { return t.split }
+
+// MaxMessages implements Splitter.
+func (t *Telegram) MaxMessages() int { return t.maxMsgs }
 
 // Measure implements Measurer: the length of body as Telegram counts it,
 // after entity parsing: tags removed, entities decoded, in UTF-16 code units.

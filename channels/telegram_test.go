@@ -215,6 +215,9 @@ func TestTelegramSettings(t *testing.T) {
 		{map[string]any{"message_thread_id": "topic"}, "message_thread_id"},
 		{map[string]any{"disable_notification": "maybe"}, "disable_notification"},
 		{map[string]any{"oversize": "truncate"}, "key oversize: want split or cut"},
+		{map[string]any{"max_messages": 0}, "key max_messages: want 1 to 100"},
+		{map[string]any{"max_messages": 500}, "key max_messages: want 1 to 100"},
+		{map[string]any{"max_messages": "many"}, "max_messages"},
 		{map[string]any{"api_url": "ftp://example.org"}, "key api_url: not an http:// or https:// URL"},
 		{map[string]any{"api_url": "https://api.telegram.org/?token=" + tgSecret}, "key api_url: want the base URL"},
 		{map[string]any{"parse_mode": "MarkdownV2"}, "parse_mode"},
@@ -447,48 +450,75 @@ func tgBigDigest(n int) *report.Digest {
 	return d
 }
 
+// A report over 4096 characters is split at offender rows; by default into
+// at most 10 messages, the last one cut with "and N more offenders"
+// (max_messages). Every offender shown is shown once, every message has the
+// totals and says which part it is.
 func TestTelegramSplitsLargeReport(t *testing.T) {
-	const n = 5000
-	bot := fakebot.Start(t, tgToken)
-	ch := tgChannel(t, bot, nil)
-	d := tgBigDigest(n)
-	m := tgRender(t, ch, d)
-	if len(m.Pages) < 2 {
-		t.Fatalf("%d pages, want the report split", len(m.Pages))
-	}
-	if err := ch.SendMessage(tgContext(t, 60*time.Second), m); err != nil {
-		t.Fatal(err)
-	}
-	msgs := tgCheckAccepted(t, bot, ch, m.Pages)
-	tgNoActive(t, msgs)
-	seen := map[string]int{}
-	ipRE := regexp.MustCompile(`^10\.[0-9]+\.[0-9]+\.[0-9]+$`)
-	for i, msg := range msgs {
-		for _, c := range msg.Covered("code") {
-			if ipRE.MatchString(c) {
-				seen[c]++
+	for _, tc := range []struct {
+		n, maxMessages int // 0: the default
+		wantMsgs       int // 0: whatever it takes
+	}{
+		{n: 5000, wantMsgs: channels.DefaultMaxMessages},
+		{n: 2000, maxMessages: 100},
+	} {
+		bot := fakebot.Start(t, tgToken)
+		var change map[string]any
+		if tc.maxMessages > 0 {
+			change = map[string]any{"max_messages": tc.maxMessages}
+		}
+		ch := tgChannel(t, bot, change)
+		d := tgBigDigest(tc.n)
+		m := tgRender(t, ch, d)
+		if len(m.Pages) < 2 {
+			t.Fatalf("%d pages, want the report split", len(m.Pages))
+		}
+		if err := ch.SendMessage(tgContext(t, 60*time.Second), m); err != nil {
+			t.Fatal(err)
+		}
+		msgs := tgCheckAccepted(t, bot, ch, m.Pages)
+		tgNoActive(t, msgs)
+		if tc.wantMsgs > 0 && len(msgs) != tc.wantMsgs {
+			t.Errorf("%d offenders: %d messages, want %d", tc.n, len(msgs), tc.wantMsgs)
+		}
+		seen := map[string]int{}
+		ipRE := regexp.MustCompile(`^10\.[0-9]+\.[0-9]+\.[0-9]+$`)
+		totals := fmt.Sprintf("%d bans · %d addresses · %d failures · 1 jail", tc.n, tc.n, 5*tc.n)
+		for i, msg := range msgs {
+			for _, c := range msg.Covered("code") {
+				if ipRE.MatchString(c) {
+					seen[c]++
+				}
+			}
+			head := fmt.Sprintf("Fail2Ban report · web1.example.org · part %d of %d\n", i+1, len(msgs))
+			if !strings.HasPrefix(msg.Text, head) {
+				t.Errorf("message %d starts %q, want %q", i+1, msg.Text[:min(len(msg.Text), 80)], head)
+			}
+			if !strings.Contains(msg.Text, totals) {
+				t.Errorf("message %d lacks the totals %q", i+1, totals)
+			}
+			if i < len(msgs)-1 && strings.Contains(msg.Text, "more offender") {
+				t.Errorf("message %d of %d leaves offenders out", i+1, len(msgs))
 			}
 		}
-		head := fmt.Sprintf("Fail2Ban report · web1.example.org · part %d of %d\n", i+1, len(msgs))
-		if !strings.HasPrefix(msg.Text, head) {
-			t.Errorf("message %d starts %q, want %q", i+1, msg.Text[:min(len(msg.Text), 80)], head)
+		for ip, k := range seen {
+			if k != 1 {
+				t.Errorf("offender %s appears %d times", ip, k)
+			}
 		}
-		if !strings.Contains(msg.Text, "5000 bans · 5000 addresses · 25000 failures · 1 jail") {
-			t.Errorf("message %d lacks the totals", i+1)
+		last := msgs[len(msgs)-1].Text
+		if len(seen) < tc.n {
+			if want := fmt.Sprintf("and %d more offenders", tc.n-len(seen)); !strings.Contains(last, want) {
+				t.Errorf("%d of %d offenders shown; the last message lacks %q", len(seen), tc.n, want)
+			}
+		} else if strings.Contains(last, "more offender") {
+			t.Errorf("every offender shown, yet the last message says some are left out")
 		}
-		if strings.Contains(msg.Text, "more offender") {
-			t.Errorf("message %d leaves offenders out", i+1)
+		if tc.wantMsgs == 0 && len(seen) != tc.n {
+			t.Errorf("max_messages %d: %d offenders sent, want all %d", tc.maxMessages, len(seen), tc.n)
 		}
+		t.Logf("%d offenders: %d shown in %d messages", tc.n, len(seen), len(msgs))
 	}
-	for _, o := range d.Offenders {
-		if seen[o.IP] != 1 {
-			t.Errorf("offender %s appears %d times", o.IP, seen[o.IP])
-		}
-	}
-	if len(seen) != n {
-		t.Errorf("%d offenders sent, want %d", len(seen), n)
-	}
-	t.Logf("%d offenders in %d messages", n, len(msgs))
 }
 
 func TestTelegramCutsLargeReport(t *testing.T) {

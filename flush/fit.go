@@ -12,10 +12,11 @@ import (
 // fit makes a report fit a channel's size limit: it renders with fewer
 // offender rows (then fewer unban rows) and lets the template say how many
 // were left out ("and N more"), or, for a channel that splits, renders
-// consecutive slices of the offenders as several messages. It never cuts
-// inside the markup, because it only ever renders whole templates, and never
-// drops the report: the totals are always there.
-func fit(d *report.Digest, limit int, measure func(string) int, split bool, render func(*report.Digest) (string, error)) ([]string, error) {
+// consecutive slices of the offenders as several messages, at most
+// maxPages of them (0: no cap), the last cut. It never cuts inside the
+// markup, because it only ever renders whole templates, and never drops the
+// report: the totals are always there.
+func fit(d *report.Digest, limit int, measure func(string) int, split bool, maxPages int, render func(*report.Digest) (string, error)) ([]string, error) {
 	full, err := render(d)
 	if err != nil {
 		return nil, err
@@ -23,8 +24,8 @@ func fit(d *report.Digest, limit int, measure func(string) int, split bool, rend
 	if limit <= 0 || measure(full) <= limit {
 		return []string{full}, nil
 	}
-	if split && len(d.Offenders) > 1 {
-		return paginate(d, limit, measure, render)
+	if split && len(d.Offenders) > 1 && maxPages != 1 {
+		return paginate(d, limit, measure, maxPages, render)
 	}
 	body, _, err := cut(d, limit, measure, render)
 	return []string{body}, err
@@ -95,10 +96,17 @@ func tryRows(d *report.Digest, offenders, unbans, jails, limit int, measure func
 
 // paginate splits the offenders over as many messages as needed, each
 // fitting the limit; every message is the whole template with its slice of
-// the offenders, and .Notes.Page and .Notes.Pages set.
-func paginate(d *report.Digest, limit int, measure func(string) int, render func(*report.Digest) (string, error)) ([]string, error) {
+// the offenders, and .Notes.Page and .Notes.Pages set. With maxPages > 0,
+// the offenders that would need more messages are cut from the last one,
+// which says how many were left out.
+func paginate(d *report.Digest, limit int, measure func(string) int, maxPages int, render func(*report.Digest) (string, error)) ([]string, error) {
 	var slices [][2]int // offender ranges
 	for start := 0; start < len(d.Offenders) || len(slices) == 0; {
+		if maxPages > 0 && len(slices) == maxPages-1 {
+			// The last message allowed: it takes what is left, cut below.
+			slices = append(slices, [2]int{start, len(d.Offenders)})
+			break
+		}
 		rest := *d
 		rest.Offenders = d.Offenders[start:]
 		rest.Notes.Page, rest.Notes.Pages = len(slices)+1, len(slices)+2 // room for a two-digit count

@@ -16,15 +16,17 @@ import (
 
 // fitChannel is a channel of any format with a size limit, splitting or not.
 type fitChannel struct {
-	format channels.Format
-	limit  int
-	split  bool
+	format   channels.Format
+	limit    int
+	split    bool
+	maxPages int
 }
 
 func (c *fitChannel) Name() string                                        { return "fit" }
 func (c *fitChannel) Formats() []channels.Format                          { return []channels.Format{c.format} }
 func (c *fitChannel) Limit() int                                          { return c.limit }
 func (c *fitChannel) Split() bool                                         { return c.split }
+func (c *fitChannel) MaxMessages() int                                    { return c.maxPages }
 func (c *fitChannel) Send(context.Context, string, string) error          { return nil }
 func (c *fitChannel) SendMessage(context.Context, channels.Message) error { return nil }
 
@@ -42,7 +44,8 @@ func FuzzFit(f *testing.F) {
 	f.Add(uint16(10), uint8(3), uint8(1), uint8(1), "", "", false, uint8(2))
 	f.Add(uint16(0), uint8(5), uint8(2), uint8(3), "u", "m", true, uint8(8))
 	f.Fuzz(func(t *testing.T, limit uint16, offenders, jails, unbans uint8, user, match string, split bool, format uint8) {
-		ch := &fitChannel{format: fitFormats[int(format)%len(fitFormats)], limit: int(limit % 12000), split: split}
+		// jails/40 (0 to 6) picks the cap of a split report's messages.
+		ch := &fitChannel{format: fitFormats[int(format)%len(fitFormats)], limit: int(limit % 12000), split: split, maxPages: int(jails/40) % 4}
 		tg, err := flush.NewTarget(ch, config.Channel{Type: "fit"}, time.UTC)
 		if err != nil {
 			t.Fatal(err)
@@ -66,6 +69,9 @@ func FuzzFit(f *testing.F) {
 		pages := m.Pages
 		if len(pages) == 0 {
 			pages = []string{m.Bodies[ch.format]}
+		}
+		if ch.maxPages > 0 && len(pages) > ch.maxPages {
+			t.Fatalf("%s, limit %d: %d messages, cap %d", ch.format, ch.limit, len(pages), ch.maxPages)
 		}
 		if ch.limit > 0 {
 			for i, p := range pages {

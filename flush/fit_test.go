@@ -16,13 +16,15 @@ import (
 // limited is a channel with a size limit that may split.
 type limited struct {
 	memChannel
-	limit int
-	split bool
-	pages [][]string
+	limit    int
+	split    bool
+	maxPages int
+	pages    [][]string
 }
 
-func (l *limited) Limit() int  { return l.limit }
-func (l *limited) Split() bool { return l.split }
+func (l *limited) Limit() int       { return l.limit }
+func (l *limited) Split() bool      { return l.split }
+func (l *limited) MaxMessages() int { return l.maxPages }
 func (l *limited) SendMessage(ctx context.Context, m channels.Message) error {
 	pages := m.Pages
 	if len(pages) == 0 {
@@ -58,6 +60,54 @@ func TestFitCutsRowsAndKeepsTotals(t *testing.T) {
 	}
 	if len(m.Pages) != 0 {
 		t.Errorf("a channel that does not split got %d pages", len(m.Pages))
+	}
+}
+
+// A split report takes at most the channel's cap of messages: the last one
+// shows the offenders that fit and says how many more there are; every
+// offender is either on exactly one page or counted in that "and N more".
+func TestFitCapsTheMessagesOfASplitReport(t *testing.T) {
+	for _, maxPages := range []int{1, 2, 3, 10} {
+		ch := &limited{memChannel: memChannel{name: "capped"}, limit: 4096, split: true, maxPages: maxPages}
+		tg := targets(t, ch)[0]
+		d := bigDigest(2000)
+		m, err := tg.Render(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages := m.Pages
+		if len(pages) == 0 {
+			pages = []string{m.Bodies[channels.Text]}
+		}
+		if len(pages) != maxPages {
+			t.Fatalf("cap %d: %d messages", maxPages, len(pages))
+		}
+		shown := 0
+		for i, p := range pages {
+			if n := utf8.RuneCountInString(p); n > 4096 {
+				t.Errorf("cap %d: message %d is %d characters", maxPages, i+1, n)
+			}
+			if !strings.Contains(p, "2000") {
+				t.Errorf("cap %d: message %d lost the totals", maxPages, i+1)
+			}
+			if maxPages > 1 && !strings.Contains(p, fmt.Sprintf("part %d of %d", i+1, maxPages)) {
+				t.Errorf("cap %d: message %d does not say it is part %d of %d", maxPages, i+1, i+1, maxPages)
+			}
+			for _, o := range d.Offenders {
+				if strings.Contains(p, " "+o.IP+" ") {
+					shown++
+				}
+			}
+		}
+		last := pages[len(pages)-1]
+		if want := fmt.Sprintf("%d more offenders", 2000-shown); !strings.Contains(last, want) {
+			t.Errorf("cap %d: %d offenders shown, the last message lacks %q:\n%s", maxPages, shown, want, last)
+		}
+		for _, p := range pages[:len(pages)-1] {
+			if strings.Contains(p, "more offenders") {
+				t.Errorf("cap %d: a message before the last says offenders are left out", maxPages)
+			}
+		}
 	}
 }
 

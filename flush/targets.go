@@ -116,10 +116,13 @@ func (t *Target) Render(d *report.Digest) (channels.Message, error) {
 	if ms, ok := t.Channel.(channels.Measurer); ok {
 		measure = ms.Measure
 	}
-	sp, split := t.Channel.(channels.Splitter)
+	split, maxPages := false, 0
+	if sp, ok := t.Channel.(channels.Splitter); ok {
+		split, maxPages = sp.Split(), sp.MaxMessages()
+	}
 	primary := t.Bodies[formats[0]]
 	var used *report.Digest
-	pages, err := fit(d, t.Channel.Limit(), measure, split && sp.Split(), func(c *report.Digest) (string, error) {
+	pages, err := fit(d, t.Channel.Limit(), measure, split, maxPages, func(c *report.Digest) (string, error) {
 		used = c
 		return primary.Render(c)
 	})
