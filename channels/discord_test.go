@@ -80,10 +80,7 @@ func discordDecode(t *testing.T, body []byte) discordMessage {
 
 func TestDiscordSettings(t *testing.T) {
 	hook := "https://discord.com" + discordPath
-	bad := []struct {
-		settings map[string]any
-		want     string
-	}{
+	bad := []settingsCase{
 		{map[string]any{}, "key webhook_url: missing"},
 		{map[string]any{"webhook_url": "discord.com" + discordPath}, "key webhook_url: not an http"},
 		{map[string]any{"webhook_url": hook, "username": strings.Repeat("n", 81)}, "key username"},
@@ -93,17 +90,7 @@ func TestDiscordSettings(t *testing.T) {
 		{map[string]any{"webhook_url": hook, "split": true, "max_messages": 101}, "key max_messages: want 1 to 100"},
 		{map[string]any{"webhook_url": hook, "avatar": "x"}, "avatar"},
 	}
-	for _, tc := range bad {
-		_, err := channels.New("dc", "discord", tc.settings)
-		if err == nil {
-			t.Errorf("settings %v: no error", tc.settings)
-			continue
-		}
-		if !strings.Contains(err.Error(), `channel "dc"`) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("settings %v: error %q, want the channel and %q", tc.settings, err, tc.want)
-		}
-		hookNoSecret(t, err, hook, "discordSecretToken-0123456789abcdef")
-	}
+	refuseSettings(t, "dc", "discord", bad, hook, "discordSecretToken-0123456789abcdef")
 }
 
 func TestDiscordRequest(t *testing.T) {

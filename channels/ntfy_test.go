@@ -102,10 +102,7 @@ func ntfyDecode(t *testing.T, body []byte) ntfyMessage {
 }
 
 func TestNtfySettings(t *testing.T) {
-	bad := []struct {
-		settings map[string]any
-		want     string
-	}{
+	bad := []settingsCase{
 		{map[string]any{}, "key topic"},
 		{map[string]any{"topic": "a/b"}, "key topic"},
 		{map[string]any{"topic": strings.Repeat("t", 65)}, "key topic"},
@@ -120,17 +117,7 @@ func TestNtfySettings(t *testing.T) {
 		{map[string]any{"topic": "t", "markdown": "sometimes"}, "markdown"},
 		{map[string]any{"topic": "t", "email": "a@example.org"}, "email"},
 	}
-	for _, tc := range bad {
-		_, err := channels.New("phone", "ntfy", tc.settings)
-		if err == nil {
-			t.Errorf("settings %v: no error", tc.settings)
-			continue
-		}
-		if !strings.Contains(err.Error(), `channel "phone"`) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("settings %v: error %q, want the channel and %q", tc.settings, err, tc.want)
-		}
-		hookNoSecret(t, err, ntfyToken, ntfyPassword)
-	}
+	refuseSettings(t, "phone", "ntfy", bad, ntfyToken, ntfyPassword)
 	ch, err := channels.New("phone", "ntfy", map[string]any{"topic": "t"})
 	if err != nil || ch.Formats()[0] != channels.Text || ch.Limit() != 4096 {
 		t.Errorf("defaults: %v, %v", ch, err)

@@ -123,10 +123,7 @@ func slackDecode(t *testing.T, body []byte) slackMessage {
 
 func TestSlackSettings(t *testing.T) {
 	hook := "https://hooks.slack.com" + slackHookPath
-	bad := []struct {
-		settings map[string]any
-		want     string
-	}{
+	bad := []settingsCase{
 		{map[string]any{}, "key webhook_url (or token and channel): missing"},
 		{map[string]any{"webhook_url": hook, "token": slackToken}, "both set"},
 		{map[string]any{"webhook_url": "hooks.slack.com" + slackHookPath}, "key webhook_url: not an http"},
@@ -136,17 +133,7 @@ func TestSlackSettings(t *testing.T) {
 		{map[string]any{"token": slackToken, "channel": "C1", "api_url": "slack.com/api"}, "key api_url"},
 		{map[string]any{"token": slackToken, "channel": "C1", "icon": ":x:"}, "icon"},
 	}
-	for _, tc := range bad {
-		_, err := channels.New("team", "slack", tc.settings)
-		if err == nil {
-			t.Errorf("settings %v: no error", tc.settings)
-			continue
-		}
-		if !strings.Contains(err.Error(), `channel "team"`) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("settings %v: error %q, want the channel and %q", tc.settings, err, tc.want)
-		}
-		hookNoSecret(t, err, hook, "slackHookSecret0123456789", slackToken)
-	}
+	refuseSettings(t, "team", "slack", bad, hook, "slackHookSecret0123456789", slackToken)
 }
 
 func TestSlackWebhookRequest(t *testing.T) {

@@ -139,24 +139,11 @@ func teamsDecode(t *testing.T, body []byte) teamsCard {
 
 func TestTeamsSettings(t *testing.T) {
 	hook := "https://prod-00.westus.logic.azure.com" + teamsPath + "?" + teamsQuery
-	for _, tc := range []struct {
-		settings map[string]any
-		want     string
-	}{
+	refuseSettings(t, "ops", "teams", []settingsCase{
 		{map[string]any{}, "key webhook_url: missing"},
 		{map[string]any{"webhook_url": strings.TrimPrefix(hook, "https://")}, "key webhook_url: not an http"},
 		{map[string]any{"webhook_url": hook, "title": "x"}, "title"},
-	} {
-		_, err := channels.New("ops", "teams", tc.settings)
-		if err == nil {
-			t.Errorf("settings %v: no error", tc.settings)
-			continue
-		}
-		if !strings.Contains(err.Error(), `channel "ops"`) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("settings %v: error %q, want the channel and %q", tc.settings, err, tc.want)
-		}
-		hookNoSecret(t, err, hook, "teamsSecretSig0123456789abcdef")
-	}
+	}, hook, "teamsSecretSig0123456789abcdef")
 }
 
 func TestTeamsRequest(t *testing.T) {

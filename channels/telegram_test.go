@@ -200,10 +200,7 @@ func TestTelegramSettings(t *testing.T) {
 			t.Errorf("settings %v: %v", change, err)
 		}
 	}
-	bad := []struct {
-		change map[string]any
-		want   string
-	}{
+	bad := []settingsCase{ // changes to good settings
 		{map[string]any{"token": nil}, "key token: required"},
 		{map[string]any{"token": "AAH-" + tgSecret}, "key token: not a bot token"},
 		{map[string]any{"token": "123:" + tgSecret + "/x"}, "key token: not a bot token"},
@@ -222,17 +219,10 @@ func TestTelegramSettings(t *testing.T) {
 		{map[string]any{"api_url": "https://api.telegram.org/?token=" + tgSecret}, "key api_url: want the base URL"},
 		{map[string]any{"parse_mode": "MarkdownV2"}, "parse_mode"},
 	}
-	for _, c := range bad {
-		_, err := channels.New("tg", "telegram", tgSettings(bot, c.change))
-		if err == nil {
-			t.Errorf("settings %v: no error", c.change)
-			continue
-		}
-		if !strings.Contains(err.Error(), `channel "tg"`) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("settings %v: error %q, want it to name the channel and say %q", c.change, err, c.want)
-		}
-		tgNoSecret(t, err)
+	for i, c := range bad {
+		bad[i].settings = tgSettings(bot, c.settings)
 	}
+	refuseSettings(t, "tg", "telegram", bad, tgSecret, "/bot")
 	if bot.Requests() != 0 {
 		t.Errorf("building channels made %d requests", bot.Requests())
 	}

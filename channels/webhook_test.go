@@ -174,6 +174,30 @@ func hookClass(err error) (string, time.Duration) {
 }
 
 // hookNoSecret fails the test if err shows a secret in any form.
+// settingsCase is a channel configuration New must refuse, and what its
+// error must say.
+type settingsCase struct {
+	settings map[string]any
+	want     string
+}
+
+// refuseSettings checks that New refuses every case with one error that
+// names the channel and says what is wrong, and shows none of the secrets.
+func refuseSettings(t *testing.T, name, kind string, cases []settingsCase, secrets ...string) {
+	t.Helper()
+	for _, tc := range cases {
+		_, err := channels.New(name, kind, tc.settings)
+		if err == nil {
+			t.Errorf("%s settings %v: no error", kind, tc.settings)
+			continue
+		}
+		if !strings.Contains(err.Error(), `channel "`+name+`"`) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s settings %v: error %q, want the channel and %q", kind, tc.settings, err, tc.want)
+		}
+		hookNoSecret(t, err, secrets...)
+	}
+}
+
 func hookNoSecret(t *testing.T, err error, secrets ...string) {
 	t.Helper()
 	if err == nil {
@@ -364,10 +388,7 @@ func whSecrets(srv *hookServer) []string {
 
 func TestWebhookSettings(t *testing.T) {
 	secretURL := "https://hooks.example.com/x/whSecretPathToken0123456789?sig=whSigSecret0123"
-	bad := []struct {
-		settings map[string]any
-		want     string
-	}{
+	bad := []settingsCase{
 		{map[string]any{}, "key url: missing"},
 		{map[string]any{"url": "ftp://hooks.example.com/whSecretPathToken0123456789"}, "key url: not an http"},
 		{map[string]any{"url": "hooks.example.com/whSecretPathToken0123456789"}, "key url: not an http"},
@@ -382,17 +403,7 @@ func TestWebhookSettings(t *testing.T) {
 		{map[string]any{"url": secretURL, "token": "t0123", "headers": map[string]any{"Authorization": "Basic x"}}, "both set"},
 		{map[string]any{"url": secretURL, "unknown": 1}, "unknown"},
 	}
-	for _, tc := range bad {
-		_, err := channels.New("hook", "webhook", tc.settings)
-		if err == nil {
-			t.Errorf("settings %v: no error", tc.settings)
-			continue
-		}
-		if !strings.Contains(err.Error(), `channel "hook"`) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("settings %v: error %q, want the channel and %q", tc.settings, err, tc.want)
-		}
-		hookNoSecret(t, err, secretURL, "whSecretPathToken0123456789", "whSigSecret0123")
-	}
+	refuseSettings(t, "hook", "webhook", bad, secretURL, "whSecretPathToken0123456789", "whSigSecret0123")
 	for _, good := range []map[string]any{
 		{"url": secretURL},
 		{"url": secretURL, "method": "put", "format": "template", "template_format": "text", "max_bytes": 5000},
