@@ -36,6 +36,32 @@ type Message struct {
 	Pages []string
 }
 
+// Messages is what a splitting channel posts, in order: the pages of a
+// split report, or the one body of format f.
+func (m Message) Messages(f Format) []string {
+	if len(m.Pages) > 0 {
+		return m.Pages
+	}
+	return []string{m.Bodies[f]}
+}
+
+// pagePayloads is the Payload of a splitting channel: the request body of
+// each message it posts, one per line, in order.
+func pagePayloads(pages []string, request func(page string) ([]byte, error)) ([]byte, error) {
+	var out []byte
+	for i, p := range pages {
+		b, err := request(p)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			out = append(out, '\n')
+		}
+		out = append(out, b...)
+	}
+	return out, nil
+}
+
 // Measurer is implemented by channels whose limit is not counted in
 // characters (Unicode code points) of the body: Telegram counts after
 // entity parsing, Matrix counts the bytes of the event.

@@ -215,22 +215,7 @@ func (c *Discord) request(subject, body string) ([]byte, error) {
 // one per line, in order (the pages of a split report, or the one message).
 // The webhook URL, which holds the token, is not in them.
 func (c *Discord) Payload(m Message) ([]byte, error) {
-	pages := m.Pages
-	if len(pages) == 0 {
-		pages = []string{m.Bodies[DiscordFormat]}
-	}
-	var out []byte
-	for i, p := range pages {
-		b, err := c.request(m.Subject, p)
-		if err != nil {
-			return nil, err
-		}
-		if i > 0 {
-			out = append(out, '\n')
-		}
-		out = append(out, b...)
-	}
-	return out, nil
+	return pagePayloads(m.Messages(DiscordFormat), func(p string) ([]byte, error) { return c.request(m.Subject, p) })
 }
 
 // SendMessage implements MessageSender: a split report is posted page by

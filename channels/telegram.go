@@ -314,10 +314,7 @@ func (t *Telegram) Send(ctx context.Context, subject, body string) error {
 // pages in order, resuming after the pages a failed earlier attempt at the
 // same report delivered.
 func (t *Telegram) SendMessage(ctx context.Context, m Message) error {
-	pages := m.Pages
-	if len(pages) == 0 {
-		pages = []string{m.Bodies[TelegramHTML]}
-	}
+	pages := m.Messages(TelegramHTML)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(pages) == 1 {
@@ -389,22 +386,7 @@ func (t *Telegram) request(text string) ([]byte, error) {
 // Payload implements Payloader: the sendMessage body of each message, one
 // per line.
 func (t *Telegram) Payload(m Message) ([]byte, error) {
-	pages := m.Pages
-	if len(pages) == 0 {
-		pages = []string{m.Bodies[TelegramHTML]}
-	}
-	var out []byte
-	for i, p := range pages {
-		b, err := t.request(p)
-		if err != nil {
-			return nil, err
-		}
-		if i > 0 {
-			out = append(out, '\n')
-		}
-		out = append(out, b...)
-	}
-	return out, nil
+	return pagePayloads(m.Messages(TelegramHTML), t.request)
 }
 
 // post sends one message: one attempt, its error classified.

@@ -66,10 +66,7 @@ func FuzzFit(f *testing.F) {
 			}
 			return
 		}
-		pages := m.Pages
-		if len(pages) == 0 {
-			pages = []string{m.Bodies[ch.format]}
-		}
+		pages := m.Messages(ch.format)
 		if ch.maxPages > 0 && len(pages) > ch.maxPages {
 			t.Fatalf("%s, limit %d: %d messages, cap %d", ch.format, ch.limit, len(pages), ch.maxPages)
 		}

@@ -35,10 +35,7 @@ func TestFitCutsJailRowsWhenTheyAloneDoNotFit(t *testing.T) {
 		if err != nil {
 			t.Fatalf("split %v: %v", split, err)
 		}
-		pages := m.Pages
-		if len(pages) == 0 {
-			pages = []string{m.Bodies[channels.Text]}
-		}
+		pages := m.Messages(channels.Text)
 		for i, p := range pages {
 			if n := utf8.RuneCountInString(p); n > 2000 {
 				t.Errorf("split %v: page %d is %d characters, limit 2000", split, i+1, n)

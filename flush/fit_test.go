@@ -26,10 +26,7 @@ func (l *limited) Limit() int       { return l.limit }
 func (l *limited) Split() bool      { return l.split }
 func (l *limited) MaxMessages() int { return l.maxPages }
 func (l *limited) SendMessage(ctx context.Context, m channels.Message) error {
-	pages := m.Pages
-	if len(pages) == 0 {
-		pages = []string{m.Bodies[channels.Text]}
-	}
+	pages := m.Messages(channels.Text)
 	l.pages = append(l.pages, pages)
 	return nil
 }
@@ -75,10 +72,7 @@ func TestFitCapsTheMessagesOfASplitReport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pages := m.Pages
-		if len(pages) == 0 {
-			pages = []string{m.Bodies[channels.Text]}
-		}
+		pages := m.Messages(channels.Text)
 		if len(pages) != maxPages {
 			t.Fatalf("cap %d: %d messages", maxPages, len(pages))
 		}
