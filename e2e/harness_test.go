@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,29 +57,12 @@ func testMain(m *testing.M) int {
 	f2bNotify = filepath.Join(dir, "f2b-notify")
 	f2bNotifyBan = filepath.Join(dir, "f2b-notify-ban")
 	for _, out := range []string{f2bNotify, f2bNotifyBan} {
-		if err := build(out); err != nil {
+		if err := testenv.Build(out, "github.com/f2b-notify/f2b-notify/cmd/"+filepath.Base(out)); err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
 			return 1
 		}
 	}
 	return m.Run()
-}
-
-// build builds the command named like out as the README installs it:
-// static, without cgo.
-func build(out string) error {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		//lint:ignore SA1019 the fallback when go is not in PATH: the toolchain that built this test
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", out,
-		"github.com/f2b-notify/f2b-notify/cmd/"+filepath.Base(out))
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, b)
-	}
-	return nil
 }
 
 // banBinary is a program the action's f2b_notify_ban can name.

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/testenv"
 )
 
 // Binaries under test, built once by TestMain: the full command, and the lean
@@ -57,37 +58,23 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	binary = filepath.Join(binDir, "f2b-notify")
-	if err := build(binary, "../cmd/f2b-notify"); err != nil {
+	if err := testenv.Build(binary, "../cmd/f2b-notify"); err != nil {
 		fmt.Fprintln(os.Stderr, "reliability:", err)
 		return 1
 	}
 	fakeSendmailBinary = filepath.Join(binDir, "fakesendmail")
-	if err := build(fakeSendmailBinary, "./testdata/fakesendmail"); err != nil {
+	if err := testenv.Build(fakeSendmailBinary, "./testdata/fakesendmail"); err != nil {
 		fmt.Fprintln(os.Stderr, "reliability:", err)
 		return 1
 	}
 	if _, err := os.Stat("../cmd/f2b-notify-ban"); err == nil {
 		banBinary = filepath.Join(binDir, "f2b-notify-ban")
-		if err := build(banBinary, "../cmd/f2b-notify-ban"); err != nil {
+		if err := testenv.Build(banBinary, "../cmd/f2b-notify-ban"); err != nil {
 			fmt.Fprintln(os.Stderr, "reliability:", err)
 			return 1
 		}
 	}
 	return m.Run()
-}
-
-// build builds a command as it ships: static, without cgo.
-func build(out, pkg string) error {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		return fmt.Errorf("the go command is needed to build %s: %w", pkg, err)
-	}
-	cmd := exec.Command(gobin, "build", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return nil
 }
 
 // full reports whether the long sizes were asked for.

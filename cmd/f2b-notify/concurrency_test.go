@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/testenv"
 )
 
 // TestConcurrentBansAndFlushes runs the real binary the way a busy host does:
@@ -189,15 +190,9 @@ func boolInt(b bool) int {
 // buildBinary builds f2b-notify as it ships: static, without cgo.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	}
 	bin := filepath.Join(t.TempDir(), "f2b-notify")
-	cmd := exec.Command(gobin, "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := testenv.Build(bin, "."); err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

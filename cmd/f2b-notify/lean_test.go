@@ -7,18 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/f2b-notify/f2b-notify/internal/testenv"
 )
 
 // TestLeanBanStartsTheFullFlush: f2b-notify-ban, installed beside f2b-notify,
 // records the ban and, seeing the flag, has the full binary flush it.
 func TestLeanBanStartsTheFullFlush(t *testing.T) {
-	full := buildBinary(t)
-	lean := filepath.Join(filepath.Dir(full), "f2b-notify-ban")
-	cmd := exec.Command("go", "build", "-o", lean, "../f2b-notify-ban")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build f2b-notify-ban: %v\n%s", err, out)
-	}
+	lean := buildLean(t)
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report.txt")
 	flag := filepath.Join(dir, "mail.flag")
@@ -54,13 +50,7 @@ func TestLeanBanStartsTheFullFlush(t *testing.T) {
 // the full f2b-notify beside it, in the same process: the ban lands where
 // the file says, once.
 func TestLeanBanHandsUnusualYAMLToTheFullCommand(t *testing.T) {
-	full := buildBinary(t)
-	lean := filepath.Join(filepath.Dir(full), "f2b-notify-ban")
-	cmd := exec.Command("go", "build", "-o", lean, "../f2b-notify-ban")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build f2b-notify-ban: %v\n%s", err, out)
-	}
+	lean := buildLean(t)
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.yaml")
 	body := "buffer: {dir: " + filepath.Join(dir, "flow") + ", fsync: false}\nflag: ''\n"
@@ -75,4 +65,14 @@ func TestLeanBanHandsUnusualYAMLToTheFullCommand(t *testing.T) {
 	if err != nil || strings.Count(string(data), "192.0.2.78") != 1 {
 		t.Fatalf("record not in the folder the flow mapping names: %v %q", err, data)
 	}
+}
+
+// buildLean builds f2b-notify-ban beside a fresh f2b-notify, as installed.
+func buildLean(t *testing.T) string {
+	t.Helper()
+	lean := filepath.Join(filepath.Dir(buildBinary(t)), "f2b-notify-ban")
+	if err := testenv.Build(lean, "../f2b-notify-ban"); err != nil {
+		t.Fatal(err)
+	}
+	return lean
 }

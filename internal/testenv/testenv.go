@@ -10,10 +10,28 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
 )
+
+// Build builds the Go package pkg (an import path, or a directory relative
+// to the test's) into the program out, as the README installs f2b-notify:
+// static (CGO_ENABLED=0), -trimpath, symbols stripped.
+func Build(out, pkg string) error {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		//lint:ignore SA1019 the fallback when go is not in PATH: the toolchain that built this test
+		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
 
 // extraDirs are searched after PATH: sendmail-like programs live in sbin,
 // which a non-root PATH often lacks.
