@@ -23,7 +23,6 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
-	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/hostile"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
 	"github.com/f2b-notify/f2b-notify/report"
@@ -276,21 +275,6 @@ func mxNoSecret(t *testing.T, token string, err error) {
 	}
 }
 
-// mxRender renders d for ch with the default templates and fits it, as a
-// flush does.
-func mxRender(t *testing.T, ch channels.Channel, d *report.Digest) channels.Message {
-	t.Helper()
-	target, err := flush.NewTarget(ch, config.Channel{}, time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := target.Render(d)
-	if err != nil {
-		t.Fatalf("render: %v", err)
-	}
-	return m
-}
-
 func mxSampleDigest() *report.Digest {
 	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: mxEnd})
 	for _, r := range sample.Records(mxEnd) {
@@ -451,7 +435,7 @@ func TestMatrixRequestShape(t *testing.T) {
 	if len(f.Requests()) != 0 {
 		t.Fatal("the constructor did network I/O")
 	}
-	m := mxRender(t, ch, mxSampleDigest())
+	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
 	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
@@ -495,7 +479,7 @@ func TestMatrixRequestShape(t *testing.T) {
 func TestMatrixDefaultTemplate(t *testing.T) {
 	f := mxStart(t)
 	ch := mxChannel(t, f, mxRoom, nil)
-	m := mxRender(t, ch, mxSampleDigest())
+	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
 	got := m.Bodies[channels.MatrixFormat]
 	mxCheckMarkup(t, got)
 	for _, banned := range []string{"<html", "<head", "<body", "<style", "<script", "style=", "class=", "<!DOCTYPE"} {
@@ -525,7 +509,7 @@ func TestMatrixHostileCorpus(t *testing.T) {
 	f := mxStart(t)
 	ch := mxChannel(t, f, mxRoom, nil)
 	d, corpus := mxHostileDigest()
-	m := mxRender(t, ch, d)
+	m := hookRender(t, ch, config.Channel{}, d)
 	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
@@ -561,7 +545,7 @@ func TestMatrixRetryIsIdempotent(t *testing.T) {
 		return true
 	}
 	ch := mxChannel(t, f, mxRoom, nil)
-	m := mxRender(t, ch, mxSampleDigest())
+	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
 	err := ch.SendMessage(mxContext(t, 10*time.Second), m)
 	if err == nil || channels.IsPermanent(err) {
 		t.Fatalf("lost answer: error %v, want a retryable one", err)
@@ -607,7 +591,7 @@ func TestMatrixAlias(t *testing.T) {
 	if len(f.Requests()) != 0 {
 		t.Fatal("the constructor resolved the alias")
 	}
-	m := mxRender(t, ch, mxSampleDigest())
+	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
 	for range 2 {
 		if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
 			t.Fatal(err)
@@ -751,7 +735,7 @@ func TestMatrixWrongToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := channels.Deliver(mxContext(t, 10*time.Second), channels.Job{Channel: ch, Message: mxRender(t, ch, mxSampleDigest()), Attempts: 3})
+	v := channels.Deliver(mxContext(t, 10*time.Second), channels.Job{Channel: ch, Message: hookRender(t, ch, config.Channel{}, mxSampleDigest()), Attempts: 3})
 	if v.Err == nil || v.Attempts != 1 || !strings.Contains(v.Err.Error(), `channel "ops-room"`) || !strings.Contains(v.Err.Error(), "M_UNKNOWN_TOKEN") {
 		t.Errorf("verdict %+v, want one final attempt naming the channel and M_UNKNOWN_TOKEN", v)
 	}
@@ -790,7 +774,7 @@ func TestMatrixLargeReport(t *testing.T) {
 	f := mxStart(t)
 	ch := mxChannel(t, f, mxRoom, nil)
 	d := mxBigDigest(1000)
-	m := mxRender(t, ch, d)
+	m := hookRender(t, ch, config.Channel{}, d)
 	if got := ch.Measure(m.Bodies[channels.MatrixFormat]); got > ch.Limit() {
 		t.Fatalf("the flush left an HTML body of %d, over the limit %d", got, ch.Limit())
 	}

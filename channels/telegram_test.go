@@ -19,7 +19,6 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
-	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/fakebot"
 	"github.com/f2b-notify/f2b-notify/internal/hostile"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
@@ -77,29 +76,6 @@ func tgNoSecret(t *testing.T, err error) {
 	if msg := err.Error(); strings.Contains(msg, tgSecret) || strings.Contains(msg, "/bot") {
 		t.Errorf("error shows the token: %s", msg)
 	}
-}
-
-// tgRender renders d for ch with the default template and fits it to ch's
-// limit, as a flush does.
-func tgRender(t *testing.T, ch channels.Channel, d *report.Digest) channels.Message {
-	t.Helper()
-	target, err := flush.NewTarget(ch, config.Channel{}, time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := target.Render(d)
-	if err != nil {
-		t.Fatalf("render: %v", err)
-	}
-	return m
-}
-
-// tgPages returns the messages m holds, in order.
-func tgPages(m channels.Message) []string {
-	if len(m.Pages) > 0 {
-		return m.Pages
-	}
-	return []string{m.Bodies[channels.TelegramHTML]}
 }
 
 // tgSampleDigest is the digest of the demo's sample.
@@ -234,14 +210,14 @@ func TestTelegramRequestShape(t *testing.T) {
 	if got := ch.Formats(); !slices.Equal(got, []channels.Format{channels.TelegramHTML}) || ch.Limit() != 4096 || !ch.Split() {
 		t.Errorf("Formats %v, Limit %d, Split %v; want [telegram], 4096, true", got, ch.Limit(), ch.Split())
 	}
-	m := tgRender(t, ch, tgSampleDigest())
+	m := hookRender(t, ch, config.Channel{}, tgSampleDigest())
 	if len(m.Pages) != 0 {
 		t.Fatalf("the sample was split into %d pages", len(m.Pages))
 	}
 	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
-	got := tgCheckAccepted(t, bot, ch, tgPages(m))[0]
+	got := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))[0]
 	if ct := got.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q", ct)
 	}
@@ -299,7 +275,7 @@ func TestTelegramRequestShape(t *testing.T) {
 func TestTelegramDefaultTemplate(t *testing.T) {
 	bot := fakebot.Start(t, tgToken)
 	ch := tgChannel(t, bot, nil)
-	m := tgRender(t, ch, tgSampleDigest())
+	m := hookRender(t, ch, config.Channel{}, tgSampleDigest())
 	body := m.Bodies[channels.TelegramHTML]
 	golden := filepath.Join("testdata", "telegram", "sample.golden")
 	if *tgUpdate {
@@ -323,7 +299,7 @@ func TestTelegramDefaultTemplate(t *testing.T) {
 	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
-	msgs := tgCheckAccepted(t, bot, ch, tgPages(m))
+	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
 	tgNoActive(t, msgs)
 	tgOnlyTemplateFormatting(t, msgs)
 	got := msgs[0]
@@ -347,7 +323,7 @@ func TestTelegramDefaultTemplate(t *testing.T) {
 
 	// An empty digest still says something.
 	empty := &report.Digest{Host: "web1.example.org", Generated: tgEnd}
-	m = tgRender(t, ch, empty)
+	m = hookRender(t, ch, config.Channel{}, empty)
 	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
@@ -382,11 +358,11 @@ func TestTelegramHostileCorpus(t *testing.T) {
 	bot := fakebot.Start(t, tgToken)
 	ch := tgChannel(t, bot, nil)
 	d, corpus := tgHostileDigest()
-	m := tgRender(t, ch, d)
+	m := hookRender(t, ch, config.Channel{}, d)
 	if err := ch.SendMessage(tgContext(t, 20*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
-	msgs := tgCheckAccepted(t, bot, ch, tgPages(m))
+	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
 	tgNoActive(t, msgs)
 	tgOnlyTemplateFormatting(t, msgs)
 	// The test is not vacuous: the corpus as plain text holds links and
@@ -459,7 +435,7 @@ func TestTelegramSplitsLargeReport(t *testing.T) {
 		}
 		ch := tgChannel(t, bot, change)
 		d := tgBigDigest(tc.n)
-		m := tgRender(t, ch, d)
+		m := hookRender(t, ch, config.Channel{}, d)
 		if len(m.Pages) < 2 {
 			t.Fatalf("%d pages, want the report split", len(m.Pages))
 		}
@@ -517,14 +493,14 @@ func TestTelegramCutsLargeReport(t *testing.T) {
 	if ch.Split() {
 		t.Fatal("oversize cut splits")
 	}
-	m := tgRender(t, ch, tgBigDigest(5000))
+	m := hookRender(t, ch, config.Channel{}, tgBigDigest(5000))
 	if len(m.Pages) != 0 {
 		t.Fatalf("%d pages in cut mode", len(m.Pages))
 	}
 	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
-	msgs := tgCheckAccepted(t, bot, ch, tgPages(m))
+	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
 	text := msgs[0].Text
 	more := regexp.MustCompile(`… and ([0-9]+) more offenders \(see notes\)`).FindStringSubmatch(text)
 	if more == nil {
