@@ -2,6 +2,7 @@ package buffer_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -49,4 +50,25 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*10000), "ns/record")
+}
+
+// BenchmarkMarshal is encoding one record: the buffer's own encoder (what
+// every ban runs) against encoding/json, whose output it reproduces.
+func BenchmarkMarshal(b *testing.B) {
+	r := &buffer.Record{V: 1, Action: "ban", Jail: "sshd", IP: "192.0.2.1", Time: 1795600000.25, At: 1795600001, Failures: 3, Bantime: 600, User: "<root>",
+		Matches: []string{"Nov 24 10:00:00 vm sshd[1]: Invalid user <root> from 192.0.2.1 port 22", "Nov 24 10:00:01 vm sshd[1]: Connection closed by 192.0.2.1 \"x\""}}
+	b.Run("buffer", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := r.Marshal(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := json.Marshal(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
