@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"html"
 	"io"
@@ -27,8 +26,6 @@ import (
 	"github.com/f2b-notify/f2b-notify/internal/sample"
 	"github.com/f2b-notify/f2b-notify/report"
 )
-
-var mxUpdate = flag.Bool("update-matrix", false, "rewrite testdata/matrix/*.golden")
 
 const (
 	// mxToken is the fake's access token; errors must never show it.
@@ -487,22 +484,7 @@ func TestMatrixDefaultTemplate(t *testing.T) {
 			t.Errorf("the default template writes %q", banned)
 		}
 	}
-	golden := filepath.Join("testdata", "matrix", "sample.golden")
-	if *mxUpdate {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./channels -run TestMatrixDefaultTemplate -update-matrix)", err)
-	}
-	if got != string(want) {
-		t.Errorf("default report differs from %s (rerun with -update-matrix if intended):\n%s", golden, got)
-	}
+	hookGolden(t, "matrix", "sample", []byte(got))
 }
 
 func TestMatrixHostileCorpus(t *testing.T) {

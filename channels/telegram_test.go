@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"html"
 	"os"
@@ -24,8 +23,6 @@ import (
 	"github.com/f2b-notify/f2b-notify/internal/sample"
 	"github.com/f2b-notify/f2b-notify/report"
 )
-
-var tgUpdate = flag.Bool("update-telegram", false, "rewrite testdata/telegram/*.golden")
 
 const (
 	// tgToken is the bot token of the tests; tgSecret its secret half,
@@ -277,22 +274,7 @@ func TestTelegramDefaultTemplate(t *testing.T) {
 	ch := tgChannel(t, bot, nil)
 	m := hookRender(t, ch, config.Channel{}, tgSampleDigest())
 	body := m.Bodies[channels.TelegramHTML]
-	golden := filepath.Join("testdata", "telegram", "sample.golden")
-	if *tgUpdate {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestTelegramDefaultTemplate ./channels/ -update-telegram)", err)
-	}
-	if body != string(want) {
-		t.Errorf("rendered sample differs from %s (rerun with -update-telegram and review the diff):\n%s", golden, body)
-	}
+	hookGolden(t, "telegram", "sample", []byte(body))
 	if bad := regexp.MustCompile(`<(br|p|html|div|table|span)\b|style=|&nbsp;`).FindString(body); bad != "" {
 		t.Errorf("body holds %q, which Telegram does not accept", bad)
 	}

@@ -34,14 +34,14 @@ import (
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
-var hookUpdate = flag.Bool("update-webhooks", false, "rewrite testdata/{slack,discord,ntfy,teams,webhook}/*.golden")
+var update = flag.Bool("update", false, "rewrite the golden files testdata/KIND/*.golden")
 
 // hookGolden compares got with the golden file testdata/KIND/NAME.golden,
-// or rewrites it with -update-webhooks.
+// or rewrites it with -update. Every channel's golden files go through it.
 func hookGolden(t *testing.T, kind, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", kind, name+".golden")
-	if *hookUpdate {
+	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -52,10 +52,10 @@ func hookGolden(t *testing.T, kind, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./channels -update-webhooks to write it)", err)
+		t.Fatalf("%v (run go test ./channels -update to write it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from what was sent (go test ./channels -update-webhooks rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+		t.Errorf("%s differs from what was sent (go test ./channels -update rewrites it; review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 
