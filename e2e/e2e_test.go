@@ -98,6 +98,9 @@ func testFlagFileSendsFromTheBan(t *testing.T, ban string) {
 	const quiet, flagged = "198.51.100.10", "198.51.100.11"
 	r.attack(quiet, "alice", "alice")
 	r.waitRecords(1)
+	// The record is visible before its command has looked for the flag:
+	// a flag created in between would make this ban start the report.
+	r.waitBanAction(quiet)
 	if len(r.sink.Messages()) != 0 {
 		t.Fatal("a ban without the flag sent mail")
 	}
@@ -606,16 +609,49 @@ func writeFile(t *testing.T, path, content string) {
 // to the return of the next action command, that ban's actionban.
 func actionTime(t *testing.T, log, ip string) time.Duration {
 	t.Helper()
+	d, done, err := banAction(log, ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !done {
+		t.Fatalf("fail2ban's log shows no completed action for the ban of %s:\n%s", ip, log)
+	}
+	return d
+}
+
+// waitBanAction waits until fail2ban's log shows that the actionban of ip
+// has returned: the record is in the buffer before that, while the command
+// still runs (it looks for the flag file after appending).
+func (r *rig) waitBanAction(ip string) {
+	r.t.Helper()
+	var perr error
+	err := f2btest.WaitFor(wait, func() bool {
+		_, done, err := banAction(r.srv.Log(), ip)
+		perr = err
+		return done || err != nil
+	})
+	if perr != nil {
+		r.t.Fatal(perr)
+	}
+	if err != nil {
+		r.t.Fatalf("the actionban of %s did not return: %v\n%s", ip, err, r.srv.Log())
+	}
+}
+
+// banAction parses fail2ban's log: done once the action command after the
+// notice "Ban ip" has returned successfully, with the time between the two;
+// an error if that command failed or its log line has no time.
+func banAction(log, ip string) (d time.Duration, done bool, err error) {
 	const stamp = "2006-01-02 15:04:05,000"
-	at := func(line string) time.Time {
+	at := func(line string) (time.Time, error) {
 		if len(line) < len(stamp) {
-			t.Fatalf("fail2ban log line without a time: %q", line)
+			return time.Time{}, fmt.Errorf("fail2ban log line without a time: %q", line)
 		}
 		tm, err := time.Parse(stamp, line[:len(stamp)])
 		if err != nil {
-			t.Fatalf("fail2ban log line: %v", err)
+			return time.Time{}, fmt.Errorf("fail2ban log line: %w", err)
 		}
-		return tm
+		return tm, nil
 	}
 	lines := strings.Split(log, "\n")
 	for i, l := range lines {
@@ -624,13 +660,20 @@ func actionTime(t *testing.T, log, ip string) time.Duration {
 		}
 		for _, l2 := range lines[i+1:] {
 			if strings.Contains(l2, " -- returned successfully ") {
-				return at(l2).Sub(at(l))
+				t1, err := at(l)
+				if err != nil {
+					return 0, false, err
+				}
+				t2, err := at(l2)
+				if err != nil {
+					return 0, false, err
+				}
+				return t2.Sub(t1), true, nil
 			}
 			if strings.Contains(l2, " -- returned ") || strings.Contains(l2, " -- timed out ") || strings.Contains(l2, " -- killed ") {
-				t.Fatalf("the action of the ban of %s failed: %s", ip, l2)
+				return 0, false, fmt.Errorf("the action of the ban of %s failed: %s", ip, l2)
 			}
 		}
 	}
-	t.Fatalf("fail2ban's log shows no completed action for the ban of %s:\n%s", ip, log)
-	return 0
+	return 0, false, nil
 }
