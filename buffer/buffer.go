@@ -179,6 +179,15 @@ type Batch struct {
 	Claimed time.Time
 }
 
+// Paths lists the files of batches, in order.
+func Paths(batches []Batch) []string {
+	out := make([]string, len(batches))
+	for i, b := range batches {
+		out[i] = b.Path
+	}
+	return out
+}
+
 // Claim moves the pending records into a new spool batch, under the lock, so
 // that bans arriving meanwhile go to a fresh pending file. It returns nil when
 // nothing is pending. now names the batch and dates it for retention.

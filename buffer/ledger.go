@@ -18,6 +18,27 @@ type ChannelState struct {
 	LastSuccess time.Time `json:"last_success,omitzero"` // last confirmed delivery
 	LastAttempt time.Time `json:"last_attempt,omitzero"` // last try, successful or not
 	LastError   string    `json:"last_error,omitempty"`  // the last failure, secrets redacted
+	// Partial is a split report of which the channel received only the
+	// first messages: the next flush sends the rest before anything new.
+	Partial *Partial `json:"partial,omitempty"`
+}
+
+// Partial is a report split into several messages whose sending stopped
+// part way. Its messages are kept as they were written, so that the rest is
+// sent as it was begun, and the bans in the messages already delivered are
+// not sent to the channel again.
+type Partial struct {
+	Batches []string `json:"batches"` // the batches the report covers
+	Format  string   `json:"format"`  // the markup its messages are written in
+	Subject string   `json:"subject,omitempty"`
+	Pages   []string `json:"pages"` // every message of the report, in order
+	Sent    int      `json:"sent"`  // how many of them were delivered
+}
+
+// Resumable reports whether p is the rest of a report in format: some but
+// not all of its messages delivered.
+func (p *Partial) Resumable(format string) bool {
+	return p != nil && p.Format == format && p.Sent > 0 && p.Sent < len(p.Pages)
 }
 
 // Has reports whether the channel confirmed the batch.

@@ -32,7 +32,7 @@ type Message struct {
 	Bodies  map[Format]string
 	// Pages, when the report was split to fit a Splitter's limit, holds the
 	// messages to send in order, in the first format; Bodies then holds the
-	// first page.
+	// first page. Deliver posts them one by one with the channel's Send.
 	Pages []string
 }
 

@@ -42,13 +42,11 @@ package channels
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -90,9 +88,6 @@ type Discord struct {
 	split    bool
 	maxMsgs  int
 	client   *http.Client
-
-	mu   sync.Mutex
-	sent map[[32]byte]int // pages of a split report already posted, by report
 }
 
 func newDiscord(name string, settings map[string]any) (Channel, error) {
@@ -125,7 +120,6 @@ func newDiscord(name string, settings map[string]any) (Channel, error) {
 		split:    s.Split,
 		maxMsgs:  maxMsgs,
 		client:   NewHTTPClient(),
-		sent:     map[[32]byte]int{},
 	}, nil
 }
 
@@ -211,38 +205,11 @@ func (c *Discord) request(subject, body string) ([]byte, error) {
 	})
 }
 
-// Payload implements Payloader: the body of each message SendMessage posts,
+// Payload implements Payloader: the body of each message Deliver posts,
 // one per line, in order (the pages of a split report, or the one message).
 // The webhook URL, which holds the token, is not in them.
 func (c *Discord) Payload(m Message) ([]byte, error) {
 	return pagePayloads(m.Messages(DiscordFormat), func(p string) ([]byte, error) { return c.request(m.Subject, p) })
-}
-
-// SendMessage implements MessageSender: a split report is posted page by
-// page. A page that fails is retried by the next attempt, which resumes
-// there: the pages already posted are not posted again.
-func (c *Discord) SendMessage(ctx context.Context, m Message) error {
-	pages := m.Pages
-	if len(pages) == 0 {
-		return c.Send(ctx, m.Subject, m.Bodies[DiscordFormat])
-	}
-	key := sha256.Sum256([]byte(strings.Join(pages, "\x00")))
-	c.mu.Lock()
-	done := c.sent[key]
-	c.mu.Unlock()
-	for i := done; i < len(pages); i++ {
-		if err := c.Send(ctx, m.Subject, pages[i]); err != nil {
-			return fmt.Errorf("part %d of %d: %w", i+1, len(pages), err)
-		}
-		c.mu.Lock()
-		if i+1 == len(pages) {
-			delete(c.sent, key)
-		} else {
-			c.sent[key] = i + 1
-		}
-		c.mu.Unlock()
-	}
-	return nil
 }
 
 // discordTruncate cuts s to at most n bytes, at a character boundary, marking the cut.

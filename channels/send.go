@@ -16,6 +16,11 @@ type Job struct {
 	Message  Message
 	Timeout  time.Duration // one attempt; 0 means 30s
 	Attempts int           // tries in all; 0 means 1
+	// For a split report (Message.Pages): From is how many of its pages were
+	// delivered before, so sending resumes after them; Sent, if set, is told
+	// after each page is delivered how many are delivered so far.
+	From int
+	Sent func(n int)
 }
 
 // Verdict is how a job ended.
@@ -24,6 +29,7 @@ type Verdict struct {
 	Err      error // nil when delivered
 	Attempts int
 	Elapsed  time.Duration
+	Sent     int // pages of a split report delivered, From included
 }
 
 // permanent marks an error that retrying cannot fix (such as a 4xx answer).
@@ -79,6 +85,10 @@ func FanOut(ctx context.Context, jobs []Job) []Verdict {
 // Deliver sends one job, retrying with backoff until it succeeds, its attempts
 // are spent, the error is permanent, or ctx ends. Each attempt has its own
 // timeout. The error names the channel.
+//
+// A split report is posted page by page, in order, with Send. A failed page
+// is retried from that page on: the pages already delivered are not posted
+// again, and each failure spends one attempt.
 func Deliver(ctx context.Context, j Job) Verdict {
 	start := time.Now()
 	timeout := j.Timeout
@@ -88,10 +98,27 @@ func Deliver(ctx context.Context, j Job) Verdict {
 	attempts := max(j.Attempts, 1)
 	name := j.Channel.Name()
 	v := Verdict{Channel: name}
+	pages := j.Message.Pages
+	v.Sent = min(max(j.From, 0), len(pages))
 	var err error
 	for v.Attempts < attempts {
 		v.Attempts++
-		err = attempt(ctx, j, timeout)
+		if len(pages) == 0 {
+			err = attempt(ctx, timeout, func(actx context.Context) error { return sendWhole(actx, j) })
+		} else {
+			for err = nil; err == nil && v.Sent < len(pages); {
+				if err = attempt(ctx, timeout, func(actx context.Context) error {
+					return j.Channel.Send(actx, j.Message.Subject, pages[v.Sent])
+				}); err != nil {
+					err = fmt.Errorf("message %d of %d: %w", v.Sent+1, len(pages), err)
+					break
+				}
+				v.Sent++
+				if j.Sent != nil {
+					j.Sent(v.Sent)
+				}
+			}
+		}
 		if err == nil || IsPermanent(err) || v.Attempts == attempts {
 			break
 		}
@@ -120,15 +147,22 @@ func Deliver(ctx context.Context, j Job) Verdict {
 	return v
 }
 
-func attempt(ctx context.Context, j Job, timeout time.Duration) error {
+// attempt runs send with a context that ends after timeout.
+func attempt(ctx context.Context, timeout time.Duration, send func(context.Context) error) error {
 	actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("timed out after %s", timeout))
 	defer cancel()
+	return send(actx)
+}
+
+// sendWhole delivers a message that is not split: every rendering at once to
+// a MessageSender, else the body in the channel's first format.
+func sendWhole(ctx context.Context, j Job) error {
 	if ms, ok := j.Channel.(MessageSender); ok {
-		return ms.SendMessage(actx, j.Message)
+		return ms.SendMessage(ctx, j.Message)
 	}
 	formats := j.Channel.Formats()
 	if len(formats) == 0 {
 		return Permanent(errors.New("channel declares no format"))
 	}
-	return j.Channel.Send(actx, j.Message.Subject, j.Message.Bodies[formats[0]])
+	return j.Channel.Send(ctx, j.Message.Subject, j.Message.Bodies[formats[0]])
 }

@@ -39,12 +39,12 @@ package channels
 // entities, ...), 401 and 403 are final. The token, which sits in the URL
 // path (/bot<token>/sendMessage), never appears in an error.
 //
-// A report split into several messages is sent in order. If message k
-// fails, SendMessage returns the error and remembers that the first k-1
-// were delivered: when Deliver retries the same message, sending resumes at
-// message k, so a flood-control pause in the middle of a long report
-// repeats nothing. (A message whose answer was lost, such as on a timeout,
-// may arrive twice: delivery is at least once.)
+// A report split into several messages is sent in order by Deliver, one
+// Send per message. If message k fails, the retry resumes at message k, so a
+// flood-control pause in the middle of a long report repeats nothing; the
+// flush records in its ledger how many were delivered, so a report cut off
+// by a failed flush is finished by the next one. (A message whose answer was
+// lost, such as on a timeout, may arrive twice: delivery is at least once.)
 //
 // The client is written here on channels/http.go rather than taken from
 // github.com/nikoksr/notify: its telegram service does network I/O in its
@@ -53,8 +53,6 @@ package channels
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,7 +61,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf16"
@@ -130,16 +127,6 @@ type Telegram struct {
 	maxMsgs  int // messages per split report at most
 	silent   bool
 	client   *http.Client
-
-	mu       sync.Mutex // one send at a time; guards progress
-	progress telegramProgress
-}
-
-// telegramProgress remembers how far the sending of a split report went
-// when one of its messages failed.
-type telegramProgress struct {
-	key  [sha256.Size]byte // of the report's pages
-	sent int               // pages delivered
 }
 
 func newTelegram(name string, settings map[string]any) (Channel, error) {
@@ -305,48 +292,7 @@ func (t *Telegram) Send(ctx context.Context, subject, body string) error {
 	if strings.TrimSpace(body) == "" {
 		body = "<b>" + html.EscapeString(subject) + "</b>"
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	return t.post(ctx, body)
-}
-
-// SendMessage implements MessageSender: it posts the report, or each of its
-// pages in order, resuming after the pages a failed earlier attempt at the
-// same report delivered.
-func (t *Telegram) SendMessage(ctx context.Context, m Message) error {
-	pages := m.Messages(TelegramHTML)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(pages) == 1 {
-		return t.post(ctx, pages[0])
-	}
-	key := telegramKey(pages)
-	start := 0
-	if t.progress.key == key {
-		start = t.progress.sent
-	}
-	for i := start; i < len(pages); i++ {
-		if err := t.post(ctx, pages[i]); err != nil {
-			t.progress = telegramProgress{key: key, sent: i}
-			return fmt.Errorf("message %d of %d: %w", i+1, len(pages), err)
-		}
-	}
-	t.progress = telegramProgress{}
-	return nil
-}
-
-// telegramKey identifies a report by its pages.
-func telegramKey(pages []string) [sha256.Size]byte {
-	h := sha256.New()
-	var n [8]byte
-	for _, p := range pages {
-		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
-		h.Write(n[:])
-		h.Write([]byte(p))
-	}
-	var key [sha256.Size]byte
-	h.Sum(key[:0])
-	return key
 }
 
 // telegramRequest is the body of sendMessage.

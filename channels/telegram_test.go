@@ -211,7 +211,7 @@ func TestTelegramRequestShape(t *testing.T) {
 	if len(m.Pages) != 0 {
 		t.Fatalf("the sample was split into %d pages", len(m.Pages))
 	}
-	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
+	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	got := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))[0]
@@ -278,7 +278,7 @@ func TestTelegramDefaultTemplate(t *testing.T) {
 	if bad := regexp.MustCompile(`<(br|p|html|div|table|span)\b|style=|&nbsp;`).FindString(body); bad != "" {
 		t.Errorf("body holds %q, which Telegram does not accept", bad)
 	}
-	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
+	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
@@ -306,7 +306,7 @@ func TestTelegramDefaultTemplate(t *testing.T) {
 	// An empty digest still says something.
 	empty := &report.Digest{Host: "web1.example.org", Generated: tgEnd}
 	m = hookRender(t, ch, config.Channel{}, empty)
-	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
+	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs = bot.Messages()
@@ -341,7 +341,7 @@ func TestTelegramHostileCorpus(t *testing.T) {
 	ch := tgChannel(t, bot, nil)
 	d, corpus := tgHostileDigest()
 	m := hookRender(t, ch, config.Channel{}, d)
-	if err := ch.SendMessage(tgContext(t, 20*time.Second), m); err != nil {
+	if err := hookSend(tgContext(t, 20*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
@@ -421,7 +421,7 @@ func TestTelegramSplitsLargeReport(t *testing.T) {
 		if len(m.Pages) < 2 {
 			t.Fatalf("%d pages, want the report split", len(m.Pages))
 		}
-		if err := ch.SendMessage(tgContext(t, 60*time.Second), m); err != nil {
+		if err := hookSend(tgContext(t, 60*time.Second), ch, m); err != nil {
 			t.Fatal(err)
 		}
 		msgs := tgCheckAccepted(t, bot, ch, m.Pages)
@@ -479,7 +479,7 @@ func TestTelegramCutsLargeReport(t *testing.T) {
 	if len(m.Pages) != 0 {
 		t.Fatalf("%d pages in cut mode", len(m.Pages))
 	}
-	if err := ch.SendMessage(tgContext(t, 10*time.Second), m); err != nil {
+	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
@@ -575,13 +575,8 @@ func TestTelegramErrorsOfItsOwn(t *testing.T) {
 		t.Errorf("wrong token: %v", err)
 	}
 
-	// A report without a body is an error, not an empty success.
-	before := bot.Requests()
-	err = ch.SendMessage(ctx, channels.Message{Subject: "subject"})
-	if tgClassify(err) != "permanent" || !strings.Contains(err.Error(), "empty message") {
-		t.Errorf("no body: %v", err)
-	}
 	// A body over the limit is never sent.
+	before := bot.Requests()
 	err = ch.Send(ctx, "", strings.Repeat("😀", 2049))
 	if tgClassify(err) != "permanent" || !strings.Contains(err.Error(), "4098 characters after entity parsing, over Telegram's limit of 4096") {
 		t.Errorf("oversized body: %v", err)
@@ -599,50 +594,62 @@ func TestTelegramErrorsOfItsOwn(t *testing.T) {
 	tgNoSecret(t, err)
 }
 
+// TestTelegramResumesSplitReport: a split report is posted page by page. A
+// page that fails is retried from that page on, within one Deliver; a
+// Deliver that gives up says how many pages went out, and a later one given
+// that count (as the next flush does, from its ledger) posts only the rest.
 func TestTelegramResumesSplitReport(t *testing.T) {
 	bot := fakebot.Start(t, tgToken)
 	ch := tgChannel(t, bot, nil)
 	m := channels.Message{Pages: []string{"<b>page</b> 1", "<b>page</b> 2", "<b>page</b> 3"}}
 	m.Bodies = map[channels.Format]string{channels.TelegramHTML: m.Pages[0]}
 	ctx := tgContext(t, 20*time.Second)
+	texts := func() []string {
+		var out []string
+		for _, msg := range bot.Messages() {
+			out = append(out, msg.Text)
+		}
+		return out
+	}
 
-	// Flood control at page 2: the error says so and when to retry.
+	// Flood control at page 2, one attempt: the error names the page and
+	// when to retry; one page is out, and Sent was told so.
 	bot.Fail(fakebot.Accept, fakebot.FloodWait(1))
-	err := ch.SendMessage(ctx, m)
-	if tgClassify(err) != "retry after 1s" || !strings.HasPrefix(err.Error(), "message 2 of 3: ") {
-		t.Fatalf("error %v (%s)", err, tgClassify(err))
+	var told []int
+	v := channels.Deliver(ctx, channels.Job{Channel: ch, Message: m, Sent: func(n int) { told = append(told, n) }})
+	if tgClassify(v.Err) != "retry after 1s" || !strings.Contains(v.Err.Error(), "message 2 of 3: ") {
+		t.Fatalf("error %v (%s)", v.Err, tgClassify(v.Err))
 	}
-	// Deliver retries the same report: it goes on at page 2.
-	v := channels.Deliver(ctx, channels.Job{Channel: ch, Message: m, Attempts: 2})
-	if v.Err != nil {
-		t.Fatal(v.Err)
+	if v.Sent != 1 || !slices.Equal(told, []int{1}) {
+		t.Fatalf("Sent %d, told %v; want 1 and [1]", v.Sent, told)
 	}
-	var texts []string
-	for _, msg := range bot.Messages() {
-		texts = append(texts, msg.Text)
+	// A later Deliver from there posts pages 2 and 3 only.
+	told = nil
+	v = channels.Deliver(ctx, channels.Job{Channel: ch, Message: m, From: v.Sent, Sent: func(n int) { told = append(told, n) }})
+	if v.Err != nil || v.Sent != 3 || !slices.Equal(told, []int{2, 3}) {
+		t.Fatalf("resumed: err %v, Sent %d, told %v", v.Err, v.Sent, told)
 	}
-	if want := []string{"page 1", "page 2", "page 3"}; !slices.Equal(texts, want) {
-		t.Errorf("sent %q, want %q", texts, want)
+	if want := []string{"page 1", "page 2", "page 3"}; !slices.Equal(texts(), want) {
+		t.Errorf("sent %q, want %q", texts(), want)
 	}
-	// Once delivered, the same report sent again goes out whole.
-	if err := ch.SendMessage(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(bot.Messages()); n != 6 {
-		t.Errorf("%d messages after sending the report twice, want 6", n)
-	}
-	// Another report does not resume where a failed one stopped.
+
+	// Within one Deliver, a retry goes on at the failed page.
 	bot.Fail(fakebot.Accept, fakebot.InternalError)
-	if err := ch.SendMessage(ctx, m); tgClassify(err) != "retry" {
-		t.Fatalf("error %v", err)
+	v = channels.Deliver(ctx, channels.Job{Channel: ch, Message: m, Attempts: 2})
+	if v.Err != nil || v.Attempts != 2 || v.Sent != 3 {
+		t.Fatalf("retried: err %v, attempts %d, Sent %d", v.Err, v.Attempts, v.Sent)
 	}
-	m2 := channels.Message{Pages: []string{"other 1", "other 2"}}
-	if err := ch.SendMessage(ctx, m2); err != nil {
-		t.Fatal(err)
+	if got := texts()[3:]; !slices.Equal(got, []string{"page 1", "page 2", "page 3"}) {
+		t.Errorf("the retried report posted %q", got)
 	}
-	msgs := bot.Messages()
-	if got := msgs[len(msgs)-2].Text; got != "other 1" {
-		t.Errorf("another report started with %q", got)
+	// A final error ends it at once: the pages after it are not posted.
+	bot.Fail(fakebot.Accept, fakebot.ChatNotFound)
+	v = channels.Deliver(ctx, channels.Job{Channel: ch, Message: m, Attempts: 3})
+	if tgClassify(v.Err) != "permanent" || v.Attempts != 1 || v.Sent != 1 {
+		t.Fatalf("final error: %v (%s), attempts %d, Sent %d", v.Err, tgClassify(v.Err), v.Attempts, v.Sent)
+	}
+	if n := len(bot.Messages()); n != 7 {
+		t.Errorf("%d messages in all, want 7", n)
 	}
 }
 

@@ -293,10 +293,7 @@ func hookRender(t *testing.T, ch channels.Channel, cc config.Channel, d *report.
 
 // hookSend sends m as Deliver would, in one attempt.
 func hookSend(ctx context.Context, ch channels.Channel, m channels.Message) error {
-	if ms, ok := ch.(channels.MessageSender); ok {
-		return ms.SendMessage(ctx, m)
-	}
-	return ch.Send(ctx, m.Subject, m.Bodies[ch.Formats()[0]])
+	return channels.Deliver(ctx, channels.Job{Channel: ch, Message: m}).Err
 }
 
 // hookSampleDigest is the digest of the demo's sample records.

@@ -1,7 +1,6 @@
 package flush_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -19,18 +18,11 @@ type limited struct {
 	limit    int
 	split    bool
 	maxPages int
-	pages    [][]string
 }
 
 func (l *limited) Limit() int       { return l.limit }
 func (l *limited) Split() bool      { return l.split }
 func (l *limited) MaxMessages() int { return l.maxPages }
-func (l *limited) SendMessage(ctx context.Context, m channels.Message) error {
-	pages := m.Messages(channels.Text)
-	l.pages = append(l.pages, pages)
-	return nil
-}
-
 func bigDigest(n int) *report.Digest {
 	b := report.NewBuilder(report.Options{Host: "vm"})
 	for i := range n {

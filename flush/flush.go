@@ -49,6 +49,7 @@ type ChannelResult struct {
 	Bans     int
 	Attempts int
 	Skipped  bool // its batches held no new ban: confirmed without a message
+	Resumed  int  // messages sent to finish a split report an earlier flush left half sent
 	Held     bool // fewer bans than its min_bans: nothing sent, nothing confirmed
 	Err      error
 }
@@ -121,27 +122,39 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 	}
 	res.Batches = len(batches)
 
-	// 3. Per channel, the batches it has not confirmed; one digest per distinct set.
+	// 3. Per channel: the rest of a split report that a failed flush left
+	// half sent, then a report of the batches it has not confirmed (one
+	// digest per distinct set).
 	digests := map[string]*report.Digest{}
 	res.Channels = make([]ChannelResult, len(targets))
-	todo := make([][]buffer.Batch, len(targets))
-	jobs := make([]*channels.Job, len(targets))
+	plans := make([]plan, len(targets))
 	for i, t := range targets {
 		cr := &res.Channels[i]
 		cr.Name = t.Name
 		state := ledger.Channel(t.Name)
-		todo[i] = unconfirmed(batches, state)
-		cr.Batches = len(todo[i])
-		if len(todo[i]) == 0 {
-			// Nothing to send; a broken configuration is still reported, so
-			// that cron sees it before bans arrive.
+		pl := &plans[i]
+		var rest *buffer.Partial
+		rest, pl.todo = Pending(t, state, batches)
+		if rest == nil && t.Err == nil {
+			state.Partial = nil // nothing to resume, or not in this channel's format any more: sent whole again
+		}
+		if rest != nil {
+			pl.resume = &step{
+				job:     channels.Job{Channel: t.Channel, Message: channels.Message{Subject: rest.Subject, Pages: rest.Pages}, From: rest.Sent, Timeout: t.Config.Timeout, Attempts: t.Config.Attempts()},
+				batches: presentIDs(batches, rest.Batches),
+			}
+		}
+		cr.Batches = len(pl.todo)
+		if len(pl.todo) == 0 {
+			// Nothing new to send; a broken configuration is still reported,
+			// so that cron sees it before bans arrive.
 			cr.Err = t.Err
 			continue
 		}
-		key := batchKey(todo[i]) + "|" + strings.Join(t.Config.Jails, ",")
+		key := batchKey(pl.todo) + "|" + strings.Join(t.Config.Jails, ",")
 		d, ok := digests[key]
 		if !ok {
-			if d, err = DigestFor(cfg, batchPaths(todo[i]), t.Config.Jails); err != nil {
+			if d, err = DigestFor(cfg, buffer.Paths(pl.todo), t.Config.Jails); err != nil {
 				return nil, err
 			}
 			digests[key] = d
@@ -163,52 +176,98 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		if cr.Err = err; err != nil {
 			continue
 		}
-		jobs[i] = &channels.Job{Channel: t.Channel, Message: msg, Timeout: t.Config.Timeout, Attempts: t.Config.Attempts()}
+		pl.send = &step{
+			job:     channels.Job{Channel: t.Channel, Message: msg, Timeout: t.Config.Timeout, Attempts: t.Config.Attempts()},
+			batches: batchIDs(pl.todo),
+		}
 	}
 
 	// 4. Send in parallel; 5. record each verdict in the ledger as it comes.
 	var mu sync.Mutex
 	var ledgerErr error
-	record := func(i int) {
-		mu.Lock()
-		defer mu.Unlock()
-		cr := &res.Channels[i]
-		st := ledger.Channel(cr.Name)
-		st.LastAttempt = opt.Now
-		if cr.Err != nil {
-			st.Missed++
-			st.LastError = cr.Err.Error()
-		} else {
-			for _, b := range todo[i] {
-				if !st.Has(b.ID) {
-					st.Confirmed = append(st.Confirmed, b.ID)
-				}
-			}
-			st.Missed, st.Dropped, st.LastError = 0, 0, ""
-			if !cr.Skipped {
-				st.LastSuccess = opt.Now
-			}
-		}
+	save := func() {
 		if err := buf.SaveLedger(ledger); err != nil && ledgerErr == nil {
 			ledgerErr = err
 		}
+	}
+	// record notes the outcome of one message (or of none, when there was
+	// nothing to send) to channel i; on success the channel has ids.
+	record := func(i int, err error, ids []string, sent bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		st := ledger.Channel(res.Channels[i].Name)
+		st.LastAttempt = opt.Now
+		if err != nil {
+			st.Missed++
+			st.LastError = err.Error()
+		} else {
+			for _, id := range ids {
+				if !st.Has(id) {
+					st.Confirmed = append(st.Confirmed, id)
+				}
+			}
+			st.Missed, st.Dropped, st.LastError, st.Partial = 0, 0, "", nil
+			if sent {
+				st.LastSuccess = opt.Now
+			}
+		}
+		save()
+	}
+	// deliver sends one step to channel i. Each message of a split report
+	// is written to the ledger as it is delivered, with the report: if the
+	// flush fails or dies part way, the next one sends only the rest.
+	deliver := func(ctx context.Context, i int, s *step) error {
+		cr := &res.Channels[i]
+		s.job.Sent = func(n int) {
+			if n >= len(s.job.Message.Pages) {
+				return // the whole report: record confirms it
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			ledger.Channel(cr.Name).Partial = &buffer.Partial{
+				Batches: s.batches, Format: string(targets[i].Channel.Formats()[0]),
+				Subject: s.job.Message.Subject, Pages: s.job.Message.Pages, Sent: n,
+			}
+			save()
+		}
+		v := channels.Deliver(ctx, s.job)
+		cr.Attempts += v.Attempts
+		if s == plans[i].resume {
+			cr.Resumed = v.Sent - s.job.From
+		}
+		record(i, v.Err, s.batches, true)
+		return v.Err
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, cfg.Flush.Timeout)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := range targets {
-		cr := &res.Channels[i]
+		cr, pl := &res.Channels[i], &plans[i]
+		// What to do once the rest of an interrupted report (if any) is out.
+		var then func()
 		switch {
-		case cr.Batches == 0, cr.Held:
-			// nothing new for this channel, or not enough yet
-		case jobs[i] == nil:
-			record(i) // broken configuration or template, or nothing worth sending
-		default:
+		case pl.send != nil:
+			then = func() { cr.Err = deliver(sendCtx, i, pl.send) }
+		case cr.Batches > 0 && (cr.Err != nil || cr.Skipped):
+			// a broken configuration or template; or only unbans and
+			// restored bans, confirmed without a message
+			then = func() { record(i, cr.Err, batchIDs(pl.todo), false) }
+		}
+		switch {
+		case pl.resume != nil:
 			wg.Go(func() {
-				v := channels.Deliver(sendCtx, *jobs[i])
-				cr.Attempts, cr.Err = v.Attempts, v.Err
-				record(i)
+				if err := deliver(sendCtx, i, pl.resume); err != nil {
+					cr.Err = err // the new report waits until the old one is out
+					return
+				}
+				if then != nil {
+					then()
+				}
 			})
+		case pl.send != nil:
+			wg.Go(then)
+		case then != nil:
+			then()
 		}
 	}
 	wg.Wait()
@@ -302,14 +361,58 @@ func worthSending(d *report.Digest) bool {
 	return d.Totals.Bans > 0 || d.Notes.TornLines > 0 || d.Notes.Dropped > 0
 }
 
-func unconfirmed(batches []buffer.Batch, st *buffer.ChannelState) []buffer.Batch {
-	var out []buffer.Batch
+// plan is what a flush sends one channel: the rest of an interrupted report,
+// then a report of todo.
+type plan struct {
+	resume *step
+	todo   []buffer.Batch
+	send   *step
+}
+
+// step is one report to send and the batches it covers.
+type step struct {
+	job     channels.Job
+	batches []string
+}
+
+// Pending returns what the next flush owes channel t: the rest of a split
+// report that an earlier flush delivered only in part (nil if none, or if
+// its messages are not in the channel's format any more), and the batches
+// it has not confirmed that the new report covers. A channel whose
+// configuration is broken (t.Err) resumes nothing.
+func Pending(t *Target, st *buffer.ChannelState, batches []buffer.Batch) (*buffer.Partial, []buffer.Batch) {
+	var rest *buffer.Partial
+	if t.Err == nil {
+		if f := t.Channel.Formats(); len(f) > 0 && st.Partial.Resumable(string(f[0])) {
+			rest = st.Partial
+		}
+	}
+	var todo []buffer.Batch
 	for _, b := range batches {
-		if !st.Has(b.ID) {
-			out = append(out, b)
+		if !st.Has(b.ID) && (rest == nil || !slices.Contains(rest.Batches, b.ID)) {
+			todo = append(todo, b)
+		}
+	}
+	return rest, todo
+}
+
+// presentIDs is ids without the batches that are no longer in the spool.
+func presentIDs(batches []buffer.Batch, ids []string) []string {
+	var out []string
+	for _, b := range batches {
+		if slices.Contains(ids, b.ID) {
+			out = append(out, b.ID)
 		}
 	}
 	return out
+}
+
+func batchIDs(bs []buffer.Batch) []string {
+	ids := make([]string, len(bs))
+	for i, b := range bs {
+		ids[i] = b.ID
+	}
+	return ids
 }
 
 func confirmedByAll(l *buffer.Ledger, names []string, id string) bool {
@@ -321,21 +424,7 @@ func confirmedByAll(l *buffer.Ledger, names []string, id string) bool {
 	return true
 }
 
-func batchKey(bs []buffer.Batch) string {
-	ids := make([]string, len(bs))
-	for i, b := range bs {
-		ids[i] = b.ID
-	}
-	return strings.Join(ids, ",")
-}
-
-func batchPaths(bs []buffer.Batch) []string {
-	out := make([]string, len(bs))
-	for i, b := range bs {
-		out[i] = b.Path
-	}
-	return out
-}
+func batchKey(bs []buffer.Batch) string { return strings.Join(batchIDs(bs), ",") }
 
 // applyRetention deletes the oldest batches while they are older than
 // MaxAge or the spool is larger than MaxSizeMB. Each channel that had not

@@ -220,6 +220,33 @@ func TestBrokenChannelConfigurationIsThatChannelsFailure(t *testing.T) {
 	}
 }
 
+// TestBlankTemplateIsAFailureNotAnEmptyReport: a user's template that
+// renders nothing (whitespace only) would confirm the bans with a message
+// that shows none of them; the channel fails instead and keeps them.
+func TestBlankTemplateIsAFailureNotAnEmptyReport(t *testing.T) {
+	e := newEnv(t)
+	blank := filepath.Join(t.TempDir(), "blank.tmpl")
+	if err := os.WriteFile(blank, []byte("{{/* nothing */}}\n  \n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ch := &memChannel{name: "blank"}
+	tg, err := flush.NewTarget(ch, config.Channel{Type: "mem", Retries: new(int), Templates: map[string]string{"text": blank}}, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ban(t, "192.0.2.1", 100)
+	res := e.run(t, []*flush.Target{tg}, flush.Options{})
+	if err := res.Channels[0].Err; err == nil || !strings.Contains(err.Error(), `channel "blank": the text template rendered an empty report`) {
+		t.Fatalf("blank template: %+v", res.Channels[0])
+	}
+	if len(ch.received()) != 0 {
+		t.Errorf("sent %q", ch.received())
+	}
+	if b, _ := e.buf.Batches(); len(b) != 1 {
+		t.Error("the bans were not kept")
+	}
+}
+
 func TestUnbansAloneSendNothingButAreConfirmed(t *testing.T) {
 	e := newEnv(t)
 	ch := &memChannel{name: "c"}

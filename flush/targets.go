@@ -2,6 +2,7 @@ package flush
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/channels"
@@ -128,6 +129,12 @@ func (t *Target) Render(d *report.Digest) (channels.Message, error) {
 	})
 	if err != nil {
 		return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
+	}
+	for _, p := range pages {
+		if strings.TrimSpace(p) == "" {
+			// Sent, it would confirm the bans with a message that shows none.
+			return channels.Message{}, fmt.Errorf("channel %q: the %s template rendered an empty report", t.Name, formats[0])
+		}
 	}
 	m.Bodies[formats[0]] = pages[0]
 	if len(pages) > 1 {

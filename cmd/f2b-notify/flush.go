@@ -151,11 +151,14 @@ func printResult(w io.Writer, res *flush.Result) {
 		fmt.Fprintf(w, "retention dropped %d records (counted in the next reports)\n", res.Dropped)
 	}
 	for _, c := range res.Channels {
+		if c.Resumed > 0 {
+			fmt.Fprintf(w, "%s: sent the last %d %s of a report an earlier flush left half sent\n", c.Name, c.Resumed, plural(c.Resumed, "message", "messages"))
+		}
 		switch {
 		case c.Err != nil:
 			fmt.Fprintf(w, "%s: FAILED: %s\n", c.Name, oneLine(c.Err.Error()))
 		case c.Batches == 0:
-			if res.Batches > 0 {
+			if res.Batches > 0 && c.Resumed == 0 {
 				fmt.Fprintf(w, "%s: nothing new\n", c.Name)
 			}
 		case c.Held:

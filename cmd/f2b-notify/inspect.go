@@ -51,19 +51,20 @@ or changed.`,
 			}
 			failed := 0
 			for _, t := range targets {
-				st := ledger.Channel(t.Name)
-				var files []string
-				for _, b := range batches {
-					if !st.Has(b.ID) {
-						files = append(files, b.Path)
-					}
-				}
-				files = append(files, buf.PendingPath())
 				if t.Err != nil {
 					fmt.Fprintf(g.IO.Out, "### %s: cannot render: %s\n", t.Name, oneLine(t.Err.Error()))
 					failed++
 					continue
 				}
+				st := ledger.Channel(t.Name)
+				rest, todo := flush.Pending(t, st, batches)
+				if rest != nil {
+					if err := printRest(g.IO.Out, t, rest, payload); err != nil {
+						fmt.Fprintf(g.IO.Out, "### %s: %s\n", t.Name, oneLine(err.Error()))
+						failed++
+					}
+				}
+				files := append(buffer.Paths(todo), buf.PendingPath())
 				d, err := flush.DigestFor(cfg, files, t.Config.Jails)
 				if err != nil {
 					return err
@@ -104,6 +105,19 @@ func selectTargets(cfg *config.Config, name string) ([]*flush.Target, error) {
 	return nil, fmt.Errorf("no enabled channel %q in %s (enabled: %s)", name, cfg.File, strings.Join(cfg.EnabledChannels(), ", "))
 }
 
+// printRest writes the messages of a split report that an earlier flush
+// delivered only in part and that the next flush sends first.
+func printRest(w io.Writer, t *flush.Target, rest *buffer.Partial, payload bool) error {
+	m := channels.Message{Subject: rest.Subject, Pages: rest.Pages[rest.Sent:]}
+	if payload {
+		return printPayload(w, t, m)
+	}
+	for i, page := range m.Pages {
+		fmt.Fprintf(w, "### channel %s (%s), rest of an earlier report, message %d of %d\n%s\n\n", t.Name, t.Config.Type, rest.Sent+i+1, len(rest.Pages), page)
+	}
+	return nil
+}
+
 // printRendered writes a channel's subject and every format of its report,
 // or with payload the request body it would send.
 func printRendered(w io.Writer, t *flush.Target, d *report.Digest, payload bool) error {
@@ -112,16 +126,7 @@ func printRendered(w io.Writer, t *flush.Target, d *report.Digest, payload bool)
 		return err
 	}
 	if payload {
-		p, ok := t.Channel.(channels.Payloader)
-		if !ok {
-			return fmt.Errorf("channel %q (%s) has no request body to show; preview without --payload shows its message", t.Name, t.Config.Type)
-		}
-		body, err := p.Payload(m)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "### channel %s (%s) payload\n%s\n\n", t.Name, t.Config.Type, body)
-		return nil
+		return printPayload(w, t, m)
 	}
 	for i, page := range m.Pages {
 		fmt.Fprintf(w, "### channel %s (%s), message %d of %d\n%s\n\n", t.Name, t.Config.Type, i+1, len(m.Pages), page)
@@ -303,9 +308,26 @@ func newStatusCmd(g *Globals) *cobra.Command {
 				if st.Dropped > 0 {
 					fmt.Fprintf(w, ", %d records dropped by retention", st.Dropped)
 				}
+				if p := st.Partial; p != nil && p.Sent < len(p.Pages) {
+					fmt.Fprintf(w, ", a split report cut off after message %d of %d (the next flush sends the rest first)", p.Sent, len(p.Pages))
+				}
 				fmt.Fprintln(w)
 			}
 			return nil
 		},
 	}
+}
+
+// printPayload writes the request body (or bodies) t would send for m.
+func printPayload(w io.Writer, t *flush.Target, m channels.Message) error {
+	p, ok := t.Channel.(channels.Payloader)
+	if !ok {
+		return fmt.Errorf("channel %q (%s) has no request body to show; preview without --payload shows its message", t.Name, t.Config.Type)
+	}
+	body, err := p.Payload(m)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "### channel %s (%s) payload\n%s\n\n", t.Name, t.Config.Type, body)
+	return nil
 }

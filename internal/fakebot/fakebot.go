@@ -85,6 +85,10 @@ type Reply struct {
 	// Accept makes the server handle the request normally (to script a
 	// failure after some successes).
 	Accept bool
+	// LoseAnswer handles the request normally (the message is posted) but
+	// never answers, as when the connection dies on the way back: the
+	// server hangs until the client gives up.
+	LoseAnswer bool
 }
 
 // The Bot API's answers to the failures channels must handle.
@@ -237,10 +241,19 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	if reply != nil && !reply.Accept {
+	switch {
+	case reply == nil, reply.Accept:
+		s.serve(w, r, body)
+	case reply.LoseAnswer:
+		s.serve(httptest.NewRecorder(), r, body)
+		s.scripted(w, r, Hang)
+	default:
 		s.scripted(w, r, *reply)
-		return
 	}
+}
+
+// serve handles one request as the Bot API would.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	if !ok {
 		writeError(w, http.StatusNotFound, "Not Found")
