@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"container/heap"
 	"hash/maphash"
 	"math"
 	"net/netip"
@@ -65,19 +66,35 @@ type jailSeen struct {
 // offender is what the builder keeps per banned address: a few hundred
 // bytes, whatever the number of its records. Its address string is the key
 // of Builder.offenders.
+//
+// Its size is what a flush's memory grows with (a host under a long attack
+// has hundreds of thousands of them): the address is parsed only when the
+// digest is built, and the rare offenders that try many user names get the
+// count of the others on the side.
 type offender struct {
-	addr        netip.Addr
 	first, last float64
 	bantime     int64
 	jails       []jailSeen
-	users       []uint32 // the first MaxUsers distinct names, as numbers in Builder.userNames
-	extraUsers  []uint32 // hashes of further distinct names, up to trackUsers
-	matches     []match  // ring of the last MaxMatches lines
+	users       []uint32   // the first MaxUsers distinct names, as numbers in Builder.userNames
+	more        *moreUsers // nil until a name beyond MaxUsers comes
+	matches     []match    // ring of the last MaxMatches lines
 	bans        int32
 	failures    int32
-	overflow    int32 // distinct names beyond those too
 	next        int32 // ring position
 	seen        int32 // lines seen in all
+}
+
+// moreUsers counts an offender's distinct user names beyond the ones kept.
+type moreUsers struct {
+	hashes   []uint32 // hashes of further distinct names, up to trackUsers
+	overflow int32    // distinct names beyond those too
+}
+
+func (m *moreUsers) count() int {
+	if m == nil {
+		return 0
+	}
+	return len(m.hashes) + int(m.overflow)
 }
 
 // match is a kept log line: line idx of the record at off, len bytes long,
@@ -198,7 +215,6 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 	o := b.offenders[r.IP]
 	if o == nil {
 		o = &offender{first: t, last: t}
-		o.addr, _ = netip.ParseAddr(r.IP)
 		b.offenders[r.IP] = o
 	}
 	if b.seenJail(&o.jails, r.Jail, r.Time) {
@@ -261,15 +277,18 @@ func (b *Builder) addUser(o *offender, u string) {
 		o.users = append(o.users, id)
 		return
 	}
+	if o.more == nil {
+		o.more = &moreUsers{}
+	}
 	h := uint32(maphash.String(b.seed, u))
-	if slices.Contains(o.extraUsers, h) {
+	if slices.Contains(o.more.hashes, h) {
 		return
 	}
-	if len(o.extraUsers) < trackUsers {
-		o.extraUsers = append(o.extraUsers, h)
+	if len(o.more.hashes) < trackUsers {
+		o.more.hashes = append(o.more.hashes, h)
 		return
 	}
-	o.overflow++
+	o.more.overflow++
 }
 
 func (o *offender) addMatch(m match, max int) {
@@ -321,36 +340,47 @@ func (b *Builder) Digest() *Digest {
 		d.From, d.To = unix(b.from), unix(b.to)
 	}
 
-	type row struct {
-		ip string
-		o  *offender
-	}
-	all := make([]row, 0, len(b.offenders))
+	// The worst offenders first. With MaxOffenders, only that many rows are
+	// ever held (the worst seen so far, in a heap): a flush of a long attack
+	// has far more offenders than its report shows.
+	top := &rankHeap{}
+	keep := b.opt.MaxOffenders
 	jailIPs := map[string]int{}
 	for ip, o := range b.offenders {
 		if o.bans == 0 {
 			continue
 		}
-		all = append(all, row{ip, o})
+		d.Totals.IPs++
+		addr, _ := netip.ParseAddr(ip)
 		for _, j := range o.jails {
 			jailIPs[j.name]++
 		}
-		if o.addr.Is6() && !o.addr.Is4In6() {
+		if isIPv6(addr) {
 			d.Totals.IPv6++
 		}
+		r := ranked{ip, addr, o}
+		switch {
+		case keep <= 0:
+			*top = append(*top, r) // every row: sorted below
+		case len(*top) < keep:
+			heap.Push(top, r)
+		case r.before((*top)[0]):
+			(*top)[0] = r
+			heap.Fix(top, 0)
+		}
 	}
-	d.Totals.IPs = len(all)
-	slices.SortFunc(all, func(x, y row) int {
-		return cmp.Or(cmp.Compare(y.o.bans, x.o.bans), cmp.Compare(y.o.failures, x.o.failures), x.o.addr.Compare(y.o.addr), cmp.Compare(x.ip, y.ip))
+	all := []ranked(*top)
+	slices.SortFunc(all, func(x, y ranked) int {
+		if x.before(y) {
+			return -1
+		}
+		return 1
 	})
-	if n := b.opt.MaxOffenders; n > 0 && len(all) > n {
-		d.Notes.MoreOffenders += len(all) - n
-		all = all[:n]
-	}
+	d.Notes.MoreOffenders += d.Totals.IPs - len(all)
 	lines := &lineReader{files: b.opt.Files, texts: b.texts, users: b.userNames}
 	d.Offenders = make([]Offender, len(all))
 	for i, r := range all {
-		d.Offenders[i] = r.o.export(r.ip, lines)
+		d.Offenders[i] = r.o.export(r.ip, isIPv6(r.addr), lines)
 	}
 
 	for name, j := range b.jails {
@@ -379,18 +409,47 @@ func (b *Builder) Digest() *Digest {
 	return d
 }
 
+// ranked is an offender being ranked for the digest's rows.
+type ranked struct {
+	ip   string
+	addr netip.Addr
+	o    *offender
+}
+
+// before reports whether r comes before q in the report: more bans, then
+// more failures, then by address. Two offenders are never equal: their
+// addresses differ.
+func (r ranked) before(q ranked) bool {
+	return cmp.Or(cmp.Compare(q.o.bans, r.o.bans), cmp.Compare(q.o.failures, r.o.failures), r.addr.Compare(q.addr), cmp.Compare(r.ip, q.ip)) < 0
+}
+
+// rankHeap is a container/heap whose root is the kept offender that comes
+// last in the report: the one a worse newcomer replaces.
+type rankHeap []ranked
+
+func (h rankHeap) Len() int           { return len(h) }
+func (h rankHeap) Less(i, j int) bool { return h[j].before(h[i]) }
+func (h rankHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *rankHeap) Push(x any)        { *h = append(*h, x.(ranked)) }
+func (h *rankHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
 // export turns the internal offender into the row a template sees.
-func (o *offender) export(ip string, lines *lineReader) Offender {
+func (o *offender) export(ip string, ipv6 bool, lines *lineReader) Offender {
 	off := Offender{
 		IP:          Neutralise(ip),
-		IPv6:        o.addr.Is6() && !o.addr.Is4In6(),
+		IPv6:        ipv6,
 		Jails:       jailNames(o.jails),
 		Bans:        int(o.bans),
 		Failures:    int(o.failures),
 		FirstSeen:   unix(o.first),
 		LastSeen:    unix(o.last),
 		Bantime:     o.bantime,
-		MoreUsers:   len(o.extraUsers) + int(o.overflow),
+		MoreUsers:   o.more.count(),
 		MoreMatches: int(o.seen) - len(o.matches),
 	}
 	for _, u := range o.users {
@@ -402,6 +461,10 @@ func (o *offender) export(ip string, lines *lineReader) Offender {
 	}
 	return off
 }
+
+// isIPv6 reports whether addr is an IPv6 address, not an IPv4 one written
+// in IPv6 form.
+func isIPv6(addr netip.Addr) bool { return addr.Is6() && !addr.Is4In6() }
 
 func jailNames(js []jailSeen) []string {
 	out := make([]string, len(js))

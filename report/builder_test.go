@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +134,48 @@ func FuzzNeutralise(f *testing.F) {
 			t.Fatalf("not idempotent on %q", s)
 		}
 	})
+}
+
+// TestMaxOffendersKeepsTheWorst: with MaxOffenders, the rows are exactly
+// the first ones of the full ranking (most bans, then most failures, then
+// by address), the others counted in Notes.MoreOffenders; the totals still
+// count everyone.
+func TestMaxOffendersKeepsTheWorst(t *testing.T) {
+	var recs []*buffer.Record
+	for i := range 300 {
+		// Bans 1-5 and failures 1-7 in an order unrelated to the address,
+		// IPv4 and IPv6, so that every key of the ranking decides some pairs.
+		ip := fmt.Sprintf("10.0.%d.%d", i/256, i%256)
+		if i%3 == 0 {
+			ip = fmt.Sprintf("2001:db8::%x", i)
+		}
+		for b := range 1 + (i*7)%5 {
+			recs = append(recs, ban(fmt.Sprintf("jail%d", b), ip, float64(1000+i), 1+(i*11)%7))
+		}
+	}
+	all := build(report.Options{}, recs...)
+	if len(all.Offenders) != 300 || all.Notes.MoreOffenders != 0 {
+		t.Fatalf("without a cap: %d rows, %d more", len(all.Offenders), all.Notes.MoreOffenders)
+	}
+	for i := 1; i < len(all.Offenders); i++ {
+		a, b := all.Offenders[i-1], all.Offenders[i]
+		if a.Bans < b.Bans || a.Bans == b.Bans && a.Failures < b.Failures {
+			t.Fatalf("rows %d and %d out of order: %+v then %+v", i-1, i, a, b)
+		}
+	}
+	for _, n := range []int{1, 7, 100, 299, 300, 301} {
+		d := build(report.Options{MaxOffenders: n}, recs...)
+		want := all.Offenders[:min(n, 300)]
+		if len(d.Offenders) != len(want) || d.Notes.MoreOffenders != 300-len(want) {
+			t.Fatalf("cap %d: %d rows, %d more", n, len(d.Offenders), d.Notes.MoreOffenders)
+		}
+		for i := range want {
+			if d.Offenders[i].IP != want[i].IP {
+				t.Fatalf("cap %d: row %d is %s, want %s", n, i, d.Offenders[i].IP, want[i].IP)
+			}
+		}
+		if d.Totals != all.Totals {
+			t.Errorf("cap %d: totals %+v, want %+v", n, d.Totals, all.Totals)
+		}
+	}
 }
