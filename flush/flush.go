@@ -376,14 +376,16 @@ type step struct {
 }
 
 // Pending returns what the next flush owes channel t: the rest of a split
-// report that an earlier flush delivered only in part (nil if none, or if
-// its messages are not in the channel's format any more), and the batches
-// it has not confirmed that the new report covers. A channel whose
-// configuration is broken (t.Err) resumes nothing.
+// report that an earlier flush delivered only in part, and the batches it
+// has not confirmed that the new report covers. There is no rest to send if
+// its messages are not in the channel's format any more, or if none of its
+// batches is left in the spool (retention deleted them, and counted them as
+// dropped; or the channel was disabled while the others confirmed them). A
+// channel whose configuration is broken (t.Err) resumes nothing.
 func Pending(t *Target, st *buffer.ChannelState, batches []buffer.Batch) (*buffer.Partial, []buffer.Batch) {
 	var rest *buffer.Partial
 	if t.Err == nil {
-		if f := t.Channel.Formats(); len(f) > 0 && st.Partial.Resumable(string(f[0])) {
+		if f := t.Channel.Formats(); len(f) > 0 && st.Partial.Resumable(string(f[0])) && len(presentIDs(batches, st.Partial.Batches)) > 0 {
 			rest = st.Partial
 		}
 	}

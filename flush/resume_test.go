@@ -175,6 +175,31 @@ func TestPartialInAnotherFormatIsSentWholeAgain(t *testing.T) {
 	}
 }
 
+// TestPartialWhoseBatchesAreGoneIsDropped: the batches of a cut report are
+// no longer in the spool (retention deleted them and counted them as
+// dropped): the rest of that old report is not sent.
+func TestPartialWhoseBatchesAreGoneIsDropped(t *testing.T) {
+	e := newEnv(t)
+	ch := &memChannel{name: "chat"}
+	tg := targets(t, ch)
+	l, _ := e.buf.LoadLedger()
+	l.Channel("chat").Partial = &buffer.Partial{Batches: []string{"00000000000000000001"}, Format: "text", Pages: []string{"old 1", "old 2"}, Sent: 1}
+	if err := e.buf.SaveLedger(l); err != nil {
+		t.Fatal(err)
+	}
+	e.ban(t, "10.1.1.100", 1000)
+	res := e.run(t, tg, flush.Options{})
+	if c := res.Channels[0]; c.Err != nil || c.Resumed != 0 {
+		t.Fatalf("flush: %+v", c)
+	}
+	if got := ch.received(); len(got) != 1 || strings.Contains(got[0], "old 2") || !strings.Contains(got[0], "10.1.1.100") {
+		t.Fatalf("want only the new report; got %q", got)
+	}
+	if l, _ = e.buf.LoadLedger(); l.Channel("chat").Partial != nil {
+		t.Errorf("the stale partial report is still in the ledger")
+	}
+}
+
 func prefixed(subject string, pages []string) []string {
 	out := make([]string, len(pages))
 	for i, p := range pages {
