@@ -1,6 +1,7 @@
 // Package channels defines what a notification channel is, the registry of
-// channel kinds, and the fan-out that sends one report to many channels and
-// returns a verdict for each.
+// channel kinds, and Deliver, which sends one report to one channel with its
+// retries and returns a verdict (the flush runs one Deliver per channel, in
+// parallel).
 package channels
 
 import (

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -68,18 +67,6 @@ var Backoff = func(n int) time.Duration {
 	d := time.Second << min(n-1, 5)
 	d = min(d, 30*time.Second)
 	return d - time.Duration(rand.Int64N(int64(d/4)+1))
-}
-
-// FanOut sends every job in parallel and returns one verdict per job, in the
-// jobs' order. One channel's failure or slowness does not affect the others.
-func FanOut(ctx context.Context, jobs []Job) []Verdict {
-	out := make([]Verdict, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Go(func() { out[i] = Deliver(ctx, j) })
-	}
-	wg.Wait()
-	return out
 }
 
 // Deliver sends one job, retrying with backoff until it succeeds, its attempts

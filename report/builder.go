@@ -370,12 +370,7 @@ func (b *Builder) Digest() *Digest {
 		}
 	}
 	all := []ranked(*top)
-	slices.SortFunc(all, func(x, y ranked) int {
-		if x.before(y) {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(all, ranked.compare)
 	d.Notes.MoreOffenders += d.Totals.IPs - len(all)
 	lines := &lineReader{files: b.opt.Files, texts: b.texts, users: b.userNames}
 	d.Offenders = make([]Offender, len(all))
@@ -416,12 +411,14 @@ type ranked struct {
 	o    *offender
 }
 
-// before reports whether r comes before q in the report: more bans, then
-// more failures, then by address. Two offenders are never equal: their
-// addresses differ.
-func (r ranked) before(q ranked) bool {
-	return cmp.Or(cmp.Compare(q.o.bans, r.o.bans), cmp.Compare(q.o.failures, r.o.failures), r.addr.Compare(q.addr), cmp.Compare(r.ip, q.ip)) < 0
+// compare orders offenders as the report lists them: more bans first, then
+// more failures, then by address.
+func (r ranked) compare(q ranked) int {
+	return cmp.Or(cmp.Compare(q.o.bans, r.o.bans), cmp.Compare(q.o.failures, r.o.failures), r.addr.Compare(q.addr), cmp.Compare(r.ip, q.ip))
 }
+
+// before reports whether r comes before q in the report.
+func (r ranked) before(q ranked) bool { return r.compare(q) < 0 }
 
 // rankHeap is a container/heap whose root is the kept offender that comes
 // last in the report: the one a worse newcomer replaces.
