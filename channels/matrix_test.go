@@ -599,20 +599,6 @@ func TestMatrixAlias(t *testing.T) {
 	}
 }
 
-// mxVerdict describes how an error is classified.
-func mxVerdict(err error) string {
-	var ra *channels.RetryAfterError
-	switch {
-	case err == nil:
-		return "ok"
-	case errors.As(err, &ra):
-		return "retry after " + ra.After.String()
-	case channels.IsPermanent(err):
-		return "permanent"
-	}
-	return "retry"
-}
-
 func TestMatrixErrors(t *testing.T) {
 	echo := "Unknown token " + mxToken // a server that quotes the token back
 	for _, tc := range []struct {
@@ -672,7 +658,7 @@ func TestMatrixErrors(t *testing.T) {
 			defer cancel()
 			err := ch.Send(ctx, "subject", "<p>report</p>")
 			t.Logf("error: %v", err)
-			if got := mxVerdict(err); got != tc.want {
+			if got := verdict(err); got != tc.want {
 				t.Errorf("verdict %q, want %q (error %v)", got, tc.want, err)
 			}
 			if err != nil && !strings.Contains(err.Error(), tc.reason) {
@@ -689,7 +675,7 @@ func TestMatrixErrors(t *testing.T) {
 		ch := mxChannel(t, f, mxRoom, nil)
 		f.srv.Close()
 		err := ch.Send(mxContext(t, 2*time.Second), "subject", "<p>report</p>")
-		if got := mxVerdict(err); got != "retry" {
+		if got := verdict(err); got != "retry" {
 			t.Errorf("verdict %q, want retry (error %v)", got, err)
 		}
 		mxNoSecret(t, mxToken, err)
@@ -701,7 +687,7 @@ func TestMatrixErrors(t *testing.T) {
 			return true
 		}
 		err := mxChannel(t, f, mxAlias, nil).Send(mxContext(t, 2*time.Second), "subject", "<p>report</p>")
-		if got := mxVerdict(err); got != "retry after 500ms" || !strings.Contains(err.Error(), "resolve room alias "+mxAlias) {
+		if got := verdict(err); got != "retry after 500ms" || !strings.Contains(err.Error(), "resolve room alias "+mxAlias) {
 			t.Errorf("verdict %q, error %v", got, err)
 		}
 	})

@@ -500,8 +500,9 @@ func TestTelegramCutsLargeReport(t *testing.T) {
 	}
 }
 
-// tgClassify says how Deliver would treat err.
-func tgClassify(err error) string {
+// verdict says how Deliver treats err: "ok", "permanent", "retry after D"
+// or "retry".
+func verdict(err error) string {
 	var ra *channels.RetryAfterError
 	switch {
 	case err == nil:
@@ -542,7 +543,7 @@ func TestTelegramErrors(t *testing.T) {
 			j := channels.Job{Channel: ch, Message: channels.Message{Bodies: map[channels.Format]string{channels.TelegramHTML: "<b>report</b>"}},
 				Timeout: 500 * time.Millisecond, Attempts: 1}
 			v := channels.Deliver(tgContext(t, 10*time.Second), j)
-			if got := tgClassify(v.Err); got != c.want {
+			if got := verdict(v.Err); got != c.want {
 				t.Errorf("error %v: %s, want %s", v.Err, got, c.want)
 			}
 			if v.Err == nil || !strings.HasPrefix(v.Err.Error(), `channel "tg": telegram sendMessage: `) || !strings.Contains(v.Err.Error(), c.text) {
@@ -563,22 +564,22 @@ func TestTelegramErrorsOfItsOwn(t *testing.T) {
 	// Telegram refuses HTML outside its subset: final, with a hint.
 	ch := tgChannel(t, bot, nil)
 	err := ch.Send(ctx, "", "<p>paragraph</p>")
-	if tgClassify(err) != "permanent" || !strings.Contains(err.Error(), `can't parse entities: Unsupported start tag "p" at byte offset 0 (the template made HTML`) {
-		t.Errorf("invalid HTML: %v (%s)", err, tgClassify(err))
+	if verdict(err) != "permanent" || !strings.Contains(err.Error(), `can't parse entities: Unsupported start tag "p" at byte offset 0 (the template made HTML`) {
+		t.Errorf("invalid HTML: %v (%s)", err, verdict(err))
 	}
 	tgNoSecret(t, err)
 
 	// A wrong token.
 	other := tgChannel(t, bot, map[string]any{"token": "123456789:AAH-otherSecret_0123456789"})
 	err = other.Send(ctx, "", "hello")
-	if tgClassify(err) != "permanent" || !strings.Contains(err.Error(), "401") || strings.Contains(err.Error(), "otherSecret") {
+	if verdict(err) != "permanent" || !strings.Contains(err.Error(), "401") || strings.Contains(err.Error(), "otherSecret") {
 		t.Errorf("wrong token: %v", err)
 	}
 
 	// A body over the limit is never sent.
 	before := bot.Requests()
 	err = ch.Send(ctx, "", strings.Repeat("😀", 2049))
-	if tgClassify(err) != "permanent" || !strings.Contains(err.Error(), "4098 characters after entity parsing, over Telegram's limit of 4096") {
+	if verdict(err) != "permanent" || !strings.Contains(err.Error(), "4098 characters after entity parsing, over Telegram's limit of 4096") {
 		t.Errorf("oversized body: %v", err)
 	}
 	if bot.Requests() != before {
@@ -588,8 +589,8 @@ func TestTelegramErrorsOfItsOwn(t *testing.T) {
 	// Nothing listens: retry, and the URL with its token is not shown.
 	bot.Close()
 	err = tgChannel(t, bot, nil).Send(ctx, "", "hello")
-	if tgClassify(err) != "retry" || !strings.Contains(err.Error(), "connection refused") {
-		t.Errorf("refused: %v (%s)", err, tgClassify(err))
+	if verdict(err) != "retry" || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("refused: %v (%s)", err, verdict(err))
 	}
 	tgNoSecret(t, err)
 }
@@ -617,8 +618,8 @@ func TestTelegramResumesSplitReport(t *testing.T) {
 	bot.Fail(fakebot.Accept, fakebot.FloodWait(1))
 	var told []int
 	v := channels.Deliver(ctx, channels.Job{Channel: ch, Message: m, Sent: func(n int) { told = append(told, n) }})
-	if tgClassify(v.Err) != "retry after 1s" || !strings.Contains(v.Err.Error(), "message 2 of 3: ") {
-		t.Fatalf("error %v (%s)", v.Err, tgClassify(v.Err))
+	if verdict(v.Err) != "retry after 1s" || !strings.Contains(v.Err.Error(), "message 2 of 3: ") {
+		t.Fatalf("error %v (%s)", v.Err, verdict(v.Err))
 	}
 	if v.Sent != 1 || !slices.Equal(told, []int{1}) {
 		t.Fatalf("Sent %d, told %v; want 1 and [1]", v.Sent, told)
@@ -645,8 +646,8 @@ func TestTelegramResumesSplitReport(t *testing.T) {
 	// A final error ends it at once: the pages after it are not posted.
 	bot.Fail(fakebot.Accept, fakebot.ChatNotFound)
 	v = channels.Deliver(ctx, channels.Job{Channel: ch, Message: m, Attempts: 3})
-	if tgClassify(v.Err) != "permanent" || v.Attempts != 1 || v.Sent != 1 {
-		t.Fatalf("final error: %v (%s), attempts %d, Sent %d", v.Err, tgClassify(v.Err), v.Attempts, v.Sent)
+	if verdict(v.Err) != "permanent" || v.Attempts != 1 || v.Sent != 1 {
+		t.Fatalf("final error: %v (%s), attempts %d, Sent %d", v.Err, verdict(v.Err), v.Attempts, v.Sent)
 	}
 	if n := len(bot.Messages()); n != 7 {
 		t.Errorf("%d messages in all, want 7", n)
