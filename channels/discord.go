@@ -50,6 +50,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/f2b-notify/f2b-notify/internal/secret"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -115,7 +116,7 @@ func newDiscord(name string, settings map[string]any) (Channel, error) {
 	return &Discord{
 		name:     name,
 		url:      u.String(),
-		secrets:  append(webhookURLSecrets(s.WebhookURL), webhookURLSecrets(u.String())...),
+		secrets:  append(secret.URLParts(s.WebhookURL), secret.URLParts(u.String())...),
 		username: s.Username,
 		split:    s.Split,
 		maxMsgs:  maxMsgs,

@@ -134,46 +134,6 @@ func ParseRetryAfter(v string) time.Duration {
 // MaxRetryAfter caps how long a platform can make a flush wait.
 const MaxRetryAfter = 5 * time.Minute
 
-// redacted is an error whose text has had secrets removed. It keeps the
-// classification of what it wraps (Permanent, RetryAfterError) but not its
-// text.
-type redacted struct {
-	msg   string
-	cause error
-}
-
-func (r *redacted) Error() string { return r.msg }
-
-// Is lets errors.Is see through to sentinel causes such as
-// context.DeadlineExceeded without exposing their text.
-func (r *redacted) Is(target error) bool { return errors.Is(r.cause, target) }
-
-// Redact returns err with every non-empty secret replaced by "[redacted]",
-// also in its URL-escaped forms. The result's text is safe to log.
-func Redact(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	msg := RedactString(err.Error(), secrets...)
-	if IsPermanent(err) {
-		return Permanent(&redacted{msg: msg, cause: err})
-	}
-	return &redacted{msg: msg, cause: err}
-}
-
-// RedactString replaces every non-empty secret in s by "[redacted]".
-func RedactString(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) < 4 {
-			continue // too short to redact without mangling the message
-		}
-		for _, form := range []string{sec, url.PathEscape(sec), url.QueryEscape(sec)} {
-			s = strings.ReplaceAll(s, form, "[redacted]")
-		}
-	}
-	return s
-}
-
 // parseHTTPURL parses an endpoint from the configuration: an http:// or
 // https:// URL with a host, and no space or control character anywhere (a
 // pasted URL cut or joined by a line break or a space is a mistake, not a

@@ -46,6 +46,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/f2b-notify/f2b-notify/internal/secret"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -148,7 +149,7 @@ func newNtfy(name string, settings map[string]any) (Channel, error) {
 		c.auth = "Basic " + basic
 		c.secrets = []string{s.Password, basic}
 	}
-	c.secrets = append(c.secrets, webhookURLSecrets(c.url)...)
+	c.secrets = append(c.secrets, secret.URLParts(c.url)...)
 	// The body's size besides the message: a title of the longest subject,
 	// each rune of it escaped to 6 bytes at worst (\u2028).
 	title := c.title

@@ -65,6 +65,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/f2b-notify/f2b-notify/internal/secret"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -231,12 +232,12 @@ func (c *Slack) request(subject, body string) ([]byte, error) {
 }
 
 func (c *Slack) sendWebhook(ctx context.Context, b []byte) error {
-	a, err := Do(ctx, c.client, HTTPRequest{URL: c.webhook, Body: b, Secrets: webhookURLSecrets(c.webhook)})
+	a, err := Do(ctx, c.client, HTTPRequest{URL: c.webhook, Body: b, Secrets: secret.URLParts(c.webhook)})
 	if err != nil {
 		return err
 	}
 	// Errors are one word of plain text, such as channel_is_archived.
-	return HTTPError(a, "", 0, webhookURLSecrets(c.webhook)...)
+	return HTTPError(a, "", 0, secret.URLParts(c.webhook)...)
 }
 
 // slackAnswer is what the Web API answers.

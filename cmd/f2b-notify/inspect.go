@@ -277,6 +277,10 @@ func newStatusCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The stored errors were made safe when they were written; a
+			// ledger of an older version, or a secret configured since, is
+			// covered here.
+			red := channels.NewRedactor(cfg.Secrets())
 			w := g.IO.Out
 			fmt.Fprintf(w, "buffer: %s\npending: %d records", cfg.Buffer.Dir, pending.Records)
 			if pending.Torn > 0 {
@@ -303,7 +307,7 @@ func newStatusCmd(g *Globals) *cobra.Command {
 					fmt.Fprintf(w, ", last delivery %s", st.LastSuccess.Format(time.RFC3339))
 				}
 				if st.Missed > 0 {
-					fmt.Fprintf(w, ", %d missed reports, last error: %s", st.Missed, st.LastError)
+					fmt.Fprintf(w, ", %d missed reports, last error: %s", st.Missed, red.String(st.LastError))
 				}
 				if st.Dropped > 0 {
 					fmt.Fprintf(w, ", %d records dropped by retention", st.Dropped)
