@@ -127,6 +127,10 @@ func newDiscord(name string, settings map[string]any) (Channel, error) {
 // Name implements Channel.
 func (c *Discord) Name() string { return c.name }
 
+// CredentialURLs implements CredentialSender: the webhook URL holds its
+// token.
+func (c *Discord) CredentialURLs() []string { return []string{c.url} }
+
 // Formats implements Channel: Discord's markdown.
 func (c *Discord) Formats() []Format { return []Format{DiscordFormat} }
 

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -171,4 +173,41 @@ func JSON(v any) ([]byte, error) {
 		return nil, Permanent(fmt.Errorf("encode request: %w", err))
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// CredentialSender is implemented by channels that send a credential (a
+// token, a password, a webhook URL that is itself the secret) with every
+// request: CredentialURLs lists the URLs it is sent to.
+type CredentialSender interface {
+	CredentialURLs() []string
+}
+
+// PlainHTTPHosts lists the hosts (with their port, if given) to which ch
+// sends a credential over plain http://, where anyone on the way can read
+// it. Loopback hosts (127.0.0.0/8, ::1, localhost) are not listed: the
+// credential does not leave the machine.
+func PlainHTTPHosts(ch Channel) []string {
+	cs, ok := ch.(CredentialSender)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, raw := range cs.CredentialURLs() {
+		u, err := url.Parse(raw)
+		if err != nil || !strings.EqualFold(u.Scheme, "http") || isLoopback(u.Hostname()) || slices.Contains(out, u.Host) {
+			continue
+		}
+		out = append(out, u.Host)
+	}
+	return out
+}
+
+// isLoopback reports whether host names this machine: localhost, or a
+// loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }

@@ -167,6 +167,15 @@ func newNtfy(name string, settings map[string]any) (Channel, error) {
 // Name implements Channel.
 func (c *Ntfy) Name() string { return c.name }
 
+// CredentialURLs implements CredentialSender: the server, when a token or a
+// password is set.
+func (c *Ntfy) CredentialURLs() []string {
+	if c.auth == "" {
+		return nil
+	}
+	return []string{c.url}
+}
+
 // Formats implements Channel: plain text, or Markdown when asked.
 func (c *Ntfy) Formats() []Format {
 	if c.markdown {

@@ -152,6 +152,15 @@ func slackBadTokenRune(r rune) bool { return r <= ' ' || r == 0x7f }
 // Name implements Channel.
 func (c *Slack) Name() string { return c.name }
 
+// CredentialURLs implements CredentialSender: the incoming webhook, whose
+// URL is the secret, or the Web API that the token goes to.
+func (c *Slack) CredentialURLs() []string {
+	if c.webhook != "" {
+		return []string{c.webhook}
+	}
+	return []string{c.api}
+}
+
 // Formats implements Channel: Slack's mrkdwn.
 func (c *Slack) Formats() []Format { return []Format{SlackFormat} }
 

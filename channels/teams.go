@@ -101,6 +101,10 @@ func newTeams(name string, settings map[string]any) (Channel, error) {
 // Name implements Channel.
 func (c *Teams) Name() string { return c.name }
 
+// CredentialURLs implements CredentialSender: the webhook URL holds its
+// signature.
+func (c *Teams) CredentialURLs() []string { return []string{c.url} }
+
 // Formats implements Channel: the teams dialect.
 func (c *Teams) Formats() []Format { return []Format{TeamsFormat} }
 

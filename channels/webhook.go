@@ -168,6 +168,17 @@ func newWebhook(name string, settings map[string]any) (Channel, error) {
 // Name implements Channel.
 func (c *Webhook) Name() string { return c.name }
 
+// CredentialURLs implements CredentialSender: the URL, when a token or a
+// header that carries a credential (Authorization, X-Api-Key, ...) is set.
+func (c *Webhook) CredentialURLs() []string {
+	for k := range c.header {
+		if secret.Header(k) {
+			return []string{c.url}
+		}
+	}
+	return nil
+}
+
 // Formats implements Channel: for format json, the digest as JSON and the
 // text report; for format template, the template's dialect.
 func (c *Webhook) Formats() []Format {
