@@ -17,7 +17,7 @@ type ChannelState struct {
 	Dropped     int       `json:"dropped,omitempty"`     // records retention deleted before it got them
 	LastSuccess time.Time `json:"last_success,omitzero"` // last confirmed delivery
 	LastAttempt time.Time `json:"last_attempt,omitzero"` // last try, successful or not
-	LastError   string    `json:"last_error,omitempty"`  // the last failure, secrets redacted
+	LastError   string    `json:"last_error,omitempty"`  // the last failure, one line, secrets redacted, control and bidi characters made visible
 	// Partial is a split report of which the channel received only the
 	// first messages: the next flush sends the rest before anything new.
 	Partial *Partial `json:"partial,omitempty"`

@@ -50,6 +50,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/f2b-notify/f2b-notify/internal/secret"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -115,7 +116,7 @@ func newDiscord(name string, settings map[string]any) (Channel, error) {
 	return &Discord{
 		name:     name,
 		url:      u.String(),
-		secrets:  append(webhookURLSecrets(s.WebhookURL), webhookURLSecrets(u.String())...),
+		secrets:  append(secret.URLParts(s.WebhookURL), secret.URLParts(u.String())...),
 		username: s.Username,
 		split:    s.Split,
 		maxMsgs:  maxMsgs,
@@ -125,6 +126,10 @@ func newDiscord(name string, settings map[string]any) (Channel, error) {
 
 // Name implements Channel.
 func (c *Discord) Name() string { return c.name }
+
+// CredentialURLs implements CredentialSender: the webhook URL holds its
+// token.
+func (c *Discord) CredentialURLs() []string { return []string{c.url} }
 
 // Formats implements Channel: Discord's markdown.
 func (c *Discord) Formats() []Format { return []Format{DiscordFormat} }

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,46 +136,6 @@ func ParseRetryAfter(v string) time.Duration {
 // MaxRetryAfter caps how long a platform can make a flush wait.
 const MaxRetryAfter = 5 * time.Minute
 
-// redacted is an error whose text has had secrets removed. It keeps the
-// classification of what it wraps (Permanent, RetryAfterError) but not its
-// text.
-type redacted struct {
-	msg   string
-	cause error
-}
-
-func (r *redacted) Error() string { return r.msg }
-
-// Is lets errors.Is see through to sentinel causes such as
-// context.DeadlineExceeded without exposing their text.
-func (r *redacted) Is(target error) bool { return errors.Is(r.cause, target) }
-
-// Redact returns err with every non-empty secret replaced by "[redacted]",
-// also in its URL-escaped forms. The result's text is safe to log.
-func Redact(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	msg := RedactString(err.Error(), secrets...)
-	if IsPermanent(err) {
-		return Permanent(&redacted{msg: msg, cause: err})
-	}
-	return &redacted{msg: msg, cause: err}
-}
-
-// RedactString replaces every non-empty secret in s by "[redacted]".
-func RedactString(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) < 4 {
-			continue // too short to redact without mangling the message
-		}
-		for _, form := range []string{sec, url.PathEscape(sec), url.QueryEscape(sec)} {
-			s = strings.ReplaceAll(s, form, "[redacted]")
-		}
-	}
-	return s
-}
-
 // parseHTTPURL parses an endpoint from the configuration: an http:// or
 // https:// URL with a host, and no space or control character anywhere (a
 // pasted URL cut or joined by a line break or a space is a mistake, not a
@@ -211,4 +173,41 @@ func JSON(v any) ([]byte, error) {
 		return nil, Permanent(fmt.Errorf("encode request: %w", err))
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// CredentialSender is implemented by channels that send a credential (a
+// token, a password, a webhook URL that is itself the secret) with every
+// request: CredentialURLs lists the URLs it is sent to.
+type CredentialSender interface {
+	CredentialURLs() []string
+}
+
+// PlainHTTPHosts lists the hosts (with their port, if given) to which ch
+// sends a credential over plain http://, where anyone on the way can read
+// it. Loopback hosts (127.0.0.0/8, ::1, localhost) are not listed: the
+// credential does not leave the machine.
+func PlainHTTPHosts(ch Channel) []string {
+	cs, ok := ch.(CredentialSender)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, raw := range cs.CredentialURLs() {
+		u, err := url.Parse(raw)
+		if err != nil || !strings.EqualFold(u.Scheme, "http") || isLoopback(u.Hostname()) || slices.Contains(out, u.Host) {
+			continue
+		}
+		out = append(out, u.Host)
+	}
+	return out
+}
+
+// isLoopback reports whether host names this machine: localhost, or a
+// loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }

@@ -207,6 +207,10 @@ func matrixCheckRoom(room string) error {
 // Name implements Channel.
 func (m *Matrix) Name() string { return m.name }
 
+// CredentialURLs implements CredentialSender: the access token goes to the
+// homeserver with every request.
+func (m *Matrix) CredentialURLs() []string { return []string{m.homeserver} }
+
 // Formats implements Channel: the HTML of formatted_body, then the text of
 // body.
 func (m *Matrix) Formats() []Format { return []Format{MatrixFormat, Text} }

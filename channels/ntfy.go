@@ -46,6 +46,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/f2b-notify/f2b-notify/internal/secret"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -148,7 +149,7 @@ func newNtfy(name string, settings map[string]any) (Channel, error) {
 		c.auth = "Basic " + basic
 		c.secrets = []string{s.Password, basic}
 	}
-	c.secrets = append(c.secrets, webhookURLSecrets(c.url)...)
+	c.secrets = append(c.secrets, secret.URLParts(c.url)...)
 	// The body's size besides the message: a title of the longest subject,
 	// each rune of it escaped to 6 bytes at worst (\u2028).
 	title := c.title
@@ -165,6 +166,15 @@ func newNtfy(name string, settings map[string]any) (Channel, error) {
 
 // Name implements Channel.
 func (c *Ntfy) Name() string { return c.name }
+
+// CredentialURLs implements CredentialSender: the server, when a token or a
+// password is set.
+func (c *Ntfy) CredentialURLs() []string {
+	if c.auth == "" {
+		return nil
+	}
+	return []string{c.url}
+}
 
 // Formats implements Channel: plain text, or Markdown when asked.
 func (c *Ntfy) Formats() []Format {

@@ -20,6 +20,9 @@ type Job struct {
 	// after each page is delivered how many are delivered so far.
 	From int
 	Sent func(n int)
+	// Redactor cleans the verdict's error (see Redactor); nil still
+	// neutralises it.
+	Redactor *Redactor
 }
 
 // Verdict is how a job ended.
@@ -71,7 +74,9 @@ var Backoff = func(n int) time.Duration {
 
 // Deliver sends one job, retrying with backoff until it succeeds, its attempts
 // are spent, the error is permanent, or ctx ends. Each attempt has its own
-// timeout. The error names the channel.
+// timeout. The error names the channel, and its text has been through
+// j.Redactor: whatever the server or program answered, it is safe to print
+// and to store.
 //
 // A split report is posted page by page, in order, with Send. A failed page
 // is retried from that page on: the pages already delivered are not posted
@@ -125,11 +130,10 @@ func Deliver(ctx context.Context, j Job) Verdict {
 	}
 	v.Elapsed = time.Since(start)
 	if err != nil {
-		if prefix := fmt.Sprintf("channel %q: ", name); strings.HasPrefix(err.Error(), prefix) {
-			v.Err = err // the channel named itself already
-		} else {
-			v.Err = fmt.Errorf("%s%w", prefix, err)
+		if prefix := fmt.Sprintf("channel %q: ", name); !strings.HasPrefix(err.Error(), prefix) {
+			err = fmt.Errorf("%s%w", prefix, err) // else the channel named itself already
 		}
+		v.Err = j.Redactor.Error(err)
 	}
 	return v
 }

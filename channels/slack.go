@@ -65,6 +65,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/f2b-notify/f2b-notify/internal/secret"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -151,6 +152,15 @@ func slackBadTokenRune(r rune) bool { return r <= ' ' || r == 0x7f }
 // Name implements Channel.
 func (c *Slack) Name() string { return c.name }
 
+// CredentialURLs implements CredentialSender: the incoming webhook, whose
+// URL is the secret, or the Web API that the token goes to.
+func (c *Slack) CredentialURLs() []string {
+	if c.webhook != "" {
+		return []string{c.webhook}
+	}
+	return []string{c.api}
+}
+
 // Formats implements Channel: Slack's mrkdwn.
 func (c *Slack) Formats() []Format { return []Format{SlackFormat} }
 
@@ -231,12 +241,12 @@ func (c *Slack) request(subject, body string) ([]byte, error) {
 }
 
 func (c *Slack) sendWebhook(ctx context.Context, b []byte) error {
-	a, err := Do(ctx, c.client, HTTPRequest{URL: c.webhook, Body: b, Secrets: webhookURLSecrets(c.webhook)})
+	a, err := Do(ctx, c.client, HTTPRequest{URL: c.webhook, Body: b, Secrets: secret.URLParts(c.webhook)})
 	if err != nil {
 		return err
 	}
 	// Errors are one word of plain text, such as channel_is_archived.
-	return HTTPError(a, "", 0, webhookURLSecrets(c.webhook)...)
+	return HTTPError(a, "", 0, secret.URLParts(c.webhook)...)
 }
 
 // slackAnswer is what the Web API answers.

@@ -52,6 +52,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/f2b-notify/f2b-notify/internal/secret"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -94,11 +95,15 @@ func newTeams(name string, settings map[string]any) (Channel, error) {
 	if err := webhookCheckURL(name, "webhook_url", s.WebhookURL); err != nil {
 		return nil, err
 	}
-	return &Teams{name: name, url: s.WebhookURL, secrets: webhookURLSecrets(s.WebhookURL), client: NewHTTPClient()}, nil
+	return &Teams{name: name, url: s.WebhookURL, secrets: secret.URLParts(s.WebhookURL), client: NewHTTPClient()}, nil
 }
 
 // Name implements Channel.
 func (c *Teams) Name() string { return c.name }
+
+// CredentialURLs implements CredentialSender: the webhook URL holds its
+// signature.
+func (c *Teams) CredentialURLs() []string { return []string{c.url} }
 
 // Formats implements Channel: the teams dialect.
 func (c *Teams) Formats() []Format { return []Format{TeamsFormat} }

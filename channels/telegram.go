@@ -208,6 +208,10 @@ func telegramAPIURL(raw string) (string, error) {
 // Name implements Channel.
 func (t *Telegram) Name() string { return t.name }
 
+// CredentialURLs implements CredentialSender: the bot token is in the path
+// of every request to api_url.
+func (t *Telegram) CredentialURLs() []string { return []string{t.endpoint} }
+
 // Formats implements Channel: Telegram's HTML.
 func (t *Telegram) Formats() []Format { return []Format{TelegramHTML} }
 

@@ -44,10 +44,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/f2b-notify/f2b-notify/internal/secret"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -100,7 +100,7 @@ func newWebhook(name string, settings map[string]any) (Channel, error) {
 		return nil, err
 	}
 	c := &Webhook{name: name, url: s.URL, header: map[string]string{}, client: NewHTTPClient()}
-	c.secrets = webhookURLSecrets(s.URL)
+	c.secrets = secret.URLParts(s.URL)
 	switch m := strings.ToUpper(strings.TrimSpace(s.Method)); m {
 	case "", http.MethodPost:
 		c.method = http.MethodPost
@@ -168,6 +168,17 @@ func newWebhook(name string, settings map[string]any) (Channel, error) {
 // Name implements Channel.
 func (c *Webhook) Name() string { return c.name }
 
+// CredentialURLs implements CredentialSender: the URL, when a token or a
+// header that carries a credential (Authorization, X-Api-Key, ...) is set.
+func (c *Webhook) CredentialURLs() []string {
+	for k := range c.header {
+		if secret.Header(k) {
+			return []string{c.url}
+		}
+	}
+	return nil
+}
+
 // Formats implements Channel: for format json, the digest as JSON and the
 // text report; for format template, the template's dialect.
 func (c *Webhook) Formats() []Format {
@@ -231,35 +242,6 @@ func webhookCheckURL(name, key, raw string) error {
 		return fmt.Errorf("channel %q: key %s: %w", name, key, err)
 	}
 	return nil
-}
-
-// webhookURLSecrets lists what of a URL may be secret and must not reach an
-// error: the URL, its path and query, the long segments of its path (tokens),
-// its query values and its password.
-func webhookURLSecrets(raw string) []string {
-	out := []string{raw}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return out
-	}
-	if len(u.Path) > 1 {
-		out = append(out, u.Path, u.EscapedPath())
-	}
-	for _, seg := range strings.Split(u.Path, "/") {
-		if len(seg) >= 12 {
-			out = append(out, seg)
-		}
-	}
-	if u.RawQuery != "" {
-		out = append(out, u.RawQuery)
-		for _, vs := range u.Query() {
-			out = append(out, vs...)
-		}
-	}
-	if p, ok := u.User.Password(); ok {
-		out = append(out, p)
-	}
-	return out
 }
 
 // webhookIsToken reports whether s is an HTTP header name (RFC 9110 token).

@@ -5,15 +5,16 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/f2b-notify/f2b-notify/internal/secret"
 )
 
-// secretKeys are the channel keys that hold credentials, inline or, with
-// the _file suffix, in a file.
-var secretKeys = []string{"password", "token", "access_token", "webhook_url", "url", "api_key", "secret"}
-
 // Warnings lists what is unsafe in the configuration without being wrong:
-// for now, files holding secrets that other users can read. Each warning is
-// one line.
+// for now, files holding secrets that other users can read. A secret is the
+// value of a key that holds credentials (password, token, access_token,
+// webhook_url, url, api_key, secret, inline or as KEY_file) or of a header
+// whose name says it carries one (Authorization, X-Api-Key, anything with
+// token, secret, key, auth, ...). Each warning is one line.
 func (c *Config) Warnings() []string {
 	var out []string
 	seen := map[string]bool{}
@@ -31,7 +32,10 @@ func (c *Config) Warnings() []string {
 	for _, name := range sortedChannelNames(c) {
 		for k, v := range c.Channels[name].Settings {
 			base, isFile := strings.CutSuffix(k, "_file")
-			if !slices.Contains(secretKeys, base) {
+			if base == "headers" && !isFile && secret.Headers(v) && c.File != "" {
+				warn(c.File)
+			}
+			if !secret.Key(base) {
 				continue
 			}
 			if isFile {
@@ -42,6 +46,17 @@ func (c *Config) Warnings() []string {
 				warn(c.File)
 			}
 		}
+	}
+	return out
+}
+
+// Secrets lists every secret of every channel, enabled or not (see
+// secret.Values), so that they can be redacted from whatever f2b-notify
+// prints or stores, whichever key or message they turn up in.
+func (c *Config) Secrets() []string {
+	var out []string
+	for _, name := range sortedChannelNames(c) {
+		out = append(out, secret.Values(c.Channels[name].Settings)...)
 	}
 	return out
 }

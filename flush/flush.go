@@ -140,9 +140,10 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		}
 		if rest != nil {
 			pl.resume = &step{
-				job:     channels.Job{Channel: t.Channel, Message: channels.Message{Subject: rest.Subject, Pages: rest.Pages}, From: rest.Sent, Timeout: t.Config.Timeout, Attempts: t.Config.Attempts()},
+				job:     t.Job(channels.Message{Subject: rest.Subject, Pages: rest.Pages}),
 				batches: presentIDs(batches, rest.Batches),
 			}
+			pl.resume.job.From = rest.Sent
 		}
 		cr.Batches = len(pl.todo)
 		if len(pl.todo) == 0 {
@@ -177,7 +178,7 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 			continue
 		}
 		pl.send = &step{
-			job:     channels.Job{Channel: t.Channel, Message: msg, Timeout: t.Config.Timeout, Attempts: t.Config.Attempts()},
+			job:     t.Job(msg),
 			batches: batchIDs(pl.todo),
 		}
 	}

@@ -13,7 +13,8 @@ import (
 
 // Target is a channel ready to receive a report: built, with its templates
 // parsed. Err is set instead when the channel's configuration is broken; the
-// flush then treats the channel as failed and keeps its bans.
+// flush then treats the channel as failed and keeps its bans. Err, and the
+// errors of Render, have been through Redactor: safe to print and to store.
 type Target struct {
 	Name     string
 	Config   config.Channel
@@ -22,6 +23,9 @@ type Target struct {
 	Subject  string // text template
 	Location *time.Location
 	Err      error
+	// Redactor knows every secret of every channel of the configuration;
+	// the jobs sent to the channel take it.
+	Redactor *channels.Redactor
 }
 
 // Prepare builds a target for every enabled channel of the configuration, in
@@ -37,15 +41,16 @@ func PrepareNamed(cfg *config.Config, names []string) ([]*Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	red := channels.NewRedactor(cfg.Secrets())
 	var out []*Target
 	for _, name := range names {
 		cc := cfg.Channels[name]
 		ch, err := channels.New(name, cc.Type, cc.Settings)
-		t := &Target{Name: name, Config: cc, Channel: ch, Location: loc}
+		t := &Target{Name: name, Config: cc, Channel: ch, Location: loc, Redactor: red}
 		if err == nil {
 			err = t.parse(cfg)
 		}
-		t.Err = err
+		t.Err = red.Error(err)
 		out = append(out, t)
 	}
 	return out, nil
@@ -100,6 +105,17 @@ func (t *Target) parse(cfg *config.Config) error {
 // Render renders the digest in every format the target's channel wants,
 // fitting the first format to the channel's size limit (see fit).
 func (t *Target) Render(d *report.Digest) (channels.Message, error) {
+	m, err := t.render(d)
+	return m, t.Redactor.Error(err)
+}
+
+// Job is a job that sends m to the target's channel with its timeout,
+// attempts and Redactor.
+func (t *Target) Job(m channels.Message) channels.Job {
+	return channels.Job{Channel: t.Channel, Message: m, Timeout: t.Config.Timeout, Attempts: t.Config.Attempts(), Redactor: t.Redactor}
+}
+
+func (t *Target) render(d *report.Digest) (channels.Message, error) {
 	opt := templates.Options{Location: t.Location}
 	subject, err := templates.Subject(t.Subject, d, opt)
 	if err != nil {

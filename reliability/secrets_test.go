@@ -1,7 +1,10 @@
 package reliability
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,8 +157,27 @@ func (s *site) flushRunning() bool {
 	return r.Code != 0
 }
 
+// failedDetachedFlush sets the flag and bans ip, so that the ban path
+// starts a flush in the background, waits until that flush has written a
+// failure to its log and ended, and returns the log.
+func (s *site) failedDetachedFlush(ip string) string {
+	s.t.Helper()
+	if err := os.WriteFile(s.flag, nil, 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	if r := s.ban(binary, "--jail", "sshd", "--ip", ip); r.Code != 0 {
+		s.t.Fatalf("ban: %v", r)
+	}
+	log := filepath.Join(s.buf, "last-flush.log")
+	waitFor(s.t, 20*time.Second, "the detached flush to write its log", func() bool {
+		b, err := os.ReadFile(log)
+		return err == nil && strings.Contains(string(b), "FAILED") && !s.flushRunning()
+	})
+	return readFile(s.t, log)
+}
+
 // waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -193,6 +215,9 @@ func TestWarnsWhenSecretsAreReadableByOthers(t *testing.T) {
 		{name: "secret-file-world-readable", channels: smtp + "    password_file: {DIR}/secret\n", cfgMode: 0o600, secretMode: 0o644, warnSecret: true},
 		{name: "both-private", channels: smtp + "    password_file: {DIR}/secret\n", cfgMode: 0o600, secretMode: 0o600},
 		{name: "readable-without-secrets", channels: "  log:\n    type: file\n    path: {DIR}/log.txt\n", cfgMode: 0o644},
+		{name: "authorization-header-world-readable", channels: "  hook:\n    type: webhook\n    url_file: {DIR}/secret\n    headers:\n      Authorization: Basic " + secretBearer + "\n", cfgMode: 0o644, secretMode: 0o600, warnCfg: true},
+		{name: "api-key-header-group-readable", channels: "  hook:\n    type: webhook\n    url_file: {DIR}/secret\n    headers:\n      X-Api-Key: " + secretBearer + "\n", cfgMode: 0o640, secretMode: 0o600, warnCfg: true},
+		{name: "plain-header-readable", channels: "  log:\n    type: file\n    path: {DIR}/log.txt\n  hook:\n    type: webhook\n    url_file: {DIR}/secret\n    enabled: false\n    headers:\n      X-Title: fail2ban\n", cfgMode: 0o644, secretMode: 0o600},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -233,4 +258,98 @@ func TestWarnsWhenSecretsAreReadableByOthers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSecretsAreRedactedWhicheverKeyOrMessageHoldsThem configures secrets of
+// every sort (a Telegram token, pasted into chat_id as well; a Slack webhook
+// URL, pasted into another channel's method; a webhook's Authorization and
+// X-Api-Key headers; a token_file) against a server that answers every
+// request 400 quoting all of them, so that each channel's error holds the
+// secrets of the others too. Every secret, of whichever channel, must be
+// redacted from the output of check, flush, test, preview and status, from
+// the ledger, the detached flush's log and every file of the buffer.
+func TestSecretsAreRedactedWhicheverKeyOrMessageHoldsThem(t *testing.T) {
+	const (
+		tgToken   = "123456789:AAESECRETTELEGRAMTOKEN42"
+		slackPath = "SECRETSLACKPATH777"
+		authValue = "SECRET-AUTH-HEADER-31"
+		apiKey    = "SECRET-API-KEY-HEADER-64"
+		fileToken = "SECRET-FROM-TOKEN-FILE-88"
+	)
+	secrets := []string{tgToken, slackPath, authValue, apiKey, fileToken}
+	quote := "refused: " + strings.Join(secrets, " ")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		b, _ := json.Marshal(map[string]any{"ok": false, "error_code": 400, "description": quote, "error": quote, "message": quote})
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	s := newSite(t, siteOptions{channels: fmt.Sprintf(`  tg:
+    type: telegram
+    token: "%[2]s"
+    chat_id: "%[2]s"
+    api_url: %[1]s
+    retries: 0
+  tg2:
+    type: telegram
+    token: "%[2]s"
+    chat_id: "-1001234567890"
+    api_url: %[1]s
+    retries: 0
+  slack:
+    type: slack
+    webhook_url: %[1]s/services/T000/B000/%[3]s
+    retries: 0
+  misplaced:
+    type: webhook
+    url: %[1]s/hook
+    method: %[1]s/services/T000/B000/%[3]s
+  hook:
+    type: webhook
+    url: %[1]s/hook
+    headers:
+      Authorization: Bearer %[4]s
+      X-Api-Key: %[5]s
+    retries: 0
+  filed:
+    type: webhook
+    url: %[1]s/filed
+    token_file: {DIR}/token
+    retries: 0
+`, srv.URL, tgToken, slackPath, authValue, apiKey)})
+	tokenFile := filepath.Join(s.dir, "token")
+	if err := os.WriteFile(tokenFile, []byte(fileToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.appendBan("sshd", ipN(1), 2)
+
+	tried, leaked := 0, 0
+	var all []string
+	for _, args := range [][]string{{"check"}, {"flush"}, {"test"}, {"preview"}, {"status"}} {
+		r := s.cmd(args...)
+		tried++
+		all = append(all, r.Out, r.Err)
+		if found := secretsIn(secrets, r.Out, r.Err); len(found) > 0 {
+			leaked += len(found)
+			t.Errorf("%v printed %v:\n%v", args, found, r)
+		}
+	}
+	s.failedDetachedFlush(ipN(2))
+	tried++
+	if found := filesWithSecrets(t, secrets, map[string]bool{s.cfg: true, tokenFile: true}, s.dir); len(found) > 0 {
+		leaked += len(found)
+		t.Errorf("secrets in files: %v", found)
+	}
+	// Every channel failed and said so, with the server's words redacted.
+	out := strings.Join(all, "")
+	for _, n := range []string{"tg", "tg2", "slack", "misplaced", "hook", "filed"} {
+		if !strings.Contains(out, n+": FAILED") && !strings.Contains(out, `channel "`+n+`"`) {
+			t.Errorf("no command reported channel %s failing:\n%s", n, out)
+		}
+	}
+	if !strings.Contains(out, "refused: [redacted]") {
+		t.Errorf("the server's answer is not shown, redacted:\n%s", out)
+	}
+	figures(t, "secrets-any-key", tried, 0, 0, leaked, fmt.Sprintf("secrets=%d", len(secrets)), "channels=6")
 }

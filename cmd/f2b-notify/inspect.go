@@ -160,7 +160,11 @@ func newCheckCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "check",
 		Short: "Validate the configuration and render every channel's templates on sample data",
-		Args:  cobra.NoArgs,
+		Long: `Validate the configuration and render every channel's templates on sample data; disabled
+channels are checked too, their problems shown as warnings. Also warns, on standard error,
+when a file holding secrets is readable by other users, and when a channel sends its token,
+password or secret webhook URL over plain http to another machine (loopback is fine).`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			cfg, err := g.Load()
 			if err != nil {
@@ -178,6 +182,7 @@ func newCheckCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			printPlainHTTP(g.IO.Err, cfg.File, append(slices.Clone(targets), disabled...))
 			var problems []string
 			if len(targets) == 0 {
 				problems = append(problems, "no enabled channel: flush would refuse to run")
@@ -209,6 +214,19 @@ func newCheckCmd(g *Globals) *cobra.Command {
 			fmt.Fprintf(g.IO.Out, "%s: ok\n", cfg.File)
 			return nil
 		},
+	}
+}
+
+// printPlainHTTP warns, one line each, about the channels that send their
+// credential over plain http to a host other than this machine.
+func printPlainHTTP(w io.Writer, file string, targets []*flush.Target) {
+	for _, t := range targets {
+		if t.Err != nil {
+			continue
+		}
+		for _, host := range channels.PlainHTTPHosts(t.Channel) {
+			fmt.Fprintf(w, "%s: warning: channel %s sends its token over plain http to %s; use https\n", file, t.Name, host)
+		}
 	}
 }
 
@@ -277,6 +295,10 @@ func newStatusCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The stored errors were made safe when they were written; a
+			// ledger of an older version, or a secret configured since, is
+			// covered here.
+			red := channels.NewRedactor(cfg.Secrets())
 			w := g.IO.Out
 			fmt.Fprintf(w, "buffer: %s\npending: %d records", cfg.Buffer.Dir, pending.Records)
 			if pending.Torn > 0 {
@@ -303,7 +325,7 @@ func newStatusCmd(g *Globals) *cobra.Command {
 					fmt.Fprintf(w, ", last delivery %s", st.LastSuccess.Format(time.RFC3339))
 				}
 				if st.Missed > 0 {
-					fmt.Fprintf(w, ", %d missed reports, last error: %s", st.Missed, st.LastError)
+					fmt.Fprintf(w, ", %d missed reports, last error: %s", st.Missed, red.String(st.LastError))
 				}
 				if st.Dropped > 0 {
 					fmt.Fprintf(w, ", %d records dropped by retention", st.Dropped)

@@ -42,7 +42,9 @@ Nothing in the buffer is read or changed. One attempt per channel, no retries.`,
 				}
 				if err == nil {
 					m.Subject, _ = templates.Subject(`[f2b-notify] test message from {{.Host}}`, d, opt)
-					v := channels.Deliver(context.Background(), channels.Job{Channel: t.Channel, Message: m, Timeout: t.Config.Timeout, Attempts: 1})
+					job := t.Job(m)
+					job.Attempts = 1
+					v := channels.Deliver(context.Background(), job)
 					err = v.Err
 				}
 				if err != nil {
