@@ -45,6 +45,10 @@ type Record struct {
 	Restored bool     `json:"restored,omitempty"`
 	User     string   `json:"user,omitempty"`
 	Matches  []string `json:"matches,omitempty"`
+	// Config is the configuration file that named this ban's folder but
+	// could not be read: the ban was stored in the default configuration's
+	// folder instead, and its report says so. "" for every other record.
+	Config string `json:"config,omitempty"`
 
 	// Lines counts the log lines of a record read by a scan that skips their
 	// text (ScanOptions.SkipMatches); Matches is then nil.

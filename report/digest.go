@@ -75,8 +75,16 @@ type Notes struct {
 	Dropped       int // records deleted by retention before this channel got them
 	MissedReports int // earlier reports this channel failed to receive
 	LastSuccess   time.Time
-	MoreOffenders int // offenders left out to fit the channel's size limit
-	MoreUnbans    int // unbans left out to fit the channel's size limit
-	MoreJails     int // jail rows left out to fit the channel's size limit (the totals count them)
-	Page, Pages   int // when a report is split into several messages: this one's number, from 1, and their count
+	MoreOffenders int     // offenders left out to fit the channel's size limit
+	MoreUnbans    int     // unbans left out to fit the channel's size limit
+	MoreJails     int     // jail rows left out to fit the channel's size limit (the totals count them)
+	Page, Pages   int     // when a report is split into several messages: this one's number, from 1, and their count
+	Strays        []Stray // records stored here because their own configuration could not be read, by file
+}
+
+// Stray counts the records a ban stored in this buffer because the
+// configuration it was given (a jail's config=) could not be read.
+type Stray struct {
+	Config  string // the configuration file that could not be read; "" for the files beyond the first 16
+	Records int
 }

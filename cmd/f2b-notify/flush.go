@@ -79,7 +79,7 @@ nothing: the "started" mail of the stock actions is noise on every restart.`,
 			}
 			// The folder comes from what the ban path reads, so that it is
 			// the one bans go to even when the file has a mistake elsewhere.
-			s, _ := banpath.ReadSettings(g.ConfigPath())
+			s, _, _ := banpath.ReadSettings(g.ConfigPath())
 			if err := os.MkdirAll(s.Dir, 0o750); err != nil {
 				return fmt.Errorf("start: create buffer folder: %w", err)
 			}
