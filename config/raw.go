@@ -9,6 +9,15 @@ import (
 	"github.com/f2b-notify/f2b-notify/internal/bankeys"
 )
 
+// Document parses a configuration file's YAML into nested maps, keys as
+// written and unchecked: what the full command's ban path reads its keys
+// from (see package bankeys).
+func Document(data []byte) (map[string]any, error) {
+	var doc map[string]any
+	err := yaml.Unmarshal(data, &doc)
+	return doc, err
+}
+
 // parseRaw parses the file's YAML and checks its keys as written, before
 // viper, which folds every key to lower case and so would read "Buffer:" as
 // "buffer:" where the ban path does not: keys are case-sensitive and lower
