@@ -102,7 +102,7 @@ func TestErrorsNameFileAndKey(t *testing.T) {
 		{"bare relative buffer.dir", "buffer:\n  dir: relbuf\n", `key buffer.dir: "relbuf" is a relative path`},
 		{"null buffer.dir", "buffer:\n  dir:\n", "key buffer.dir: want a path, not null"},
 		{"relative flag", "flag: mail.flag\n", `key flag: "mail.flag" is a relative path`},
-		{"null flag", "flag: ~\n", `key flag: want a path, not null; or "" for no flag file`},
+		{"null flag", "flag: ~\n", `key flag: want a path, not null, or "" for no flag file`},
 		{"buffer not a block", "buffer: /x\n", "key buffer: "},
 		{"relative template", "channels:\n  x:\n    type: file\n    path: /r\n    templates:\n      text: my.tmpl\n", "key channels.x.templates.text: \"my.tmpl\" is a relative path"},
 		{"relative secret file", "channels:\n  x:\n    type: smtp\n    password_file: secret\n", "key channels.x.password_file: \"secret\" is a relative path"},

@@ -54,6 +54,16 @@ func TestBadArgumentsChangeNothing(t *testing.T) {
 		{"bantime-word", with("--bantime", "forever"), "--bantime"},
 		{"bantime-below-minus-one", with("--bantime", "-2"), "--bantime"},
 		{"restored-two", with("--restored", "2"), "--restored"},
+		// Out of bounds: a count no ticket has, times after 2200, a ban
+		// longer than 100 years; each would make nonsense of the totals or
+		// the report's period.
+		{"failures-huge", with("--failures", "9223372036854775807"), "--failures"},
+		{"failures-over-a-million", with("--failures", "1000001"), "--failures"},
+		{"time-year-31688740476", with("--time", "1e18"), "--time"},
+		{"time-after-2200", with("--time", "7258118400"), "--time"},
+		{"time-infinite", with("--time", "+Inf"), "--time"},
+		{"bantime-huge", with("--bantime", "1e18"), "--bantime"},
+		{"bantime-over-100-years", with("--bantime", "3155760001"), "--bantime"},
 		{"unknown-flag", append(slices.Clone(ok), "--bogus", "1"), "bogus"},
 		{"stray-argument", append(slices.Clone(ok), "extra"), "extra"},
 	}

@@ -8,7 +8,10 @@
 // each format's renderer (see package templates).
 package report
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Digest is the data a report template renders.
 type Digest struct {
@@ -87,4 +90,17 @@ type Notes struct {
 type Stray struct {
 	Config  string // the configuration file that could not be read; "" for the files beyond the first 16
 	Records int
+}
+
+// Sentence says what the stray records are, stored where (such as "here").
+func (s Stray) Sentence(where string) string {
+	file := s.Config
+	if file == "" {
+		file = "other configuration files"
+	}
+	what := "ban record was"
+	if s.Records != 1 {
+		what = "ban records were"
+	}
+	return fmt.Sprintf("%d %s stored %s because %s could not be used (missing, unreadable, or a wrong buffer.dir); fix it, or the jail's config=, so that its bans reach its own report.", s.Records, what, where, file)
 }

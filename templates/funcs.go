@@ -330,11 +330,7 @@ func (f *funcs) notes(n report.Notes) []string {
 		out = append(out, fmt.Sprintf("%d %s deleted by retention before this channel received %s.", n.Dropped, p(n.Dropped, "record was", "records were"), p(n.Dropped, "it", "them")))
 	}
 	for _, st := range n.Strays {
-		file := st.Config
-		if file == "" {
-			file = "other configuration files"
-		}
-		out = append(out, fmt.Sprintf("%d %s stored here because %s could not be read; fix it (or the jail's config=) so that its bans reach its own report.", st.Records, p(st.Records, "ban record was", "ban records were"), file))
+		out = append(out, st.Sentence("here"))
 	}
 	if n.MissedReports > 0 {
 		s := fmt.Sprintf("This channel missed %d earlier %s (bans included); ", n.MissedReports, p(n.MissedReports, "report", "reports"))

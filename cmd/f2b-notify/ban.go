@@ -3,9 +3,9 @@ package main
 import (
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/internal/banpath"
+	"github.com/spf13/cobra"
 )
 
 func init() {

@@ -151,7 +151,10 @@ func Read(doc map[string]any, lookup func(string) (string, bool)) (Settings, err
 		if p, isString := v.(string); isString && p == "" {
 			s.Flag = "" // no flag file
 		} else if p, err := path(Flag, v); err != nil {
-			fail(Flag, "%v; or \"\" for no flag file", err)
+			if !isString {
+				err = fmt.Errorf("%w, or \"\" for no flag file", err)
+			}
+			fail(Flag, "%v", err)
 		} else {
 			s.Flag = p
 		}

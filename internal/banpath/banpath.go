@@ -61,7 +61,7 @@ func (a *Args) Record(now time.Time) (*buffer.Record, error) {
 		return nil, err
 	}
 	r.IP = ip
-	if r.Failures, err = parseCount("--failures", a.Failures); err != nil {
+	if r.Failures, err = parseCount("--failures", a.Failures, buffer.MaxFailures); err != nil {
 		return nil, err
 	}
 	if r.Time, err = buffer.ParseTime(a.Time); err != nil {
@@ -203,7 +203,7 @@ func Run(a Args, configPath string, now time.Time) Exit {
 	}
 	if cfgErr != nil {
 		where := s.Dir
-		if !own {
+		if flushConfig != configPath {
 			where += " for the report of " + flushConfig
 		}
 		return Exit{1, a.Action + " recorded in " + where + ", but " + oneLine(cfgErr.Error())}
@@ -296,14 +296,14 @@ func untagged(s string) string {
 	return s
 }
 
-func parseCount(flag, s string) (int, error) {
+func parseCount(flag, s string, most int) (int, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s %q: want a whole number of 0 or more", flag, s)
+	if err != nil || n < 0 || n > most {
+		return 0, fmt.Errorf("%s %q: want a whole number from 0 to %d", flag, s, most)
 	}
 	return n, nil
 }
@@ -314,8 +314,8 @@ func parseBantime(s string) (int64, error) {
 		return 0, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < -1 || f != f {
-		return 0, fmt.Errorf("--bantime %q: want seconds, or -1 for permanent", s)
+	if err != nil || !(f >= -1 && f <= buffer.MaxBantime) { // NaN fails both
+		return 0, fmt.Errorf("--bantime %q: want seconds up to %d (100 years), or -1 for permanent", s, buffer.MaxBantime)
 	}
 	return int64(f), nil
 }
