@@ -97,8 +97,9 @@ type Settings = bankeys.Settings
 // `flush`. own reports whether s.Dir is the folder this configuration names:
 // it is false when the file is missing, cannot be read or parsed, or its
 // buffer.dir is wrong, and s then holds the defaults and the environment. A
-// mistake in another key the ban path reads is in err, and s.Dir is still
-// the file's: the ban is stored where its report will find it.
+// mistake in another key the ban path reads, or YAML broken outside the
+// lines ParsePlain reads, is in err, and s.Dir is still the file's: the ban
+// is stored where its report will find it once the file is fixed.
 func ReadSettings(path string) (s Settings, own bool, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -112,14 +113,21 @@ func ReadSettings(path string) (s Settings, own bool, err error) {
 	if errors.Is(err, ErrUnsupported) {
 		return envOnly(), false, fmt.Errorf("config %s: %w", path, err)
 	}
+	var syntax error
 	if err != nil {
-		return envOnly(), false, fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
+		// YAML broken elsewhere than in the lines of the ban path's keys:
+		// read those lines as the lean binary does, so that both binaries
+		// store the ban in the same folder; the error is said all the same.
+		syntax = fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
+		if doc, err = ParsePlain(data); err != nil {
+			return envOnly(), false, syntax
+		}
 	}
 	s, err = bankeys.Read(doc, os.LookupEnv)
 	if err != nil {
-		return s, !bankeys.Failed(err, bankeys.Dir), fmt.Errorf("config %s: %w", path, err)
+		err = fmt.Errorf("config %s: %w", path, err)
 	}
-	return s, true, nil
+	return s, !bankeys.Failed(err, bankeys.Dir), errors.Join(syntax, err)
 }
 
 // envOnly is the settings of no file: the defaults and the environment (a
