@@ -254,12 +254,12 @@ func (c *Config) Validate() error {
 }
 
 // checkPaths refuses a relative path in the channel keys that name a file:
-// path (a file channel's; "-" is standard output), sendmail, ca and every
-// KEY_file. Every command, and fail2ban's flush from its own working folder,
+// path (a file channel's; "-" is standard output), sendmail and every
+// KEY_file (such as password_file, or ca_file, whose ca is a PEM bundle). Every command, and fail2ban's flush from its own working folder,
 // must read the same file.
 func (c Channel) checkPaths(name string) error {
 	for _, k := range slices.Sorted(maps.Keys(c.Settings)) {
-		if k != "path" && k != "sendmail" && k != "ca" && !strings.HasSuffix(k, "_file") {
+		if k != "path" && k != "sendmail" && !strings.HasSuffix(k, "_file") {
 			continue
 		}
 		p, ok := c.Settings[k].(string)

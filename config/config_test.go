@@ -108,6 +108,7 @@ func TestErrorsNameFileAndKey(t *testing.T) {
 		{"relative secret file", "channels:\n  x:\n    type: smtp\n    password_file: secret\n", "key channels.x.password_file: \"secret\" is a relative path"},
 		{"relative sendmail", "channels:\n  x:\n    type: sendmail\n    sendmail: bin/sendmail\n", "key channels.x.sendmail"},
 		{"relative report file", "channels:\n  x:\n    type: file\n    path: reports.log\n", "key channels.x.path"},
+		{"relative CA file", "channels:\n  x:\n    type: smtp\n    ca_file: relay-ca.pem\n", "key channels.x.ca_file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := write(t, c.body)
