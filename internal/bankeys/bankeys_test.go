@@ -27,7 +27,7 @@ func TestRead(t *testing.T) {
 			map[string]string{"F2B_NOTIFY_BUFFER_DIR": "", "F2B_NOTIFY_BUFFER_FSYNC": "", "F2B_NOTIFY_FLAG": ""},
 			Settings{Dir: defaults.BufferDir, Fsync: true, Flag: "/run/f.flag"}, nil},
 		{"capitals", map[string]any{"Buffer": map[string]any{"dir": "/srv/b"}, "Flag": "/x"}, nil, Defaults(), []string{Dir, Flag}},
-		{"a relative folder keeps none of it", map[string]any{"buffer": map[string]any{"dir": "rel", "fsync": false}},
+		{"a relative folder falls back to the default folder", map[string]any{"buffer": map[string]any{"dir": "rel", "fsync": false}},
 			map[string]string{"F2B_NOTIFY_BUFFER_DIR": "/srv/e"}, Settings{Dir: defaults.BufferDir, Flag: defaults.Flag}, []string{Dir}},
 		{"a wrong fsync keeps the folder", map[string]any{"buffer": map[string]any{"dir": "/srv/b", "fsync": "no"}}, nil,
 			Settings{Dir: "/srv/b", Fsync: true, Flag: defaults.Flag}, []string{Fsync}},
