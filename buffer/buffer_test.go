@@ -223,7 +223,8 @@ func TestParseTimeAndIP(t *testing.T) {
 		in   string
 		want float64
 		ok   bool
-	}{{"1795628212.0", 1795628212, true}, {"1795628212", 1795628212, true}, {"", 0, true}, {"abc", 0, false}, {"-5", 0, false}, {"NaN", 0, false}} {
+	}{{"1795628212.0", 1795628212, true}, {"1795628212", 1795628212, true}, {"", 0, true}, {"abc", 0, false}, {"-5", 0, false}, {"NaN", 0, false},
+		{"0", 0, true}, {"7258118399.5", 7258118399.5, true}, {"7258118400", 0, false}, {"1e18", 0, false}, {"+Inf", 0, false}} {
 		got, err := buffer.ParseTime(c.in)
 		if (err == nil) != c.ok || got != c.want {
 			t.Errorf("ParseTime(%q) = %v, %v", c.in, got, err)

@@ -110,6 +110,8 @@ func (d *decoder) record(r *Record) bool {
 			} else {
 				bit, ok = 1<<10, d.strings(&r.Matches)
 			}
+		case "config":
+			bit, ok = 1<<11, d.str(&r.Config)
 		default:
 			return false // unknown or differently cased key: encoding/json's rules
 		}

@@ -52,6 +52,10 @@ func appendRecord(b []byte, r *Record) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
+	if r.Config != "" {
+		b = append(b, `,"config":`...)
+		b = appendString(b, r.Config)
+	}
 	return append(b, '}'), nil
 }
 

@@ -32,6 +32,25 @@ const (
 	ActionUnban = "unban"
 )
 
+// Bounds on what fail2ban can mean. A value beyond them is a mistake, and
+// taking it would make nonsense of the report: totals that wrap around, a
+// period ending in the year 31688740476.
+const (
+	// MaxFailures bounds a ticket's failure count. fail2ban bans after
+	// maxretry failures within findtime, so a real count is maxretry or a
+	// little more; a million leaves room for any maxretry and keeps an
+	// address's sum over thousands of bans far from overflowing.
+	MaxFailures = 1_000_000
+	// MaxTime is 2200-01-01T00:00:00Z, the first --time refused. The bound is
+	// fixed, not "now + a margin": the host's clock may be wrong either way.
+	// There is no lower bound beyond the epoch: fail2ban on a board without
+	// a clock logs 1970 times until NTP has run, and those bans count.
+	MaxTime = 7258118400
+	// MaxBantime is 100 years in seconds, the longest --bantime taken (-1,
+	// permanent, is the way to say longer).
+	MaxBantime = 36525 * 86400
+)
+
 // Record is one event reported by fail2ban.
 type Record struct {
 	V        int      `json:"v"`
@@ -45,6 +64,10 @@ type Record struct {
 	Restored bool     `json:"restored,omitempty"`
 	User     string   `json:"user,omitempty"`
 	Matches  []string `json:"matches,omitempty"`
+	// Config is the configuration file that named this ban's folder but
+	// could not be read: the ban was stored in the default configuration's
+	// folder instead, and its report says so. "" for every other record.
+	Config string `json:"config,omitempty"`
 
 	// Lines counts the log lines of a record read by a scan that skips their
 	// text (ScanOptions.SkipMatches); Matches is then nil.
@@ -74,14 +97,14 @@ func (r *Record) Validate() error {
 	if _, err := ParseIP(r.IP); err != nil {
 		return err
 	}
-	if r.Failures < 0 {
-		return fmt.Errorf("--failures %d: must not be negative", r.Failures)
+	if r.Failures < 0 || r.Failures > MaxFailures {
+		return fmt.Errorf("--failures %d: want 0 to %d", r.Failures, MaxFailures)
 	}
-	if r.Time < 0 || math.IsNaN(r.Time) || math.IsInf(r.Time, 0) {
-		return fmt.Errorf("--time %v: want epoch seconds", r.Time)
+	if !(r.Time >= 0 && r.Time < MaxTime) {
+		return fmt.Errorf("--time %v: want epoch seconds before %d (2200-01-01)", r.Time, MaxTime)
 	}
-	if r.Bantime < -1 {
-		return fmt.Errorf("--bantime %d: want seconds, or -1 for permanent", r.Bantime)
+	if r.Bantime < -1 || r.Bantime > MaxBantime {
+		return fmt.Errorf("--bantime %d: want seconds up to %d (100 years), or -1 for permanent", r.Bantime, MaxBantime)
 	}
 	return nil
 }
@@ -118,8 +141,8 @@ func ParseTime(s string) (float64, error) {
 		return 0, nil
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("--time %q: want epoch seconds, such as 1795628212 or 1795628212.0", s)
+	if err != nil || !(f >= 0 && f < MaxTime) { // NaN fails both
+		return 0, fmt.Errorf("--time %q: want epoch seconds before 2200-01-01, such as 1795628212 or 1795628212.0", s)
 	}
 	return f, nil
 }

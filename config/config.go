@@ -10,15 +10,18 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/f2b-notify/f2b-notify/internal/bankeys"
 	"github.com/f2b-notify/f2b-notify/internal/decode"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
 	"github.com/f2b-notify/f2b-notify/templates"
@@ -101,11 +104,14 @@ var ErrNotFound = errors.New("configuration file not found")
 var channelName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 func setDefaults(v *viper.Viper) {
-	v.SetDefault("buffer.dir", DefaultBufferDir)
-	v.SetDefault("buffer.fsync", true)
+	// buffer.dir, buffer.fsync and flag are read by package bankeys (see
+	// decodeConfig); their defaults here only make viper know the keys.
+	ban := bankeys.Defaults()
+	v.SetDefault(bankeys.Dir, ban.Dir)
+	v.SetDefault(bankeys.Fsync, ban.Fsync)
 	v.SetDefault("buffer.max_age", "720h")
 	v.SetDefault("buffer.max_size_mb", 256)
-	v.SetDefault("flag", DefaultFlag)
+	v.SetDefault(bankeys.Flag, ban.Flag)
 	v.SetDefault("host", "")
 	v.SetDefault("report.timezone", "Local")
 	v.SetDefault("report.max_users", 5)
@@ -131,16 +137,26 @@ func Path(flagValue string) string {
 // Load reads and validates the configuration file at path. A missing file is
 // an error wrapping ErrNotFound.
 func Load(path string) (*Config, error) {
-	v := newViper()
-	v.SetConfigFile(path)
-	if err := v.ReadInConfig(); err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("config %s: %w", path, ErrNotFound)
 		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	doc, err := parseRaw(data)
+	if err != nil {
 		return nil, fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
 	}
-	c, err := decodeConfig(v)
+	v := newViper()
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
+	}
+	c, err := decodeConfig(v, doc)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -150,7 +166,7 @@ func Load(path string) (*Config, error) {
 
 // Defaults returns the configuration with no file: defaults and environment.
 func Defaults() (*Config, error) {
-	c, err := decodeConfig(newViper())
+	c, err := decodeConfig(newViper(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("config from environment: %w", err)
 	}
@@ -167,11 +183,19 @@ func newViper() *viper.Viper {
 	return v
 }
 
-func decodeConfig(v *viper.Viper) (*Config, error) {
+// decodeConfig decodes what viper read; doc is the file as parsed (nil for
+// none), from which the keys the ban path reads are taken with the ban
+// path's own reader, so that no command can disagree on where bans go.
+func decodeConfig(v *viper.Viper, doc map[string]any) (*Config, error) {
 	var c Config
 	if err := decode.Explain(v.Unmarshal(&c, decode.Configure), "", &c); err != nil {
 		return nil, err
 	}
+	s, err := bankeys.Read(doc, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	c.Buffer.Dir, c.Buffer.Fsync, c.Flag = s.Dir, s.Fsync, s.Flag
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -214,10 +238,36 @@ func (c *Config) Validate() error {
 		if ch.Retries != nil && *ch.Retries < 0 {
 			return fmt.Errorf("key channels.%s.retries: must not be negative", name)
 		}
-		for f := range ch.Templates {
+		for f, file := range ch.Templates {
 			if _, err := templates.Lookup(templates.Format(f)); err != nil {
 				return fmt.Errorf("key channels.%s.templates.%s: %w", name, f, err)
 			}
+			if err := bankeys.CheckPath(fmt.Sprintf("channels.%s.templates.%s", name, f), file); err != nil {
+				return err
+			}
+		}
+		if err := ch.checkPaths(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPaths refuses a relative path in the channel keys that name a file:
+// path (a file channel's; "-" is standard output), sendmail and every
+// KEY_file (such as password_file, or ca_file, whose ca is a PEM bundle). Every command, and fail2ban's flush from its own working folder,
+// must read the same file.
+func (c Channel) checkPaths(name string) error {
+	for _, k := range slices.Sorted(maps.Keys(c.Settings)) {
+		if k != "path" && k != "sendmail" && !strings.HasSuffix(k, "_file") {
+			continue
+		}
+		p, ok := c.Settings[k].(string)
+		if !ok || p == "" || k == "path" && p == "-" {
+			continue // a wrong type or an empty value is the channel's to name
+		}
+		if err := bankeys.CheckPath("channels."+name+"."+k, p); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -91,6 +91,24 @@ func TestErrorsNameFileAndKey(t *testing.T) {
 		{"bad template format", "channels:\n  x:\n    type: file\n    templates:\n      pdf: /t\n", "channels.x.templates.pdf"},
 		{"bad zone", "report:\n  timezone: Mars/Olympus\n", "report.timezone"},
 		{"negative retries", "channels:\n  x:\n    type: file\n    retries: -1\n", "channels.x.retries"},
+		// Keys are case-sensitive: viper alone would read these as buffer.dir.
+		{"capital top key", "Buffer:\n  dir: /x\n", "unknown key Buffer (keys are lower case: buffer)"},
+		{"capital nested key", "buffer:\n  Dir: /x\n", "unknown key buffer.Dir"},
+		{"capital channel key", "channels:\n  x:\n    Type: file\n", "unknown key channels.x.Type"},
+		{"key twice in two cases", "buffer:\n  dir: /a\n  Dir: /b\n", "key buffer.Dir: given twice (lines 2 and 3)"},
+		{"key twice", "flag: /a\nflag: /b\n", "key flag: given twice (lines 1 and 2)"},
+		{"key twice in a flow mapping", "buffer: {dir: /a, dir: /b}\n", "key buffer.dir: given twice"},
+		{"relative buffer.dir", "buffer:\n  dir: ./relbuf\n", `key buffer.dir: "./relbuf" is a relative path`},
+		{"bare relative buffer.dir", "buffer:\n  dir: relbuf\n", `key buffer.dir: "relbuf" is a relative path`},
+		{"null buffer.dir", "buffer:\n  dir:\n", "key buffer.dir: want a path, not null"},
+		{"relative flag", "flag: mail.flag\n", `key flag: "mail.flag" is a relative path`},
+		{"null flag", "flag: ~\n", `key flag: want a path, not null, or "" for no flag file`},
+		{"buffer not a block", "buffer: /x\n", "key buffer: "},
+		{"relative template", "channels:\n  x:\n    type: file\n    path: /r\n    templates:\n      text: my.tmpl\n", "key channels.x.templates.text: \"my.tmpl\" is a relative path"},
+		{"relative secret file", "channels:\n  x:\n    type: smtp\n    password_file: secret\n", "key channels.x.password_file: \"secret\" is a relative path"},
+		{"relative sendmail", "channels:\n  x:\n    type: sendmail\n    sendmail: bin/sendmail\n", "key channels.x.sendmail"},
+		{"relative report file", "channels:\n  x:\n    type: file\n    path: reports.log\n", "key channels.x.path"},
+		{"relative CA file", "channels:\n  x:\n    type: smtp\n    ca_file: relay-ca.pem\n", "key channels.x.ca_file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := write(t, c.body)
@@ -103,6 +121,31 @@ func TestErrorsNameFileAndKey(t *testing.T) {
 				t.Errorf("error %q should be one line naming %s and %q", msg, p, c.want)
 			}
 		})
+	}
+}
+
+func TestRelativeDirFromEnvironment(t *testing.T) {
+	t.Setenv("F2B_NOTIFY_BUFFER_DIR", "relbuf")
+	_, err := config.Load(write(t, "buffer:\n  dir: /srv/a\n"))
+	if err == nil || !strings.Contains(err.Error(), `environment F2B_NOTIFY_BUFFER_DIR="relbuf": not an absolute path`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// Header names are the outside world's, which HTTP compares without case;
+// they are the one place capitals are kept. Twice in two cases is still
+// refused: the request could carry only one.
+func TestHeaderNamesMayHaveCapitals(t *testing.T) {
+	c, err := config.Load(write(t, "channels:\n  hook:\n    type: webhook\n    url: https://example.net/x\n    headers:\n      X-Api-Key: k\n    path: /x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Channels["hook"].Settings["headers"]; !ok {
+		t.Errorf("headers lost: %+v", c.Channels["hook"])
+	}
+	_, err = config.Load(write(t, "channels:\n  hook:\n    type: webhook\n    headers:\n      X-Api-Key: k\n      x-api-key: j\n"))
+	if err == nil || !strings.Contains(err.Error(), "key channels.hook.headers.x-api-key: given twice") {
+		t.Errorf("err = %v", err)
 	}
 }
 

@@ -54,6 +54,16 @@ func TestBadArgumentsChangeNothing(t *testing.T) {
 		{"bantime-word", with("--bantime", "forever"), "--bantime"},
 		{"bantime-below-minus-one", with("--bantime", "-2"), "--bantime"},
 		{"restored-two", with("--restored", "2"), "--restored"},
+		// Out of bounds: a count no ticket has, times after 2200, a ban
+		// longer than 100 years; each would make nonsense of the totals or
+		// the report's period.
+		{"failures-huge", with("--failures", "9223372036854775807"), "--failures"},
+		{"failures-over-a-million", with("--failures", "1000001"), "--failures"},
+		{"time-year-31688740476", with("--time", "1e18"), "--time"},
+		{"time-after-2200", with("--time", "7258118400"), "--time"},
+		{"time-infinite", with("--time", "+Inf"), "--time"},
+		{"bantime-huge", with("--bantime", "1e18"), "--bantime"},
+		{"bantime-over-100-years", with("--bantime", "3155760001"), "--bantime"},
 		{"unknown-flag", append(slices.Clone(ok), "--bogus", "1"), "bogus"},
 		{"stray-argument", append(slices.Clone(ok), "extra"), "extra"},
 	}
@@ -263,4 +273,98 @@ func chownTree(t *testing.T, dir string, uid, gid int) {
 		}
 		return nil
 	})
+}
+
+// TestUnusableConfigurationLosesNothing gives both ban binaries a
+// configuration they cannot use, as a typo in a jail's config= does: a file
+// that is not there, a folder, YAML that does not parse, keys in capitals (in
+// a block and in a flow mapping), a key given twice, a relative buffer.dir.
+// Each ban exits 1 with one line naming the file, and is stored where the
+// default configuration ($F2B_NOTIFY_CONFIG) keeps its bans, never in the
+// folder the broken file names; `check` refuses each file naming it; the
+// default configuration's report names every file its strays came from,
+// and `status` does too.
+func TestUnusableConfigurationLosesNothing(t *testing.T) {
+	s := newSite(t, siteOptions{channels: "  log:\n    type: file\n    path: {DIR}/reports.txt\n"})
+	cases := []struct {
+		name, yaml string // yaml "" for no file; {DIR} is the site's folder
+		folder     bool   // a folder where the file should be
+		check      string // what check must name
+	}{
+		{name: "missing", check: "configuration file not found"},
+		{name: "a-folder", folder: true, check: "is a directory"},
+		{name: "malformed", yaml: "buffer:\n  dir: {DIR}/stray\nchannels: [\n", check: "yaml:"},
+		{name: "capital-block", yaml: "Buffer:\n  dir: {DIR}/stray\n", check: "unknown key Buffer"},
+		{name: "capital-key", yaml: "buffer:\n  Dir: {DIR}/stray\n", check: "unknown key buffer.Dir"},
+		{name: "capital-flow", yaml: "buffer: {Dir: {DIR}/stray}\n", check: "unknown key buffer.Dir"},
+		{name: "twice", yaml: "buffer:\n  dir: {DIR}/stray\n  Dir: {DIR}/stray2\n", check: "key buffer.Dir: given twice"},
+		{name: "relative", yaml: "buffer:\n  dir: stray\n", check: `key buffer.dir: "stray" is a relative path`},
+		{name: "dot-relative", yaml: "buffer:\n  dir: ./stray\n", check: `key buffer.dir: "./stray" is a relative path`},
+	}
+	env := []string{"F2B_NOTIFY_CONFIG=" + s.cfg}
+	want := map[string]string{} // ip -> the configuration it was given
+	tried := 0
+	for i, c := range cases {
+		cfg := filepath.Join(s.dir, c.name+".yaml")
+		switch {
+		case c.folder:
+			if err := os.Mkdir(cfg, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		case c.yaml != "":
+			if err := os.WriteFile(cfg, []byte(strings.ReplaceAll(c.yaml, "{DIR}", s.dir)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n := 0
+		for prog, path := range banBinaries() {
+			ip := ipN(100*i + n)
+			n++
+			r := run(t, proc{argv: []string{path, "--config", cfg, "ban", "--jail", "sshd", "--ip", ip}, env: env})
+			tried++
+			oneLineError(t, c.name+"/"+prog, r, cfg, "ban recorded in "+s.buf+" for the report of "+s.cfg)
+			if r.Code != 1 {
+				t.Errorf("%s/%s: exit %d, want 1", c.name, prog, r.Code)
+			}
+			want[ip] = cfg
+		}
+		chk := run(t, proc{argv: []string{binary, "--config", cfg, "check"}})
+		oneLineError(t, c.name+"/check", chk, cfg, c.check)
+	}
+	for _, stray := range []string{"stray", "stray2"} {
+		if _, err := os.Stat(filepath.Join(s.dir, stray)); err == nil {
+			t.Errorf("a ban went to %s, the folder of a configuration that was refused", stray)
+		}
+	}
+	recs, _ := s.records()
+	lost := len(want)
+	for _, r := range recs {
+		if cfg, ok := want[r.IP]; ok && r.Config == cfg {
+			lost--
+		}
+	}
+	st := s.cmd("status")
+	fl := s.cmd("flush")
+	if fl.Code != 0 {
+		t.Fatalf("flush: %v", fl)
+	}
+	report := readFile(t, filepath.Join(s.dir, "reports.txt"))
+	for ip := range want {
+		if !strings.Contains(report, ip) {
+			t.Errorf("ban %s is not in the default configuration's report", ip)
+		}
+	}
+	for _, c := range cases {
+		cfg := filepath.Join(s.dir, c.name+".yaml")
+		if !strings.Contains(report, fmt.Sprintf("%d ban records were stored here because %s could not be used", len(banBinaries()), cfg)) {
+			t.Errorf("the report does not name %s:\n%s", cfg, report)
+		}
+		if !strings.Contains(st.Out, "stored in "+s.buf+" because "+cfg+" could not be used") {
+			t.Errorf("status does not name %s:\n%s", cfg, st.Out)
+		}
+	}
+	if lost != 0 {
+		t.Errorf("%d bans were not stored in the default configuration's folder with the file they were given", lost)
+	}
+	figures(t, "unusable-configuration", tried, lost, 0, 0, fmt.Sprintf("files=%d", len(cases)))
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"hash/maphash"
+	"maps"
 	"math"
 	"net/netip"
 	"os"
@@ -55,8 +56,13 @@ type Builder struct {
 	seed      maphash.Seed
 	totals    Totals
 	notes     Notes
-	from, to  float64 // event times, epoch seconds
+	strays    map[string]int // records by the configuration that could not be read (Record.Config)
+	from, to  float64        // event times, epoch seconds
 }
+
+// maxStrays bounds the configuration files a digest names for its strays;
+// records naming others are counted together.
+const maxStrays = 16
 
 type jailSeen struct {
 	name string
@@ -156,12 +162,25 @@ func (b *Builder) add(r *buffer.Record, ref *LineRef) {
 	if t <= 0 {
 		t = float64(r.At)
 	}
+	if r.Config != "" {
+		b.addStray(r.Config)
+	}
 	switch r.Action {
 	case buffer.ActionBan:
 		b.addBan(r, t, ref)
 	case buffer.ActionUnban:
 		b.addUnban(r, t)
 	}
+}
+
+func (b *Builder) addStray(config string) {
+	if b.strays == nil {
+		b.strays = map[string]int{}
+	}
+	if _, ok := b.strays[config]; !ok && len(b.strays) >= maxStrays {
+		config = ""
+	}
+	b.strays[config]++
 }
 
 // name interns a short, often repeated string (a jail or user name), so
@@ -335,6 +354,9 @@ func (b *Builder) Digest() *Digest {
 	}
 	if d.Generated.IsZero() {
 		d.Generated = time.Now()
+	}
+	for _, c := range slices.Sorted(maps.Keys(b.strays)) {
+		d.Notes.Strays = append(d.Notes.Strays, Stray{Config: Neutralise(c), Records: b.strays[c]})
 	}
 	if b.from <= b.to {
 		d.From, d.To = unix(b.from), unix(b.to)

@@ -8,7 +8,10 @@
 // each format's renderer (see package templates).
 package report
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Digest is the data a report template renders.
 type Digest struct {
@@ -75,8 +78,29 @@ type Notes struct {
 	Dropped       int // records deleted by retention before this channel got them
 	MissedReports int // earlier reports this channel failed to receive
 	LastSuccess   time.Time
-	MoreOffenders int // offenders left out to fit the channel's size limit
-	MoreUnbans    int // unbans left out to fit the channel's size limit
-	MoreJails     int // jail rows left out to fit the channel's size limit (the totals count them)
-	Page, Pages   int // when a report is split into several messages: this one's number, from 1, and their count
+	MoreOffenders int     // offenders left out to fit the channel's size limit
+	MoreUnbans    int     // unbans left out to fit the channel's size limit
+	MoreJails     int     // jail rows left out to fit the channel's size limit (the totals count them)
+	Page, Pages   int     // when a report is split into several messages: this one's number, from 1, and their count
+	Strays        []Stray // records stored here because their own configuration could not be read, by file
+}
+
+// Stray counts the records a ban stored in this buffer because the
+// configuration it was given (a jail's config=) could not be read.
+type Stray struct {
+	Config  string // the configuration file that could not be read; "" for the files beyond the first 16
+	Records int
+}
+
+// Sentence says what the stray records are, stored where (such as "here").
+func (s Stray) Sentence(where string) string {
+	file := s.Config
+	if file == "" {
+		file = "other configuration files"
+	}
+	what := "ban record was"
+	if s.Records != 1 {
+		what = "ban records were"
+	}
+	return fmt.Sprintf("%d %s stored %s because %s could not be used (missing, unreadable, or a wrong buffer.dir); fix it, or the jail's config=, so that its bans reach its own report.", s.Records, what, where, file)
 }

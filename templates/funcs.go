@@ -329,6 +329,9 @@ func (f *funcs) notes(n report.Notes) []string {
 	if n.Dropped > 0 {
 		out = append(out, fmt.Sprintf("%d %s deleted by retention before this channel received %s.", n.Dropped, p(n.Dropped, "record was", "records were"), p(n.Dropped, "it", "them")))
 	}
+	for _, st := range n.Strays {
+		out = append(out, st.Sentence("here"))
+	}
 	if n.MissedReports > 0 {
 		s := fmt.Sprintf("This channel missed %d earlier %s (bans included); ", n.MissedReports, p(n.MissedReports, "report", "reports"))
 		if n.LastSuccess.IsZero() {

@@ -3,21 +3,16 @@ package main
 import (
 	"time"
 
-	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
-
+	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/internal/banpath"
+	"github.com/spf13/cobra"
 )
 
 func init() {
 	// The full command links a complete YAML parser anyway (viper's): its ban
 	// path reads every file, where the lean binary reads plain files only and
 	// hands the others to this command.
-	banpath.Parse = func(data []byte) (map[string]any, error) {
-		var doc map[string]any
-		err := yaml.Unmarshal(data, &doc)
-		return doc, err
-	}
+	banpath.Parse = config.Document
 }
 
 // BanOptions are the arguments of `ban` and `unban`, as fail2ban passes them.
@@ -35,7 +30,12 @@ func newBanCmd(g *Globals, action string) *cobra.Command {
 exits 0. No network, no templates: fail2ban runs one action at a time for the whole host.
 Only buffer.dir, buffer.fsync and flag are read from the configuration. If the flag file
 exists, a flush is started in the background, fully detached; its output goes to
-BUFFER_DIR/last-flush.log. The lean binary f2b-notify-ban does the same, faster.`,
+BUFFER_DIR/last-flush.log. The lean binary f2b-notify-ban does the same, faster.
+
+A configuration file that is missing, cannot be read, or has a wrong buffer.dir still
+gets the ban stored, in the folder of the default configuration ($F2B_NOTIFY_CONFIG, else
+/etc/f2b-notify/config.yaml, else /var/lib/f2b-notify), whose report names the file; the
+command then exits 1 with one line naming the file, so that fail2ban logs it.`,
 		RunE: func(*cobra.Command, []string) error {
 			if e := banpath.Run(o.Args, o.ConfigPath(), time.Now()); e.Code != 0 {
 				return &exitError{code: e.Code, msg: e.Msg}

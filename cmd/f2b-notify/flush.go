@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -79,11 +78,13 @@ nothing: the "started" mail of the stock actions is noise on every restart.`,
 			}
 			// The folder comes from what the ban path reads, so that it is
 			// the one bans go to even when the file has a mistake elsewhere.
-			s, _ := banpath.ReadSettings(g.ConfigPath())
+			s, _, _ := banpath.ReadSettings(g.ConfigPath())
 			if err := os.MkdirAll(s.Dir, 0o750); err != nil {
 				return fmt.Errorf("start: create buffer folder: %w", err)
 			}
-			if _, err := g.Load(); err != nil && !errors.Is(err, config.ErrNotFound) {
+			// A missing file is said too, as ban says it: a typo in a
+			// jail's config= is best found when the jail starts.
+			if _, err := g.Load(); err != nil {
 				return &exitError{code: 1, msg: "start: " + oneLine(err.Error())}
 			}
 			return nil

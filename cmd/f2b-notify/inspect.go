@@ -205,6 +205,9 @@ password or secret webhook URL over plain http to another machine (loopback is f
 			if err := checkWritable(cfg.Buffer.Dir); err != nil {
 				problems = append(problems, err.Error())
 			}
+			if err := warnStrays(g.IO.Err, cfg.File+": warning: ", cfg.Buffer.Dir); err != nil {
+				problems = append(problems, oneLine(err.Error()))
+			}
 			for _, p := range problems {
 				fmt.Fprintln(g.IO.Err, cfg.File+": "+p)
 			}
@@ -305,6 +308,9 @@ func newStatusCmd(g *Globals) *cobra.Command {
 				fmt.Fprintf(w, " (%d damaged lines)", pending.Torn)
 			}
 			fmt.Fprintf(w, "\nbatches: %d\n", len(batches))
+			if err := warnStrays(w, "", cfg.Buffer.Dir); err != nil {
+				return err
+			}
 			_, err = os.Stat(cfg.Flag)
 			fmt.Fprintf(w, "flag: %s (%s)\n", cfg.Flag, map[bool]string{true: "present: the next ban sends", false: "absent"}[cfg.Flag != "" && err == nil])
 			names := slices.Sorted(maps.Keys(cfg.Channels))
@@ -338,6 +344,34 @@ func newStatusCmd(g *Globals) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// warnStrays names, one line each after prefix, the configuration files
+// whose bans were stored in the buffer at dir because the file could not be
+// read (buffer.Record.Config): those bans are reported here, not in that
+// file's own report.
+func warnStrays(w io.Writer, prefix, dir string) error {
+	buf := buffer.New(dir, false)
+	batches, err := buf.Batches()
+	if err != nil {
+		return err
+	}
+	count := map[string]int{}
+	for _, f := range append(buffer.Paths(batches), buf.PendingPath()) {
+		_, err := buffer.ScanFileWith(f, buffer.ScanOptions{SkipMatches: true}, func(r *buffer.Record, _ int64, _ int) error {
+			if r.Config != "" {
+				count[r.Config]++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, c := range slices.Sorted(maps.Keys(count)) {
+		fmt.Fprintln(w, prefix+report.Stray{Config: report.Neutralise(c), Records: count[c]}.Sentence("in "+dir))
+	}
+	return nil
 }
 
 // printPayload writes the request body (or bodies) t would send for m.

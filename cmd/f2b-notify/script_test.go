@@ -29,7 +29,9 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs testdata/script/*.txtar. Every script writes its buffer,
 // flag and reports under $WORK: the defaults (/var/lib/f2b-notify,
-// /var/run/fail2ban/mail.flag) must never be reached from a test.
+// /var/run/fail2ban/mail.flag) must never be reached from a test. The
+// configuration takes absolute paths only, so "$WORK" in the scripts' YAML
+// files is replaced by the script's folder before the script runs.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
@@ -48,6 +50,9 @@ func TestScripts(t *testing.T) {
 				}
 			}
 			env.Vars = vars
+			if err := expandWork(env.WorkDir); err != nil {
+				return err
+			}
 			env.Setenv("HOME", home)
 			env.Setenv("NL", "\n")
 			env.Setenv("TZ", "UTC")
@@ -67,6 +72,28 @@ func TestScripts(t *testing.T) {
 			"glob":     cmdGlob,
 		},
 	})
+}
+
+// expandWork replaces "$WORK" by dir in the YAML files of dir.
+func expandWork(dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		st, err := os.Stat(f)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(f, []byte(strings.ReplaceAll(string(data), "$WORK", dir)), st.Mode().Perm()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // exits N PROG ARGS...: run PROG like exec and require exit status N; its

@@ -1,5 +1,5 @@
 // Package banpath is what runs once per ban: validate fail2ban's arguments,
-// read the three settings the ban path needs, append the record under the
+// read the three settings the ban path needs (package bankeys), append the record under the
 // lock, and start a detached flush if the flag file is there. It links no
 // configuration framework, no YAML library (see ParsePlain), no template and
 // no network client, so that the lean f2b-notify-ban binary built on it
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/bankeys"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
 )
 
@@ -60,7 +61,7 @@ func (a *Args) Record(now time.Time) (*buffer.Record, error) {
 		return nil, err
 	}
 	r.IP = ip
-	if r.Failures, err = parseCount("--failures", a.Failures); err != nil {
+	if r.Failures, err = parseCount("--failures", a.Failures, buffer.MaxFailures); err != nil {
 		return nil, err
 	}
 	if r.Time, err = buffer.ParseTime(a.Time); err != nil {
@@ -88,76 +89,67 @@ func (a *Args) Record(now time.Time) (*buffer.Record, error) {
 }
 
 // Settings are the keys of the configuration the ban path reads.
-type Settings struct {
-	Dir   string // buffer.dir
-	Fsync bool   // buffer.fsync
-	Flag  string // flag; "" disables the flag trigger
-}
+type Settings = bankeys.Settings
 
 // ReadSettings reads buffer.dir, buffer.fsync and flag from the YAML file at
-// path, then from F2B_NOTIFY_BUFFER_DIR, F2B_NOTIFY_BUFFER_FSYNC and
-// F2B_NOTIFY_FLAG, as the full configuration loader does; other keys are
-// left to `check` and `flush`. A missing file gives the defaults. A file that
-// cannot be read or parsed gives the defaults and the environment, with the
-// error: the ban is stored all the same.
-func ReadSettings(path string) (Settings, error) {
-	s := Settings{Dir: defaults.BufferDir, Fsync: true, Flag: defaults.Flag}
-	var ferr error
+// path and the F2B_NOTIFY_* environment, with the rules of the full
+// configuration loader (package bankeys); other keys are left to `check` and
+// `flush`. own reports whether s.Dir is the folder this configuration names:
+// it is false when the file is missing, cannot be read or parsed, or its
+// buffer.dir is wrong, and s then holds the defaults and the environment. A
+// mistake in another key the ban path reads, or YAML broken outside the
+// lines ParsePlain reads, is in err, and s.Dir is still the file's: the ban
+// is stored where its report will find it once the file is fixed.
+func ReadSettings(path string) (s Settings, own bool, err error) {
 	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		ferr = fmt.Errorf("config %s: %w", path, err)
-	default:
-		// Read leniently: a mistake in one key must not lose the others,
-		// least of all buffer.dir, which says where the ban goes.
-		doc, err := Parse(data)
-		if errors.Is(err, ErrUnsupported) {
-			return s, fmt.Errorf("config %s: %w", path, err)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once, below
 		}
-		if err != nil {
-			ferr = fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
-			break
-		}
-		buf, _ := doc["buffer"].(map[string]any)
-		if dir, ok := buf["dir"].(string); ok && dir != "" {
-			s.Dir = dir
-		} else if v, present := buf["dir"]; present && v != nil {
-			ferr = fmt.Errorf("config %s: key buffer.dir: want a path", path)
-		}
-		switch v := buf["fsync"].(type) {
-		case nil:
-		case bool:
-			s.Fsync = v
-		default:
-			ferr = fmt.Errorf("config %s: key buffer.fsync: want true or false, not %q", path, fmt.Sprint(v))
-		}
-		switch v := doc["flag"].(type) {
-		case nil:
-			if _, present := doc["flag"]; present {
-				s.Flag = ""
-			}
-		case string:
-			s.Flag = v
-		default:
-			ferr = fmt.Errorf("config %s: key flag: want a path", path)
+		return envOnly(), false, fmt.Errorf("config %s: %w", path, err)
+	}
+	doc, err := Parse(data)
+	if errors.Is(err, ErrUnsupported) {
+		return envOnly(), false, fmt.Errorf("config %s: %w", path, err)
+	}
+	var syntax error
+	if err != nil {
+		// YAML broken elsewhere than in the lines of the ban path's keys:
+		// read those lines as the lean binary does, so that both binaries
+		// store the ban in the same folder; the error is said all the same.
+		syntax = fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
+		if doc, err = ParsePlain(data); err != nil {
+			return envOnly(), false, syntax
 		}
 	}
-	if v, ok := os.LookupEnv(defaults.EnvPrefix + "_BUFFER_DIR"); ok && v != "" {
-		s.Dir = v
+	s, err = bankeys.Read(doc, os.LookupEnv)
+	if err != nil {
+		err = fmt.Errorf("config %s: %w", path, err)
 	}
-	if v, ok := os.LookupEnv(defaults.EnvPrefix + "_BUFFER_FSYNC"); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil && ferr == nil {
-			ferr = fmt.Errorf("environment %s_BUFFER_FSYNC=%q: want true or false", defaults.EnvPrefix, v)
-		} else if err == nil {
-			s.Fsync = b
+	return s, !bankeys.Failed(err, bankeys.Dir), errors.Join(syntax, err)
+}
+
+// envOnly is the settings of no file: the defaults and the environment (a
+// wrong variable keeps its default).
+func envOnly() Settings {
+	s, _ := bankeys.Read(nil, os.LookupEnv)
+	return s
+}
+
+// fallback is where a ban goes when its configuration (failed) does not say
+// where: the folder of the default configuration ($F2B_NOTIFY_CONFIG, else
+// /etc/f2b-notify/config.yaml), whose flush then reports the ban with a note
+// naming failed; else the default folder, as the environment may change it.
+// It returns the settings and the configuration a flush should read.
+func fallback(failed string) (Settings, string) {
+	def := ConfigPath("")
+	if def != failed {
+		if s, own, _ := ReadSettings(def); own {
+			return s, def
 		}
 	}
-	if v, ok := os.LookupEnv(defaults.EnvPrefix + "_FLAG"); ok {
-		s.Flag = v
-	}
-	return s, ferr
+	return envOnly(), def
 }
 
 // ConfigPath is the configuration file: the flag's value if set, else
@@ -181,23 +173,30 @@ type Exit struct {
 
 // Run records one ban or unban and, when the flag file exists, starts
 // `f2b-notify flush --if-flag` in the background. Bad arguments give status
-// 2 and nothing is written; a record that cannot be stored gives status 1; a
-// configuration file that cannot be read still stores the record (in the
-// folder the file or the environment names, else the default) and gives
-// status 1 so that fail2ban logs the problem.
+// 2 and nothing is written; a record that cannot be stored gives status 1. A
+// configuration file that is missing, cannot be read, or has a mistake in a
+// key the ban path reads still gets the record stored, and status 1 with one
+// line naming the file, so that fail2ban logs it: in the folder the file
+// names if it could be read, else where the default configuration's flush
+// reports it (see fallback), the record then naming the file in its config
+// field, for the report to say why it is there.
 func Run(a Args, configPath string, now time.Time) Exit {
 	r, err := a.Record(now)
 	if err != nil {
 		return Exit{2, a.Action + ": " + oneLine(err.Error()) + "; nothing recorded"}
 	}
-	s, cfgErr := ReadSettings(configPath)
+	s, own, cfgErr := ReadSettings(configPath)
 	if errors.Is(cfgErr, ErrUnsupported) && isLean {
 		// YAML the lean reader does not read with certainty: the full
 		// command reads it, in this same process (no second record).
 		if err := execFull(); err != nil {
 			cfgErr = fmt.Errorf("%w, and %w", cfgErr, err)
 		}
-		s, _ = ReadSettings("") // defaults and environment
+	}
+	flushConfig := configPath
+	if !own {
+		r.Config = configPath
+		s, flushConfig = fallback(configPath)
 	}
 	if err := buffer.New(s.Dir, s.Fsync).Append(r); err != nil {
 		return Exit{1, a.Action + " " + r.IP + " in " + r.Jail + ": " + oneLine(err.Error())}
@@ -205,13 +204,17 @@ func Run(a Args, configPath string, now time.Time) Exit {
 	var warn string
 	if s.Flag != "" {
 		if _, err := os.Stat(s.Flag); err == nil {
-			if err := StartFlush(configPath, s.Dir); err != nil {
+			if err := StartFlush(flushConfig, s.Dir); err != nil {
 				warn = a.Action + " recorded, but the flush could not start: " + oneLine(err.Error())
 			}
 		}
 	}
 	if cfgErr != nil {
-		return Exit{1, a.Action + " recorded in " + s.Dir + ", but " + oneLine(cfgErr.Error())}
+		where := s.Dir
+		if flushConfig != configPath {
+			where += " for the report of " + flushConfig
+		}
+		return Exit{1, a.Action + " recorded in " + where + ", but " + oneLine(cfgErr.Error())}
 	}
 	if warn != "" {
 		return Exit{1, warn}
@@ -301,14 +304,14 @@ func untagged(s string) string {
 	return s
 }
 
-func parseCount(flag, s string) (int, error) {
+func parseCount(flag, s string, most int) (int, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s %q: want a whole number of 0 or more", flag, s)
+	if err != nil || n < 0 || n > most {
+		return 0, fmt.Errorf("%s %q: want a whole number from 0 to %d", flag, s, most)
 	}
 	return n, nil
 }
@@ -319,8 +322,8 @@ func parseBantime(s string) (int64, error) {
 		return 0, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < -1 || f != f {
-		return 0, fmt.Errorf("--bantime %q: want seconds, or -1 for permanent", s)
+	if err != nil || !(f >= -1 && f <= buffer.MaxBantime) { // NaN fails both
+		return 0, fmt.Errorf("--bantime %q: want seconds up to %d (100 years), or -1 for permanent", s, buffer.MaxBantime)
 	}
 	return int64(f), nil
 }

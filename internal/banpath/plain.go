@@ -20,19 +20,30 @@ var Parse = ParsePlain
 // "buffer" as a map of its own keys, typed as YAML types them (string, bool,
 // nil). Anything else in the lines that matter (flow collections, anchors,
 // tags, block scalars, escapes, numbers where a path is expected, duplicate
-// keys, documents) gives ErrUnsupported: never a guess.
+// keys, documents) gives ErrUnsupported: never a guess. The lines of other
+// blocks are skipped, but a value there that is not whole on its line (a flow
+// collection or a quoted string left open, a plain value holding ": ")
+// gives ErrUnsupported too, so that the full command's YAML parser, which
+// refuses a broken file, has the last word on it.
 func ParsePlain(data []byte) (map[string]any, error) {
 	doc := map[string]any{}
 	var buffer map[string]any
-	top := ""         // the current top-level key
-	childIndent := -1 // indentation of buffer's keys
+	top := ""          // the current top-level key
+	childIndent := -1  // indentation of buffer's keys
+	scalarIndent := -1 // indentation of the key of the block scalar being skipped
 	for raw := range strings.SplitSeq(string(data), "\n") {
 		line := strings.TrimRight(raw, "\r")
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		body := line[indent:]
+		if scalarIndent >= 0 {
+			if body == "" || indent > scalarIndent {
+				continue // the text of a block scalar
+			}
+			scalarIndent = -1
+		}
 		if strings.HasPrefix(line, "---") || strings.HasPrefix(line, "...") || strings.HasPrefix(line, "%") {
 			return nil, ErrUnsupported
 		}
-		indent := len(line) - len(strings.TrimLeft(line, " "))
-		body := line[indent:]
 		if body == "" || body[0] == '#' {
 			continue
 		}
@@ -64,6 +75,13 @@ func ParsePlain(data []byte) (map[string]any, error) {
 				doc[key] = v
 			default:
 				doc[key] = nil // present; its value is none of the ban path's business
+				block, ok := whole(value)
+				if !ok {
+					return nil, ErrUnsupported
+				}
+				if block {
+					scalarIndent = 0
+				}
 			}
 			continue
 		}
@@ -74,7 +92,15 @@ func ParsePlain(data []byte) (map[string]any, error) {
 			return nil, ErrUnsupported // a value continued on the next line
 		}
 		if top != "buffer" {
-			continue // inside another block: a block scalar or nested keys
+			// Inside another block: nested keys and list items.
+			block, ok := whole(skippedValue(body))
+			if !ok {
+				return nil, ErrUnsupported
+			}
+			if block {
+				scalarIndent = indent
+			}
+			continue
 		}
 		if childIndent < 0 {
 			childIndent = indent
@@ -131,6 +157,75 @@ func splitKey(s string) (key, value string, ok bool) {
 		return "", "", false
 	}
 	return key, strings.TrimSpace(stripComment(rest)), true
+}
+
+// skippedValue is the value of a line of a block the ban path does not
+// read: "- item", "key: value", "- key: value", or a plain continued value.
+func skippedValue(body string) string {
+	v := strings.TrimSpace(stripComment(body))
+	for v == "-" || strings.HasPrefix(v, "- ") {
+		v = strings.TrimLeft(v[1:], " ")
+	}
+	if v == "" || strings.ContainsRune("\"'[{", rune(v[0])) {
+		return v
+	}
+	if i := strings.Index(v, ": "); i >= 0 {
+		return strings.TrimSpace(v[i+2:])
+	}
+	if strings.HasSuffix(v, ":") {
+		return ""
+	}
+	return v
+}
+
+// whole reports whether a value the ban path skips ends on its line, and
+// whether it starts a block scalar (| or >), whose text lines follow.
+func whole(v string) (blockScalar, ok bool) {
+	if v == "" {
+		return false, true
+	}
+	switch v[0] {
+	case '|', '>':
+		return true, true
+	case '"':
+		closed := false
+		for i := 1; i < len(v); i++ {
+			if v[i] == '\\' {
+				i++
+				continue
+			}
+			if v[i] == '"' {
+				closed = i == len(v)-1
+				break
+			}
+		}
+		return false, closed
+	case '\'':
+		return false, len(v) >= 2 && v[len(v)-1] == '\'' && !strings.Contains(strings.ReplaceAll(v[1:len(v)-1], "''", ""), "'")
+	case '[', '{':
+		depth := 0
+		var quote byte
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			switch {
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case c == '"' || c == '\'':
+				quote = c
+			case c == '[' || c == '{':
+				depth++
+			case c == ']' || c == '}':
+				depth--
+				if depth == 0 {
+					return false, i == len(v)-1
+				}
+			}
+		}
+		return false, false // left open: continued on the next lines, or broken
+	}
+	return false, !strings.Contains(v, ": ")
 }
 
 // stripComment removes a " # comment" outside quotes.

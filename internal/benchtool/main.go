@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -139,7 +140,7 @@ func writers(args []string) error {
 				Matches: []string{"Nov 25 17:36:52 vm sshd[1001]: Invalid user root from 10.0.0.1 port 22"}}
 			if *bin != "" {
 				cmd := exec.Command(*bin, "ban", "--jail", r.Jail, "--ip", r.IP, "--time", strconv.FormatFloat(r.Time, 'f', -1, 64), "--failures", "3", "--matches", r.Matches[0])
-				cmd.Env = append(os.Environ(), "F2B_NOTIFY_BUFFER_DIR="+*dir, "F2B_NOTIFY_BUFFER_FSYNC="+strconv.FormatBool(*fsync), "F2B_NOTIFY_FLAG=", "F2B_NOTIFY_CONFIG=/nonexistent")
+				cmd.Env = append(os.Environ(), "F2B_NOTIFY_CONFIG="+benchConfig(*dir))
 				if out, err := cmd.CombinedOutput(); err != nil {
 					return fmt.Errorf("%s: %v %s", *bin, err, out)
 				}
@@ -154,6 +155,16 @@ func writers(args []string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
+	}
+	if *bin != "" {
+		// The ban binaries read a configuration file; a missing one is an error.
+		body := fmt.Sprintf("buffer:\n  dir: %s\n  fsync: %t\nflag: \"\"\n", *dir, *fsync)
+		if err := os.MkdirAll(*dir, 0o750); err != nil {
+			return err
+		}
+		if err := os.WriteFile(benchConfig(*dir), []byte(body), 0o600); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -175,6 +186,10 @@ func writers(args []string) error {
 	fmt.Printf("writers=%d records=%d seconds=%.2f bans_per_second=%.0f\n", *w, *n, el.Seconds(), float64(*n)/el.Seconds())
 	return nil
 }
+
+// benchConfig is the configuration file the ban binaries read, in the
+// buffer folder itself.
+func benchConfig(dir string) string { return filepath.Join(dir, "bench-config.yaml") }
 
 // check verifies that FILE holds exactly N records, all intact and unique.
 func check(args []string) error {
