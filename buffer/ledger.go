@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 )
 
 // ChannelState is what the ledger knows of one channel.
@@ -72,7 +74,7 @@ func (l *Ledger) Forget(id string) {
 // LoadLedger reads the ledger; a missing ledger is empty.
 func (b *Buffer) LoadLedger() (*Ledger, error) {
 	name := b.path(LedgerFile)
-	data, err := os.ReadFile(name)
+	data, err := fsguard.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Ledger{Channels: map[string]*ChannelState{}}, nil
 	}

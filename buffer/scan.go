@@ -62,7 +62,7 @@ func ScanFileWith(name string, opt ScanOptions, fn func(r *Record, off int64, n 
 // open file keeps its records readable even if a flush renames or deletes
 // it meanwhile.
 func OpenScan(name string, opt ScanOptions, fn func(r *Record, off int64, n int) error) (*os.File, ScanStats, error) {
-	f, err := os.Open(name)
+	f, err := openNoFollow(name, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ScanStats{}, nil
 	}
