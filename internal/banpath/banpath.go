@@ -21,6 +21,7 @@ import (
 
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
+	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 )
 
 // Args are the arguments of `ban` and `unban`, as fail2ban passes them.
@@ -199,21 +200,20 @@ func Run(a Args, configPath string, now time.Time) Exit {
 		}
 		s, _ = ReadSettings("") // defaults and environment
 	}
-	if err := buffer.New(s.Dir, s.Fsync).Append(r); err != nil {
+	buf := buffer.New(s.Dir, s.Fsync)
+	if err := buf.Append(r); err != nil {
 		return Exit{1, a.Action + " " + r.IP + " in " + r.Jail + ": " + oneLine(err.Error())}
 	}
 	var warn string
-	if s.Flag != "" {
-		if _, err := os.Stat(s.Flag); err == nil {
-			if err := StartFlush(configPath, s.Dir); err != nil {
-				warn = a.Action + " recorded, but the flush could not start: " + oneLine(err.Error())
-			}
+	if buf.Flag(s.Flag).State == buffer.FlagSet {
+		if err := StartFlush(configPath, s.Dir); err != nil {
+			warn = a.Action + " recorded, but the flush could not start: " + oneLine(err.Error())
 		}
 	}
-	if cfgErr != nil {
+	switch {
+	case cfgErr != nil:
 		return Exit{1, a.Action + " recorded in " + s.Dir + ", but " + oneLine(cfgErr.Error())}
-	}
-	if warn != "" {
+	case warn != "":
 		return Exit{1, warn}
 	}
 	return Exit{}
@@ -230,15 +230,17 @@ func StartFlush(configPath, dir string) error {
 	}
 	// Appended to, not truncated: a ban that finds a flush running must not
 	// wipe that flush's report of what it did. Kept under 1 MiB.
+	// Opened without following a link: a link planted there must not make
+	// root append to, or truncate, a file elsewhere.
 	name := filepath.Join(dir, defaults.FlushLog)
-	if st, err := os.Stat(name); err == nil && st.Size() > 1<<20 {
-		_ = os.Truncate(name, 0)
-	}
-	logf, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := fsguard.Open(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open flush log: %w", err)
 	}
 	defer logf.Close()
+	if st, err := logf.Stat(); err == nil && st.Size() > 1<<20 {
+		_ = logf.Truncate(0)
+	}
 	cmd := exec.Command(exe, "--config", configPath, "flush", "--if-flag")
 	cmd.Args[0] = argv0
 	cmd.Stdout, cmd.Stderr = logf, logf // stdin stays /dev/null
