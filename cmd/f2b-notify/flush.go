@@ -102,7 +102,7 @@ func lowGC() { debug.SetGCPercent(30) }
 
 func flushRun(o *FlushOptions) error {
 	lowGC()
-	cfg, err := o.Load()
+	cfg, err := o.LoadTrusted()
 	if err != nil {
 		return err
 	}

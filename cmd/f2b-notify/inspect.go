@@ -35,7 +35,7 @@ or changed.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			lowGC()
-			cfg, err := g.Load()
+			cfg, err := g.LoadTrusted()
 			if err != nil {
 				return err
 			}
@@ -203,6 +203,9 @@ func newCheckCmd(g *Globals) *cobra.Command {
 			if err := checkWritable(cfg.Buffer.Dir); err != nil {
 				problems = append(problems, err.Error())
 			}
+			if err := cfg.Unsafe(); err != nil {
+				problems = append(problems, err.Error())
+			}
 			flagProblems, flagWarnings := checkFlag(cfg)
 			problems = append(problems, flagProblems...)
 			for _, w := range flagWarnings {
@@ -326,6 +329,9 @@ func newStatusCmd(g *Globals) *cobra.Command {
 				fmt.Fprintln(w, "flag: none (turned off)")
 			} else {
 				fmt.Fprintf(w, "flag: %s (%s)\n", cfg.Flag, buf.Flag(cfg.Flag).Describe())
+			}
+			if err := cfg.Unsafe(); err != nil {
+				fmt.Fprintf(w, "unsafe: %s; flush, test and preview refuse to run\n", oneLine(err.Error()))
 			}
 			names := slices.Sorted(maps.Keys(cfg.Channels))
 			for _, n := range names {

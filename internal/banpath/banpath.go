@@ -204,15 +204,23 @@ func Run(a Args, configPath string, now time.Time) Exit {
 	if err := buf.Append(r); err != nil {
 		return Exit{1, a.Action + " " + r.IP + " in " + r.Jail + ": " + oneLine(err.Error())}
 	}
+	// The ban is stored (its files are opened without following links).
+	// A configuration or buffer folder that another user could change is
+	// said loudly, and no flush is started from it: the flush refuses it.
+	unsafe := fsguard.CheckSetup(configPath, s.Dir)
 	var warn string
-	if buf.Flag(s.Flag).State == buffer.FlagSet {
+	if unsafe == nil && buf.Flag(s.Flag).State == buffer.FlagSet {
 		if err := StartFlush(configPath, s.Dir); err != nil {
 			warn = a.Action + " recorded, but the flush could not start: " + oneLine(err.Error())
 		}
 	}
 	switch {
+	case cfgErr != nil && unsafe != nil:
+		return Exit{1, a.Action + " recorded in " + s.Dir + ", but " + oneLine(cfgErr.Error()) + "; and " + oneLine(unsafe.Error()) + "; no flush started"}
 	case cfgErr != nil:
 		return Exit{1, a.Action + " recorded in " + s.Dir + ", but " + oneLine(cfgErr.Error())}
+	case unsafe != nil:
+		return Exit{1, a.Action + " recorded in " + s.Dir + ", but " + oneLine(unsafe.Error()) + "; no flush started"}
 	case warn != "":
 		return Exit{1, warn}
 	}
