@@ -196,7 +196,7 @@ func TestFlagThatCannotBeRemoved(t *testing.T) {
 			}
 		}
 	})
-	figures(t, "flag-not-removable", 10, 0, 0, 0,
+	figures(t, "flag-not-removable", 12, 0, 0, 0,
 		fmt.Sprintf("reports_for_5_bans_folder=%d", reports["folder"]),
 		fmt.Sprintf("reports_for_5_bans_read_only=%d", reports["read-only"]))
 }

@@ -35,7 +35,10 @@ func newBanCmd(g *Globals, action string) *cobra.Command {
 exits 0. No network, no templates: fail2ban runs one action at a time for the whole host.
 Only buffer.dir, buffer.fsync and flag are read from the configuration. If the flag file
 exists, a flush is started in the background, fully detached; its output goes to
-BUFFER_DIR/last-flush.log. The lean binary f2b-notify-ban does the same, faster.`,
+BUFFER_DIR/last-flush.log. If the configuration file or the buffer folder could be
+changed by another user than root or this one, the record is stored all the same, no
+flush is started, and the command exits 1 saying so. The lean binary f2b-notify-ban does
+the same, faster.`,
 		RunE: func(*cobra.Command, []string) error {
 			if e := banpath.Run(o.Args, o.ConfigPath(), time.Now()); e.Code != 0 {
 				return &exitError{code: e.Code, msg: e.Msg}
