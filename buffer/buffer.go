@@ -128,7 +128,7 @@ func (b *Buffer) lock() (func(), error) {
 func pathless(err error, name string) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) && pe.Path == name {
-		return pe.Err
+		return namedLink(pe.Err)
 	}
 	return err
 }

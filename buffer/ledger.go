@@ -79,7 +79,7 @@ func (b *Buffer) LoadLedger() (*Ledger, error) {
 		return &Ledger{Channels: map[string]*ChannelState{}}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read ledger %s: %w", name, err)
+		return nil, fmt.Errorf("read ledger %s: %w", name, pathless(err, name))
 	}
 	var l Ledger
 	if err := json.Unmarshal(data, &l); err != nil {

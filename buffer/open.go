@@ -1,6 +1,7 @@
 package buffer
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -50,4 +51,13 @@ func regular(what, name string) (fs.FileInfo, error) {
 		return st, fmt.Errorf("%s %s: %w: %s, refused", what, name, fsguard.ErrNotRegular, fsguard.Kind(st.Mode()))
 	}
 	return st, nil
+}
+
+// namedLink says what O_NOFOLLOW's ELOOP means: the file is a symbolic link
+// (the lock files are opened by the flock package, not by openNoFollow).
+func namedLink(err error) error {
+	if errors.Is(err, syscall.ELOOP) {
+		return fmt.Errorf("%w: a symbolic link, never followed (%w)", fsguard.ErrNotRegular, err)
+	}
+	return err
 }

@@ -67,7 +67,7 @@ func OpenScan(name string, opt ScanOptions, fn func(r *Record, off int64, n int)
 		return nil, ScanStats{}, nil
 	}
 	if err != nil {
-		return nil, ScanStats{}, fmt.Errorf("read buffer %s: %w", name, err)
+		return nil, ScanStats{}, fmt.Errorf("read buffer %s: %w", name, pathless(err, name))
 	}
 	st, err := scan(f, opt, fn)
 	if err != nil {
