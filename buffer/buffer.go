@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 )
 
 // File names inside the buffer folder.
@@ -55,7 +57,7 @@ func (b *Buffer) AppendLine(line []byte) error {
 	}
 	defer unlock()
 	name := b.path(PendingFile)
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openNoFollow(name, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("open buffer %s: %w", name, pathless(err, name))
 	}
@@ -105,7 +107,7 @@ func endsTorn(f *os.File) (int64, bool, error) {
 // lock takes the buffer's exclusive lock, creating the folder if needed.
 func (b *Buffer) lock() (func(), error) {
 	name := b.path(LockFile)
-	l := flock.New(name, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
+	l := flock.New(name, flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
 	err := l.Lock()
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.MkdirAll(b.Dir, 0o750); err != nil {
@@ -126,7 +128,7 @@ func (b *Buffer) lock() (func(), error) {
 func pathless(err error, name string) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) && pe.Path == name {
-		return pe.Err
+		return namedLink(pe.Err)
 	}
 	return err
 }
@@ -141,7 +143,7 @@ func (b *Buffer) TryLockFlush() (unlock func(), ok bool, err error) {
 		return nil, false, fmt.Errorf("create buffer folder %s: %w", b.Dir, err)
 	}
 	name := b.path(FlushLockFile)
-	l := flock.New(name, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
+	l := flock.New(name, flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
 	ok, err = l.TryLock()
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s: %w", name, err)
@@ -193,8 +195,8 @@ func Paths(batches []Batch) []string {
 // nothing is pending. now names the batch and dates it for retention.
 func (b *Buffer) Claim(now time.Time) (*Batch, error) {
 	spool := b.path(SpoolDir)
-	if err := os.MkdirAll(spool, 0o750); err != nil {
-		return nil, fmt.Errorf("create spool %s: %w", spool, err)
+	if err := realDir(spool); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
 	}
 	unlock, err := b.lock()
 	if err != nil {
@@ -202,9 +204,12 @@ func (b *Buffer) Claim(now time.Time) (*Batch, error) {
 	}
 	defer unlock()
 	pending := b.path(PendingFile)
-	st, err := os.Stat(pending)
+	st, err := regular("claim", pending)
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && st.Size() == 0) {
 		return nil, nil
+	}
+	if errors.Is(err, fsguard.ErrNotRegular) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("claim %s: %w", pending, err)
@@ -235,6 +240,9 @@ func (b *Buffer) Claim(now time.Time) (*Batch, error) {
 // Batches lists the spool's batches, oldest first.
 func (b *Buffer) Batches() ([]Batch, error) {
 	spool := b.path(SpoolDir)
+	if st, err := os.Lstat(spool); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("list spool: %s is %s, not a folder: refused", spool, fsguard.Kind(st.Mode()))
+	}
 	entries, err := os.ReadDir(spool)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 )
 
 // ChannelState is what the ledger knows of one channel.
@@ -72,12 +74,12 @@ func (l *Ledger) Forget(id string) {
 // LoadLedger reads the ledger; a missing ledger is empty.
 func (b *Buffer) LoadLedger() (*Ledger, error) {
 	name := b.path(LedgerFile)
-	data, err := os.ReadFile(name)
+	data, err := fsguard.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Ledger{Channels: map[string]*ChannelState{}}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read ledger %s: %w", name, err)
+		return nil, fmt.Errorf("read ledger %s: %w", name, pathless(err, name))
 	}
 	var l Ledger
 	if err := json.Unmarshal(data, &l); err != nil {

@@ -62,12 +62,12 @@ func ScanFileWith(name string, opt ScanOptions, fn func(r *Record, off int64, n 
 // open file keeps its records readable even if a flush renames or deletes
 // it meanwhile.
 func OpenScan(name string, opt ScanOptions, fn func(r *Record, off int64, n int) error) (*os.File, ScanStats, error) {
-	f, err := os.Open(name)
+	f, err := openNoFollow(name, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ScanStats{}, nil
 	}
 	if err != nil {
-		return nil, ScanStats{}, fmt.Errorf("read buffer %s: %w", name, err)
+		return nil, ScanStats{}, fmt.Errorf("read buffer %s: %w", name, pathless(err, name))
 	}
 	st, err := scan(f, opt, fn)
 	if err != nil {

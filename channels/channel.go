@@ -102,6 +102,13 @@ type MessageSender interface {
 	SendMessage(ctx context.Context, m Message) error
 }
 
+// Runner is implemented by channels that run a local program (sendmail):
+// Program is its path as configured, and Key the setting that names it. A
+// flush refuses to run, as root, a program that other users could change.
+type Runner interface {
+	Program() (path, key string)
+}
+
 // The formats, re-exported for channel kinds.
 const (
 	Text     = templates.Text

@@ -239,7 +239,11 @@ func (h emailHeader) recipients() []string {
 type emailChannel struct {
 	emailHeader
 	deliver func(ctx context.Context, msg *gomail.Msg) error
+	program string // sendmail: the program it runs
 }
+
+// Program returns the program a sendmail channel runs ("" for smtp).
+func (c *emailChannel) Program() (path, key string) { return c.program, "sendmail" }
 
 // Name returns the channel's key in the configuration.
 func (c *emailChannel) Name() string { return c.name }
@@ -289,7 +293,7 @@ func newSendmail(name string, settings map[string]any) (Channel, error) {
 		return nil, fmt.Errorf("channel %q: key sendmail: %q contains a control character", name, path)
 	}
 	args := append([]string(nil), s.Args...)
-	c := &emailChannel{emailHeader: h}
+	c := &emailChannel{emailHeader: h, program: path}
 	c.deliver = func(ctx context.Context, msg *gomail.Msg) error {
 		return sendmailDeliver(ctx, h, path, args, msg)
 	}

@@ -89,11 +89,21 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 	}
 	defer unlock()
 
-	flagged := flagExists(cfg.Flag)
-	if opt.IfFlag && !flagged {
-		res.NoFlag = true
-		return res, nil
+	// The flag: a regular file asks for this report. A flag that an
+	// earlier flush could not remove, or a folder or a link at its path,
+	// does not: --if-flag then fails loudly instead of sending a report
+	// each time it runs.
+	flag := buf.Flag(cfg.Flag)
+	if opt.IfFlag {
+		switch flag.State {
+		case buffer.FlagAbsent:
+			res.NoFlag = true
+			return res, nil
+		case buffer.FlagStuck, buffer.FlagNotFile:
+			return nil, fmt.Errorf("flag %s: %s; nothing sent", cfg.Flag, flag.Describe())
+		}
 	}
+	flagged := flag.State == buffer.FlagSet || flag.State == buffer.FlagStuck
 
 	// 1. Claim what is pending; new bans go to a fresh file meanwhile.
 	batch, err := buf.Claim(opt.Now)
@@ -294,8 +304,24 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 	// bans and get them at the next flush.
 	if flagged {
 		if err := os.Remove(cfg.Flag); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return res, fmt.Errorf("remove flag %s: %w", cfg.Flag, err)
+			// Left there, it would make every ban start a flush and send
+			// a report: the ban path starts none for this same file.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is named once
+			}
+			err = fmt.Errorf("remove flag %s: %w", cfg.Flag, err)
+			if rerr := buf.FlagNotRemoved(flag, err); rerr != nil {
+				return res, fmt.Errorf("%w; and %w", err, rerr)
+			}
+			return res, fmt.Errorf("%w; bans start no flush for this flag until it is created anew: remove it by hand", err)
 		}
+	}
+	if err := buf.FlagRemoved(); err != nil {
+		return res, err
+	}
+	if flag.State == buffer.FlagNotFile {
+		return res, fmt.Errorf("flag %s: %s", cfg.Flag, flag.Describe())
 	}
 	return res, nil
 }
@@ -471,12 +497,4 @@ func applyRetention(buf *buffer.Buffer, l *buffer.Ledger, names []string, batche
 		}
 	}
 	return keep, dropped, nil
-}
-
-func flagExists(path string) bool {
-	if path == "" {
-		return false
-	}
-	_, err := os.Stat(path)
-	return err == nil
 }

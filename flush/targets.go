@@ -2,11 +2,13 @@ package flush
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 	"github.com/f2b-notify/f2b-notify/report"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
@@ -48,12 +50,36 @@ func PrepareNamed(cfg *config.Config, names []string) ([]*Target, error) {
 		ch, err := channels.New(name, cc.Type, cc.Settings)
 		t := &Target{Name: name, Config: cc, Channel: ch, Location: loc, Redactor: red}
 		if err == nil {
+			err = checkProgram(name, ch)
+		}
+		if err == nil {
 			err = t.parse(cfg)
 		}
 		t.Err = red.Error(err)
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// checkProgram refuses a channel whose program (sendmail) a user other than
+// root or the one running f2b-notify could change: the flush would run it.
+// A program that is not found is left to fail when it is run.
+func checkProgram(name string, ch channels.Channel) error {
+	r, ok := ch.(channels.Runner)
+	if !ok {
+		return nil
+	}
+	path, key := r.Program()
+	if path == "" {
+		return nil
+	}
+	if found, err := exec.LookPath(path); err == nil {
+		path = found
+	}
+	if err := fsguard.Check(path); err != nil {
+		return fmt.Errorf("channel %q: key %s: program %w", name, key, err)
+	}
+	return nil
 }
 
 // NewTarget wraps an already built channel with the default templates.
@@ -76,6 +102,9 @@ func (t *Target) parse(cfg *config.Config) error {
 			err  error
 		)
 		if path := t.Config.Templates[string(f)]; path != "" {
+			if err := fsguard.Check(path); err != nil {
+				return fmt.Errorf("channel %q: key templates.%s: template %w", t.Name, f, err)
+			}
 			tmpl, err = templates.Load(path, f, opt)
 		} else {
 			var src string

@@ -35,7 +35,10 @@ BUFFER_DIR/last-flush.log. The lean binary f2b-notify-ban does the same, faster.
 A configuration file that is missing, cannot be read, or has a wrong buffer.dir still
 gets the ban stored, in the folder of the default configuration ($F2B_NOTIFY_CONFIG, else
 /etc/f2b-notify/config.yaml, else /var/lib/f2b-notify), whose report names the file; the
-command then exits 1 with one line naming the file, so that fail2ban logs it.`,
+command then exits 1 with one line naming the file, so that fail2ban logs it. If the
+configuration file or the buffer folder could be changed by another user than root or
+this one, the record is stored all the same, no flush is started, and the command exits
+1 saying so.`,
 		RunE: func(*cobra.Command, []string) error {
 			if e := banpath.Run(o.Args, o.ConfigPath(), time.Now()); e.Code != 0 {
 				return &exitError{code: e.Code, msg: e.Msg}

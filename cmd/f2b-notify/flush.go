@@ -34,7 +34,10 @@ func newFlushCmd(g *Globals) *cobra.Command {
 		Long: `Send one digest of every buffered ban to each enabled channel. A channel that fails keeps
 its bans for the next flush; the others are not sent them again. A second flush while one
 runs exits 0 at once. With --if-flag, nothing happens unless the flag file exists (the
-sendmail-cron way: a cron job touches the flag, the next ban or this command sends).`,
+sendmail-cron way: a cron job touches the flag, the next ban or this command sends).
+A flag that cannot be removed makes the flush exit 1; bans then start no flush for that
+same file, and --if-flag refuses it, until it is created anew. A configuration file or
+buffer folder that other users can change is refused.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return flushRun(o) },
 	}
@@ -103,7 +106,7 @@ func lowGC() { debug.SetGCPercent(30) }
 
 func flushRun(o *FlushOptions) error {
 	lowGC()
-	cfg, err := o.Load()
+	cfg, err := o.LoadTrusted()
 	if err != nil {
 		return err
 	}

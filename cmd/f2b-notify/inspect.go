@@ -6,8 +6,10 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +18,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
 	"github.com/f2b-notify/f2b-notify/report"
 )
@@ -32,7 +35,7 @@ or changed.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			lowGC()
-			cfg, err := g.Load()
+			cfg, err := g.LoadTrusted()
 			if err != nil {
 				return err
 			}
@@ -208,6 +211,14 @@ password or secret webhook URL over plain http to another machine (loopback is f
 			if err := warnStrays(g.IO.Err, cfg.File+": warning: ", cfg.Buffer.Dir); err != nil {
 				problems = append(problems, oneLine(err.Error()))
 			}
+			if err := cfg.Unsafe(); err != nil {
+				problems = append(problems, err.Error())
+			}
+			flagProblems, flagWarnings := checkFlag(cfg)
+			problems = append(problems, flagProblems...)
+			for _, w := range flagWarnings {
+				fmt.Fprintf(g.IO.Err, "%s: warning: %s\n", cfg.File, w)
+			}
 			for _, p := range problems {
 				fmt.Fprintln(g.IO.Err, cfg.File+": "+p)
 			}
@@ -275,6 +286,37 @@ func checkWritable(dir string) error {
 	}
 }
 
+// checkFlag looks at the flag file's path: a folder or a link there, or a
+// missing folder, are problems (no ban would ever start a flush, or each
+// would); a folder where other users can create the flag is a warning.
+func checkFlag(cfg *config.Config) (problems, warnings []string) {
+	if cfg.Flag == "" {
+		return nil, nil
+	}
+	f := buffer.New(cfg.Buffer.Dir, false).Flag(cfg.Flag)
+	switch f.State {
+	case buffer.FlagNotFile:
+		problems = append(problems, fmt.Sprintf("key flag: %s is %s, not a file: bans ignore it and no flush removes it; remove it, or set flag to a file path", cfg.Flag, fsguard.Kind(f.Info.Mode())))
+	case buffer.FlagStuck:
+		problems = append(problems, fmt.Sprintf("key flag: %s: %s", cfg.Flag, f.Describe()))
+	}
+	dir := filepath.Dir(cfg.Flag)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return append(problems, fmt.Sprintf("key flag: the folder of %s: %s, so no flag can be created there; create it, or set flag to a path in an existing folder (\"\" turns the flag off)", cfg.Flag, oneLine(err.Error()))), warnings
+	case !st.IsDir():
+		return append(problems, fmt.Sprintf("key flag: %s is %s, not a folder, so no flag can be created in it", dir, fsguard.Kind(st.Mode()))), warnings
+	}
+	if w := fsguard.OpenWritable(dir); w != "" {
+		warnings = append(warnings, fmt.Sprintf("key flag: the flag's folder %s is %s: any user there can create %s and send reports at will; chmod go-w %s (or chmod +t)", dir, w, filepath.Base(cfg.Flag), dir))
+	}
+	if err := syscall.Access(dir, 2 /* W_OK */); err != nil {
+		warnings = append(warnings, fmt.Sprintf("key flag: the flush cannot remove the flag from %s: %v", dir, err))
+	}
+	return problems, warnings
+}
+
 func newStatusCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
@@ -311,8 +353,14 @@ func newStatusCmd(g *Globals) *cobra.Command {
 			if err := warnStrays(w, "", cfg.Buffer.Dir); err != nil {
 				return err
 			}
-			_, err = os.Stat(cfg.Flag)
-			fmt.Fprintf(w, "flag: %s (%s)\n", cfg.Flag, map[bool]string{true: "present: the next ban sends", false: "absent"}[cfg.Flag != "" && err == nil])
+			if cfg.Flag == "" {
+				fmt.Fprintln(w, "flag: none (turned off)")
+			} else {
+				fmt.Fprintf(w, "flag: %s (%s)\n", cfg.Flag, buf.Flag(cfg.Flag).Describe())
+			}
+			if err := cfg.Unsafe(); err != nil {
+				fmt.Fprintf(w, "unsafe: %s; flush, test and preview refuse to run\n", oneLine(err.Error()))
+			}
 			names := slices.Sorted(maps.Keys(cfg.Channels))
 			for _, n := range names {
 				st := ledger.Channel(n)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
@@ -29,6 +30,21 @@ func (g *Globals) ConfigPath() string { return config.Path(g.ConfigFlag) }
 
 // Load reads the configuration.
 func (g *Globals) Load() (*config.Config, error) { return config.Load(g.ConfigPath()) }
+
+// LoadTrusted reads the configuration and refuses it when a user other than
+// root or the one running f2b-notify could change it or the buffer folder
+// (see config.Config.Unsafe): the commands that send, run sendmail or read
+// the buffer act on what it names.
+func (g *Globals) LoadTrusted() (*config.Config, error) {
+	cfg, err := g.Load()
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Unsafe(); err != nil {
+		return nil, fmt.Errorf("refused: %w", err)
+	}
+	return cfg, nil
+}
 
 // NewRoot builds the command tree.
 func NewRoot(streams *IO) *cobra.Command {

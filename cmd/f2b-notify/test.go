@@ -21,7 +21,7 @@ templates) to every enabled channel, or to the one named, and say per channel wh
 Nothing in the buffer is read or changed. One attempt per channel, no retries.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			cfg, err := g.Load()
+			cfg, err := g.LoadTrusted()
 			if err != nil {
 				return err
 			}

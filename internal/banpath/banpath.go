@@ -22,6 +22,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/internal/bankeys"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
+	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 )
 
 // Args are the arguments of `ban` and `unban`, as fail2ban passes them.
@@ -198,25 +199,32 @@ func Run(a Args, configPath string, now time.Time) Exit {
 		r.Config = configPath
 		s, flushConfig = fallback(configPath)
 	}
-	if err := buffer.New(s.Dir, s.Fsync).Append(r); err != nil {
+	buf := buffer.New(s.Dir, s.Fsync)
+	if err := buf.Append(r); err != nil {
 		return Exit{1, a.Action + " " + r.IP + " in " + r.Jail + ": " + oneLine(err.Error())}
 	}
+	// The ban is stored (its files are opened without following links).
+	// A configuration or buffer folder that another user could change is
+	// said loudly, and no flush is started from it: the flush refuses it.
+	unsafe := fsguard.CheckSetup(flushConfig, s.Dir)
 	var warn string
-	if s.Flag != "" {
-		if _, err := os.Stat(s.Flag); err == nil {
-			if err := StartFlush(flushConfig, s.Dir); err != nil {
-				warn = a.Action + " recorded, but the flush could not start: " + oneLine(err.Error())
-			}
+	if unsafe == nil && buf.Flag(s.Flag).State == buffer.FlagSet {
+		if err := StartFlush(flushConfig, s.Dir); err != nil {
+			warn = a.Action + " recorded, but the flush could not start: " + oneLine(err.Error())
 		}
 	}
-	if cfgErr != nil {
-		where := s.Dir
-		if flushConfig != configPath {
-			where += " for the report of " + flushConfig
-		}
+	where := s.Dir
+	if flushConfig != configPath {
+		where += " for the report of " + flushConfig
+	}
+	switch {
+	case cfgErr != nil && unsafe != nil:
+		return Exit{1, a.Action + " recorded in " + where + ", but " + oneLine(cfgErr.Error()) + "; and " + oneLine(unsafe.Error()) + "; no flush started"}
+	case cfgErr != nil:
 		return Exit{1, a.Action + " recorded in " + where + ", but " + oneLine(cfgErr.Error())}
-	}
-	if warn != "" {
+	case unsafe != nil:
+		return Exit{1, a.Action + " recorded in " + where + ", but " + oneLine(unsafe.Error()) + "; no flush started"}
+	case warn != "":
 		return Exit{1, warn}
 	}
 	return Exit{}
@@ -233,15 +241,17 @@ func StartFlush(configPath, dir string) error {
 	}
 	// Appended to, not truncated: a ban that finds a flush running must not
 	// wipe that flush's report of what it did. Kept under 1 MiB.
+	// Opened without following a link: a link planted there must not make
+	// root append to, or truncate, a file elsewhere.
 	name := filepath.Join(dir, defaults.FlushLog)
-	if st, err := os.Stat(name); err == nil && st.Size() > 1<<20 {
-		_ = os.Truncate(name, 0)
-	}
-	logf, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := fsguard.Open(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open flush log: %w", err)
 	}
 	defer logf.Close()
+	if st, err := logf.Stat(); err == nil && st.Size() > 1<<20 {
+		_ = logf.Truncate(0)
+	}
 	cmd := exec.Command(exe, "--config", configPath, "flush", "--if-flag")
 	cmd.Args[0] = argv0
 	cmd.Stdout, cmd.Stderr = logf, logf // stdin stays /dev/null
