@@ -68,9 +68,9 @@ const (
 // Options shape the private server. The zero value runs the f2b-notify action
 // with the default binary and configuration paths.
 type Options struct {
-	// BinPath is the f2b_notify parameter of the f2b-notify action: the
-	// program fail2ban runs for every action command. Default
-	// /usr/local/bin/f2b-notify (the action file's own default).
+	// BinPath is the f2b_notify and f2b_notify_ban parameter of the
+	// f2b-notify action: the program fail2ban runs for every action command.
+	// Default /usr/bin/f2b-notify (the action file's own default).
 	BinPath string
 	// ConfigPath is the config parameter of the f2b-notify action. Default
 	// "config.yaml" in the server's temporary folder (not created).
@@ -229,7 +229,7 @@ func Start(t testing.TB, opt Options) *Server {
 		nextPID: 1000,
 	}
 	if s.opt.BinPath == "" {
-		s.opt.BinPath = "/usr/local/bin/f2b-notify"
+		s.opt.BinPath = "/usr/bin/f2b-notify"
 	}
 	if s.opt.ConfigPath == "" {
 		s.opt.ConfigPath = filepath.Join(dir, "config.yaml")
@@ -294,7 +294,7 @@ dbmaxmatches = 10
 	}
 
 	// fail2ban strips the double quotes; it knows no escapes inside them.
-	action := `f2b-notify[f2b_notify="` + s.opt.BinPath + `", config="` + s.opt.ConfigPath + `"]`
+	action := `f2b-notify[f2b_notify="` + s.opt.BinPath + `", f2b_notify_ban="` + s.opt.BinPath + `", config="` + s.opt.ConfigPath + `"]`
 	action = strings.Join(append([]string{action}, s.opt.Actions...), "\n")
 	settings := map[string]string{
 		"enabled":     "true",

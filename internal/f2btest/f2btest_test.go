@@ -19,7 +19,7 @@ import (
 // TestShippedConfigPassesConfigTest checks action.d/f2b-notify.conf and
 // action.d/jail.local.example with fail2ban's own configuration test, in a
 // copy of the system's /etc/fail2ban (the example refers to stock files:
-// jail.conf, the iptables-multiport banaction, the sshd filter).
+// jail.conf, the nftables-multiport banaction, the sshd filter).
 func TestShippedConfigPassesConfigTest(t *testing.T) {
 	f2btest.NeedFail2ban(t)
 	root := f2btest.RepoRoot(t)
@@ -47,20 +47,21 @@ func TestShippedConfigPassesConfigTest(t *testing.T) {
 		t.Fatalf("fail2ban-client -t: unexpected output:\n%s", out)
 	}
 
-	// What fail2ban would send to its server: the firewall action first,
+	// What fail2ban would send to its server: the firewall action first (the
+	// nftables one, which works on hosts without iptables, Debian's default),
 	// then f2b-notify with the example's binaries: the lean f2b-notify-ban for
 	// bans and unbans, the full f2b-notify for the rest.
 	dump := run(t, "fail2ban-client", "-c", conf, "-d")
-	fw := strings.Index(dump, "['set', 'sshd', 'addaction', 'iptables-multiport']")
+	fw := strings.Index(dump, "['set', 'sshd', 'addaction', 'nftables-multiport']")
 	fn := strings.Index(dump, "['set', 'sshd', 'addaction', 'f2b-notify']")
 	if fw < 0 || fn < 0 || fw > fn {
-		t.Fatalf("sshd should ban with iptables-multiport, then run f2b-notify (positions %d, %d):\n%s", fw, fn, dump)
+		t.Fatalf("sshd should ban with nftables-multiport, then run f2b-notify (positions %d, %d):\n%s", fw, fn, dump)
 	}
 	for _, want := range []string{
-		`['actionban', '"/usr/local/bin/f2b-notify-ban" --config "/etc/f2b-notify/config.yaml" ban --jail "sshd" --ip "<ip>" \\\n--failures "<failures>" --time "<time>" --bantime "<bantime>" \\\n--restored "<restored>" --user "<F-USER>" --matches "<matches>"']`,
-		`['actionunban', '"/usr/local/bin/f2b-notify-ban" --config "/etc/f2b-notify/config.yaml" unban --jail "sshd" --ip "<ip>" \\\n--failures "<failures>" --time "<time>" --bantime "<bantime>" \\\n--restored "<restored>"']`,
-		`['actionstart', '"/usr/local/bin/f2b-notify" --config "/etc/f2b-notify/config.yaml" start --jail "sshd"']`,
-		`['actionstop', '"/usr/local/bin/f2b-notify" --config "/etc/f2b-notify/config.yaml" stop --jail "sshd"']`,
+		`['actionban', '"/usr/bin/f2b-notify-ban" --config "/etc/f2b-notify/config.yaml" ban --jail "sshd" --ip "<ip>" \\\n--failures "<failures>" --time "<time>" --bantime "<bantime>" \\\n--restored "<restored>" --user "<F-USER>" --matches "<matches>"']`,
+		`['actionunban', '"/usr/bin/f2b-notify-ban" --config "/etc/f2b-notify/config.yaml" unban --jail "sshd" --ip "<ip>" \\\n--failures "<failures>" --time "<time>" --bantime "<bantime>" \\\n--restored "<restored>"']`,
+		`['actionstart', '"/usr/bin/f2b-notify" --config "/etc/f2b-notify/config.yaml" start --jail "sshd"']`,
+		`['actionstop', '"/usr/bin/f2b-notify" --config "/etc/f2b-notify/config.yaml" stop --jail "sshd"']`,
 		`['actionflush', 'true']`,
 		`['timeout', '30']`,
 	} {
