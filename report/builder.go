@@ -8,7 +8,9 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
 )
@@ -25,8 +27,13 @@ type Options struct {
 	// (see buffer.OpenScan): the builder keeps log lines as references into
 	// them and reads back only the ones the digest shows. The caller keeps
 	// them open until Digest returns, so that a batch a flush renames or
-	// deletes meanwhile still reads; a nil file's lines read as unreadable.
+	// deletes meanwhile still reads.
 	Files []*os.File
+	// Paths name the same files. A file whose entry in Files is nil is
+	// opened again by its path when the digest reads its lines back, a few
+	// at a time: a caller with thousands of files keeps only some of them
+	// open. A file that is gone by then has its lines read as unreadable.
+	Paths []string
 }
 
 // LineRef locates a record's line in Options.Files[File].
@@ -51,6 +58,7 @@ type Builder struct {
 	intern    map[string]string // jail names
 	userIDs   map[string]uint32 // user names, which repeat a lot, by number
 	userNames []string
+	userBytes int      // bytes of userNames
 	texts     []string // log lines of records added without a reference
 	seed      maphash.Seed
 	totals    Totals
@@ -246,7 +254,7 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 			o.addMatch(match{file: int16(ref.File), off: ref.Off, len: ref.Len, idx: uint16(i)}, b.opt.MaxMatches)
 			continue
 		}
-		b.texts = append(b.texts, m)
+		b.texts = append(b.texts, keep(m, MaxLineLen))
 		o.addMatch(match{file: -1, off: int64(len(b.texts) - 1), idx: uint16(i)}, b.opt.MaxMatches)
 	}
 	j := b.jail(r.Jail)
@@ -261,15 +269,22 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 const maxUserNames = 1 << 20
 
 func (b *Builder) addUser(o *offender, u string) {
+	// Names are told apart by what a report can show of them.
+	full := u
+	u = u[:headLen(u, MaxUserLen+1)]
 	id, known := b.userIDs[u]
 	if known && slices.Contains(o.users, id) {
 		return
 	}
-	if len(o.users) < b.opt.MaxUsers && (known || len(b.userNames) < maxUserNames) {
+	if len(o.users) < b.opt.MaxUsers && (known || len(b.userNames) < maxUserNames && b.userBytes+len(u) <= maxUserBytes) {
 		if !known {
+			if len(u) < len(full) {
+				u = strings.Clone(u) // not the whole long name
+			}
 			id = uint32(len(b.userNames))
 			b.userNames = append(b.userNames, u)
 			b.userIDs[u] = id
+			b.userBytes += len(u)
 		}
 		if o.users == nil {
 			o.users = make([]uint32, 0, b.opt.MaxUsers)
@@ -372,11 +387,13 @@ func (b *Builder) Digest() *Digest {
 	all := []ranked(*top)
 	slices.SortFunc(all, ranked.compare)
 	d.Notes.MoreOffenders += d.Totals.IPs - len(all)
-	lines := &lineReader{files: b.opt.Files, texts: b.texts, users: b.userNames}
+	lines := &lineReader{files: b.opt.Files, paths: b.opt.Paths, texts: b.texts, users: b.userNames}
 	d.Offenders = make([]Offender, len(all))
 	for i, r := range all {
 		d.Offenders[i] = r.o.export(r.ip, isIPv6(r.addr), lines)
 	}
+	lines.close()
+	d.Notes.CountCuts(d.Offenders)
 
 	for name, j := range b.jails {
 		js := *j
@@ -449,14 +466,38 @@ func (o *offender) export(ip string, ipv6 bool, lines *lineReader) Offender {
 		MoreUsers:   o.more.count(),
 		MoreMatches: int(o.seen) - len(o.matches),
 	}
-	for _, u := range o.users {
-		off.Users = append(off.Users, Neutralise(lines.users[u]))
-	}
-	// Unroll the ring: oldest kept line first.
-	for i := range o.matches {
-		off.Matches = append(off.Matches, Neutralise(lines.text(o.matches[(int(o.next)+i)%len(o.matches)])))
-	}
+	// Each name and line cut to its length, all of them to the offender's
+	// share: the names first, then the newest lines.
+	budget := MaxOffenderText
+	var leftUsers, leftLines int
+	off.Users, off.CutUsers, leftUsers = fill(len(o.users), func(i int) string { return lines.users[o.users[i]] }, MaxUserLen, &budget)
+	off.Matches, off.CutMatches, leftLines = fill(len(o.matches), func(i int) string {
+		return lines.text(o.matches[(int(o.next)+len(o.matches)-1-i)%len(o.matches)]) // the ring's newest line first
+	}, MaxLineLen, &budget)
+	slices.Reverse(off.Matches) // oldest kept line first
+	off.MoreUsers += leftUsers
+	off.MoreMatches += leftLines
+	off.Capped = leftUsers+leftLines > 0
 	return off
+}
+
+// fill returns the n fields field(0), field(1), ..., each as shown (cut to
+// max characters), while they fit in budget characters, which it lowers;
+// and how many of them were cut, and how many did not fit.
+func fill(n int, field func(int) string, max int, budget *int) (out []string, cut, left int) {
+	for i := range n {
+		s, c := shown(field(i), max)
+		k := utf8.RuneCountInString(s)
+		if k > *budget {
+			return out, cut, n - i
+		}
+		*budget -= k
+		out = append(out, s)
+		if c {
+			cut++
+		}
+	}
+	return out, cut, 0
 }
 
 // isIPv6 reports whether addr is an IPv6 address, not an IPv4 one written
@@ -480,9 +521,24 @@ func unix(sec float64) time.Time {
 // lineReader reads kept log lines back from the buffer files.
 type lineReader struct {
 	files []*os.File
+	paths []string
 	texts []string
 	users []string
+	// reopened are files opened again by path, at most maxReopened at once:
+	// the oldest is closed to open another.
+	reopened []reopenedFile
 }
+
+type reopenedFile struct {
+	idx int16
+	f   *os.File // nil when it could not be opened
+}
+
+// maxReopened bounds the files a digest opens again to read lines back.
+const maxReopened = 8
+
+// unreadable stands for a log line that cannot be read back.
+const unreadable = "(log line no longer readable)"
 
 // text is the log line m stands for; a line that cannot be read back (its
 // batch deleted meanwhile) says so rather than failing the report.
@@ -490,12 +546,51 @@ func (l *lineReader) text(m match) string {
 	if m.file < 0 {
 		return l.texts[m.off]
 	}
-	if int(m.file) >= len(l.files) || l.files[m.file] == nil {
-		return "(log line no longer readable)"
+	f := l.file(m.file)
+	if f == nil {
+		return unreadable
 	}
-	r, err := buffer.ReadRecordAt(l.files[m.file], m.off, int(m.len))
+	r, err := buffer.ReadRecordAt(f, m.off, int(m.len))
 	if err != nil || int(m.idx) >= len(r.Matches) {
-		return "(log line no longer readable)"
+		return unreadable
 	}
 	return r.Matches[m.idx]
+}
+
+// file returns buffer file i: the one the caller kept open, or else the
+// same path opened again.
+func (l *lineReader) file(i int16) *os.File {
+	if int(i) < len(l.files) && l.files[i] != nil {
+		return l.files[i]
+	}
+	if int(i) >= len(l.paths) {
+		return nil
+	}
+	for _, r := range l.reopened {
+		if r.idx == i {
+			return r.f
+		}
+	}
+	if len(l.reopened) == maxReopened {
+		if old := l.reopened[0].f; old != nil {
+			old.Close()
+		}
+		l.reopened = slices.Delete(l.reopened, 0, 1)
+	}
+	f, err := os.Open(l.paths[i])
+	if err != nil {
+		f = nil
+	}
+	l.reopened = append(l.reopened, reopenedFile{idx: i, f: f})
+	return f
+}
+
+// close closes the files opened again.
+func (l *lineReader) close() {
+	for _, r := range l.reopened {
+		if r.f != nil {
+			r.f.Close()
+		}
+	}
+	l.reopened = nil
 }
