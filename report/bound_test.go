@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
@@ -134,5 +135,21 @@ func TestOneOffenderShowsAtMostItsShareOfText(t *testing.T) {
 	}
 	if d.Notes.CappedOffenders != 1 {
 		t.Errorf("notes %+v, want one capped offender", d.Notes)
+	}
+}
+
+// An unban is shown at the time it was recorded, not at fail2ban's <time>,
+// which for an unban is the last failure of the ban it ends.
+func TestUnbanTimeIsWhenTheUnbanHappened(t *testing.T) {
+	lastFailure := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	unbanned := lastFailure.Add(10 * time.Minute)
+	r := &buffer.Record{V: 1, Action: buffer.ActionUnban, Jail: "sshd", IP: "192.0.2.1",
+		Time: float64(lastFailure.Unix()), At: unbanned.Unix()}
+	d := build(report.Options{}, ban("sshd", "192.0.2.1", float64(lastFailure.Unix()), 3), r)
+	if len(d.Unbans) != 1 || !d.Unbans[0].Last.Equal(unbanned) {
+		t.Fatalf("unbans %+v, want the last at %v", d.Unbans, unbanned)
+	}
+	if !d.To.Equal(unbanned) {
+		t.Errorf("the period ends %v, want %v (the unban)", d.To, unbanned)
 	}
 }

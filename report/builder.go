@@ -160,14 +160,21 @@ func (b *Builder) Add(r *buffer.Record) { b.add(r, nil) }
 func (b *Builder) AddRef(r *buffer.Record, ref LineRef) { b.add(r, &ref) }
 
 func (b *Builder) add(r *buffer.Record, ref *LineRef) {
-	t := r.Time
-	if t <= 0 {
-		t = float64(r.At)
-	}
 	switch r.Action {
 	case buffer.ActionBan:
+		// fail2ban's time: the ban's last failure.
+		t := r.Time
+		if t <= 0 {
+			t = float64(r.At)
+		}
 		b.addBan(r, t, ref)
 	case buffer.ActionUnban:
+		// fail2ban gives an unban the time of the ban's last failure; the
+		// unban happened when it was recorded.
+		t := float64(r.At)
+		if t <= 0 {
+			t = r.Time
+		}
 		b.addUnban(r, t)
 	}
 }

@@ -67,7 +67,7 @@ type Unban struct {
 	IP    string
 	Jails []string
 	Count int
-	Last  time.Time
+	Last  time.Time // when the last unban was recorded
 }
 
 // Notes are the facts a reader must know about the report itself.
