@@ -48,7 +48,7 @@ type ChannelResult struct {
 	Batches  int // batches in its report; 0 when it had nothing new
 	Bans     int
 	Attempts int
-	Skipped  bool // its batches held no new ban: confirmed without a message
+	Skipped  bool // its batches held no new ban, only unbans or restored bans: nothing sent, and they wait, unconfirmed, for its next report
 	Resumed  int  // messages sent to finish a split report an earlier flush left half sent
 	Held     bool // fewer bans than its min_bans: nothing sent, nothing confirmed
 	Err      error
@@ -165,7 +165,10 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		}
 		d = ForChannel(d, state)
 		if !worthSending(d) {
-			cr.Skipped = true // nothing new to say: only unbans or restored bans
+			// Nothing new to say: only unbans or restored bans. They are
+			// not confirmed, so the next report sent shows them (and
+			// retention still bounds them).
+			cr.Skipped = true
 			continue
 		}
 		if d.Totals.Bans < t.Config.MinBans && d.Notes.TornLines == 0 && d.Notes.Dropped == 0 {
@@ -190,9 +193,9 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 			ledgerErr = err
 		}
 	}
-	// record notes the outcome of one message (or of none, when there was
-	// nothing to send) to channel i; on success the channel has ids.
-	record := func(i int, err error, ids []string, sent bool) {
+	// record notes the outcome of one message to channel i (or of none, for
+	// a channel that cannot render); on success the channel has ids.
+	record := func(i int, err error, ids []string) {
 		mu.Lock()
 		defer mu.Unlock()
 		st := ledger.Channel(res.Channels[i].Name)
@@ -207,9 +210,7 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 				}
 			}
 			st.Missed, st.Dropped, st.LastError, st.Partial = 0, 0, "", nil
-			if sent {
-				st.LastSuccess = opt.Now
-			}
+			st.LastSuccess = opt.Now
 		}
 		save()
 	}
@@ -235,7 +236,7 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		if s == plans[i].resume {
 			cr.Resumed = v.Sent - s.job.From
 		}
-		record(i, v.Err, s.batches, true)
+		record(i, v.Err, s.batches)
 		return v.Err
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, cfg.Flush.Timeout)
@@ -248,10 +249,9 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		switch {
 		case pl.send != nil:
 			then = func() { cr.Err = deliver(sendCtx, i, pl.send) }
-		case cr.Batches > 0 && (cr.Err != nil || cr.Skipped):
-			// a broken configuration or template; or only unbans and
-			// restored bans, confirmed without a message
-			then = func() { record(i, cr.Err, batchIDs(pl.todo), false) }
+		case cr.Batches > 0 && cr.Err != nil:
+			// a broken configuration or template: a missed report
+			then = func() { record(i, cr.Err, nil) }
 		}
 		switch {
 		case pl.resume != nil:
