@@ -155,7 +155,8 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		d, ok := digests[key]
 		if !ok {
 			if d, err = DigestFor(cfg, buffer.Paths(pl.todo), t.Config.Jails); err != nil {
-				return nil, err
+				cr.Err = err // this channel's report only: the others are sent
+				continue
 			}
 			digests[key] = d
 		}
@@ -304,13 +305,20 @@ func Digest(cfg *config.Config, files []string) (*report.Digest, error) {
 	return DigestFor(cfg, files, nil)
 }
 
+// maxOpenFiles bounds the buffer files a digest keeps open while it is
+// built: a channel down for weeks has thousands of batches waiting, more
+// than a process may open (often 1,024).
+const maxOpenFiles = 32
+
 // DigestFor builds the digest of the records in files that belong to one of
 // jails (all records when jails is empty).
 func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Digest, error) {
-	// Every file stays open until the digest is built: its log lines are
-	// read back from it by reference, also if a flush running meanwhile
-	// (preview takes no lock) renames or deletes it. The builder shares the
-	// slice, so it sees each file as it is opened.
+	// Log lines are read back by reference once the digest is built. The
+	// first files and the last (pending.jsonl, for preview) stay open until
+	// then, so that a flush running meanwhile (preview takes no lock) can
+	// rename or delete them; the others are closed after their scan and
+	// opened again by path, a few at a time. The builder shares the slice,
+	// so it sees each file as it is kept.
 	open := make([]*os.File, len(files))
 	defer func() {
 		for _, f := range open {
@@ -321,12 +329,14 @@ func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Dige
 	}()
 	b := report.NewBuilder(report.Options{
 		Files:           open,
+		Paths:           files,
 		Host:            cfg.Hostname(),
 		MaxUsers:        cfg.Report.MaxUsers,
 		MaxMatches:      cfg.Report.MaxMatches,
 		MaxOffenders:    cfg.Report.MaxOffenders,
 		IncludeRestored: cfg.Report.IncludeRestored,
 	})
+	kept := 0
 	for i, name := range files {
 		f, st, err := buffer.OpenScan(name, buffer.ScanOptions{SkipMatches: true}, func(r *buffer.Record, off int64, n int) error {
 			if len(jails) == 0 || slices.Contains(jails, r.Jail) {
@@ -337,7 +347,14 @@ func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Dige
 		if err != nil {
 			return nil, err
 		}
-		open[i] = f
+		switch {
+		case f == nil:
+		case kept < maxOpenFiles-1 || i == len(files)-1:
+			open[i] = f
+			kept++
+		default:
+			f.Close()
+		}
 		if st.Records+st.Torn > 0 {
 			b.AddStats(st, 1)
 		}
