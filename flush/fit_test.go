@@ -2,6 +2,7 @@ package flush_test
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -181,6 +182,36 @@ func TestSecondaryFormatShowsTheRowsThePrimaryKept(t *testing.T) {
 	for _, o := range d.Offenders {
 		if strings.Contains(html, ">"+o.IP+"<") != strings.Contains(text, " "+o.IP+" ") {
 			t.Fatalf("offender %s is in one part and not the other", o.IP)
+		}
+	}
+}
+
+// A report cut or split to fit counts, in its notes, only the cut user names
+// of the offender rows it shows.
+func TestFitCountsTheCutTextOfTheRowsShown(t *testing.T) {
+	b := report.NewBuilder(report.Options{Host: "vm"})
+	for i := range 500 {
+		r := &buffer.Record{V: 1, Action: buffer.ActionBan, Jail: "sshd", IP: fmt.Sprintf("10.0.%d.%d", i>>8, i&255), Time: float64(1000 + i), Failures: 3,
+			User: fmt.Sprintf("u%d-%s", i, strings.Repeat("x", 200))}
+		b.Add(r)
+	}
+	d := b.Digest()
+	if d.Notes.CutUsers != 500 {
+		t.Fatalf("the digest counts %d cut names, want 500", d.Notes.CutUsers)
+	}
+	note := regexp.MustCompile(`([0-9]+) user names? (was|were) cut to 64 characters`)
+	for _, split := range []bool{false, true} {
+		ch := &limited{memChannel: memChannel{name: "small"}, limit: 4096, split: split, maxPages: 3}
+		m, err := targets(t, ch)[0].Render(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, page := range m.Messages(channels.Text) {
+			rows := strings.Count(page, "\n      users:  ")
+			got := note.FindStringSubmatch(page)
+			if rows == 0 || got == nil || got[1] != fmt.Sprint(rows) {
+				t.Errorf("split %v: a message with %d offender rows says %q", split, rows, got)
+			}
 		}
 	}
 }
