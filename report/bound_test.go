@@ -15,14 +15,11 @@ import (
 // long is an attacker's field of size bytes, distinct for each n from its
 // first characters on, and a fresh allocation, as the buffer's decoder makes.
 func long(n, size int) string {
-	var b strings.Builder
-	b.Grow(size)
-	fmt.Fprintf(&b, "u%07d-", n)
-	for b.Len() < size {
-		b.WriteByte('a' + byte(b.Len()%26))
-	}
-	return b.String()
+	p := fmt.Sprintf("u%07d-", n)
+	return p + alphabet[:size-len(p)]
 }
+
+var alphabet = strings.Repeat("abcdefghijklmnopqrstuvwxyz", (128<<10)/26+1)
 
 // heapInUse is the live heap after a collection.
 func heapInUse() uint64 {
