@@ -107,12 +107,21 @@ func (m *moreUsers) count() int {
 
 // match is a kept log line: line idx of the record at off, len bytes long,
 // in the buffer file file; or, when file is -1, the text Builder.texts[off].
+// The offset and the line's index share one word (no buffer file reaches
+// 2^48 bytes), so that a match takes 16 bytes with room for the tens of
+// thousands of batches a channel down for a month may have.
 type match struct {
-	off  int64
+	pos  uint64 // off<<16 | idx
 	len  int32
-	file int16
-	idx  uint16
+	file int32
 }
+
+func newMatch(file int32, off int64, n int32, idx int) match {
+	return match{pos: uint64(off)<<16 | uint64(uint16(idx)), len: n, file: file}
+}
+
+func (m match) off() int64 { return int64(m.pos >> 16) }
+func (m match) idx() int   { return int(m.pos & 0xffff) }
 
 type unban struct {
 	ip    string
@@ -250,7 +259,7 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 	if ref != nil && r.Matches == nil {
 		// Lines counted, not decoded: keep where to read them back.
 		for i := range min(r.Lines, 1<<16) {
-			o.addMatch(match{file: int16(ref.File), off: ref.Off, len: ref.Len, idx: uint16(i)}, b.opt.MaxMatches)
+			o.addMatch(newMatch(ref.File, ref.Off, ref.Len, i), b.opt.MaxMatches)
 		}
 	}
 	for i, m := range r.Matches {
@@ -258,11 +267,11 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 			continue
 		}
 		if ref != nil {
-			o.addMatch(match{file: int16(ref.File), off: ref.Off, len: ref.Len, idx: uint16(i)}, b.opt.MaxMatches)
+			o.addMatch(newMatch(ref.File, ref.Off, ref.Len, i), b.opt.MaxMatches)
 			continue
 		}
 		b.texts = append(b.texts, keep(m, MaxLineLen))
-		o.addMatch(match{file: -1, off: int64(len(b.texts) - 1), idx: uint16(i)}, b.opt.MaxMatches)
+		o.addMatch(newMatch(-1, int64(len(b.texts)-1), 0, i), b.opt.MaxMatches)
 	}
 	j := b.jail(r.Jail)
 	j.Bans++
@@ -537,7 +546,7 @@ type lineReader struct {
 }
 
 type reopenedFile struct {
-	idx int16
+	idx int32
 	f   *os.File // nil when it could not be opened
 }
 
@@ -551,22 +560,22 @@ const unreadable = "(log line no longer readable)"
 // batch deleted meanwhile) says so rather than failing the report.
 func (l *lineReader) text(m match) string {
 	if m.file < 0 {
-		return l.texts[m.off]
+		return l.texts[m.off()]
 	}
 	f := l.file(m.file)
 	if f == nil {
 		return unreadable
 	}
-	r, err := buffer.ReadRecordAt(f, m.off, int(m.len))
-	if err != nil || int(m.idx) >= len(r.Matches) {
+	r, err := buffer.ReadRecordAt(f, m.off(), int(m.len))
+	if err != nil || m.idx() >= len(r.Matches) {
 		return unreadable
 	}
-	return r.Matches[m.idx]
+	return r.Matches[m.idx()]
 }
 
 // file returns buffer file i: the one the caller kept open, or else the
 // same path opened again.
-func (l *lineReader) file(i int16) *os.File {
+func (l *lineReader) file(i int32) *os.File {
 	if int(i) < len(l.files) && l.files[i] != nil {
 		return l.files[i]
 	}

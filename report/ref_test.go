@@ -101,3 +101,27 @@ func TestRefsReadBackByPath(t *testing.T) {
 		}
 	}
 }
+
+// A channel down for a month with a flush a minute has tens of thousands of
+// batches waiting: a line is read back from any of them.
+func TestRefsIntoTheFortyThousandthFile(t *testing.T) {
+	buf := buffer.New(t.TempDir(), false)
+	r := &buffer.Record{V: 1, Action: buffer.ActionBan, Jail: "sshd", IP: "192.0.2.1", Time: 1795628212, Failures: 3,
+		Matches: []string{"first line", "Nov 25 vm sshd[1]: Invalid user zed from 192.0.2.1"}}
+	if err := buf.Append(r); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40000
+	paths := make([]string, n)
+	paths[n-1] = buf.PendingPath()
+	b := report.NewBuilder(report.Options{Host: "vm", Files: make([]*os.File, n), Paths: paths})
+	if _, err := buffer.ScanFileWith(paths[n-1], buffer.ScanOptions{SkipMatches: true}, func(r *buffer.Record, off int64, l int) error {
+		b.AddRef(r, report.LineRef{File: n - 1, Off: off, Len: int32(l)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Digest().Offenders[0].Matches; len(got) != 2 || got[1] != r.Matches[1] {
+		t.Errorf("log lines %q, want %q", got, r.Matches)
+	}
+}
