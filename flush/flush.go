@@ -205,9 +205,11 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 			st.Missed++
 			st.LastError = err.Error()
 		} else {
+			have := idSet(st.Confirmed)
 			for _, id := range ids {
-				if !st.Has(id) {
+				if !have[id] {
 					st.Confirmed = append(st.Confirmed, id)
+					have[id] = true
 				}
 			}
 			st.Missed, st.Dropped, st.LastError, st.Partial = 0, 0, "", nil
@@ -277,15 +279,18 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 	}
 
 	// 6. Delete the batches every enabled channel has confirmed.
+	have := confirmedSets(ledger, names)
+	var gone []string
 	for _, b := range batches {
-		if confirmedByAll(ledger, names, b.ID) {
+		if confirmedByAll(have, b.ID) {
 			if err := buf.RemoveBatch(b.ID); err != nil {
 				return res, err
 			}
-			ledger.Forget(b.ID)
-			res.Deleted++
+			gone = append(gone, b.ID)
 		}
 	}
+	ledger.Forget(gone...)
+	res.Deleted = len(gone)
 	if err := buf.SaveLedger(ledger); err != nil {
 		return res, err
 	}
@@ -407,8 +412,13 @@ func Pending(t *Target, st *buffer.ChannelState, batches []buffer.Batch) (*buffe
 		}
 	}
 	var todo []buffer.Batch
+	have := idSet(st.Confirmed)
+	var resting map[string]bool
+	if rest != nil {
+		resting = idSet(rest.Batches)
+	}
 	for _, b := range batches {
-		if !st.Has(b.ID) && (rest == nil || !slices.Contains(rest.Batches, b.ID)) {
+		if !have[b.ID] && !resting[b.ID] {
 			todo = append(todo, b)
 		}
 	}
@@ -418,12 +428,32 @@ func Pending(t *Target, st *buffer.ChannelState, batches []buffer.Batch) (*buffe
 // presentIDs is ids without the batches that are no longer in the spool.
 func presentIDs(batches []buffer.Batch, ids []string) []string {
 	var out []string
+	in := idSet(ids)
 	for _, b := range batches {
-		if slices.Contains(ids, b.ID) {
+		if in[b.ID] {
 			out = append(out, b.ID)
 		}
 	}
 	return out
+}
+
+// idSet is the set of ids: the spool of a channel down for a month holds
+// tens of thousands of batches, too many to look each one up in a list.
+func idSet(ids []string) map[string]bool {
+	set := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set
+}
+
+// confirmedSets is, per channel, the set of batches it confirmed.
+func confirmedSets(l *buffer.Ledger, names []string) []map[string]bool {
+	sets := make([]map[string]bool, len(names))
+	for i, n := range names {
+		sets[i] = idSet(l.Channel(n).Confirmed)
+	}
+	return sets
 }
 
 func batchIDs(bs []buffer.Batch) []string {
@@ -434,9 +464,9 @@ func batchIDs(bs []buffer.Batch) []string {
 	return ids
 }
 
-func confirmedByAll(l *buffer.Ledger, names []string, id string) bool {
-	for _, n := range names {
-		if !l.Channel(n).Has(id) {
+func confirmedByAll(have []map[string]bool, id string) bool {
+	for _, set := range have {
+		if !set[id] {
 			return false
 		}
 	}
@@ -456,6 +486,8 @@ func applyRetention(buf *buffer.Buffer, l *buffer.Ledger, names []string, batche
 	}
 	maxSize := bc.MaxSizeMB << 20
 	dropped := 0
+	have := confirmedSets(l, names)
+	var gone []string
 	keep := slices.Clone(batches)
 	for len(keep) > 0 {
 		b := keep[0]
@@ -468,19 +500,20 @@ func applyRetention(buf *buffer.Buffer, l *buffer.Ledger, names []string, batche
 		if err != nil {
 			return nil, 0, err
 		}
-		for _, n := range names {
-			if cs := l.Channel(n); !cs.Has(b.ID) {
-				cs.Dropped += st.Records
+		for i, n := range names {
+			if !have[i][b.ID] {
+				l.Channel(n).Dropped += st.Records
 			}
 		}
 		if err := buf.RemoveBatch(b.ID); err != nil {
 			return nil, 0, err
 		}
-		l.Forget(b.ID)
+		gone = append(gone, b.ID)
 		dropped += st.Records
 		total -= b.Size
 		keep = keep[1:]
 	}
+	l.Forget(gone...)
 	if dropped > 0 {
 		if err := buf.SaveLedger(l); err != nil {
 			return nil, 0, err
