@@ -14,6 +14,7 @@ import (
 
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/internal/f2btest"
+	"github.com/f2b-notify/f2b-notify/report"
 )
 
 // TestTwoAttackersOneReport: fail2ban bans two attackers of sshd, and one
@@ -412,10 +413,11 @@ func testHostileLogLinesStayData(t *testing.T, ban string) {
 	if strings.Contains(m.Subject, "touch") || m.Header.Get("Bcc") != "" {
 		t.Errorf("attacker text reached the headers: Subject %q, Bcc %q", m.Subject, m.Header.Get("Bcc"))
 	}
-	// Text: intact.
+	// Text: intact (a user name cut to the length a report shows; the log
+	// lines hold it whole).
 	offs := offenders(t, m.Text)
 	for addr, u := range users {
-		if o := offs[addr]; o == nil || !strings.Contains(o.detail, "      users:  "+u+"\n") {
+		if o := offs[addr]; o == nil || !strings.Contains(o.detail, "      users:  "+report.ShowUser(u)+"\n") {
 			t.Errorf("text part does not show the user name of %s intact:\n%s", addr, m.Text)
 		}
 		for _, l := range lines[addr] {
@@ -436,7 +438,7 @@ func testHostileLogLinesStayData(t *testing.T, ban string) {
 		}
 	}
 	plain := html.UnescapeString(m.HTML)
-	for _, s := range append(append([]string{user, dashUser}, lines[ip]...), lines[dashIP]...) {
+	for _, s := range append(append([]string{report.ShowUser(user), dashUser}, lines[ip]...), lines[dashIP]...) {
 		if !strings.Contains(plain, s) {
 			t.Errorf("html part, unescaped, lacks %q", s)
 		}

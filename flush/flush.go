@@ -166,6 +166,11 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		}
 		d = ForChannel(d, state)
 		if !worthSending(d) {
+			if !holdsRecords(d) {
+				// Only records of jails it does not take: nothing for it.
+				pl.confirm, cr.Batches = batchIDs(pl.todo), 0
+				continue
+			}
 			// Nothing new to say: only unbans or restored bans. They are
 			// not confirmed, so the next report sent shows them (and
 			// retention still bounds them).
@@ -194,13 +199,16 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 			ledgerErr = err
 		}
 	}
-	// record notes the outcome of one message to channel i (or of none, for
-	// a channel that cannot render); on success the channel has ids.
-	record := func(i int, err error, ids []string) {
+	// record notes the outcome of one message to channel i (or of none: a
+	// channel that cannot render, or batches with nothing for it); on
+	// success the channel has ids.
+	record := func(i int, err error, ids []string, sent bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		st := ledger.Channel(res.Channels[i].Name)
-		st.LastAttempt = opt.Now
+		if err != nil || sent {
+			st.LastAttempt = opt.Now
+		}
 		if err != nil {
 			st.Missed++
 			st.LastError = err.Error()
@@ -212,8 +220,10 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 					have[id] = true
 				}
 			}
-			st.Missed, st.Dropped, st.LastError, st.Partial = 0, 0, "", nil
-			st.LastSuccess = opt.Now
+			if sent {
+				st.Missed, st.Dropped, st.LastError, st.Partial = 0, 0, "", nil
+				st.LastSuccess = opt.Now
+			}
 		}
 		save()
 	}
@@ -239,7 +249,7 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		if s == plans[i].resume {
 			cr.Resumed = v.Sent - s.job.From
 		}
-		record(i, v.Err, s.batches)
+		record(i, v.Err, s.batches, true)
 		return v.Err
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, cfg.Flush.Timeout)
@@ -254,7 +264,9 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 			then = func() { cr.Err = deliver(sendCtx, i, pl.send) }
 		case cr.Batches > 0 && cr.Err != nil:
 			// a broken configuration or template: a missed report
-			then = func() { record(i, cr.Err, nil) }
+			then = func() { record(i, cr.Err, nil, false) }
+		case pl.confirm != nil:
+			then = func() { record(i, nil, pl.confirm, false) }
 		}
 		switch {
 		case pl.resume != nil:
@@ -377,6 +389,13 @@ func ForChannel(d *report.Digest, st *buffer.ChannelState) *report.Digest {
 	return &c
 }
 
+// holdsRecords reports whether a digest counts any record (of the jails it
+// was built for).
+func holdsRecords(d *report.Digest) bool {
+	t := d.Totals
+	return t.Bans+t.Unbans+t.Restored+t.Duplicate > 0
+}
+
 // worthSending reports whether a digest has something to tell: new bans, or
 // a note about lost or damaged records.
 func worthSending(d *report.Digest) bool {
@@ -384,11 +403,12 @@ func worthSending(d *report.Digest) bool {
 }
 
 // plan is what a flush sends one channel: the rest of an interrupted report,
-// then a report of todo.
+// then a report of todo (or, when todo holds nothing for it, confirm).
 type plan struct {
-	resume *step
-	todo   []buffer.Batch
-	send   *step
+	resume  *step
+	todo    []buffer.Batch
+	send    *step
+	confirm []string // batches with nothing for the channel, confirmed without a message
 }
 
 // step is one report to send and the batches it covers.
