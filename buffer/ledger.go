@@ -64,10 +64,18 @@ func (l *Ledger) Channel(name string) *ChannelState {
 	return c
 }
 
-// Forget removes a deleted batch from every channel's list.
-func (l *Ledger) Forget(id string) {
+// Forget removes deleted batches from every channel's list, in one pass
+// however many: a backlog can hold tens of thousands.
+func (l *Ledger) Forget(ids ...string) {
+	if len(ids) == 0 {
+		return
+	}
+	gone := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		gone[id] = true
+	}
 	for _, c := range l.Channels {
-		c.Confirmed = slices.DeleteFunc(c.Confirmed, func(s string) bool { return s == id })
+		c.Confirmed = slices.DeleteFunc(c.Confirmed, func(s string) bool { return gone[s] })
 	}
 }
 

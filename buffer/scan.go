@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 )
 
 // MaxLine is the longest record line a reader accepts; longer lines are
@@ -82,9 +83,18 @@ func Scan(r io.Reader, fn func(*Record) error) (ScanStats, error) {
 	return scan(r, ScanOptions{}, func(r *Record, _ int64, _ int) error { return fn(r) })
 }
 
+// readers are the scans' read buffers, reused: a digest of thousands of
+// small batches would otherwise allocate 256 KiB for each.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
+
 func scan(r io.Reader, opt ScanOptions, fn func(*Record, int64, int) error) (ScanStats, error) {
 	var st ScanStats
-	br := bufio.NewReaderSize(r, 256<<10)
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil) // not to keep r alive
+		readers.Put(br)
+	}()
 	var long bool // inside a line longer than the reader's buffer
 	var acc []byte
 	var pos, start int64 // bytes read; where the current line starts

@@ -353,11 +353,11 @@ func mxCheckHostile(t *testing.T, c mxContent, corpus []string) {
 	}
 	code := mxCodeSpans(c.FormattedBody)
 	for i, s := range corpus {
-		user := report.Neutralise(s)
+		user := report.ShowUser(s)
 		if !slices.Contains(code, mxTruncate(100, user)) {
 			t.Errorf("corpus entry %d %.80q: user name not shown literally in a code span", i, s)
 		}
-		match := report.Neutralise(hostile.Match(i))
+		match := report.ShowLine(hostile.Match(i))
 		if !slices.Contains(code, mxTruncate(300, match)) {
 			t.Errorf("corpus entry %d %.80q: log line not shown literally in a code span", i, s)
 		}

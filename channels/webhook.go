@@ -315,9 +315,9 @@ const jsonDefaultTemplate = `{{- /* The digest as JSON (the json dialect escapes
   "jails": [{{range $i, $j := .Jails}}{{if $i}},{{end}}
     {"name": "{{.Name}}", "bans": {{.Bans}}, "unbans": {{.Unbans}}, "ips": {{.IPs}}, "failures": {{.Failures}}}{{end}}],
   "offenders": [{{range $i, $o := .Offenders}}{{if $i}},{{end}}
-    {"ip": "{{.IP}}", "ipv6": {{.IPv6}}, "jails": {{template "strings" .Jails}}, "bans": {{.Bans}}, "failures": {{.Failures}}, "first_seen": {{template "time" .FirstSeen}}, "last_seen": {{template "time" .LastSeen}}, "bantime": {{.Bantime}}, "users": {{template "strings" .Users}}, "more_users": {{.MoreUsers}}, "matches": {{template "strings" .Matches}}, "more_matches": {{.MoreMatches}}}{{end}}],
+    {"ip": "{{.IP}}", "ipv6": {{.IPv6}}, "jails": {{template "strings" .Jails}}, "bans": {{.Bans}}, "failures": {{.Failures}}, "first_seen": {{template "time" .FirstSeen}}, "last_seen": {{template "time" .LastSeen}}, "bantime": {{.Bantime}}, "users": {{template "strings" .Users}}, "more_users": {{.MoreUsers}}, "matches": {{template "strings" .Matches}}, "more_matches": {{.MoreMatches}}, "cut_users": {{.CutUsers}}, "cut_matches": {{.CutMatches}}, "capped": {{.Capped}}}{{end}}],
   "unbans": [{{range $i, $u := .Unbans}}{{if $i}},{{end}}
     {"ip": "{{.IP}}", "jails": {{template "strings" .Jails}}, "count": {{.Count}}, "last": {{template "time" .Last}}}{{end}}],
-  "notes": {"batches": {{.Notes.Batches}}, "records": {{.Notes.Records}}, "torn_lines": {{.Notes.TornLines}}, "dropped": {{.Notes.Dropped}}, "missed_reports": {{.Notes.MissedReports}}, "last_success": {{template "time" .Notes.LastSuccess}}, "more_offenders": {{.Notes.MoreOffenders}}, "more_unbans": {{.Notes.MoreUnbans}}, "more_jails": {{.Notes.MoreJails}}, "page": {{.Notes.Page}}, "pages": {{.Notes.Pages}}}
+  "notes": {"batches": {{.Notes.Batches}}, "records": {{.Notes.Records}}, "torn_lines": {{.Notes.TornLines}}, "dropped": {{.Notes.Dropped}}, "missed_reports": {{.Notes.MissedReports}}, "last_success": {{template "time" .Notes.LastSuccess}}, "more_offenders": {{.Notes.MoreOffenders}}, "more_unbans": {{.Notes.MoreUnbans}}, "more_jails": {{.Notes.MoreJails}}, "cut_users": {{.Notes.CutUsers}}, "cut_matches": {{.Notes.CutMatches}}, "capped_offenders": {{.Notes.CappedOffenders}}, "page": {{.Notes.Page}}, "pages": {{.Notes.Pages}}}
 }
 `

@@ -563,13 +563,13 @@ func TestWebhookHostileCorpus(t *testing.T) {
 	tpl := hookNew(t, "webhook", whSettings(srv, map[string]any{"format": "template"}))
 	for i, s := range hostile.Corpus() {
 		d := hookHostileDigest(i)
-		user := report.Neutralise(s)
+		user := report.ShowUser(s)
 		if err := hookSend(hookCtx(t), env, hookRender(t, env, config.Channel{}, d)); err != nil {
 			t.Fatalf("corpus entry %d %q: %v", i, s, err)
 		}
 		e := whDecode(t, srv.last(t).Body)
 		o := e.Digest.Offenders[0]
-		if len(o.Users) != 1 || o.Users[0] != user || o.Matches[0] != report.Neutralise(hostile.Match(i)) {
+		if len(o.Users) != 1 || o.Users[0] != user || o.Matches[0] != report.ShowLine(hostile.Match(i)) {
 			t.Errorf("corpus entry %d %q: users %q matches %q, want the text itself", i, s, o.Users, o.Matches)
 		}
 		if !strings.Contains(e.Text, user) {

@@ -3,7 +3,9 @@ package flush_test
 import (
 	"os"
 	"testing"
+	"time"
 
+	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
 )
@@ -24,6 +26,37 @@ func BenchmarkDigestFile(b *testing.B) {
 	for b.Loop() {
 		d, err := flush.Digest(cfg, []string{path})
 		if err != nil || d.Totals.Bans == 0 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDigestManyBatches digests 3,000 batches of 10 bans each, with a
+// log line each: the backlog of a channel that has been down for a while.
+func BenchmarkDigestManyBatches(b *testing.B) {
+	e := newEnv(b)
+	var paths []string
+	for i := range 3000 {
+		for k := range 10 {
+			n := i*10 + k
+			ip := "10.1." + itoa(n>>8&255) + "." + itoa(n&255)
+			r := &buffer.Record{V: 1, Action: buffer.ActionBan, Jail: "sshd", IP: ip, Time: float64(1000 + n), Failures: 2,
+				User: "root", Matches: []string{"Nov 25 17:36:52 vm sshd[1001]: Invalid user root from " + ip + " port 22"}}
+			if err := e.buf.Append(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		batch, err := e.buf.Claim(time.Unix(0, int64(i+1)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		paths = append(paths, batch.Path)
+	}
+	cfg, _ := config.Defaults()
+	b.ResetTimer()
+	for b.Loop() {
+		d, err := flush.Digest(cfg, paths)
+		if err != nil || d.Totals.Bans != 30000 {
 			b.Fatal(err)
 		}
 	}

@@ -80,12 +80,13 @@ func cut(d *report.Digest, limit int, measure func(string) int, render func(*rep
 }
 
 // tryRows renders d with only its first offenders, unbans and jails rows,
-// the notes counting the offenders, unbans and jails left out, and reports whether
-// the result fits.
+// the notes counting the offenders, unbans and jails left out (and the cut
+// text of the rows kept), and reports whether the result fits.
 func tryRows(d *report.Digest, offenders, unbans, jails, limit int, measure func(string) int, render func(*report.Digest) (string, error)) (string, bool, error) {
 	c := *d
 	c.Offenders = d.Offenders[:offenders]
 	c.Notes.MoreOffenders = d.Notes.MoreOffenders + len(d.Offenders) - offenders
+	c.Notes.CountCuts(c.Offenders)
 	c.Unbans = d.Unbans[:unbans]
 	c.Notes.MoreUnbans = d.Notes.MoreUnbans + len(d.Unbans) - unbans
 	c.Jails = d.Jails[:jails]
@@ -125,6 +126,7 @@ func paginate(d *report.Digest, limit int, measure func(string) int, maxPages in
 		c := *d
 		c.Offenders = d.Offenders[r[0]:r[1]]
 		c.Notes.Page, c.Notes.Pages = i+1, len(slices)
+		c.Notes.CountCuts(c.Offenders)
 		if i > 0 {
 			c.Unbans = nil // once is enough
 		}

@@ -2,6 +2,7 @@ package flush_test
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -182,5 +183,68 @@ func TestSecondaryFormatShowsTheRowsThePrimaryKept(t *testing.T) {
 		if strings.Contains(html, ">"+o.IP+"<") != strings.Contains(text, " "+o.IP+" ") {
 			t.Fatalf("offender %s is in one part and not the other", o.IP)
 		}
+	}
+}
+
+// A report cut or split to fit counts, in its notes, only the cut user names
+// of the offender rows it shows.
+func TestFitCountsTheCutTextOfTheRowsShown(t *testing.T) {
+	b := report.NewBuilder(report.Options{Host: "vm"})
+	for i := range 500 {
+		r := &buffer.Record{V: 1, Action: buffer.ActionBan, Jail: "sshd", IP: fmt.Sprintf("10.0.%d.%d", i>>8, i&255), Time: float64(1000 + i), Failures: 3,
+			User: fmt.Sprintf("u%d-%s", i, strings.Repeat("x", 200))}
+		b.Add(r)
+	}
+	d := b.Digest()
+	if d.Notes.CutUsers != 500 {
+		t.Fatalf("the digest counts %d cut names, want 500", d.Notes.CutUsers)
+	}
+	note := regexp.MustCompile(`([0-9]+) user names? (was|were) cut to 64 characters`)
+	for _, split := range []bool{false, true} {
+		ch := &limited{memChannel: memChannel{name: "small"}, limit: 4096, split: split, maxPages: 3}
+		m, err := targets(t, ch)[0].Render(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, page := range m.Messages(channels.Text) {
+			rows := strings.Count(page, "\n      users:  ")
+			got := note.FindStringSubmatch(page)
+			if rows == 0 || got == nil || got[1] != fmt.Sprint(rows) {
+				t.Errorf("split %v: a message with %d offender rows says %q", split, rows, got)
+			}
+		}
+	}
+}
+
+// Records of jails a channel does not take are nothing for it: their batch
+// is confirmed without a message, not kept waiting for it. An unban of one
+// of its jails waits for its next report.
+func TestJailsFilterConfirmsRecordsOfOtherJails(t *testing.T) {
+	e := newEnv(t)
+	ssh := &memChannel{name: "ssh-only"}
+	all := &memChannel{name: "all"}
+	tg := targets(t, ssh, all)
+	tg[0].Config.Jails = []string{"sshd"}
+	if err := e.buf.Append(&buffer.Record{V: 1, Action: "ban", Jail: "nginx", IP: "198.51.100.1", Time: 101}); err != nil {
+		t.Fatal(err)
+	}
+	res := e.run(t, tg, flush.Options{})
+	if len(ssh.received()) != 0 || len(all.received()) != 1 || res.Deleted != 1 || res.Channels[0].Skipped {
+		t.Fatalf("a batch with nothing for the filtered channel: %+v, sent %d", res, len(ssh.received()))
+	}
+	if err := e.buf.Append(&buffer.Record{V: 1, Action: "unban", Jail: "sshd", IP: "192.0.2.9", Time: 90, At: 200}); err != nil {
+		t.Fatal(err)
+	}
+	res = e.run(t, tg, flush.Options{})
+	if len(ssh.received()) != 0 || !res.Channels[0].Skipped || res.Deleted != 0 {
+		t.Fatalf("an unban of its jail alone: %+v", res)
+	}
+	e.ban(t, "192.0.2.3", 300)
+	e.run(t, tg, flush.Options{})
+	if got := ssh.received(); len(got) != 1 || !strings.Contains(got[0], "192.0.2.3") || !strings.Contains(got[0], "192.0.2.9") {
+		t.Errorf("the next report of the filtered channel: %q", got)
+	}
+	if b, _ := e.buf.Batches(); len(b) != 0 {
+		t.Errorf("spool not empty: %v", b)
 	}
 }

@@ -48,7 +48,7 @@ type ChannelResult struct {
 	Batches  int // batches in its report; 0 when it had nothing new
 	Bans     int
 	Attempts int
-	Skipped  bool // its batches held no new ban: confirmed without a message
+	Skipped  bool // its batches held no new ban, only unbans or restored bans: nothing sent, and they wait, unconfirmed, for its next report
 	Resumed  int  // messages sent to finish a split report an earlier flush left half sent
 	Held     bool // fewer bans than its min_bans: nothing sent, nothing confirmed
 	Err      error
@@ -166,7 +166,8 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		d, ok := digests[key]
 		if !ok {
 			if d, err = DigestFor(cfg, buffer.Paths(pl.todo), t.Config.Jails); err != nil {
-				return nil, err
+				cr.Err = err // this channel's report only: the others are sent
+				continue
 			}
 			digests[key] = d
 		}
@@ -176,7 +177,15 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		}
 		d = ForChannel(d, state)
 		if !worthSending(d) {
-			cr.Skipped = true // nothing new to say: only unbans or restored bans
+			if !holdsRecords(d) {
+				// Only records of jails it does not take: nothing for it.
+				pl.confirm, cr.Batches = batchIDs(pl.todo), 0
+				continue
+			}
+			// Nothing new to say: only unbans or restored bans. They are
+			// not confirmed, so the next report sent shows them (and
+			// retention still bounds them).
+			cr.Skipped = true
 			continue
 		}
 		if d.Totals.Bans < t.Config.MinBans && d.Notes.TornLines == 0 && d.Notes.Dropped == 0 {
@@ -201,24 +210,29 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 			ledgerErr = err
 		}
 	}
-	// record notes the outcome of one message (or of none, when there was
-	// nothing to send) to channel i; on success the channel has ids.
+	// record notes the outcome of one message to channel i (or of none: a
+	// channel that cannot render, or batches with nothing for it); on
+	// success the channel has ids.
 	record := func(i int, err error, ids []string, sent bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		st := ledger.Channel(res.Channels[i].Name)
-		st.LastAttempt = opt.Now
+		if err != nil || sent {
+			st.LastAttempt = opt.Now
+		}
 		if err != nil {
 			st.Missed++
 			st.LastError = err.Error()
 		} else {
+			have := idSet(st.Confirmed)
 			for _, id := range ids {
-				if !st.Has(id) {
+				if !have[id] {
 					st.Confirmed = append(st.Confirmed, id)
+					have[id] = true
 				}
 			}
-			st.Missed, st.Dropped, st.LastError, st.Partial = 0, 0, "", nil
 			if sent {
+				st.Missed, st.Dropped, st.LastError, st.Partial = 0, 0, "", nil
 				st.LastSuccess = opt.Now
 			}
 		}
@@ -259,10 +273,11 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 		switch {
 		case pl.send != nil:
 			then = func() { cr.Err = deliver(sendCtx, i, pl.send) }
-		case cr.Batches > 0 && (cr.Err != nil || cr.Skipped):
-			// a broken configuration or template; or only unbans and
-			// restored bans, confirmed without a message
-			then = func() { record(i, cr.Err, batchIDs(pl.todo), false) }
+		case cr.Batches > 0 && cr.Err != nil:
+			// a broken configuration or template: a missed report
+			then = func() { record(i, cr.Err, nil, false) }
+		case pl.confirm != nil:
+			then = func() { record(i, nil, pl.confirm, false) }
 		}
 		switch {
 		case pl.resume != nil:
@@ -287,15 +302,18 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 	}
 
 	// 6. Delete the batches every enabled channel has confirmed.
+	have := confirmedSets(ledger, names)
+	var gone []string
 	for _, b := range batches {
-		if confirmedByAll(ledger, names, b.ID) {
+		if confirmedByAll(have, b.ID) {
 			if err := buf.RemoveBatch(b.ID); err != nil {
 				return res, err
 			}
-			ledger.Forget(b.ID)
-			res.Deleted++
+			gone = append(gone, b.ID)
 		}
 	}
+	ledger.Forget(gone...)
+	res.Deleted = len(gone)
 	if err := buf.SaveLedger(ledger); err != nil {
 		return res, err
 	}
@@ -331,13 +349,20 @@ func Digest(cfg *config.Config, files []string) (*report.Digest, error) {
 	return DigestFor(cfg, files, nil)
 }
 
+// maxOpenFiles bounds the buffer files a digest keeps open while it is
+// built: a channel down for weeks has thousands of batches waiting, more
+// than a process may open (often 1,024).
+const maxOpenFiles = 32
+
 // DigestFor builds the digest of the records in files that belong to one of
 // jails (all records when jails is empty).
 func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Digest, error) {
-	// Every file stays open until the digest is built: its log lines are
-	// read back from it by reference, also if a flush running meanwhile
-	// (preview takes no lock) renames or deletes it. The builder shares the
-	// slice, so it sees each file as it is opened.
+	// Log lines are read back by reference once the digest is built. The
+	// first files and the last (pending.jsonl, for preview) stay open until
+	// then, so that a flush running meanwhile (preview takes no lock) can
+	// rename or delete them; the others are closed after their scan and
+	// opened again by path, a few at a time. The builder shares the slice,
+	// so it sees each file as it is kept.
 	open := make([]*os.File, len(files))
 	defer func() {
 		for _, f := range open {
@@ -348,12 +373,14 @@ func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Dige
 	}()
 	b := report.NewBuilder(report.Options{
 		Files:           open,
+		Paths:           files,
 		Host:            cfg.Hostname(),
 		MaxUsers:        cfg.Report.MaxUsers,
 		MaxMatches:      cfg.Report.MaxMatches,
 		MaxOffenders:    cfg.Report.MaxOffenders,
 		IncludeRestored: cfg.Report.IncludeRestored,
 	})
+	kept := 0
 	for i, name := range files {
 		f, st, err := buffer.OpenScan(name, buffer.ScanOptions{SkipMatches: true}, func(r *buffer.Record, off int64, n int) error {
 			if len(jails) == 0 || slices.Contains(jails, r.Jail) {
@@ -364,7 +391,14 @@ func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Dige
 		if err != nil {
 			return nil, err
 		}
-		open[i] = f
+		switch {
+		case f == nil:
+		case kept < maxOpenFiles-1 || i == len(files)-1:
+			open[i] = f
+			kept++
+		default:
+			f.Close()
+		}
 		if st.Records+st.Torn > 0 {
 			b.AddStats(st, 1)
 		}
@@ -382,6 +416,13 @@ func ForChannel(d *report.Digest, st *buffer.ChannelState) *report.Digest {
 	return &c
 }
 
+// holdsRecords reports whether a digest counts any record (of the jails it
+// was built for).
+func holdsRecords(d *report.Digest) bool {
+	t := d.Totals
+	return t.Bans+t.Unbans+t.Restored+t.Duplicate > 0
+}
+
 // worthSending reports whether a digest has something to tell: new bans, or
 // a note about lost or damaged records.
 func worthSending(d *report.Digest) bool {
@@ -389,11 +430,12 @@ func worthSending(d *report.Digest) bool {
 }
 
 // plan is what a flush sends one channel: the rest of an interrupted report,
-// then a report of todo.
+// then a report of todo (or, when todo holds nothing for it, confirm).
 type plan struct {
-	resume *step
-	todo   []buffer.Batch
-	send   *step
+	resume  *step
+	todo    []buffer.Batch
+	send    *step
+	confirm []string // batches with nothing for the channel, confirmed without a message
 }
 
 // step is one report to send and the batches it covers.
@@ -417,8 +459,13 @@ func Pending(t *Target, st *buffer.ChannelState, batches []buffer.Batch) (*buffe
 		}
 	}
 	var todo []buffer.Batch
+	have := idSet(st.Confirmed)
+	var resting map[string]bool
+	if rest != nil {
+		resting = idSet(rest.Batches)
+	}
 	for _, b := range batches {
-		if !st.Has(b.ID) && (rest == nil || !slices.Contains(rest.Batches, b.ID)) {
+		if !have[b.ID] && !resting[b.ID] {
 			todo = append(todo, b)
 		}
 	}
@@ -428,12 +475,32 @@ func Pending(t *Target, st *buffer.ChannelState, batches []buffer.Batch) (*buffe
 // presentIDs is ids without the batches that are no longer in the spool.
 func presentIDs(batches []buffer.Batch, ids []string) []string {
 	var out []string
+	in := idSet(ids)
 	for _, b := range batches {
-		if slices.Contains(ids, b.ID) {
+		if in[b.ID] {
 			out = append(out, b.ID)
 		}
 	}
 	return out
+}
+
+// idSet is the set of ids: the spool of a channel down for a month holds
+// tens of thousands of batches, too many to look each one up in a list.
+func idSet(ids []string) map[string]bool {
+	set := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set
+}
+
+// confirmedSets is, per channel, the set of batches it confirmed.
+func confirmedSets(l *buffer.Ledger, names []string) []map[string]bool {
+	sets := make([]map[string]bool, len(names))
+	for i, n := range names {
+		sets[i] = idSet(l.Channel(n).Confirmed)
+	}
+	return sets
 }
 
 func batchIDs(bs []buffer.Batch) []string {
@@ -444,9 +511,9 @@ func batchIDs(bs []buffer.Batch) []string {
 	return ids
 }
 
-func confirmedByAll(l *buffer.Ledger, names []string, id string) bool {
-	for _, n := range names {
-		if !l.Channel(n).Has(id) {
+func confirmedByAll(have []map[string]bool, id string) bool {
+	for _, set := range have {
+		if !set[id] {
 			return false
 		}
 	}
@@ -466,6 +533,8 @@ func applyRetention(buf *buffer.Buffer, l *buffer.Ledger, names []string, batche
 	}
 	maxSize := bc.MaxSizeMB << 20
 	dropped := 0
+	have := confirmedSets(l, names)
+	var gone []string
 	keep := slices.Clone(batches)
 	for len(keep) > 0 {
 		b := keep[0]
@@ -478,19 +547,20 @@ func applyRetention(buf *buffer.Buffer, l *buffer.Ledger, names []string, batche
 		if err != nil {
 			return nil, 0, err
 		}
-		for _, n := range names {
-			if cs := l.Channel(n); !cs.Has(b.ID) {
-				cs.Dropped += st.Records
+		for i, n := range names {
+			if !have[i][b.ID] {
+				l.Channel(n).Dropped += st.Records
 			}
 		}
 		if err := buf.RemoveBatch(b.ID); err != nil {
 			return nil, 0, err
 		}
-		l.Forget(b.ID)
+		gone = append(gone, b.ID)
 		dropped += st.Records
 		total -= b.Size
 		keep = keep[1:]
 	}
+	l.Forget(gone...)
 	if dropped > 0 {
 		if err := buf.SaveLedger(l); err != nil {
 			return nil, 0, err

@@ -247,15 +247,62 @@ func TestBlankTemplateIsAFailureNotAnEmptyReport(t *testing.T) {
 	}
 }
 
-func TestUnbansAloneSendNothingButAreConfirmed(t *testing.T) {
+// Unbans and restored bans with nothing else to say send no report, and
+// are not confirmed unseen either: they wait for the next report that is
+// sent, and appear in it.
+func TestUnbansAloneWaitForTheNextReport(t *testing.T) {
 	e := newEnv(t)
 	ch := &memChannel{name: "c"}
+	tg := targets(t, ch)
+	unban := &buffer.Record{V: 1, Action: buffer.ActionUnban, Jail: "sshd", IP: "192.0.2.1", Time: 5, At: 1795600000}
+	if err := e.buf.Append(unban); err != nil {
+		t.Fatal(err)
+	}
+	restored := &buffer.Record{V: 1, Action: buffer.ActionBan, Jail: "sshd", IP: "192.0.2.3", Time: 6, Restored: true}
+	if err := e.buf.Append(restored); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // and again with nothing new
+		res := e.run(t, tg, flush.Options{})
+		if len(ch.received()) != 0 || !res.Channels[0].Skipped || res.Deleted != 0 {
+			t.Fatalf("result %+v, sent %d", res, len(ch.received()))
+		}
+		if st := e.ledger(t).Channel("c"); len(st.Confirmed) != 0 {
+			t.Fatalf("batches confirmed unseen: %v", st.Confirmed)
+		}
+	}
+	e.ban(t, "198.51.100.2", 200)
+	res := e.run(t, tg, flush.Options{})
+	got := ch.received()
+	if len(got) != 1 || res.Channels[0].Batches != 2 || res.Deleted != 2 {
+		t.Fatalf("result %+v, sent %q", res, got)
+	}
+	for _, want := range []string{"198.51.100.2", "UNBANS", "192.0.2.1", "Restored            1"} {
+		if !strings.Contains(got[0], want) {
+			t.Errorf("the report with the next ban has no %q:\n%s", want, got[0])
+		}
+	}
+}
+
+// Unbans that wait are still bounded by retention, and what it deletes is
+// counted in the next report.
+func TestWaitingUnbansAreBoundedByRetention(t *testing.T) {
+	e := newEnv(t)
+	ch := &memChannel{name: "c"}
+	tg := targets(t, ch)
 	if err := e.buf.Append(&buffer.Record{V: 1, Action: buffer.ActionUnban, Jail: "sshd", IP: "192.0.2.1", Time: 5}); err != nil {
 		t.Fatal(err)
 	}
-	res := e.run(t, targets(t, ch), flush.Options{})
-	if len(ch.received()) != 0 || !res.Channels[0].Skipped || res.Deleted != 1 {
-		t.Fatalf("result %+v, sent %d", res, len(ch.received()))
+	now := time.Now()
+	e.run(t, tg, flush.Options{Now: now})
+	res := e.run(t, tg, flush.Options{Now: now.Add(e.cfg.Buffer.MaxAge + time.Hour)})
+	if res.Dropped != 1 || res.Batches != 0 {
+		t.Fatalf("result %+v, want the old batch dropped", res)
+	}
+	e.ban(t, "198.51.100.2", 200)
+	e.run(t, tg, flush.Options{Now: now.Add(e.cfg.Buffer.MaxAge + 2*time.Hour)})
+	if got := ch.received(); len(got) != 1 || !strings.Contains(got[0], "1 record was deleted by retention") {
+		t.Errorf("sent %q, want one report counting the dropped unban", got)
 	}
 }
 
@@ -292,4 +339,13 @@ func TestNoChannelRefusesToFlush(t *testing.T) {
 	if _, err := os.Stat(e.buf.PendingPath()); err != nil {
 		t.Error("pending bans touched")
 	}
+}
+
+func (e *env) ledger(t *testing.T) *buffer.Ledger {
+	t.Helper()
+	l, err := e.buf.LoadLedger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

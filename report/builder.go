@@ -9,7 +9,9 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
 )
@@ -26,8 +28,13 @@ type Options struct {
 	// (see buffer.OpenScan): the builder keeps log lines as references into
 	// them and reads back only the ones the digest shows. The caller keeps
 	// them open until Digest returns, so that a batch a flush renames or
-	// deletes meanwhile still reads; a nil file's lines read as unreadable.
+	// deletes meanwhile still reads.
 	Files []*os.File
+	// Paths name the same files. A file whose entry in Files is nil is
+	// opened again by its path when the digest reads its lines back, a few
+	// at a time: a caller with thousands of files keeps only some of them
+	// open. A file that is gone by then has its lines read as unreadable.
+	Paths []string
 }
 
 // LineRef locates a record's line in Options.Files[File].
@@ -52,6 +59,7 @@ type Builder struct {
 	intern    map[string]string // jail names
 	userIDs   map[string]uint32 // user names, which repeat a lot, by number
 	userNames []string
+	userBytes int      // bytes of userNames
 	texts     []string // log lines of records added without a reference
 	seed      maphash.Seed
 	totals    Totals
@@ -105,12 +113,21 @@ func (m *moreUsers) count() int {
 
 // match is a kept log line: line idx of the record at off, len bytes long,
 // in the buffer file file; or, when file is -1, the text Builder.texts[off].
+// The offset and the line's index share one word (no buffer file reaches
+// 2^48 bytes), so that a match takes 16 bytes with room for the tens of
+// thousands of batches a channel down for a month may have.
 type match struct {
-	off  int64
+	pos  uint64 // off<<16 | idx
 	len  int32
-	file int16
-	idx  uint16
+	file int32
 }
+
+func newMatch(file int32, off int64, n int32, idx int) match {
+	return match{pos: uint64(off)<<16 | uint64(uint16(idx)), len: n, file: file}
+}
+
+func (m match) off() int64 { return int64(m.pos >> 16) }
+func (m match) idx() int   { return int(m.pos & 0xffff) }
 
 type unban struct {
 	ip    string
@@ -158,17 +175,24 @@ func (b *Builder) Add(r *buffer.Record) { b.add(r, nil) }
 func (b *Builder) AddRef(r *buffer.Record, ref LineRef) { b.add(r, &ref) }
 
 func (b *Builder) add(r *buffer.Record, ref *LineRef) {
-	t := r.Time
-	if t <= 0 {
-		t = float64(r.At)
-	}
 	if r.Config != "" {
 		b.addStray(r.Config)
 	}
 	switch r.Action {
 	case buffer.ActionBan:
+		// fail2ban's time: the ban's last failure.
+		t := r.Time
+		if t <= 0 {
+			t = float64(r.At)
+		}
 		b.addBan(r, t, ref)
 	case buffer.ActionUnban:
+		// fail2ban gives an unban the time of the ban's last failure; the
+		// unban happened when it was recorded.
+		t := float64(r.At)
+		if t <= 0 {
+			t = r.Time
+		}
 		b.addUnban(r, t)
 	}
 }
@@ -254,7 +278,7 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 	if ref != nil && r.Matches == nil {
 		// Lines counted, not decoded: keep where to read them back.
 		for i := range min(r.Lines, 1<<16) {
-			o.addMatch(match{file: int16(ref.File), off: ref.Off, len: ref.Len, idx: uint16(i)}, b.opt.MaxMatches)
+			o.addMatch(newMatch(ref.File, ref.Off, ref.Len, i), b.opt.MaxMatches)
 		}
 	}
 	for i, m := range r.Matches {
@@ -262,11 +286,11 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 			continue
 		}
 		if ref != nil {
-			o.addMatch(match{file: int16(ref.File), off: ref.Off, len: ref.Len, idx: uint16(i)}, b.opt.MaxMatches)
+			o.addMatch(newMatch(ref.File, ref.Off, ref.Len, i), b.opt.MaxMatches)
 			continue
 		}
-		b.texts = append(b.texts, m)
-		o.addMatch(match{file: -1, off: int64(len(b.texts) - 1), idx: uint16(i)}, b.opt.MaxMatches)
+		b.texts = append(b.texts, keep(m, MaxLineLen))
+		o.addMatch(newMatch(-1, int64(len(b.texts)-1), 0, i), b.opt.MaxMatches)
 	}
 	j := b.jail(r.Jail)
 	j.Bans++
@@ -280,15 +304,22 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 const maxUserNames = 1 << 20
 
 func (b *Builder) addUser(o *offender, u string) {
+	// Names are told apart by what a report can show of them.
+	full := u
+	u = u[:headLen(u, MaxUserLen+1)]
 	id, known := b.userIDs[u]
 	if known && slices.Contains(o.users, id) {
 		return
 	}
-	if len(o.users) < b.opt.MaxUsers && (known || len(b.userNames) < maxUserNames) {
+	if len(o.users) < b.opt.MaxUsers && (known || len(b.userNames) < maxUserNames && b.userBytes+len(u) <= maxUserBytes) {
 		if !known {
+			if len(u) < len(full) {
+				u = strings.Clone(u) // not the whole long name
+			}
 			id = uint32(len(b.userNames))
 			b.userNames = append(b.userNames, u)
 			b.userIDs[u] = id
+			b.userBytes += len(u)
 		}
 		if o.users == nil {
 			o.users = make([]uint32, 0, b.opt.MaxUsers)
@@ -394,11 +425,13 @@ func (b *Builder) Digest() *Digest {
 	all := []ranked(*top)
 	slices.SortFunc(all, ranked.compare)
 	d.Notes.MoreOffenders += d.Totals.IPs - len(all)
-	lines := &lineReader{files: b.opt.Files, texts: b.texts, users: b.userNames}
+	lines := &lineReader{files: b.opt.Files, paths: b.opt.Paths, texts: b.texts, users: b.userNames}
 	d.Offenders = make([]Offender, len(all))
 	for i, r := range all {
 		d.Offenders[i] = r.o.export(r.ip, isIPv6(r.addr), lines)
 	}
+	lines.close()
+	d.Notes.CountCuts(d.Offenders)
 
 	for name, j := range b.jails {
 		js := *j
@@ -471,14 +504,38 @@ func (o *offender) export(ip string, ipv6 bool, lines *lineReader) Offender {
 		MoreUsers:   o.more.count(),
 		MoreMatches: int(o.seen) - len(o.matches),
 	}
-	for _, u := range o.users {
-		off.Users = append(off.Users, Neutralise(lines.users[u]))
-	}
-	// Unroll the ring: oldest kept line first.
-	for i := range o.matches {
-		off.Matches = append(off.Matches, Neutralise(lines.text(o.matches[(int(o.next)+i)%len(o.matches)])))
-	}
+	// Each name and line cut to its length, all of them to the offender's
+	// share: the names first, then the newest lines.
+	budget := MaxOffenderText
+	var leftUsers, leftLines int
+	off.Users, off.CutUsers, leftUsers = fill(len(o.users), func(i int) string { return lines.users[o.users[i]] }, MaxUserLen, &budget)
+	off.Matches, off.CutMatches, leftLines = fill(len(o.matches), func(i int) string {
+		return lines.text(o.matches[(int(o.next)+len(o.matches)-1-i)%len(o.matches)]) // the ring's newest line first
+	}, MaxLineLen, &budget)
+	slices.Reverse(off.Matches) // oldest kept line first
+	off.MoreUsers += leftUsers
+	off.MoreMatches += leftLines
+	off.Capped = leftUsers+leftLines > 0
 	return off
+}
+
+// fill returns the n fields field(0), field(1), ..., each as shown (cut to
+// max characters), while they fit in budget characters, which it lowers;
+// and how many of them were cut, and how many did not fit.
+func fill(n int, field func(int) string, max int, budget *int) (out []string, cut, left int) {
+	for i := range n {
+		s, c := shown(field(i), max)
+		k := utf8.RuneCountInString(s)
+		if k > *budget {
+			return out, cut, n - i
+		}
+		*budget -= k
+		out = append(out, s)
+		if c {
+			cut++
+		}
+	}
+	return out, cut, 0
 }
 
 // isIPv6 reports whether addr is an IPv6 address, not an IPv4 one written
@@ -502,22 +559,76 @@ func unix(sec float64) time.Time {
 // lineReader reads kept log lines back from the buffer files.
 type lineReader struct {
 	files []*os.File
+	paths []string
 	texts []string
 	users []string
+	// reopened are files opened again by path, at most maxReopened at once:
+	// the oldest is closed to open another.
+	reopened []reopenedFile
 }
+
+type reopenedFile struct {
+	idx int32
+	f   *os.File // nil when it could not be opened
+}
+
+// maxReopened bounds the files a digest opens again to read lines back.
+const maxReopened = 8
+
+// unreadable stands for a log line that cannot be read back.
+const unreadable = "(log line no longer readable)"
 
 // text is the log line m stands for; a line that cannot be read back (its
 // batch deleted meanwhile) says so rather than failing the report.
 func (l *lineReader) text(m match) string {
 	if m.file < 0 {
-		return l.texts[m.off]
+		return l.texts[m.off()]
 	}
-	if int(m.file) >= len(l.files) || l.files[m.file] == nil {
-		return "(log line no longer readable)"
+	f := l.file(m.file)
+	if f == nil {
+		return unreadable
 	}
-	r, err := buffer.ReadRecordAt(l.files[m.file], m.off, int(m.len))
-	if err != nil || int(m.idx) >= len(r.Matches) {
-		return "(log line no longer readable)"
+	r, err := buffer.ReadRecordAt(f, m.off(), int(m.len))
+	if err != nil || m.idx() >= len(r.Matches) {
+		return unreadable
 	}
-	return r.Matches[m.idx]
+	return r.Matches[m.idx()]
+}
+
+// file returns buffer file i: the one the caller kept open, or else the
+// same path opened again.
+func (l *lineReader) file(i int32) *os.File {
+	if int(i) < len(l.files) && l.files[i] != nil {
+		return l.files[i]
+	}
+	if int(i) >= len(l.paths) {
+		return nil
+	}
+	for _, r := range l.reopened {
+		if r.idx == i {
+			return r.f
+		}
+	}
+	if len(l.reopened) == maxReopened {
+		if old := l.reopened[0].f; old != nil {
+			old.Close()
+		}
+		l.reopened = slices.Delete(l.reopened, 0, 1)
+	}
+	f, err := os.Open(l.paths[i])
+	if err != nil {
+		f = nil
+	}
+	l.reopened = append(l.reopened, reopenedFile{idx: i, f: f})
+	return f
+}
+
+// close closes the files opened again.
+func (l *lineReader) close() {
+	for _, r := range l.reopened {
+		if r.f != nil {
+			r.f.Close()
+		}
+	}
+	l.reopened = nil
 }

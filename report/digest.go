@@ -56,10 +56,13 @@ type Offender struct {
 	FirstSeen   time.Time
 	LastSeen    time.Time
 	Bantime     int64    // seconds of the last ban, -1 for permanent, 0 unknown
-	Users       []string // user names tried, first seen first, capped
+	Users       []string // user names tried, first seen first, capped, each cut to MaxUserLen characters
 	MoreUsers   int      // user names beyond the cap
-	Matches     []string // log lines, last seen last, capped
+	Matches     []string // log lines, last seen last, capped, each cut to MaxLineLen characters
 	MoreMatches int      // log lines beyond the cap
+	CutUsers    int      // names in Users that were longer and cut
+	CutMatches  int      // lines in Matches that were longer and cut
+	Capped      bool     // names or lines left out (counted in MoreUsers, MoreMatches) to stay within MaxOffenderText
 }
 
 // Unban is an address fail2ban released during the period.
@@ -67,7 +70,7 @@ type Unban struct {
 	IP    string
 	Jails []string
 	Count int
-	Last  time.Time
+	Last  time.Time // when the last unban was recorded
 }
 
 // Notes are the facts a reader must know about the report itself.
@@ -78,11 +81,29 @@ type Notes struct {
 	Dropped       int // records deleted by retention before this channel got them
 	MissedReports int // earlier reports this channel failed to receive
 	LastSuccess   time.Time
-	MoreOffenders int     // offenders left out to fit the channel's size limit
-	MoreUnbans    int     // unbans left out to fit the channel's size limit
-	MoreJails     int     // jail rows left out to fit the channel's size limit (the totals count them)
-	Page, Pages   int     // when a report is split into several messages: this one's number, from 1, and their count
-	Strays        []Stray // records stored here because their own configuration could not be read, by file
+	MoreOffenders int // offenders left out to fit the channel's size limit
+	MoreUnbans    int // unbans left out to fit the channel's size limit
+	MoreJails     int // jail rows left out to fit the channel's size limit (the totals count them)
+	Page, Pages   int // when a report is split into several messages: this one's number, from 1, and their count
+	// User names and log lines cut to MaxUserLen and MaxLineLen characters,
+	// and offenders whose names and lines went beyond MaxOffenderText, in
+	// the offender rows shown (see CountCuts).
+	CutUsers, CutMatches, CappedOffenders int
+
+	Strays []Stray // records stored here because their own configuration could not be read, by file
+}
+
+// CountCuts sets the notes on cut text to what the offender rows shown
+// hold: a report cut to fit a channel counts only the rows it keeps.
+func (n *Notes) CountCuts(shown []Offender) {
+	n.CutUsers, n.CutMatches, n.CappedOffenders = 0, 0, 0
+	for i := range shown {
+		n.CutUsers += shown[i].CutUsers
+		n.CutMatches += shown[i].CutMatches
+		if shown[i].Capped {
+			n.CappedOffenders++
+		}
+	}
 }
 
 // Stray counts the records a ban stored in this buffer because the

@@ -12,7 +12,8 @@ import (
 // FuzzDigestIsNeutralised builds digests from records whose attacker-set
 // fields (user, matches, jail) and host name are arbitrary: no string of the
 // digest may hold invalid UTF-8, a control character, or an invisible or
-// bidirectional format character, and the totals must add up.
+// bidirectional format character, no field longer than its bound, and the
+// totals must add up.
 func FuzzDigestIsNeutralised(f *testing.F) {
 	f.Add("sshd", "root", "Failed password for root", "web1", uint8(2))
 	f.Add("jail\u202e", "us\x00er\x1b[2J", "line\r\n\x9b31m\u200b", "\xff\xfe", uint8(1))
@@ -45,11 +46,23 @@ func FuzzDigestIsNeutralised(f *testing.F) {
 		}
 		for _, o := range d.Offenders {
 			bans += o.Bans
+			text := 0
 			for _, s := range o.Users {
 				check("user", s)
+				if n := utf8.RuneCountInString(s); n > report.MaxUserLen {
+					t.Fatalf("user name of %d characters shown", n)
+				}
+				text += utf8.RuneCountInString(s)
 			}
 			for _, s := range o.Matches {
 				check("match", s)
+				if n := utf8.RuneCountInString(s); n > report.MaxLineLen {
+					t.Fatalf("log line of %d characters shown", n)
+				}
+				text += utf8.RuneCountInString(s)
+			}
+			if text > report.MaxOffenderText {
+				t.Fatalf("%d characters of user names and log lines shown for one offender", text)
 			}
 			for _, s := range o.Jails {
 				check("offender jail", s)

@@ -313,8 +313,8 @@ func listEnd(rest string) bool {
 
 // notes returns what a reader must know about the report itself, one plain
 // sentence each: damaged lines skipped, records retention deleted, reports
-// this channel missed, rows left out. Every default template prints them the
-// same way: {{range notes .Notes}}...{{.}}...{{end}}.
+// this channel missed, rows left out, attacker's text cut. Every default
+// template prints them the same way: {{range notes .Notes}}...{{.}}...{{end}}.
 func (f *funcs) notes(n report.Notes) []string {
 	p := func(k int, one, many string) string {
 		if k == 1 {
@@ -349,6 +349,19 @@ func (f *funcs) notes(n report.Notes) []string {
 	}
 	if n.MoreJails > 0 {
 		out = append(out, fmt.Sprintf("%d more %s left out of the per-jail table to fit this channel's size limit; the totals count %s.", n.MoreJails, p(n.MoreJails, "jail was", "jails were"), p(n.MoreJails, "it", "them")))
+	}
+	users := fmt.Sprintf("%d user %s", n.CutUsers, p(n.CutUsers, "name", "names"))
+	lines := fmt.Sprintf("%d log %s", n.CutMatches, p(n.CutMatches, "line", "lines"))
+	switch {
+	case n.CutUsers > 0 && n.CutMatches > 0:
+		out = append(out, fmt.Sprintf("%s and %s were cut, to %d and %d characters.", users, lines, report.MaxUserLen, report.MaxLineLen))
+	case n.CutUsers > 0:
+		out = append(out, fmt.Sprintf("%s %s cut to %d characters.", users, p(n.CutUsers, "was", "were"), report.MaxUserLen))
+	case n.CutMatches > 0:
+		out = append(out, fmt.Sprintf("%s %s cut to %d characters.", lines, p(n.CutMatches, "was", "were"), report.MaxLineLen))
+	}
+	if n.CappedOffenders > 0 {
+		out = append(out, fmt.Sprintf("%d %s more user names and log lines than %d characters hold; the rest %s counted as more.", n.CappedOffenders, p(n.CappedOffenders, "offender had", "offenders had"), report.MaxOffenderText, p(n.CappedOffenders, "is", "are")))
 	}
 	return out
 }

@@ -449,3 +449,29 @@ func mustSource(tb testing.TB, f Format) string {
 	}
 	return src
 }
+
+// The notes say how much attacker text the digest cut, in every format.
+func TestNotesSayWhatWasCut(t *testing.T) {
+	cases := []struct {
+		notes report.Notes
+		want  string
+	}{
+		{report.Notes{CutUsers: 12, CutMatches: 40}, "12 user names and 40 log lines were cut, to 64 and 1000 characters."},
+		{report.Notes{CutUsers: 1}, "1 user name was cut to 64 characters."},
+		{report.Notes{CutMatches: 3}, "3 log lines were cut to 1000 characters."},
+		{report.Notes{CappedOffenders: 2}, "2 offenders had more user names and log lines than 4000 characters hold; the rest are counted as more."},
+	}
+	for _, f := range formats {
+		for _, c := range cases {
+			d := sampleDigest()
+			d.Notes = c.notes
+			got, err := mustDefault(t, f, utc).Render(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(got, c.want) {
+				t.Errorf("%s: notes %+v: no %q in\n%s", f, c.notes, c.want, got)
+			}
+		}
+	}
+}

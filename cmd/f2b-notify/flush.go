@@ -168,7 +168,7 @@ func printResult(w io.Writer, res *flush.Result) {
 		case c.Held:
 			fmt.Fprintf(w, "%s: %d %s, fewer than its min_bans; kept for a later report\n", c.Name, c.Bans, plural(c.Bans, "ban", "bans"))
 		case c.Skipped:
-			fmt.Fprintf(w, "%s: no new bans in %d %s; nothing sent\n", c.Name, c.Batches, plural(c.Batches, "batch", "batches"))
+			fmt.Fprintf(w, "%s: nothing to send; %d %s without new bans %s for the next report\n", c.Name, c.Batches, plural(c.Batches, "batch", "batches"), plural(c.Batches, "waits", "wait"))
 		default:
 			fmt.Fprintf(w, "%s: sent %d %s from %d %s\n", c.Name, c.Bans, plural(c.Bans, "ban", "bans"), c.Batches, plural(c.Batches, "batch", "batches"))
 		}
