@@ -80,8 +80,10 @@ func spoolState(t *testing.T, s *site) (batchOf map[string]string, pending map[s
 			t.Fatal(err)
 		}
 	}
-	if _, err := buffer.ScanFile(s.pendingPath(), func(r *buffer.Record) error { pending[r.IP] = true; return nil }); err != nil {
-		t.Fatal(err)
+	for _, p := range s.pendingPaths() {
+		if _, err := buffer.ScanFile(p, func(r *buffer.Record) error { pending[r.IP] = true; return nil }); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return batchOf, pending, bs
 }

@@ -64,7 +64,11 @@ or changed.`,
 						failed++
 					}
 				}
-				files := append(buffer.Paths(todo), buf.PendingPath())
+				pending, err := buf.PendingPaths()
+				if err != nil {
+					return err
+				}
+				files := append(buffer.Paths(todo), pending...)
 				d, err := flush.DigestFor(cfg, files, t.Config.Jails)
 				if err != nil {
 					return err
@@ -265,9 +269,17 @@ func newStatusCmd(g *Globals) *cobra.Command {
 				return err
 			}
 			buf := buffer.New(cfg.Buffer.Dir, false)
-			pending, err := buffer.ScanFile(buf.PendingPath(), func(*buffer.Record) error { return nil })
+			paths, err := buf.PendingPaths()
 			if err != nil {
 				return err
+			}
+			var pending buffer.ScanStats
+			for _, p := range paths {
+				st, err := buffer.ScanFile(p, func(*buffer.Record) error { return nil })
+				if err != nil {
+					return err
+				}
+				pending.Add(st)
 			}
 			batches, err := buf.Batches()
 			if err != nil {
