@@ -135,3 +135,19 @@ func (b *Buffer) PendingPaths() ([]string, error) {
 	}
 	return append([]string{b.PendingPath()}, sides...), nil
 }
+
+// HasRecords reports whether anything waits for a flush: a pending file
+// that is not empty, or a batch in the spool.
+func (b *Buffer) HasRecords() (bool, error) {
+	paths, err := b.PendingPaths()
+	if err != nil {
+		return false, err
+	}
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.Size() > 0 {
+			return true, nil
+		}
+	}
+	batches, err := b.Batches()
+	return len(batches) > 0, err
+}
