@@ -238,9 +238,9 @@ func TestKillsInTheBanPathWithoutTheLock(t *testing.T) {
 		before := len(s.pendingPaths())
 		tmpsBefore, _ := filepath.Glob(filepath.Join(s.buf, "pending.*.tmp"))
 		b := background(t, banArgs(prog, ip))
-		// Around the end of the lock wait: from 25 ms before the ban
-		// usually ends to its usual end.
-		delay := typical - 25*time.Millisecond + time.Duration(rand.Int64N(int64(25*time.Millisecond)))
+		// Around the end of the lock wait: from 20 ms before the ban
+		// usually ends to 5 ms after.
+		delay := typical - 20*time.Millisecond + time.Duration(rand.Int64N(int64(25*time.Millisecond)))
 		time.Sleep(delay)
 		exited := false
 		select {
@@ -274,13 +274,17 @@ func TestKillsInTheBanPathWithoutTheLock(t *testing.T) {
 	check("after the ban kills")
 
 	// Kill -9 of a flush while it moves the files into the spool. The
-	// files come from bans run while the lock is held.
+	// files come from bans run while the lock is held: 4 by the binaries,
+	// and 60 more stored here the way they store them, so that moving
+	// them takes long enough for kills to land in the middle.
 	flushPhases := map[string]int{}
 	var claimAt time.Duration
+	direct := buffer.New(s.buf, false)
+	direct.LockWait = time.Nanosecond // the lock is held: straight to a file of its own
 	for k := range flushKills {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
-		for w := range 8 {
+		for w := range 4 {
 			ip := ipN(next)
 			next++
 			wg.Add(1)
@@ -294,6 +298,17 @@ func TestKillsInTheBanPathWithoutTheLock(t *testing.T) {
 				banned = append(banned, ip)
 				mu.Unlock()
 			}()
+		}
+		for range 60 {
+			ip := ipN(next)
+			next++
+			r := &buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: "sshd", IP: ip, Failures: 2, Time: 1795628212}
+			if err := direct.Append(r); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			banned = append(banned, ip)
+			mu.Unlock()
 		}
 		wg.Wait()
 		release()
@@ -313,8 +328,13 @@ func TestKillsInTheBanPathWithoutTheLock(t *testing.T) {
 			}
 			flushPhases["finished"]++
 		} else {
-			// Up to a little after the claim usually ends.
-			time.Sleep(time.Duration(rand.Int64N(int64(claimAt * 12 / 10))))
+			// Up to a little after the claim usually ends; every
+			// other kill close to it, where the files move.
+			lo := time.Duration(0)
+			if k%2 == 1 {
+				lo = claimAt * 8 / 10
+			}
+			time.Sleep(lo + time.Duration(rand.Int64N(int64(claimAt*12/10-lo))))
 			_ = syscall.Kill(f.cmd.Process.Pid, syscall.SIGKILL)
 			r := f.wait(t, 10*time.Second)
 			switch left := len(s.pendingPaths()) - 1; {

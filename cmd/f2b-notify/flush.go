@@ -120,7 +120,7 @@ func stopRun(o *StopOptions) error {
 		}
 		return nil
 	case <-time.After(o.Wait):
-		fmt.Fprintf(o.IO.Out, "the flush goes on in the background after %v; its output goes to %s\n", o.Wait, logName)
+		fmt.Fprintf(o.IO.Out, "the flush still runs after %v: it goes on in the background, its output to %s\n", o.Wait, logName)
 		return nil
 	}
 }
