@@ -115,7 +115,10 @@ func stopRun(o *StopOptions) error {
 			_, _ = io.Copy(o.IO.Out, io.NewSectionReader(f, off, 1<<30))
 			f.Close()
 		}
-		if st != nil && st.ExitCode() != 0 {
+		switch {
+		case st == nil || st.ExitCode() < 0: // killed by a signal
+			return &exitError{code: 1, msg: "stop: the flush did not end normally; the bans stay in the buffer for the next flush"}
+		case st.ExitCode() != 0:
 			return &exitError{code: st.ExitCode()}
 		}
 		return nil
