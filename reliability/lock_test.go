@@ -122,7 +122,7 @@ func TestBansWhileTheLockIsHeldLongerThanFail2bansTimeout(t *testing.T) {
 		t.Fatalf("the lock was released after %v, before the bans ended: the test did not hold it long enough", time.Since(t0))
 	}
 	// status counts what waits in files of their own.
-	if r := s.cmd("status"); r.Code != 0 || !strings.Contains(r.Out, fmt.Sprintf("pending: %d records", len(banned))) {
+	if r := s.cmd("status"); r.Code != 0 || !strings.Contains(r.Out, fmt.Sprintf("pending: %d records (%[1]d in files of their own", len(banned))) {
 		t.Errorf("status while the lock is held, after %d bans: %v", len(banned), r)
 	}
 	sides := len(s.pendingPaths()) - 1

@@ -291,6 +291,9 @@ func newStatusCmd(g *Globals) *cobra.Command {
 			}
 			w := g.IO.Out
 			fmt.Fprintf(w, "buffer: %s\npending: %d records", cfg.Buffer.Dir, pending.Records)
+			if own := len(paths) - 1; own > 0 {
+				fmt.Fprintf(w, " (%d in files of their own: bans that found the buffer lock busy)", own)
+			}
 			if pending.Torn > 0 {
 				fmt.Fprintf(w, " (%d damaged lines)", pending.Torn)
 			}
