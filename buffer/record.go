@@ -5,7 +5,7 @@
 //	pending.jsonl      new records, one JSON object per line, appended by `ban`
 //	pending.ID.jsonl   one record each, written by a `ban` that found the lock busy
 //	pending.ID.tmp     such a file while it is written; left behind only by a killed `ban`
-//	lock               flock taken by every append and by the claim
+//	lock               flock taken by an append that gets it within DefaultLockWait, and by the claim
 //	flush.lock         flock held by the one running flush (single flight)
 //	spool/ID.jsonl     batches claimed by a flush, deleted when every channel has them
 //	ledger.json        per channel: the batches it confirmed, missed reports, drops

@@ -12,7 +12,7 @@ import (
 )
 
 // TestStopWithAHangingChannel runs `stop` as fail2ban does when a jail
-// stops, with a webhook that accepts and never answers (timeout 20 s) next
+// stops, with a webhook that accepts and never answers (timeout 8 s) next
 // to a file channel. stop must return within a few seconds; the flush it
 // started goes on in the background, delivers to the file channel, and
 // keeps the webhook's bans in the spool; once the webhook answers again,
@@ -30,7 +30,7 @@ func TestStopWithAHangingChannel(t *testing.T) {
     url: http://%s/hooks/%s
     token: %s
     retries: 0
-    timeout: 20s
+    timeout: 8s
 `, srv.addr, secretURLToken, secretBearer)})
 	var want []string
 	for i := range 5 {
@@ -43,7 +43,7 @@ func TestStopWithAHangingChannel(t *testing.T) {
 	logName := filepath.Join(s.buf, defaults.FlushLog)
 
 	// fail2ban stops three jails, one after the other.
-	bound := 8 * time.Second // stop waits 3 s for its flush, then leaves it
+	bound := 6 * time.Second // stop waits 3 s for its flush, then leaves it; the webhook 8 s
 	var slowest time.Duration
 	for _, jail := range []string{"sshd", "postfix", "dovecot"} {
 		r := s.cmd("stop", "--jail", jail)
@@ -118,5 +118,5 @@ func TestStopWithAHangingChannel(t *testing.T) {
 		t.Errorf("stop with nothing pending: %v; flush log grew: %v", r, readFile(t, logName) != before)
 	}
 	figures(t, "stop-hanging-channel", len(want), lost, dup, 0,
-		"jails=3", fmt.Sprintf("stop_slowest_ms=%d", slowest.Milliseconds()), "channel_timeout_s=20")
+		"jails=3", fmt.Sprintf("stop_slowest_ms=%d", slowest.Milliseconds()), "channel_timeout_s=8")
 }
