@@ -409,6 +409,24 @@ func (s *site) appendBan(jail, ip string, failures int) {
 	}
 }
 
+// appendBanBeside stores a ban as `ban` does when another process holds the
+// buffer lock: in a file of its own.
+func (s *site) appendBanBeside(jail, ip string, failures int) {
+	s.t.Helper()
+	if err := os.MkdirAll(s.buf, 0o750); err != nil {
+		s.t.Fatal(err)
+	}
+	release := holdLock(s.t, s)
+	defer release()
+	b := buffer.New(s.buf, false)
+	b.LockWait = time.Nanosecond
+	r := &buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: jail, IP: ip, Failures: failures,
+		Time: float64(time.Now().Unix()), At: time.Now().Unix()}
+	if err := b.Append(r); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 // ipN is the n-th address of a test: 10.a.b.c, distinct for n < 2^24.
 func ipN(n int) string { return fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255) }
 

@@ -50,7 +50,7 @@ func lockHeld(t *testing.T, s *site) bool {
 
 // holdLock takes the buffer lock of s in this process (the bans and flushes
 // under test are other processes) and returns its release.
-func holdLock(t *testing.T, s *site) (release func()) {
+func holdLock(t testing.TB, s *site) (release func()) {
 	t.Helper()
 	l := flock.New(filepath.Join(s.buf, buffer.LockFile), flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
 	if err := l.Lock(); err != nil {
