@@ -91,7 +91,7 @@ func TestBansWhileTheLockIsHeldLongerThanFail2bansTimeout(t *testing.T) {
 		took    []time.Duration
 		failed  int
 		wg      sync.WaitGroup
-		stopAt  = t0.Add(hold - time.Second) // every ban starts while the lock is held
+		stopAt  = t0.Add(hold - 3*time.Second) // every ban starts and ends while the lock is held
 		counter int
 	)
 	for w := range workers {
