@@ -121,9 +121,13 @@ func TestBansWhileTheLockIsHeldLongerThanFail2bansTimeout(t *testing.T) {
 	if !lockHeld(t, s) {
 		t.Fatalf("the lock was released after %v, before the bans ended: the test did not hold it long enough", time.Since(t0))
 	}
-	// status counts what waits in files of their own.
+	// status counts what waits in files of their own, and
 	if r := s.cmd("status"); r.Code != 0 || !strings.Contains(r.Out, fmt.Sprintf("pending: %d records (%[1]d in files of their own", len(banned))) {
 		t.Errorf("status while the lock is held, after %d bans: %v", len(banned), r)
+	}
+	// preview shows them in the next report.
+	if r := s.cmd("preview"); r.Code != 0 || len(countIPs(r.Out)) != len(banned) {
+		t.Errorf("preview while the lock is held shows %d of the %d bans: exit %d, stderr %q", len(countIPs(r.Out)), len(banned), r.Code, r.Err)
 	}
 	sides := len(s.pendingPaths()) - 1
 	if r := holder.wait(t, hold+10*time.Second); r.Code != 0 {
