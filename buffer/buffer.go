@@ -30,6 +30,9 @@ const (
 type Buffer struct {
 	Dir   string
 	Fsync bool // sync every append, claim and ledger write to disk
+	// LockWait bounds how long an append waits for the buffer's lock
+	// before it writes a file of its own; 0 means DefaultLockWait.
+	LockWait time.Duration
 }
 
 // New returns the buffer in dir.
@@ -49,22 +52,51 @@ func (b *Buffer) Append(r *Record) error {
 }
 
 // AppendLine stores one encoded record line (ending in a newline) with a
-// single write, under the buffer's exclusive lock.
+// single write. It waits for the buffer's lock at most LockWait; when
+// another process holds the lock longer (a flush on a slow disk, a stuck
+// process), the line goes into a file of its own in the buffer folder
+// instead (see Claim), so that a ban never waits on anyone.
 func (b *Buffer) AppendLine(line []byte) error {
-	unlock, err := b.lock()
+	unlock, ok, err := b.lockWithin(b.lockWait())
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	if !ok {
+		return b.appendSide(line)
+	}
+	f, err := b.appendLocked(line)
+	unlock()
+	if err != nil {
+		return err
+	}
+	// Synced after the lock is released: the line is written, and nobody
+	// else needs to wait for the disk. A claim that renames the file
+	// meanwhile keeps the same inode, which this descriptor syncs.
+	name := b.path(PendingFile)
+	if b.Fsync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("sync buffer %s: %w", name, pathless(err, name))
+		}
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close buffer %s: %w", name, pathless(err, name))
+	}
+	return nil
+}
+
+// appendLocked writes line at the end of the pending file; the caller holds
+// the lock, and syncs and closes the file returned.
+func (b *Buffer) appendLocked(line []byte) (*os.File, error) {
 	name := b.path(PendingFile)
 	f, err := openNoFollow(name, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("open buffer %s: %w", name, pathless(err, name))
+		return nil, fmt.Errorf("open buffer %s: %w", name, pathless(err, name))
 	}
 	size, torn, err := endsTorn(f)
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("read end of buffer %s: %w", name, err)
+		return nil, fmt.Errorf("read end of buffer %s: %w", name, err)
 	}
 	if torn {
 		// A crash left half a line: start ours on a fresh one.
@@ -76,18 +108,9 @@ func (b *Buffer) AppendLine(line []byte) error {
 		// damaged line behind. We hold the lock, so nobody wrote meanwhile.
 		_ = f.Truncate(size)
 		f.Close()
-		return fmt.Errorf("write buffer %s: %w", name, pathless(err, name))
+		return nil, fmt.Errorf("write buffer %s: %w", name, pathless(err, name))
 	}
-	if b.Fsync {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return fmt.Errorf("sync buffer %s: %w", name, pathless(err, name))
-		}
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close buffer %s: %w", name, pathless(err, name))
-	}
-	return nil
+	return f, nil
 }
 
 // endsTorn returns the file's size and whether the file is not empty and its
@@ -102,23 +125,6 @@ func endsTorn(f *os.File) (int64, bool, error) {
 		return 0, false, err
 	}
 	return st.Size(), last[0] != '\n', nil
-}
-
-// lock takes the buffer's exclusive lock, creating the folder if needed.
-func (b *Buffer) lock() (func(), error) {
-	name := b.path(LockFile)
-	l := flock.New(name, flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
-	err := l.Lock()
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(b.Dir, 0o750); err != nil {
-			return nil, fmt.Errorf("create buffer folder %s: %w", b.Dir, err)
-		}
-		err = l.Lock()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock buffer %s: %w", name, pathless(err, name))
-	}
-	return func() { _ = l.Unlock() }, nil
 }
 
 // pathless drops the file name from an *fs.PathError about name, so that an
@@ -151,7 +157,7 @@ func (b *Buffer) TryLockFlush() (unlock func(), ok bool, err error) {
 	if !ok {
 		return nil, false, nil
 	}
-	if err := b.removeStaleTemps(); err != nil {
+	if err := b.removeStaleTemps(time.Now()); err != nil {
 		_ = l.Unlock()
 		return nil, false, err
 	}
@@ -159,11 +165,24 @@ func (b *Buffer) TryLockFlush() (unlock func(), ok bool, err error) {
 }
 
 // removeStaleTemps removes what writeFileAtomic leaves when its process dies
-// between creating the temporary file and renaming it.
-func (b *Buffer) removeStaleTemps() error {
+// between creating the temporary file and renaming it, and the temporary
+// file of an append killed while it wrote a file of its own (see
+// appendSide). Such an append did not succeed, so fail2ban ran it again.
+func (b *Buffer) removeStaleTemps(now time.Time) error {
 	stale, err := filepath.Glob(filepath.Join(b.Dir, LedgerFile+".tmp*"))
 	if err != nil {
 		return err
+	}
+	sides, err := filepath.Glob(filepath.Join(b.Dir, sidePrefix+"*"+sideTemp))
+	if err != nil {
+		return err
+	}
+	for _, name := range sides {
+		// An append writes its file in a few milliseconds; one this old
+		// belongs to a process that died.
+		if st, err := os.Lstat(name); err == nil && now.Sub(st.ModTime()) > staleSideAge {
+			stale = append(stale, name)
+		}
 	}
 	for _, name := range stale {
 		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -190,43 +209,88 @@ func Paths(batches []Batch) []string {
 	return out
 }
 
-// Claim moves the pending records into a new spool batch, under the lock, so
-// that bans arriving meanwhile go to a fresh pending file. It returns nil when
-// nothing is pending. now names the batch and dates it for retention.
-func (b *Buffer) Claim(now time.Time) (*Batch, error) {
+// Claim moves the pending records into new spool batches so that bans
+// arriving meanwhile go to a fresh pending file: pending.jsonl becomes one
+// batch, and each file of its own that an append wrote while the lock was
+// busy (see AppendLine) becomes one more. It returns nil when nothing is
+// pending. now names the batches and dates them for retention. Only the
+// holder of the flush lock claims.
+//
+// Every step is one rename, so a record is always in exactly one place: in
+// the buffer folder, where the next claim takes it, or in the spool. A claim
+// that dies part way leaves the rest for the next one, and a file an append
+// renames into place while the claim runs is taken now or next time. The
+// lock is held for the rename of pending.jsonl only; the folders are synced
+// after it is released, before Claim returns and anything is sent.
+func (b *Buffer) Claim(now time.Time) ([]Batch, error) {
 	spool := b.path(SpoolDir)
 	if err := realDir(spool); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
+	// Never overwrite a batch, even if the clock went back.
+	ns := now.UnixNano()
+	next := func() (id, dst string) {
+		for {
+			id = fmt.Sprintf("%020d", ns)
+			dst = filepath.Join(spool, id+batchSuffix)
+			ns++
+			if _, err := os.Lstat(dst); err != nil {
+				return id, dst
+			}
+		}
+	}
+	var out []Batch
+	claimed := func(id, dst string) error {
+		st, err := os.Lstat(dst)
+		if err != nil {
+			return fmt.Errorf("claim %s: %w", dst, err)
+		}
+		if st.Size() == 0 { // an append that failed left an empty file
+			if err := os.Remove(dst); err != nil {
+				return fmt.Errorf("remove empty batch %s: %w", dst, err)
+			}
+			return nil
+		}
+		ns, _ := strconv.ParseInt(id, 10, 64)
+		out = append(out, Batch{ID: id, Path: dst, Size: st.Size(), Claimed: time.Unix(0, ns)})
+		return nil
+	}
+
+	pending := b.path(PendingFile)
+	id, dst := next()
 	unlock, err := b.lock()
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	pending := b.path(PendingFile)
-	st, err := regular("claim", pending)
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && st.Size() == 0) {
-		return nil, nil
-	}
-	if errors.Is(err, fsguard.ErrNotRegular) {
+	if _, err := regular("claim", pending); errors.Is(err, fsguard.ErrNotRegular) {
+		unlock()
 		return nil, err
 	}
+	err = os.Rename(pending, dst)
+	unlock()
+	switch {
+	case err == nil:
+		if err := claimed(id, dst); err != nil {
+			return nil, err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("claim %s: %w", pending, err)
+	}
+
+	sides, err := b.sideFiles()
 	if err != nil {
-		return nil, fmt.Errorf("claim %s: %w", pending, err)
+		return nil, err
 	}
-	// Never overwrite a batch, even if the clock went back.
-	ns := now.UnixNano()
-	id := fmt.Sprintf("%020d", ns)
-	dst := filepath.Join(spool, id+batchSuffix)
-	for _, err := os.Lstat(dst); err == nil; _, err = os.Lstat(dst) {
-		ns++
-		id = fmt.Sprintf("%020d", ns)
-		dst = filepath.Join(spool, id+batchSuffix)
+	for _, name := range sides {
+		id, dst := next()
+		if err := os.Rename(name, dst); err != nil {
+			return nil, fmt.Errorf("claim %s: %w", name, err)
+		}
+		if err := claimed(id, dst); err != nil {
+			return nil, err
+		}
 	}
-	if err := os.Rename(pending, dst); err != nil {
-		return nil, fmt.Errorf("claim %s: %w", pending, err)
-	}
-	if b.Fsync {
+	if b.Fsync && (len(out) > 0 || len(sides) > 0) {
 		if err := syncDir(spool); err != nil {
 			return nil, err
 		}
@@ -234,7 +298,7 @@ func (b *Buffer) Claim(now time.Time) (*Batch, error) {
 			return nil, err
 		}
 	}
-	return &Batch{ID: id, Path: dst, Size: st.Size(), Claimed: time.Unix(0, ns)}, nil
+	return out, nil
 }
 
 // Batches lists the spool's batches, oldest first.

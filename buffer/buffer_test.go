@@ -106,10 +106,11 @@ func TestClaimMovesPendingAndNewBansGoToAFreshFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	batch, err := b.Claim(time.Now())
-	if err != nil || batch == nil {
-		t.Fatalf("claim: %v, %v", batch, err)
+	claimed, err := b.Claim(time.Now())
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v, %v", claimed, err)
 	}
+	batch := claimed[0]
 	if _, err := os.Stat(b.PendingPath()); !os.IsNotExist(err) {
 		t.Errorf("pending file still there after claim: %v", err)
 	}
@@ -250,11 +251,11 @@ func TestClaimNeverOverwritesABatch(t *testing.T) {
 		if err := b.Append(rec("sshd", "192.0.2.1", float64(i+1))); err != nil {
 			t.Fatal(err)
 		}
-		batch, err := b.Claim(now) // the same clock reading every time
-		if err != nil || batch == nil {
-			t.Fatal(batch, err)
+		claimed, err := b.Claim(now) // the same clock reading every time
+		if err != nil || len(claimed) != 1 {
+			t.Fatal(claimed, err)
 		}
-		ids = append(ids, batch.ID)
+		ids = append(ids, claimed[0].ID)
 	}
 	batches, _ := b.Batches()
 	if len(batches) != 3 {

@@ -3,7 +3,9 @@
 // Layout of the buffer folder:
 //
 //	pending.jsonl      new records, one JSON object per line, appended by `ban`
-//	lock               flock taken by every append and by the claim
+//	pending.ID.jsonl   one record each, written by a `ban` that found the lock busy
+//	pending.ID.tmp     such a file while it is written; left behind only by a killed `ban`
+//	lock               flock taken by an append that gets it within DefaultLockWait, and by the claim
 //	flush.lock         flock held by the one running flush (single flight)
 //	spool/ID.jsonl     batches claimed by a flush, deleted when every channel has them
 //	ledger.json        per channel: the batches it confirmed, missed reports, drops
@@ -11,7 +13,12 @@
 // A record is appended with one write on an O_APPEND descriptor while holding
 // an exclusive lock, and synced before Append returns. A crash can leave a torn
 // last line; the next append starts on a fresh line and readers skip and count
-// torn lines.
+// torn lines. An append waits for the lock DefaultLockWait at most: if another
+// process holds it longer, the record goes into a pending.ID.jsonl of its own
+// (written under a temporary name, synced, renamed when whole), which the next
+// claim moves into the spool as a batch of its own. The lock is held only for
+// the open and the write of an append and the rename of a claim; files and
+// folders are synced after it is released.
 package buffer
 
 import (

@@ -46,11 +46,11 @@ func BenchmarkDigestManyBatches(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		batch, err := e.buf.Claim(time.Unix(0, int64(i+1)))
+		batches, err := e.buf.Claim(time.Unix(0, int64(i+1)))
 		if err != nil {
 			b.Fatal(err)
 		}
-		paths = append(paths, batch.Path)
+		paths = append(paths, buffer.Paths(batches)...)
 	}
 	cfg, _ := config.Defaults()
 	b.ResetTimer()

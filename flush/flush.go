@@ -106,11 +106,11 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 	flagged := flag.State == buffer.FlagSet || flag.State == buffer.FlagStuck
 
 	// 1. Claim what is pending; new bans go to a fresh file meanwhile.
-	batch, err := buf.Claim(opt.Now)
+	claimed, err := buf.Claim(opt.Now)
 	if err != nil {
 		return nil, err
 	}
-	res.Claimed = batch != nil
+	res.Claimed = len(claimed) > 0
 
 	ledger, err := buf.LoadLedger()
 	if err != nil {

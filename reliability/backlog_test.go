@@ -44,11 +44,13 @@ func TestLongBacklogOfADeadChannelUnderAFileLimit(t *testing.T) {
 	start := time.Now().Add(-time.Hour)
 	for i := range backlog {
 		s.appendBan("sshd", ipN(i), 3)
-		b, err := buf.Claim(start.Add(time.Duration(i) * time.Millisecond))
+		batches, err := buf.Claim(start.Add(time.Duration(i) * time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}
-		healthy.Confirmed = append(healthy.Confirmed, b.ID) // received before the other went down
+		for _, b := range batches {
+			healthy.Confirmed = append(healthy.Confirmed, b.ID) // received before the other went down
+		}
 	}
 	ledger.Channel("dead").Missed = backlog
 	if err := buf.SaveLedger(ledger); err != nil {

@@ -80,14 +80,17 @@ func spoolState(t *testing.T, s *site) (batchOf map[string]string, pending map[s
 			t.Fatal(err)
 		}
 	}
-	if _, err := buffer.ScanFile(s.pendingPath(), func(r *buffer.Record) error { pending[r.IP] = true; return nil }); err != nil {
-		t.Fatal(err)
+	for _, p := range s.pendingPaths() {
+		if _, err := buffer.ScanFile(p, func(r *buffer.Record) error { pending[r.IP] = true; return nil }); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return batchOf, pending, bs
 }
 
 // TestCrashDuringFlush kills `f2b-notify flush` with SIGKILL at random
-// moments, at least 200 times, while bans keep arriving, with two channels:
+// moments, at least 200 times, while bans keep arriving (one in six through
+// a file of its own, as when the buffer lock is busy), with two channels:
 // a file and a (slow) sendmail. Only the flush process is killed: a sendmail
 // it started finishes its delivery, as after a real crash. After every
 // fourth kill a clean flush runs. Checked:
@@ -124,10 +127,16 @@ func TestCrashDuringFlush(t *testing.T) {
 	var banned []string
 	next := 0
 	banSome := func() {
-		for range perKill {
+		for i := range perKill {
 			ip := ipN(next)
 			next++
-			s.appendBan("sshd", ip, 2)
+			if i == 0 && next%2 == 0 {
+				// Every other round, one ban finds the lock busy and
+				// goes into a file of its own.
+				s.appendBanBeside("sshd", ip, 2)
+			} else {
+				s.appendBan("sshd", ip, 2)
+			}
 			banned = append(banned, ip)
 		}
 	}

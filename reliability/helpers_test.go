@@ -346,6 +346,17 @@ func (s *site) ban(prog string, args ...string) result {
 
 func (s *site) pendingPath() string { return filepath.Join(s.buf, buffer.PendingFile) }
 
+// pendingPaths lists pending.jsonl and the files of their own that bans
+// wrote while the buffer lock was busy.
+func (s *site) pendingPaths() []string {
+	s.t.Helper()
+	paths, err := buffer.New(s.buf, false).PendingPaths()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return paths
+}
+
 // pendingBytes returns the pending file's content, nil when it is missing.
 func (s *site) pendingBytes() []byte {
 	b, err := os.ReadFile(s.pendingPath())
@@ -360,7 +371,7 @@ func (s *site) records() ([]*buffer.Record, buffer.ScanStats) {
 	s.t.Helper()
 	var out []*buffer.Record
 	var all buffer.ScanStats
-	files := []string{s.pendingPath()}
+	files := s.pendingPaths()
 	batches, err := buffer.New(s.buf, false).Batches()
 	if err != nil {
 		s.t.Fatal(err)
@@ -394,6 +405,24 @@ func (s *site) appendBan(jail, ip string, failures int) {
 	r := &buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: jail, IP: ip, Failures: failures,
 		Time: float64(time.Now().Unix()), At: time.Now().Unix()}
 	if err := buffer.New(s.buf, false).Append(r); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// appendBanBeside stores a ban as `ban` does when another process holds the
+// buffer lock: in a file of its own.
+func (s *site) appendBanBeside(jail, ip string, failures int) {
+	s.t.Helper()
+	if err := os.MkdirAll(s.buf, 0o750); err != nil {
+		s.t.Fatal(err)
+	}
+	release := holdLock(s.t, s)
+	defer release()
+	b := buffer.New(s.buf, false)
+	b.LockWait = time.Nanosecond
+	r := &buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: jail, IP: ip, Failures: failures,
+		Time: float64(time.Now().Unix()), At: time.Now().Unix()}
+	if err := b.Append(r); err != nil {
 		s.t.Fatal(err)
 	}
 }

@@ -28,6 +28,8 @@ func newBanCmd(g *Globals, action string) *cobra.Command {
 		Short: "Record a " + action + " (run by fail2ban's action" + action + ")",
 		Long: `Record one ` + action + ` in the buffer and return. The record is on disk when the command
 exits 0. No network, no templates: fail2ban runs one action at a time for the whole host.
+It never waits on anyone: if another process holds the buffer lock for more than 250 ms,
+the record goes into a file of its own in the buffer folder, which the next flush takes.
 Only buffer.dir, buffer.fsync and flag are read from the configuration. If the flag file
 exists, a flush is started in the background, fully detached; its output goes to
 BUFFER_DIR/last-flush.log. The lean binary f2b-notify-ban does the same, faster.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -16,14 +17,14 @@ import (
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/banpath"
+	"github.com/f2b-notify/f2b-notify/internal/defaults"
 )
 
-// FlushOptions are the arguments of `flush` and `stop`.
+// FlushOptions are the arguments of `flush`.
 type FlushOptions struct {
 	*Globals
 	IfFlag  bool
 	Timeout time.Duration // 0: the configuration's flush.timeout
-	Jail    string        // stop only
 }
 
 func newFlushCmd(g *Globals) *cobra.Command {
@@ -46,25 +47,87 @@ buffer folder that other users can change is refused.`,
 	return cmd
 }
 
+// StopOptions are the arguments of `stop`.
+type StopOptions struct {
+	*Globals
+	Jail    string
+	Wait    time.Duration // how long stop waits for the flush it starts
+	Timeout time.Duration // bound on that flush; 0: the configuration's flush.timeout
+}
+
 func newStopCmd(g *Globals) *cobra.Command {
-	o := &FlushOptions{Globals: g, Timeout: 25 * time.Second}
+	o := &StopOptions{Globals: g, Wait: 3 * time.Second}
 	cmd := &cobra.Command{
 		Use:   "stop --jail NAME",
-		Short: "Flush what is pending (run by fail2ban's actionstop)",
-		Long: `fail2ban runs this when a jail stops. Like the seed's actionstop, it sends what is
-pending, bounded by --timeout so that fail2ban's own action timeout is never reached.`,
+		Short: "Send what is pending, in the background (run by fail2ban's actionstop)",
+		Long: `fail2ban runs this when a jail stops, one jail after the other. If bans are pending or
+spooled, it starts f2b-notify flush in a new session (its output goes to
+BUFFER_DIR/last-flush.log) and waits for it at most --wait: a flush that ends by then has its
+output and exit status shown here; one that takes longer (a channel that hangs) goes on in the
+background, so that a stopping fail2ban never waits for a channel. A channel that fails keeps
+its bans in the spool for the next flush. With nothing pending and nothing spooled it starts
+nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := buffer.ValidJail(o.Jail); err != nil {
 				return &exitError{code: 2, msg: "stop: " + err.Error()}
 			}
-			return flushRun(o)
+			return stopRun(o)
 		},
 	}
 	cmd.Flags().StringVar(&o.Jail, "jail", "", "jail name (<name>)")
-	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "bound on the flush; keep it under the action's timeout")
+	cmd.Flags().DurationVar(&o.Wait, "wait", o.Wait, "how long to wait for the flush before leaving it to run in the background")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "bound on the flush (default: flush.timeout of the configuration)")
 	strictArgs(cmd, "")
 	return cmd
+}
+
+func stopRun(o *StopOptions) error {
+	cfg, err := o.Load()
+	if err != nil {
+		return err
+	}
+	buf := buffer.New(cfg.Buffer.Dir, false)
+	some, err := buf.HasRecords()
+	if err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	if !some {
+		fmt.Fprintln(o.IO.Out, "nothing pending; no flush started")
+		return nil
+	}
+	args := []string{"flush"}
+	if o.Timeout > 0 {
+		args = append(args, "--timeout", o.Timeout.String())
+	}
+	p, off, err := banpath.StartDetached(o.ConfigPath(), cfg.Buffer.Dir, args...)
+	if err != nil {
+		return fmt.Errorf("stop: %w; the bans stay in the buffer for the next flush", err)
+	}
+	done := make(chan *os.ProcessState, 1)
+	go func() {
+		st, _ := p.Wait()
+		done <- st
+	}()
+	logName := filepath.Join(cfg.Buffer.Dir, defaults.FlushLog)
+	select {
+	case st := <-done:
+		// The flush ended: show what it said, as if it ran here.
+		if f, err := os.Open(logName); err == nil {
+			_, _ = io.Copy(o.IO.Out, io.NewSectionReader(f, off, 1<<30))
+			f.Close()
+		}
+		switch {
+		case st == nil || st.ExitCode() < 0: // killed by a signal
+			return &exitError{code: 1, msg: "stop: the flush did not end normally; the bans stay in the buffer for the next flush"}
+		case st.ExitCode() != 0:
+			return &exitError{code: st.ExitCode()}
+		}
+		return nil
+	case <-time.After(o.Wait):
+		fmt.Fprintf(o.IO.Out, "the flush still runs after %v: it goes on in the background, its output to %s\n", o.Wait, logName)
+		return nil
+	}
 }
 
 func newStartCmd(g *Globals) *cobra.Command {

@@ -67,7 +67,11 @@ or changed.`,
 						failed++
 					}
 				}
-				files := append(buffer.Paths(todo), buf.PendingPath())
+				pending, err := buf.PendingPaths()
+				if err != nil {
+					return err
+				}
+				files := append(buffer.Paths(todo), pending...)
 				d, err := flush.DigestFor(cfg, files, t.Config.Jails)
 				if err != nil {
 					return err
@@ -328,9 +332,17 @@ func newStatusCmd(g *Globals) *cobra.Command {
 				return err
 			}
 			buf := buffer.New(cfg.Buffer.Dir, false)
-			pending, err := buffer.ScanFile(buf.PendingPath(), func(*buffer.Record) error { return nil })
+			paths, err := buf.PendingPaths()
 			if err != nil {
 				return err
+			}
+			var pending buffer.ScanStats
+			for _, p := range paths {
+				st, err := buffer.ScanFile(p, func(*buffer.Record) error { return nil })
+				if err != nil {
+					return err
+				}
+				pending.Add(st)
 			}
 			batches, err := buf.Batches()
 			if err != nil {
@@ -346,6 +358,9 @@ func newStatusCmd(g *Globals) *cobra.Command {
 			red := channels.NewRedactor(cfg.Secrets())
 			w := g.IO.Out
 			fmt.Fprintf(w, "buffer: %s\npending: %d records", cfg.Buffer.Dir, pending.Records)
+			if own := len(paths) - 1; own > 0 {
+				fmt.Fprintf(w, " (%d in files of their own: bans that found the buffer lock busy)", own)
+			}
 			if pending.Torn > 0 {
 				fmt.Fprintf(w, " (%d damaged lines)", pending.Torn)
 			}

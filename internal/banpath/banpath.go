@@ -10,6 +10,7 @@ package banpath
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -235,9 +236,21 @@ func Run(a Args, configPath string, now time.Time) Exit {
 // pipes, and runs one action at a time. The child's output goes to
 // DIR/last-flush.log (appended), never to fail2ban's pipes.
 func StartFlush(configPath, dir string) error {
-	exe, argv0, err := flushCommand()
+	p, _, err := StartDetached(configPath, dir, "flush", "--if-flag")
 	if err != nil {
 		return err
+	}
+	return p.Release()
+}
+
+// StartDetached runs `f2b-notify --config PATH ARGS...` in a new session,
+// stdin /dev/null, its output appended to DIR/last-flush.log. It returns the
+// process, which the caller may wait for or release, and the offset in the
+// log where the child's output begins.
+func StartDetached(configPath, dir string, args ...string) (*os.Process, int64, error) {
+	exe, argv0, err := flushCommand()
+	if err != nil {
+		return nil, 0, err
 	}
 	// Appended to, not truncated: a ban that finds a flush running must not
 	// wipe that flush's report of what it did. Kept under 1 MiB.
@@ -246,20 +259,24 @@ func StartFlush(configPath, dir string) error {
 	name := filepath.Join(dir, defaults.FlushLog)
 	logf, err := fsguard.Open(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("open flush log: %w", err)
+		return nil, 0, fmt.Errorf("open flush log: %w", err)
 	}
 	defer logf.Close()
 	if st, err := logf.Stat(); err == nil && st.Size() > 1<<20 {
 		_ = logf.Truncate(0)
 	}
-	cmd := exec.Command(exe, "--config", configPath, "flush", "--if-flag")
+	off, err := logf.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open flush log: %w", err)
+	}
+	cmd := exec.Command(exe, append([]string{"--config", configPath}, args...)...)
 	cmd.Args[0] = argv0
 	cmd.Stdout, cmd.Stderr = logf, logf // stdin stays /dev/null
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s flush: %w", exe, err)
+		return nil, 0, fmt.Errorf("start %s %s: %w", exe, args[0], err)
 	}
-	return cmd.Process.Release()
+	return cmd.Process, off, nil
 }
 
 // flushCommand finds the full f2b-notify: this program if it is the full one,
