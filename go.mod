@@ -2,6 +2,8 @@ module github.com/f2b-notify/f2b-notify
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.25.1

@@ -10,7 +10,9 @@ import (
 // appendRecord appends r as encoding/json's Marshal writes it (same key
 // order, omitempty, number forms and string escapes, HTML characters
 // included), so that the ban path need not run reflection-driven encoding
-// once per ban; FuzzEncodeRecord holds the two byte for byte equal.
+// once per ban; FuzzEncodeRecord holds the two byte for byte equal. The one
+// difference: invalid UTF-8 is written as the escape \ufffd, as go1.26's
+// encoding/json did, where go1.27's writes the character U+FFFD.
 func appendRecord(b []byte, r *Record) ([]byte, error) {
 	if math.IsNaN(r.Time) || math.IsInf(r.Time, 0) {
 		return nil, errors.New("time is not a finite number")

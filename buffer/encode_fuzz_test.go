@@ -17,6 +17,7 @@ func FuzzEncodeRecord(f *testing.F) {
 	f.Add(1, "ban", "x", "y", 1e21, int64(1), 1, int64(1), false, "u", "", 0, "")
 	f.Add(1, "ban", "x", "y", 123456789012345678901234.0, int64(1), 1, int64(1), false, "u", "m", 3, "")
 	f.Add(1, "ban", "x", "y", 5e-324, int64(math.MaxInt64), math.MinInt32, int64(math.MinInt64), true, "u", "m", 1, "")
+	f.Add(1, "ban", "x", "y", 1.0, int64(1), 1, int64(1), false, "\xff\uFFFD", "a\xaab", 3, "\xaa") // invalid UTF-8, and a real U+FFFD
 	f.Fuzz(func(t *testing.T, v int, action, jail, ip string, tm float64, at int64, failures int, bantime int64, restored bool, user, match string, nMatches int, config string) {
 		r := &Record{V: v, Action: action, Jail: jail, IP: ip, Time: tm, At: at, Failures: failures, Bantime: bantime, Restored: restored, User: user, Config: config}
 		for i := range nMatches % 4 {
@@ -30,7 +31,11 @@ func FuzzEncodeRecord(f *testing.F) {
 		if (jerr != nil) != (err != nil) {
 			t.Fatalf("errors differ: encoding/json %v, appendRecord %v", jerr, err)
 		}
-		if !bytes.Equal(got, want) {
+		// Invalid UTF-8 is written as U+FFFD: by appendRecord, as go1.26's
+		// encoding/json, as the escape \ufffd (ASCII, whatever Go builds
+		// f2b-notify); by go1.27's as the character itself. Both decode alike.
+		fffd := []byte("\uFFFD")
+		if !bytes.Equal(bytes.ReplaceAll(got, fffd, []byte(`\ufffd`)), bytes.ReplaceAll(want, fffd, []byte(`\ufffd`))) {
 			t.Fatalf("record %#v:\nappendRecord  %s\nencoding/json %s", r, got, want)
 		}
 		if jerr == nil && math.Abs(tm) < 1e300 {
