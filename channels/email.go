@@ -66,11 +66,6 @@ import (
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
-func init() {
-	Register("sendmail", newSendmail)
-	Register("smtp", newSMTP)
-}
-
 const (
 	// emailDefaultSendmail is the program the sendmail kind runs by default.
 	emailDefaultSendmail = "/usr/sbin/sendmail"
@@ -249,7 +244,10 @@ func (c *emailChannel) Program() (path, key string) { return c.program, "sendmai
 func (c *emailChannel) Name() string { return c.name }
 
 // Formats returns text and HTML: the parts of a multipart/alternative mail.
-func (c *emailChannel) Formats() []Format { return []Format{templates.Text, templates.HTML} }
+func (c *emailChannel) Formats() []Format { return emailFormats }
+
+// emailFormats are what e-mail renders: the text part, then the HTML one.
+var emailFormats = []Format{Text, HTML}
 
 // Limit returns 0: e-mail has no practical size limit for a digest.
 func (c *emailChannel) Limit() int { return 0 }

@@ -1,8 +1,10 @@
 package channels_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,7 +28,8 @@ func TestConfigExampleBuilds(t *testing.T) {
 		"password_file":     "example-password",
 	}
 	kinds := map[string]bool{}
-	for name, cc := range cfg.Channels {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Channels)) {
+		cc := cfg.Channels[name]
 		settings := map[string]any{}
 		for k, v := range cc.Settings {
 			if content, ok := secrets[k]; ok {
@@ -40,14 +43,23 @@ func TestConfigExampleBuilds(t *testing.T) {
 			}
 			settings[k] = v
 		}
-		if _, err := channels.New(name, cc.Type, settings); err != nil {
+		ch, err := channels.New(name, cc.Type, settings)
+		if err != nil {
 			t.Errorf("config.example.yaml: %v", err)
+			continue
+		}
+		if k, _ := channels.LookupKind(cc.Type); !kinds[cc.Type] {
+			// The list says what a channel of the kind renders and fits.
+			if !slices.Equal(ch.Formats(), k.Formats) || ch.Limit() != k.Limit {
+				t.Errorf("channel %s: formats %v and limit %d, but the %s entry of channels.Kinds says %v and %d",
+					name, ch.Formats(), ch.Limit(), k.Name, k.Formats, k.Limit)
+			}
 		}
 		kinds[cc.Type] = true
 	}
-	for _, k := range channels.Kinds() {
-		if !kinds[k] {
-			t.Errorf("config.example.yaml has no %s channel", k)
+	for _, k := range channels.Kinds {
+		if !kinds[k.Name] {
+			t.Errorf("config.example.yaml has no %s channel", k.Name)
 		}
 	}
 }

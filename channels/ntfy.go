@@ -59,8 +59,6 @@ const (
 	ntfyJSONLimit = 2 * ntfyMessageLimit
 )
 
-func init() { Register("ntfy", newNtfy) }
-
 var ntfyTopic = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
 
 // ntfyPriorities maps the priority names to their numbers.

@@ -70,7 +70,7 @@ import (
 )
 
 // SlackFormat is the dialect of Slack's mrkdwn.
-const SlackFormat Format = "slack"
+const SlackFormat = templates.Slack
 
 const (
 	// slackLimit is the largest body sent, in UTF-16 code units (see above).
@@ -82,16 +82,6 @@ const (
 	// slackDefaultAPI is the Web API base URL.
 	slackDefaultAPI = "https://slack.com/api"
 )
-
-func init() {
-	Register("slack", newSlack)
-	templates.Register(templates.Dialect{
-		Format:  SlackFormat,
-		Escape:  slackEscape,
-		Code:    slackCode,
-		Default: slackDefaultTemplate,
-	})
-}
 
 type slackSettings struct {
 	WebhookURL string `mapstructure:"webhook_url"`
@@ -221,14 +211,14 @@ func (c *Slack) Payload(m Message) ([]byte, error) {
 func (c *Slack) request(subject, body string) ([]byte, error) {
 	sections := slackSections(body)
 	if len(sections) == 0 {
-		sections = []string{slackEscape(subject)}
+		sections = []string{templates.Escape(SlackFormat, subject)}
 	}
 	if len(sections) > slackMaxBlocks {
 		return nil, Permanent(fmt.Errorf("the report needs %d section blocks, more than Slack's %d", len(sections), slackMaxBlocks))
 	}
 	// The notification text: the subject, which templates.Subject keeps to a
 	// line of 200 characters; cut all the same, Slack refuses long text.
-	p := slackPayload{Text: slackCut(slackEscape(subject), slackSectionMax)}
+	p := slackPayload{Text: slackCut(templates.Escape(SlackFormat, subject), slackSectionMax)}
 	for _, s := range sections {
 		p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: slackText{Type: "mrkdwn", Text: s, Verbatim: true}})
 	}
@@ -378,74 +368,3 @@ func slackUTF16Len(s string) int {
 	}
 	return n
 }
-
-// Look-alikes that Slack's mrkdwn does not treat as markup. mrkdwn has no
-// escape character: a backslash shows as a backslash and the star after it
-// still makes bold.
-const (
-	slackStar      = "\u2217" // ∗ ASTERISK OPERATOR for *, bold
-	slackUnderline = "\u02cd" // ˍ MODIFIER LETTER LOW MACRON for _, italic
-	slackTilde     = "\u223c" // ∼ TILDE OPERATOR for ~, strikethrough
-	slackBacktick  = "\u02cb" // ˋ MODIFIER LETTER GRAVE ACCENT for `, code
-	slackQuote     = "\u203a" // › for a leading >, which would start a quote
-)
-
-// slackEscape makes text inert in mrkdwn: &, < and > become the entities
-// Slack documents (so no mention, channel link, date or <url|link> can be
-// formed), the formatting characters * _ ~ ` become look-alikes, a leading >
-// (a quote when the value starts a line) becomes ›, and "://" becomes
-// "[:]//" so that no scheme-qualified URL is recognised even by a client
-// that links text by itself (the section's verbatim flag already stops
-// Slack's own auto-linking of bare URLs and domains). Text shows as typed
-// but for those look-alikes.
-func slackEscape(s string) string {
-	if !strings.ContainsAny(s, "&<>*_~`:") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			if i == 0 {
-				b.WriteString(slackQuote)
-			} else {
-				b.WriteString("&gt;")
-			}
-		case '*':
-			b.WriteString(slackStar)
-		case '_':
-			b.WriteString(slackUnderline)
-		case '~':
-			b.WriteString(slackTilde)
-		case '`':
-			b.WriteString(slackBacktick)
-		case ':':
-			if strings.HasPrefix(s[i:], "://") {
-				b.WriteString("[:]")
-			} else {
-				b.WriteByte(c)
-			}
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// slackCode escapes text for inside a code span or block (the template
-// function code): entities are decoded there too, so &, < and > are escaped;
-// backticks, which would close the span, become look-alikes.
-func slackCode(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", slackBacktick)
-	return r.Replace(s)
-}
-
-// slackDefaultTemplate is the default report in Slack's mrkdwn. Every value
-// is escaped by the dialect; the template's own markup is *bold* and •.
-var slackDefaultTemplate = chatReport(`Default Slack report of f2b-notify, in Slack's mrkdwn. Every value
-       a template prints is escaped for mrkdwn by the slack dialect.`, "*", "      ")

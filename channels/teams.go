@@ -57,20 +57,10 @@ import (
 )
 
 // TeamsFormat is the dialect of this channel's Adaptive Card text.
-const TeamsFormat Format = "teams"
+const TeamsFormat = templates.Teams
 
 // teamsLimit is the largest JSON payload sent, in bytes (see above).
 const teamsLimit = 12000
-
-func init() {
-	Register("teams", newTeams)
-	templates.Register(templates.Dialect{
-		Format:  TeamsFormat,
-		Escape:  teamsEscape,
-		Code:    teamsEscape,
-		Default: teamsDefaultTemplate,
-	})
-}
 
 type teamsSettings struct {
 	WebhookURL string `mapstructure:"webhook_url"`
@@ -256,41 +246,3 @@ func (c *Teams) Send(ctx context.Context, subject, body string) error {
 	}
 	return HTTPError(a, reason, 0, c.secrets...)
 }
-
-// The look-alikes the teams escaper uses.
-const (
-	teamsStar  = "\u2217" // ∗ ASTERISK OPERATOR for *: "**" is the dialect's bold
-	teamsBrace = "\uff5b" // ｛ for the first { of "{{", which starts a DATE() or TIME() function
-)
-
-// teamsEscape makes a value inert in the card: * becomes a look-alike so that
-// no "**" from a value toggles bold, "{{" loses its first brace to a
-// look-alike so that no {{DATE(...)}} is expanded, and "://" becomes "[:]//" so
-// that no client that links text by itself recognises a URL. Everything else
-// is shown as it is: TextRun text is not Markdown.
-func teamsEscape(s string) string {
-	if !strings.ContainsAny(s, "*{:") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '*':
-			b.WriteString(teamsStar)
-		case c == '{' && strings.HasPrefix(s[i:], "{{"):
-			b.WriteString(teamsBrace)
-		case c == ':' && strings.HasPrefix(s[i:], "://"):
-			b.WriteString("[:]")
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// teamsDefaultTemplate is the default report for Teams: one line per block,
-// "**" for bold. Every value is escaped by the dialect.
-var teamsDefaultTemplate = chatReport(`Default Microsoft Teams report of f2b-notify. Each line becomes a
-       line of the card; ** around text makes it bold. Every value a template
-       prints is escaped by the teams dialect.`, "**", "    ")

@@ -81,8 +81,14 @@ func New(name string, f Format, src string, opt Options) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse template %s: %w", name, err)
 	}
+	return newTemplate(name, d, src, opt)
+}
+
+// newTemplate parses src as a template of dialect d.
+func newTemplate(name string, d *Dialect, src string, opt Options) (*Template, error) {
+	var err error
 	src = strings.ReplaceAll(src, "\r\n", "\n")
-	t := &Template{name: name, format: f, isHTML: d.HTML}
+	t := &Template{name: name, format: d.Format, isHTML: d.HTML}
 	funcs := newFuncs(opt)
 	code := d.Code
 	if code == nil {
