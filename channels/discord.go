@@ -51,6 +51,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/internal/secret"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -90,10 +91,10 @@ func newDiscord(name string, settings map[string]any) (Channel, error) {
 	if s.WebhookURL == "" {
 		return nil, fmt.Errorf("channel %q: key webhook_url: missing (https://discord.com/api/webhooks/ID/TOKEN)", name)
 	}
-	if err := webhookCheckURL(name, "webhook_url", s.WebhookURL); err != nil {
+	if err := checkURL(name, "webhook_url", s.WebhookURL); err != nil {
 		return nil, err
 	}
-	if n := utf8.RuneCountInString(s.Username); s.Username != "" && (n > 80 || strings.TrimSpace(s.Username) == "" || strings.IndexFunc(s.Username, emailIsControl) >= 0) {
+	if n := utf8.RuneCountInString(s.Username); s.Username != "" && (n > 80 || strings.TrimSpace(s.Username) == "" || strings.IndexFunc(s.Username, textutil.IsASCIIControl) >= 0) {
 		return nil, fmt.Errorf("channel %q: key username: want 1 to 80 characters, no control characters", name)
 	}
 	maxMsgs, err := maxMessages(name, s.MaxMessages)
@@ -176,7 +177,7 @@ func (c *Discord) Send(ctx context.Context, subject, body string) error {
 		}
 		if ans.Errors != nil {
 			if detail, err := json.Marshal(ans.Errors); err == nil {
-				reason += ": " + discordTruncate(string(detail), 300)
+				reason += ": " + cutBytes(string(detail), 300)
 			}
 		}
 		reason = RedactString(reason, c.secrets...)
@@ -206,15 +207,4 @@ func (c *Discord) request(subject, body string) ([]byte, error) {
 // The webhook URL, which holds the token, is not in them.
 func (c *Discord) Payload(m Message) ([]byte, error) {
 	return pagePayloads(m.Messages(DiscordFormat), func(p string) ([]byte, error) { return c.request(m.Subject, p) })
-}
-
-// discordTruncate cuts s to at most n bytes, at a character boundary, marking the cut.
-func discordTruncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -63,6 +63,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -129,7 +130,7 @@ func newEmailHeader(name string, s emailSettings) (emailHeader, error) {
 func emailParseList(name, key string, entries []string) ([]*mail.Address, error) {
 	var out []*mail.Address
 	for _, e := range entries {
-		if strings.IndexFunc(e, emailIsControl) >= 0 {
+		if strings.IndexFunc(e, textutil.IsASCIIControl) >= 0 {
 			return nil, fmt.Errorf("channel %q: key %s: address %q contains a control character (line break?)", name, key, e)
 		}
 		if strings.TrimSpace(e) == "" {
@@ -144,8 +145,6 @@ func emailParseList(name, key string, entries []string) ([]*mail.Address, error)
 	return out, nil
 }
 
-func emailIsControl(r rune) bool { return r < 0x20 || r == 0x7f }
-
 // emailCleanSubject makes subject safe for a header: every run of control
 // characters (CR and LF included) becomes one space. go-mail then encodes
 // what is not plain ASCII (RFC 2047).
@@ -153,7 +152,7 @@ func emailCleanSubject(subject string) string {
 	var b strings.Builder
 	space := false
 	for _, r := range subject {
-		if emailIsControl(r) || r == '\u2028' || r == '\u2029' {
+		if textutil.IsASCIIControl(r) || r == '\u2028' || r == '\u2029' {
 			space = true
 			continue
 		}
@@ -287,7 +286,7 @@ func newSendmail(name string, settings map[string]any) (Channel, error) {
 	if path == "" {
 		path = emailDefaultSendmail
 	}
-	if strings.IndexFunc(path, emailIsControl) >= 0 {
+	if strings.IndexFunc(path, textutil.IsASCIIControl) >= 0 {
 		return nil, fmt.Errorf("channel %q: key sendmail: %q contains a control character", name, path)
 	}
 	args := append([]string(nil), s.Args...)
@@ -453,7 +452,7 @@ func smtpValidate(name string, s smtpSettings) (*smtpConfig, error) {
 	if strings.ContainsAny(cfg.host, "/ \t\r\n") {
 		return nil, fmt.Errorf("channel %q: key host: %q is not a host name or address", name, cfg.host)
 	}
-	if strings.IndexFunc(cfg.helo, emailIsControl) >= 0 || strings.Contains(cfg.helo, " ") {
+	if strings.IndexFunc(cfg.helo, textutil.IsASCIIControl) >= 0 || strings.Contains(cfg.helo, " ") {
 		return nil, fmt.Errorf("channel %q: key helo: %q is not a host name", name, cfg.helo)
 	}
 	switch cfg.mode {

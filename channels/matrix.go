@@ -75,8 +75,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -180,7 +180,7 @@ func matrixCheckRoom(room string) error {
 	if room == "" {
 		return errors.New("required: a room ID (!abc:example.org) or alias (#name:example.org)")
 	}
-	if strings.IndexFunc(room, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+	if strings.IndexFunc(room, textutil.IsBlankOrControl) >= 0 {
 		return fmt.Errorf("%q contains spaces or control characters", room)
 	}
 	switch {

@@ -86,7 +86,7 @@ func TestMatrixDendrite(t *testing.T) {
 
 	t.Run("hostile report, sent twice, posted once", func(t *testing.T) {
 		d, corpus := mxHostileDigest()
-		m := hookRender(t, ch, config.Channel{}, d)
+		m := renderReport(t, ch, config.Channel{}, d)
 		for try := range 2 { // a retry of the same report
 			if err := ch.SendMessage(mxContext(t, 30*time.Second), m); err != nil {
 				t.Fatalf("send %d: %v", try+1, err)
@@ -114,7 +114,7 @@ func TestMatrixDendrite(t *testing.T) {
 	})
 
 	t.Run("5000 offenders fit in one event", func(t *testing.T) {
-		m := hookRender(t, ch, config.Channel{}, mxBigDigest(5000))
+		m := renderReport(t, ch, config.Channel{}, mxBigDigest(5000))
 		if err := ch.SendMessage(mxContext(t, 30*time.Second), m); err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func TestMatrixDendrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := channels.Deliver(mxContext(t, 30*time.Second), channels.Job{Channel: ch, Message: hookRender(t, ch, config.Channel{}, mxSampleDigest()), Attempts: 3})
+		v := channels.Deliver(mxContext(t, 30*time.Second), channels.Job{Channel: ch, Message: renderReport(t, ch, config.Channel{}, mxSampleDigest()), Attempts: 3})
 		t.Logf("error: %v", v.Err)
 		if v.Err == nil || v.Attempts != 1 || !strings.Contains(v.Err.Error(), "M_UNKNOWN_TOKEN") {
 			t.Errorf("verdict %+v, want one final attempt with M_UNKNOWN_TOKEN", v)

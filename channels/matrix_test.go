@@ -432,7 +432,7 @@ func TestMatrixRequestShape(t *testing.T) {
 	if len(f.Requests()) != 0 {
 		t.Fatal("the constructor did network I/O")
 	}
-	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
+	m := renderReport(t, ch, config.Channel{}, mxSampleDigest())
 	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +476,7 @@ func TestMatrixRequestShape(t *testing.T) {
 func TestMatrixDefaultTemplate(t *testing.T) {
 	f := mxStart(t)
 	ch := mxChannel(t, f, mxRoom, nil)
-	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
+	m := renderReport(t, ch, config.Channel{}, mxSampleDigest())
 	got := m.Bodies[channels.MatrixFormat]
 	mxCheckMarkup(t, got)
 	for _, banned := range []string{"<html", "<head", "<body", "<style", "<script", "style=", "class=", "<!DOCTYPE"} {
@@ -484,14 +484,14 @@ func TestMatrixDefaultTemplate(t *testing.T) {
 			t.Errorf("the default template writes %q", banned)
 		}
 	}
-	hookGolden(t, "matrix", "sample", []byte(got))
+	checkGolden(t, "matrix", "sample", []byte(got))
 }
 
 func TestMatrixHostileCorpus(t *testing.T) {
 	f := mxStart(t)
 	ch := mxChannel(t, f, mxRoom, nil)
 	d, corpus := mxHostileDigest()
-	m := hookRender(t, ch, config.Channel{}, d)
+	m := renderReport(t, ch, config.Channel{}, d)
 	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
@@ -527,7 +527,7 @@ func TestMatrixRetryIsIdempotent(t *testing.T) {
 		return true
 	}
 	ch := mxChannel(t, f, mxRoom, nil)
-	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
+	m := renderReport(t, ch, config.Channel{}, mxSampleDigest())
 	err := ch.SendMessage(mxContext(t, 10*time.Second), m)
 	if err == nil || channels.IsPermanent(err) {
 		t.Fatalf("lost answer: error %v, want a retryable one", err)
@@ -573,7 +573,7 @@ func TestMatrixAlias(t *testing.T) {
 	if len(f.Requests()) != 0 {
 		t.Fatal("the constructor resolved the alias")
 	}
-	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
+	m := renderReport(t, ch, config.Channel{}, mxSampleDigest())
 	for range 2 {
 		if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
 			t.Fatal(err)
@@ -703,7 +703,7 @@ func TestMatrixWrongToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := channels.Deliver(mxContext(t, 10*time.Second), channels.Job{Channel: ch, Message: hookRender(t, ch, config.Channel{}, mxSampleDigest()), Attempts: 3})
+	v := channels.Deliver(mxContext(t, 10*time.Second), channels.Job{Channel: ch, Message: renderReport(t, ch, config.Channel{}, mxSampleDigest()), Attempts: 3})
 	if v.Err == nil || v.Attempts != 1 || !strings.Contains(v.Err.Error(), `channel "ops-room"`) || !strings.Contains(v.Err.Error(), "M_UNKNOWN_TOKEN") {
 		t.Errorf("verdict %+v, want one final attempt naming the channel and M_UNKNOWN_TOKEN", v)
 	}
@@ -742,7 +742,7 @@ func TestMatrixLargeReport(t *testing.T) {
 	f := mxStart(t)
 	ch := mxChannel(t, f, mxRoom, nil)
 	d := mxBigDigest(1000)
-	m := hookRender(t, ch, config.Channel{}, d)
+	m := renderReport(t, ch, config.Channel{}, d)
 	if got := ch.Measure(m.Bodies[channels.MatrixFormat]); got > ch.Limit() {
 		t.Fatalf("the flush left an HTML body of %d, over the limit %d", got, ch.Limit())
 	}

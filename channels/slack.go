@@ -66,6 +66,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/internal/secret"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -110,7 +111,7 @@ func newSlack(name string, settings map[string]any) (Channel, error) {
 	case s.WebhookURL != "" && s.Token != "":
 		return nil, fmt.Errorf("channel %q: keys webhook_url and token are both set; keep one", name)
 	case s.WebhookURL != "":
-		if err := webhookCheckURL(name, "webhook_url", s.WebhookURL); err != nil {
+		if err := checkURL(name, "webhook_url", s.WebhookURL); err != nil {
 			return nil, err
 		}
 		if s.Channel != "" || s.APIURL != "" {
@@ -118,7 +119,7 @@ func newSlack(name string, settings map[string]any) (Channel, error) {
 		}
 		c.webhook = s.WebhookURL
 	case s.Token != "":
-		if strings.IndexFunc(s.Token, slackBadTokenRune) >= 0 {
+		if strings.IndexFunc(s.Token, textutil.IsBlankOrControl) >= 0 {
 			return nil, fmt.Errorf("channel %q: key token: contains a space or a control character", name)
 		}
 		if strings.TrimSpace(s.Channel) == "" {
@@ -126,7 +127,7 @@ func newSlack(name string, settings map[string]any) (Channel, error) {
 		}
 		c.token, c.channel, c.api = s.Token, strings.TrimSpace(s.Channel), slackDefaultAPI
 		if s.APIURL != "" {
-			if err := webhookCheckURL(name, "api_url", s.APIURL); err != nil {
+			if err := checkURL(name, "api_url", s.APIURL); err != nil {
 				return nil, err
 			}
 			c.api = strings.TrimRight(s.APIURL, "/")
@@ -136,8 +137,6 @@ func newSlack(name string, settings map[string]any) (Channel, error) {
 	}
 	return c, nil
 }
-
-func slackBadTokenRune(r rune) bool { return r <= ' ' || r == 0x7f }
 
 // Name implements Channel.
 func (c *Slack) Name() string { return c.name }

@@ -82,7 +82,7 @@ func newTeams(name string, settings map[string]any) (Channel, error) {
 	if s.WebhookURL == "" {
 		return nil, fmt.Errorf("channel %q: key webhook_url: missing", name)
 	}
-	if err := webhookCheckURL(name, "webhook_url", s.WebhookURL); err != nil {
+	if err := checkURL(name, "webhook_url", s.WebhookURL); err != nil {
 		return nil, err
 	}
 	return &Teams{name: name, url: s.WebhookURL, secrets: secret.URLParts(s.WebhookURL), client: NewHTTPClient()}, nil
@@ -224,11 +224,11 @@ func (c *Teams) Send(ctx context.Context, subject, body string) error {
 		// A connector's failure, delivered with 200.
 		m := teamsQuoted.FindStringSubmatch(text)
 		if m == nil {
-			return Permanent(Redact(fmt.Errorf("unexpected answer (want 1): %s", discordTruncate(text, 300)), c.secrets...))
+			return Permanent(Redact(fmt.Errorf("unexpected answer (want 1): %s", cutBytes(text, 300)), c.secrets...))
 		}
 		quoted, _ := strconv.Atoi(m[1])
 		if quoted >= 200 && quoted <= 299 {
-			return Permanent(errors.New("unexpected answer: " + discordTruncate(RedactString(text, c.secrets...), 300)))
+			return Permanent(errors.New("unexpected answer: " + cutBytes(RedactString(text, c.secrets...), 300)))
 		}
 		a = &HTTPAnswer{Status: quoted, Header: a.Header, Body: a.Body}
 	}
@@ -242,7 +242,7 @@ func (c *Teams) Send(ctx context.Context, subject, body string) error {
 	reason := ""
 	if json.Unmarshal(a.Body, &ans) == nil && (ans.Error.Code != "" || ans.Error.Message != "") {
 		reason = strings.TrimPrefix(ans.Error.Code+": "+ans.Error.Message, ": ")
-		reason = RedactString(discordTruncate(reason, 300), c.secrets...)
+		reason = RedactString(cutBytes(reason, 300), c.secrets...)
 	}
 	return HTTPError(a, reason, 0, c.secrets...)
 }

@@ -66,6 +66,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -402,7 +403,7 @@ func telegramReason(status int, a telegramAnswer) string {
 // characters.
 func telegramSnippet(s string) string {
 	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError
+		return textutil.IsBlankOrControl(r) || r == utf8.RuneError
 	}), " ")
 	if utf8.RuneCountInString(s) > 200 {
 		s = string([]rune(s)[:199]) + "…"

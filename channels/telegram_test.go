@@ -207,11 +207,11 @@ func TestTelegramRequestShape(t *testing.T) {
 	if got := ch.Formats(); !slices.Equal(got, []channels.Format{channels.TelegramHTML}) || ch.Limit() != 4096 || !ch.Split() {
 		t.Errorf("Formats %v, Limit %d, Split %v; want [telegram], 4096, true", got, ch.Limit(), ch.Split())
 	}
-	m := hookRender(t, ch, config.Channel{}, tgSampleDigest())
+	m := renderReport(t, ch, config.Channel{}, tgSampleDigest())
 	if len(m.Pages) != 0 {
 		t.Fatalf("the sample was split into %d pages", len(m.Pages))
 	}
-	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
+	if err := sendOnce(tgContext(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	got := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))[0]
@@ -272,13 +272,13 @@ func TestTelegramRequestShape(t *testing.T) {
 func TestTelegramDefaultTemplate(t *testing.T) {
 	bot := fakebot.Start(t, tgToken)
 	ch := tgChannel(t, bot, nil)
-	m := hookRender(t, ch, config.Channel{}, tgSampleDigest())
+	m := renderReport(t, ch, config.Channel{}, tgSampleDigest())
 	body := m.Bodies[channels.TelegramHTML]
-	hookGolden(t, "telegram", "sample", []byte(body))
+	checkGolden(t, "telegram", "sample", []byte(body))
 	if bad := regexp.MustCompile(`<(br|p|html|div|table|span)\b|style=|&nbsp;`).FindString(body); bad != "" {
 		t.Errorf("body holds %q, which Telegram does not accept", bad)
 	}
-	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
+	if err := sendOnce(tgContext(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
@@ -305,8 +305,8 @@ func TestTelegramDefaultTemplate(t *testing.T) {
 
 	// An empty digest still says something.
 	empty := &report.Digest{Host: "web1.example.org", Generated: tgEnd}
-	m = hookRender(t, ch, config.Channel{}, empty)
-	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
+	m = renderReport(t, ch, config.Channel{}, empty)
+	if err := sendOnce(tgContext(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs = bot.Messages()
@@ -340,8 +340,8 @@ func TestTelegramHostileCorpus(t *testing.T) {
 	bot := fakebot.Start(t, tgToken)
 	ch := tgChannel(t, bot, nil)
 	d, corpus := tgHostileDigest()
-	m := hookRender(t, ch, config.Channel{}, d)
-	if err := hookSend(tgContext(t, 20*time.Second), ch, m); err != nil {
+	m := renderReport(t, ch, config.Channel{}, d)
+	if err := sendOnce(tgContext(t, 20*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
@@ -417,11 +417,11 @@ func TestTelegramSplitsLargeReport(t *testing.T) {
 		}
 		ch := tgChannel(t, bot, change)
 		d := tgBigDigest(tc.n)
-		m := hookRender(t, ch, config.Channel{}, d)
+		m := renderReport(t, ch, config.Channel{}, d)
 		if len(m.Pages) < 2 {
 			t.Fatalf("%d pages, want the report split", len(m.Pages))
 		}
-		if err := hookSend(tgContext(t, 60*time.Second), ch, m); err != nil {
+		if err := sendOnce(tgContext(t, 60*time.Second), ch, m); err != nil {
 			t.Fatal(err)
 		}
 		msgs := tgCheckAccepted(t, bot, ch, m.Pages)
@@ -475,11 +475,11 @@ func TestTelegramCutsLargeReport(t *testing.T) {
 	if ch.Split() {
 		t.Fatal("oversize cut splits")
 	}
-	m := hookRender(t, ch, config.Channel{}, tgBigDigest(5000))
+	m := renderReport(t, ch, config.Channel{}, tgBigDigest(5000))
 	if len(m.Pages) != 0 {
 		t.Fatalf("%d pages in cut mode", len(m.Pages))
 	}
-	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
+	if err := sendOnce(tgContext(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))

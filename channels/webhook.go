@@ -47,6 +47,7 @@ import (
 	"strings"
 
 	"github.com/f2b-notify/f2b-notify/internal/secret"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -85,7 +86,7 @@ func newWebhook(name string, settings map[string]any) (Channel, error) {
 	if s.URL == "" {
 		return nil, fmt.Errorf("channel %q: key url: missing", name)
 	}
-	if err := webhookCheckURL(name, "url", s.URL); err != nil {
+	if err := checkURL(name, "url", s.URL); err != nil {
 		return nil, err
 	}
 	c := &Webhook{name: name, url: s.URL, header: map[string]string{}, client: NewHTTPClient()}
@@ -125,7 +126,7 @@ func newWebhook(name string, settings map[string]any) (Channel, error) {
 		contentType = "text/plain; charset=utf-8"
 	}
 	if s.ContentType != "" {
-		if strings.IndexFunc(s.ContentType, emailIsControl) >= 0 {
+		if strings.IndexFunc(s.ContentType, textutil.IsASCIIControl) >= 0 {
 			return nil, fmt.Errorf("channel %q: key content_type: contains a control character", name)
 		}
 		contentType = s.ContentType
@@ -142,7 +143,7 @@ func newWebhook(name string, settings map[string]any) (Channel, error) {
 		c.secrets = append(c.secrets, v)
 	}
 	if s.Token != "" {
-		if strings.IndexFunc(s.Token, slackBadTokenRune) >= 0 {
+		if strings.IndexFunc(s.Token, textutil.IsBlankOrControl) >= 0 {
 			return nil, fmt.Errorf("channel %q: key token: contains a space or a control character", name)
 		}
 		if _, both := c.header["Authorization"]; both {
@@ -224,15 +225,6 @@ func (c *Webhook) Payload(m Message) ([]byte, error) {
 	return body, nil
 }
 
-// webhookCheckURL checks that raw, the value of key, is an http or https URL
-// with a host. The error never shows the URL, which may hold a token.
-func webhookCheckURL(name, key, raw string) error {
-	if _, err := parseHTTPURL(raw); err != nil {
-		return fmt.Errorf("channel %q: key %s: %w", name, key, err)
-	}
-	return nil
-}
-
 // webhookIsToken reports whether s is an HTTP header name (RFC 9110 token).
 func webhookIsToken(s string) bool {
 	if s == "" {
@@ -247,4 +239,4 @@ func webhookIsToken(s string) bool {
 	return true
 }
 
-func webhookBadHeaderRune(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7f }
+func webhookBadHeaderRune(r rune) bool { return r != '\t' && textutil.IsASCIIControl(r) }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 )
 
 // The escapers of the chat dialects: each makes a value inert in its
@@ -180,7 +182,7 @@ func escapeJSON(s string) string {
 			b.WriteString(`\t`)
 		case r == '\u2028' || r == '\u2029':
 			fmt.Fprintf(&b, `\u%04x`, r)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		case textutil.IsControl(r):
 			fmt.Fprintf(&b, `\\x%02x`, r)
 		default:
 			b.WriteRune(r)
