@@ -114,6 +114,8 @@ func TestNtfySettings(t *testing.T) {
 		{map[string]any{"topic": "t", "token": ntfyToken, "username": "u", "password": ntfyPassword}, "both set"},
 		{map[string]any{"topic": "t", "password": ntfyPassword}, "give both"},
 		{map[string]any{"topic": "t", "token": ntfyToken + " x"}, "key token"},
+		{map[string]any{"topic": "t", "token": ntfyToken + "\u00a0x"}, "key token"}, // a pasted no-break space
+		{map[string]any{"topic": "t", "token": ntfyToken + "\u0085"}, "key token"},  // a C1 line break
 		{map[string]any{"topic": "t", "markdown": "sometimes"}, "markdown"},
 		{map[string]any{"topic": "t", "email": "a@example.org"}, "email"},
 	}

@@ -130,6 +130,7 @@ func TestSlackSettings(t *testing.T) {
 		{map[string]any{"webhook_url": hook, "channel": "C1"}, "go with token"},
 		{map[string]any{"token": slackToken}, "key channel: required"},
 		{map[string]any{"token": slackToken + "\r\nX: y", "channel": "C1"}, "key token"},
+		{map[string]any{"token": slackToken + "\u2028X: y", "channel": "C1"}, "key token"},
 		{map[string]any{"token": slackToken, "channel": "C1", "api_url": "slack.com/api"}, "key api_url"},
 		{map[string]any{"token": slackToken, "channel": "C1", "icon": ":x:"}, "icon"},
 	}
