@@ -365,8 +365,11 @@ func newChannel(t *testing.T, name, kind string, settings map[string]any) channe
 }
 
 // testCtx is a context for one test, cancelled at its end.
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+func testCtx(t *testing.T) context.Context { return timeoutCtx(t, 20*time.Second) }
+
+// timeoutCtx is a context that ends after d, or with the test.
+func timeoutCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
 }
