@@ -97,22 +97,7 @@ func escapeDiscord(s string) string {
 	if strings.IndexFunc(s, discordNeedsEscape) < 0 {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	digits := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case strings.IndexByte("\\*_~`|<>[]#@", c) >= 0,
-			c == ':' && strings.HasPrefix(s[i:], "://"),
-			i == 0 && (c == '-' || c == '+'),
-			digits && i > 0 && (c == '.' || c == ')') && listEnd(s[i+1:]):
-			b.WriteByte('\\')
-		}
-		digits = digits && c >= '0' && c <= '9'
-		b.WriteByte(c)
-	}
-	return b.String()
+	return backslashEscape(s, "\\*_~`|<>[]#@", "-+", true)
 }
 
 func discordNeedsEscape(r rune) bool {
@@ -197,20 +182,31 @@ func escapeJSON(s string) string {
 // strikethrough anywhere, and headings, lists, quotes and rules where s starts
 // a line.
 func markdownEscape(s string) string {
-	const inline = "\\`*_[]<>&|~"
-	const lineStart = "#+-=>!"
+	if !utf8.ValidString(s) {
+		s = strings.Map(func(r rune) rune { return r }, s) // each invalid byte becomes U+FFFD
+	}
+	return backslashEscape(s, "\\`*_[]<>&|~", "#+-=>!", false)
+}
+
+// backslashEscape puts a backslash before every byte of s in inline, before
+// the first byte if it is in lineStart, before the . or ) of a leading "1."
+// or "1)" (a list marker), and, with scheme, before the colon of "://". The
+// characters named are ASCII; the bytes of other characters pass as they are.
+func backslashEscape(s, inline, lineStart string, scheme bool) string {
 	var b strings.Builder
-	b.Grow(len(s) + 8)
+	b.Grow(len(s) + 16)
 	digits := true // s so far is only digits: "1. " or "1) " would start a list
-	for i, r := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
-		case r < utf8.RuneSelf && strings.ContainsRune(inline, r),
-			i == 0 && strings.ContainsRune(lineStart, r),
-			digits && i > 0 && (r == '.' || r == ')') && listEnd(s[i+1:]):
+		case c < utf8.RuneSelf && strings.IndexByte(inline, c) >= 0,
+			i == 0 && c < utf8.RuneSelf && strings.IndexByte(lineStart, c) >= 0,
+			scheme && c == ':' && strings.HasPrefix(s[i:], "://"),
+			digits && i > 0 && (c == '.' || c == ')') && listEnd(s[i+1:]):
 			b.WriteByte('\\')
 		}
-		digits = digits && r >= '0' && r <= '9'
-		b.WriteRune(r)
+		digits = digits && c >= '0' && c <= '9'
+		b.WriteByte(c)
 	}
 	return b.String()
 }
