@@ -368,7 +368,7 @@ func (b *emailBoundedBuffer) String() string {
 	defer b.mu.Unlock()
 	var lines []string
 	for _, l := range strings.Split(strings.ToValidUTF8(string(b.buf), "?"), "\n") {
-		if l = strings.Join(strings.Fields(l), " "); l != "" {
+		if l = textutil.OneLine(l); l != "" {
 			lines = append(lines, l)
 		}
 	}
