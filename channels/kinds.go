@@ -7,9 +7,9 @@ import (
 )
 
 // Kind describes a channel kind: everything the rest of f2b-notify knows
-// about it. Adding a kind is its file, its test, its default template if
-// it has a dialect of its own, one entry in Kinds and its block in
-// config.example.yaml.
+// about it. Adding a kind is its file and its test, one entry in Kinds, its
+// block in config.example.yaml and its name in the README's list of
+// channels (see the README, "Adding a channel").
 type Kind struct {
 	// Name is the type of a channel block in the configuration.
 	Name string
