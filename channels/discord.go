@@ -15,7 +15,7 @@ package channels
 //
 // The report is the message content, rendered with the dialect "discord"
 // (Discord's markdown), whose escaper puts a backslash before every character
-// that could start markup in attacker text; see discordEscape.
+// that could start markup in attacker text; see escapeDiscord in templates/escape.go.
 //
 // API facts this file relies on (discord.com/developers/docs, the
 // discord/discord-api-docs repository: resources/webhook, resources/message,

@@ -18,7 +18,7 @@ package channels
 // a mrkdwn text object with "verbatim": true, and the escaped subject as the
 // top-level "text", which Slack shows in notifications. The body is rendered
 // with the dialect "slack" (Slack's mrkdwn), whose escaper makes attacker
-// text inert; see slackEscape for what it does and why.
+// text inert; see escapeSlack in templates/escape.go for what it does and why.
 //
 // API facts this file relies on (docs.slack.dev, api.slack.com):
 //   - Escaping: "Slack uses &, <, and > as control characters for special

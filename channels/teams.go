@@ -17,7 +17,7 @@ package channels
 // The dialect has one markup of its own, read by this channel and not by
 // Teams: ** around text makes it bold (a TextRun with weight Bolder); its
 // escaper turns every * in a value into a look-alike, so only the template can
-// make text bold. See teamsEscape.
+// make text bold. See escapeTeams in templates/escape.go.
 //
 // API facts this file relies on (learn.microsoft.com: "Create and send
 // messages" for connectors and Workflows, "Format cards in Microsoft Teams",
