@@ -1,5 +1,5 @@
-// Package channels defines what a notification channel is, the registry of
-// channel kinds, and Deliver, which sends one report to one channel with its
+// Package channels defines what a notification channel is, the list of
+// channel kinds (Kinds, in kinds.go), and Deliver, which sends one report to one channel with its
 // retries and returns a verdict (the flush runs one Deliver per channel, in
 // parallel).
 package channels

@@ -15,7 +15,7 @@ package channels
 //
 // The report is the message content, rendered with the dialect "discord"
 // (Discord's markdown), whose escaper puts a backslash before every character
-// that could start markup in attacker text; see discordEscape.
+// that could start markup in attacker text; see escapeDiscord in templates/escape.go.
 //
 // API facts this file relies on (discord.com/developers/docs, the
 // discord/discord-api-docs repository: resources/webhook, resources/message,
@@ -51,11 +51,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/internal/secret"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
 // DiscordFormat is the dialect of Discord's markdown.
-const DiscordFormat Format = "discord"
+const DiscordFormat = templates.Discord
 
 const (
 	// discordLimit is the most characters a message's content may hold.
@@ -63,15 +64,6 @@ const (
 	// discordSuppressEmbeds is the message flag SUPPRESS_EMBEDS.
 	discordSuppressEmbeds = 1 << 2
 )
-
-func init() {
-	Register("discord", newDiscord)
-	templates.Register(templates.Dialect{
-		Format:  DiscordFormat,
-		Escape:  discordEscape,
-		Default: discordDefaultTemplate,
-	})
-}
 
 type discordSettings struct {
 	WebhookURL  string `mapstructure:"webhook_url"`
@@ -99,10 +91,10 @@ func newDiscord(name string, settings map[string]any) (Channel, error) {
 	if s.WebhookURL == "" {
 		return nil, fmt.Errorf("channel %q: key webhook_url: missing (https://discord.com/api/webhooks/ID/TOKEN)", name)
 	}
-	if err := webhookCheckURL(name, "webhook_url", s.WebhookURL); err != nil {
+	if err := checkURL(name, "webhook_url", s.WebhookURL); err != nil {
 		return nil, err
 	}
-	if n := utf8.RuneCountInString(s.Username); s.Username != "" && (n > 80 || strings.TrimSpace(s.Username) == "" || strings.IndexFunc(s.Username, emailIsControl) >= 0) {
+	if n := utf8.RuneCountInString(s.Username); s.Username != "" && (n > 80 || strings.TrimSpace(s.Username) == "" || strings.IndexFunc(s.Username, textutil.IsASCIIControl) >= 0) {
 		return nil, fmt.Errorf("channel %q: key username: want 1 to 80 characters, no control characters", name)
 	}
 	maxMsgs, err := maxMessages(name, s.MaxMessages)
@@ -185,7 +177,7 @@ func (c *Discord) Send(ctx context.Context, subject, body string) error {
 		}
 		if ans.Errors != nil {
 			if detail, err := json.Marshal(ans.Errors); err == nil {
-				reason += ": " + discordTruncate(string(detail), 300)
+				reason += ": " + cutBytes(string(detail), 300)
 			}
 		}
 		reason = RedactString(reason, c.secrets...)
@@ -200,7 +192,7 @@ func (c *Discord) Send(ctx context.Context, subject, body string) error {
 // request is the JSON body that executes the webhook for one message.
 func (c *Discord) request(subject, body string) ([]byte, error) {
 	if strings.TrimSpace(body) == "" {
-		body = discordEscape(subject)
+		body = templates.Escape(DiscordFormat, subject)
 	}
 	return JSON(discordPayload{
 		Content:         body,
@@ -216,117 +208,3 @@ func (c *Discord) request(subject, body string) ([]byte, error) {
 func (c *Discord) Payload(m Message) ([]byte, error) {
 	return pagePayloads(m.Messages(DiscordFormat), func(p string) ([]byte, error) { return c.request(m.Subject, p) })
 }
-
-// discordTruncate cuts s to at most n bytes, at a character boundary, marking the cut.
-func discordTruncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-// discordEscape makes text inert in Discord's markdown. Discord's parser
-// (simple-markdown) treats a backslash before any ASCII punctuation as an
-// escape, so a backslash goes before:
-//   - \ * _ ~ ` | anywhere: bold, italic, underline, strikethrough, code,
-//     spoilers;
-//   - < > [ ] anywhere: mentions <@…> <@&…> <#…>, emoji <:…:…>, timestamps
-//     <t:…>, autolinks <https://…>, masked links [text](url), quotes;
-//   - # anywhere: headings and -# subtext;
-//   - @ anywhere: @everyone and @here show as plain text, not as a mention
-//     (which allowed_mentions already keeps from notifying anyone);
-//   - the colon of "://": a bare http(s) URL is then not recognised as a
-//     link, and shows with its colon;
-//   - at the start, - + and "1." or "1)": list items.
-//
-// The backslashes are hidden when Discord shows the message.
-func discordEscape(s string) string {
-	if strings.IndexFunc(s, discordNeedsEscape) < 0 {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	digits := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case strings.IndexByte("\\*_~`|<>[]#@", c) >= 0,
-			c == ':' && strings.HasPrefix(s[i:], "://"),
-			i == 0 && (c == '-' || c == '+'),
-			digits && i > 0 && (c == '.' || c == ')') && discordListEnd(s[i+1:]):
-			b.WriteByte('\\')
-		}
-		digits = digits && c >= '0' && c <= '9'
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
-func discordNeedsEscape(r rune) bool {
-	return strings.ContainsRune("\\*_~`|<>[]#@:-+.)", r)
-}
-
-// discordListEnd reports whether rest, what follows "1." or "1)", makes it a list
-// marker: nothing or a blank.
-func discordListEnd(rest string) bool {
-	return rest == "" || rest[0] == ' ' || rest[0] == '\t'
-}
-
-// discordDefaultTemplate is the default report in Discord's markdown,
-// compact for the 2000-character message. Every value is escaped by the
-// dialect.
-const discordDefaultTemplate = `{{- /* Default Discord report of f2b-notify. Every value a template prints
-       is escaped for Discord's markdown by the discord dialect. */ -}}
-**Fail2Ban report for {{truncate 100 .Host}}**{{if gt .Notes.Pages 1}} (part {{.Notes.Page}} of {{.Notes.Pages}}){{end}}
-{{- if not .From.IsZero}}
-{{date "2006-01-02 15:04 MST" .From}} – {{date "2006-01-02 15:04 MST" .To}}
-{{- end}}
-{{if eq .Totals.Bans 0 -}}
-No bans in this period.
-{{- else -}}
-**{{.Totals.Bans}}** {{plural .Totals.Bans "ban" "bans"}} · **{{.Totals.IPs}}** {{plural .Totals.IPs "address" "addresses"}} · **{{.Totals.Failures}}** {{plural .Totals.Failures "failure" "failures"}} · **{{.Totals.Jails}}** {{plural .Totals.Jails "jail" "jails"}} · **{{.Totals.Unbans}}** {{plural .Totals.Unbans "unban" "unbans"}}
-{{- end}}
-{{- if .Jails}}
-
-**Jails**
-{{- range .Jails}}
-- {{truncate 60 .Name}}: {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.IPs}} {{plural .IPs "IP" "IPs"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}
-{{- end}}
-{{- end}}
-{{- if .Offenders}}
-
-**Offenders**
-{{- range .Offenders}}
-- **{{.IP}}** ({{truncate 80 (join ", " .Jails)}}) {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}, last {{date "Jan 02 15:04" .LastSeen}}
-{{- if .Users}}
-  users: {{truncate 200 (join ", " .Users)}}{{if .MoreUsers}} … +{{.MoreUsers}}{{end}}
-{{- end}}
-{{- with .Matches}}
-  log: {{truncate 160 (index . (sub (count .) 1))}}
-{{- end}}
-{{- end}}
-{{- if .Notes.MoreOffenders}}
-- … and {{.Notes.MoreOffenders}} more {{plural .Notes.MoreOffenders "offender" "offenders"}}, left out to fit Discord's 2000 characters
-{{- end}}
-{{- end}}
-{{- if .Unbans}}
-
-**Unbans**
-{{- range .Unbans}}
-- {{.IP}} ({{truncate 80 (join ", " .Jails)}}) {{.Count}}×
-{{- end}}
-{{- if .Notes.MoreUnbans}}
-- … and {{.Notes.MoreUnbans}} more
-{{- end}}
-{{- end}}
-{{- with notes .Notes}}
-
-**Notes**
-{{- range .}}
-- {{.}}
-{{- end}}
-{{- end}}
-`

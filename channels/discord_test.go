@@ -51,7 +51,7 @@ func discordFake(w http.ResponseWriter, r *http.Request, body []byte) {
 	json.NewEncoder(w).Encode(map[string]any{"id": "1310000000000000001", "type": 0, "content": m.Content, "webhook_id": "123456789012345678"})
 }
 
-func discordSettings(srv *hookServer, extra map[string]any) map[string]any {
+func discordSettings(srv *fakeServer, extra map[string]any) map[string]any {
 	s := map[string]any{"webhook_url": srv.URL + discordPath}
 	for k, v := range extra {
 		s[k] = v
@@ -59,7 +59,7 @@ func discordSettings(srv *hookServer, extra map[string]any) map[string]any {
 	return s
 }
 
-func discordSecrets(srv *hookServer) []string {
+func discordSecrets(srv *fakeServer) []string {
 	return []string{srv.URL + discordPath, discordPath, "discordSecretToken-0123456789abcdef"}
 }
 
@@ -94,10 +94,10 @@ func TestDiscordSettings(t *testing.T) {
 }
 
 func TestDiscordRequest(t *testing.T) {
-	srv := newHookServer(t, discordFake)
-	ch := hookNew(t, "discord", discordSettings(srv, map[string]any{"username": "fail2ban"}))
-	m := hookRender(t, ch, config.Channel{}, hookSampleDigest())
-	if err := hookSend(hookCtx(t), ch, m); err != nil {
+	srv := newFakeServer(t, discordFake)
+	ch := newTestChannel(t, "discord", discordSettings(srv, map[string]any{"username": "fail2ban"}))
+	m := renderReport(t, ch, config.Channel{}, sampleDigest())
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.last(t)
@@ -117,33 +117,33 @@ func TestDiscordRequest(t *testing.T) {
 			t.Errorf("the report lacks %q:\n%s", want, msg.Content)
 		}
 	}
-	hookGolden(t, "discord", "sample", []byte(msg.Content))
+	checkGolden(t, "discord", "sample", []byte(msg.Content))
 }
 
 func TestDiscordErrors(t *testing.T) {
-	srv := newHookServer(t, nil)
-	ch := hookNew(t, "discord", discordSettings(srv, nil))
+	srv := newFakeServer(t, nil)
+	ch := newTestChannel(t, "discord", discordSettings(srv, nil))
 	send := func(ctx context.Context) error { return ch.Send(ctx, "subject", "report") }
-	js := func(status int, header map[string]string, body string) hookAnswer {
-		return hookReply(status, map[string]string{"Content-Type": "application/json"}, body)
+	js := func(status int, header map[string]string, body string) fakeAnswer {
+		return fakeReply(status, map[string]string{"Content-Type": "application/json"}, body)
 	}
-	cases := []hookErrCase{
+	cases := []errCase{
 		{name: "200 with the message", answer: js(200, nil, `{"id": "1", "content": "report"}`), class: "ok"},
-		{name: "204", answer: hookReply(204, nil, ""), class: "ok"},
+		{name: "204", answer: fakeReply(204, nil, ""), class: "ok"},
 		{name: "content too long", answer: js(400, nil, `{"message": "Invalid Form Body", "code": 50035, "errors": {"content": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}}}`),
 			class: "permanent", want: "HTTP 400 Bad Request: Invalid Form Body (code 50035): {\"content\""},
 		{name: "invalid token", answer: js(401, nil, `{"message": "Invalid Webhook Token", "code": 50027}`), class: "permanent", want: "Invalid Webhook Token (code 50027)"},
 		{name: "missing permissions", answer: js(403, nil, `{"message": "Missing Permissions", "code": 50013}`), class: "permanent", want: "HTTP 403"},
 		{name: "unknown webhook", answer: js(404, nil, `{"message": "Unknown Webhook", "code": 10015}`), class: "permanent", want: "HTTP 404 Not Found: Unknown Webhook (code 10015)"},
 		{name: "an answer echoing the token", answer: js(404, nil, `{"message": "Unknown Webhook discordSecretToken-0123456789abcdef", "code": 10015}`), class: "permanent", want: "[redacted]"},
-		{name: "413", answer: hookReply(413, nil, "request entity too large"), class: "permanent", want: "HTTP 413"},
+		{name: "413", answer: fakeReply(413, nil, "request entity too large"), class: "permanent", want: "HTTP 413"},
 		{name: "rate limited", answer: js(429, map[string]string{"Retry-After": "2"}, `{"message": "You are being rate limited.", "retry_after": 1.5, "global": false}`),
 			class: "retry-after", after: 1500 * time.Millisecond, want: "You are being rate limited."},
-		{name: "rate limited, header only", answer: hookReply(429, map[string]string{"Retry-After": "3"}, ""), class: "retry-after", after: 3 * time.Second, want: "HTTP 429"},
+		{name: "rate limited, header only", answer: fakeReply(429, map[string]string{"Retry-After": "3"}, ""), class: "retry-after", after: 3 * time.Second, want: "HTTP 429"},
 		{name: "500", answer: js(500, nil, `{"message": "500: Internal Server Error", "code": 0}`), class: "retry", want: "HTTP 500"},
-		{name: "502 from the edge", answer: hookReply(502, nil, "<html>bad gateway</html>"), class: "retry", want: "HTTP 502"},
+		{name: "502 from the edge", answer: fakeReply(502, nil, "<html>bad gateway</html>"), class: "retry", want: "HTTP 502"},
 	}
-	hookRunErrors(t, srv, send, discordSecrets(srv), append(cases, hookTransportCases()...))
+	runErrorCases(t, srv, send, discordSecrets(srv), append(cases, transportCases()...))
 }
 
 // discordTemplateBold matches the bold spans the default template makes.
@@ -177,12 +177,12 @@ func discordInert(t *testing.T, what, content string) {
 }
 
 func TestDiscordHostileCorpus(t *testing.T) {
-	srv := newHookServer(t, discordFake)
-	ch := hookNew(t, "discord", discordSettings(srv, nil))
-	esc := hookEscape(t, channels.DiscordFormat)
+	srv := newFakeServer(t, discordFake)
+	ch := newTestChannel(t, "discord", discordSettings(srv, nil))
+	esc := dialectEscaper(t, channels.DiscordFormat)
 	for i, s := range hostile.Corpus() {
-		d := hookHostileDigest(i)
-		if err := hookSend(hookCtx(t), ch, hookRender(t, ch, config.Channel{}, d)); err != nil {
+		d := hostileDigest(i)
+		if err := sendOnce(testCtx(t), ch, renderReport(t, ch, config.Channel{}, d)); err != nil {
 			t.Fatalf("corpus entry %d %q: %v", i, s, err)
 		}
 		msg := discordDecode(t, srv.last(t).Body)
@@ -193,7 +193,7 @@ func TestDiscordHostileCorpus(t *testing.T) {
 		}
 	}
 	// An empty report falls back on the subject, escaped too.
-	if err := ch.Send(hookCtx(t), "@everyone <@&123> [x](https://evil.example/)", ""); err != nil {
+	if err := ch.Send(testCtx(t), "@everyone <@&123> [x](https://evil.example/)", ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := discordDecode(t, srv.last(t).Body).Content; got != `\@everyone \<\@&123\> \[x\](https\://evil.example/)` {
@@ -202,7 +202,7 @@ func TestDiscordHostileCorpus(t *testing.T) {
 }
 
 func TestDiscordEscaper(t *testing.T) {
-	esc := hookEscape(t, channels.DiscordFormat)
+	esc := dialectEscaper(t, channels.DiscordFormat)
 	unescape := regexp.MustCompile(`\\(.)`)
 	for _, s := range hostile.Corpus() {
 		n := report.Neutralise(s)
@@ -223,13 +223,13 @@ func TestDiscordEscaper(t *testing.T) {
 }
 
 func TestDiscordCutsLargeReport(t *testing.T) {
-	srv := newHookServer(t, discordFake)
-	ch := hookNew(t, "discord", discordSettings(srv, nil))
-	m := hookRender(t, ch, config.Channel{}, hookBig5000())
+	srv := newFakeServer(t, discordFake)
+	ch := newTestChannel(t, "discord", discordSettings(srv, nil))
+	m := renderReport(t, ch, config.Channel{}, big5000())
 	if len(m.Pages) != 0 {
 		t.Fatalf("split without asking: %d pages", len(m.Pages))
 	}
-	if err := hookSend(hookCtx(t), ch, m); err != nil {
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	content := discordDecode(t, srv.last(t).Body).Content
@@ -241,9 +241,9 @@ func TestDiscordCutsLargeReport(t *testing.T) {
 }
 
 func TestDiscordSplitsLargeReport(t *testing.T) {
-	srv := newHookServer(t, discordFake)
-	ch := hookNew(t, "discord", discordSettings(srv, map[string]any{"split": true}))
-	m := hookRender(t, ch, config.Channel{}, hookBigDigest(300))
+	srv := newFakeServer(t, discordFake)
+	ch := newTestChannel(t, "discord", discordSettings(srv, map[string]any{"split": true}))
+	m := renderReport(t, ch, config.Channel{}, bigDigest(300))
 	if len(m.Pages) < 3 {
 		t.Fatalf("%d pages, want several", len(m.Pages))
 	}
@@ -258,11 +258,11 @@ func TestDiscordSplitsLargeReport(t *testing.T) {
 		}
 		discordFake(w, r, body)
 	})
-	v := channels.Deliver(hookCtx(t), channels.Job{Channel: ch, Message: m})
-	if class, _ := hookClass(v.Err); class != "retry" || v.Sent != 2 || !strings.Contains(v.Err.Error(), fmt.Sprintf("message 3 of %d", len(m.Pages))) {
+	v := channels.Deliver(testCtx(t), channels.Job{Channel: ch, Message: m})
+	if class, _ := verdictOf(v.Err); class != "retry" || v.Sent != 2 || !strings.Contains(v.Err.Error(), fmt.Sprintf("message 3 of %d", len(m.Pages))) {
 		t.Fatalf("error %v (%s), %d pages sent; want a temporary error naming message 3, after 2", v.Err, class, v.Sent)
 	}
-	if v := channels.Deliver(hookCtx(t), channels.Job{Channel: ch, Message: m, From: v.Sent}); v.Err != nil || v.Sent != len(m.Pages) {
+	if v := channels.Deliver(testCtx(t), channels.Job{Channel: ch, Message: m, From: v.Sent}); v.Err != nil || v.Sent != len(m.Pages) {
 		t.Fatalf("resumed: %v, %d pages sent", v.Err, v.Sent)
 	}
 	reqs := srv.requests()

@@ -63,13 +63,9 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
-
-func init() {
-	Register("sendmail", newSendmail)
-	Register("smtp", newSMTP)
-}
 
 const (
 	// emailDefaultSendmail is the program the sendmail kind runs by default.
@@ -134,7 +130,7 @@ func newEmailHeader(name string, s emailSettings) (emailHeader, error) {
 func emailParseList(name, key string, entries []string) ([]*mail.Address, error) {
 	var out []*mail.Address
 	for _, e := range entries {
-		if strings.IndexFunc(e, emailIsControl) >= 0 {
+		if strings.IndexFunc(e, textutil.IsASCIIControl) >= 0 {
 			return nil, fmt.Errorf("channel %q: key %s: address %q contains a control character (line break?)", name, key, e)
 		}
 		if strings.TrimSpace(e) == "" {
@@ -149,8 +145,6 @@ func emailParseList(name, key string, entries []string) ([]*mail.Address, error)
 	return out, nil
 }
 
-func emailIsControl(r rune) bool { return r < 0x20 || r == 0x7f }
-
 // emailCleanSubject makes subject safe for a header: every run of control
 // characters (CR and LF included) becomes one space. go-mail then encodes
 // what is not plain ASCII (RFC 2047).
@@ -158,7 +152,7 @@ func emailCleanSubject(subject string) string {
 	var b strings.Builder
 	space := false
 	for _, r := range subject {
-		if emailIsControl(r) || r == '\u2028' || r == '\u2029' {
+		if textutil.IsASCIIControl(r) || r == '\u2028' || r == '\u2029' {
 			space = true
 			continue
 		}
@@ -249,7 +243,10 @@ func (c *emailChannel) Program() (path, key string) { return c.program, "sendmai
 func (c *emailChannel) Name() string { return c.name }
 
 // Formats returns text and HTML: the parts of a multipart/alternative mail.
-func (c *emailChannel) Formats() []Format { return []Format{templates.Text, templates.HTML} }
+func (c *emailChannel) Formats() []Format { return emailFormats }
+
+// emailFormats are what e-mail renders: the text part, then the HTML one.
+var emailFormats = []Format{Text, HTML}
 
 // Limit returns 0: e-mail has no practical size limit for a digest.
 func (c *emailChannel) Limit() int { return 0 }
@@ -289,7 +286,7 @@ func newSendmail(name string, settings map[string]any) (Channel, error) {
 	if path == "" {
 		path = emailDefaultSendmail
 	}
-	if strings.IndexFunc(path, emailIsControl) >= 0 {
+	if strings.IndexFunc(path, textutil.IsASCIIControl) >= 0 {
 		return nil, fmt.Errorf("channel %q: key sendmail: %q contains a control character", name, path)
 	}
 	args := append([]string(nil), s.Args...)
@@ -371,7 +368,7 @@ func (b *emailBoundedBuffer) String() string {
 	defer b.mu.Unlock()
 	var lines []string
 	for _, l := range strings.Split(strings.ToValidUTF8(string(b.buf), "?"), "\n") {
-		if l = strings.Join(strings.Fields(l), " "); l != "" {
+		if l = textutil.OneLine(l); l != "" {
 			lines = append(lines, l)
 		}
 	}
@@ -455,7 +452,7 @@ func smtpValidate(name string, s smtpSettings) (*smtpConfig, error) {
 	if strings.ContainsAny(cfg.host, "/ \t\r\n") {
 		return nil, fmt.Errorf("channel %q: key host: %q is not a host name or address", name, cfg.host)
 	}
-	if strings.IndexFunc(cfg.helo, emailIsControl) >= 0 || strings.Contains(cfg.helo, " ") {
+	if strings.IndexFunc(cfg.helo, textutil.IsASCIIControl) >= 0 || strings.Contains(cfg.helo, " ") {
 		return nil, fmt.Errorf("channel %q: key helo: %q is not a host name", name, cfg.helo)
 	}
 	switch cfg.mode {

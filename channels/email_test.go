@@ -51,15 +51,6 @@ func smtpSettings(sink *smtpsink.Sink, extra map[string]any) map[string]any {
 	return s
 }
 
-func newChannel(t *testing.T, name, kind string, settings map[string]any) channels.Channel {
-	t.Helper()
-	ch, err := channels.New(name, kind, settings)
-	if err != nil {
-		t.Fatalf("new %s channel: %v", kind, err)
-	}
-	return ch
-}
-
 func sendMessage(ctx context.Context, ch channels.Channel, subject, text, html string) error {
 	ms, ok := ch.(channels.MessageSender)
 	if !ok {
@@ -69,12 +60,6 @@ func sendMessage(ctx context.Context, ch channels.Channel, subject, text, html s
 		Subject: subject,
 		Bodies:  map[channels.Format]string{templates.Text: text, templates.HTML: html},
 	})
-}
-
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // received is a message parsed the way a mail reader would.

@@ -9,8 +9,6 @@ import (
 	"sync"
 )
 
-func init() { Register("file", newFileFromSettings) }
-
 // File appends the text report to a file, or writes it to a stream ("-" is
 // standard output). It is the channel for logs, for tests and for the demo.
 type File struct {

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // maxAnswer bounds how much of an HTTP answer is read.
@@ -135,34 +134,6 @@ func ParseRetryAfter(v string) time.Duration {
 
 // MaxRetryAfter caps how long a platform can make a flush wait.
 const MaxRetryAfter = 5 * time.Minute
-
-// parseHTTPURL parses an endpoint from the configuration: an http:// or
-// https:// URL with a host, and no space or control character anywhere (a
-// pasted URL cut or joined by a line break or a space is a mistake, not a
-// path). The error never shows the URL, which may hold a token.
-func parseHTTPURL(raw string) (*url.URL, error) {
-	if i := strings.IndexFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
-		return nil, fmt.Errorf("URL has a space or control character at byte %d", i)
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("not an http:// or https:// URL with a host")
-	}
-	if strings.HasPrefix(u.Host, ":") {
-		return nil, errors.New("URL has a port but no host name")
-	}
-	return u, nil
-}
-
-// Endpoint shows a URL without what may be secret in it: scheme and host
-// only ("https://hooks.slack.com").
-func Endpoint(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "(invalid URL)"
-	}
-	return u.Scheme + "://" + u.Host
-}
 
 // JSON encodes v for a request body.
 func JSON(v any) ([]byte, error) {

@@ -26,8 +26,8 @@ package channels
 //	                the "text" format
 //	format          org.matrix.custom.html
 //	formatted_body  HTML: the subject as an <h4> heading, then the report in
-//	                the "matrix" format (the dialect registered below: only
-//	                tags the spec recommends, no styles, which clients strip;
+//	                the "matrix" format (templates/default/report.matrix.tmpl:
+//	                only tags the spec recommends, no styles, which clients strip;
 //	                every value escaped by html/template, attacker text in
 //	                <code>)
 //	m.mentions      {}: the report mentions nobody, and its presence turns off
@@ -75,14 +75,14 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
 // MatrixFormat is the format of a Matrix message's formatted_body: HTML with
 // the tags the Matrix spec recommends.
-const MatrixFormat Format = "matrix"
+const MatrixFormat = templates.Matrix
 
 const (
 	// matrixMaxContent is the most bytes of JSON an event's content may
@@ -98,18 +98,6 @@ const (
 	// matrixCutNote ends a text body that was cut to fit.
 	matrixCutNote = "[… cut here to fit the Matrix event size limit]"
 )
-
-func init() {
-	Register("matrix", newMatrix)
-	templates.Register(templates.Dialect{
-		Format: MatrixFormat,
-		HTML:   true,
-		// Inside <code> HTML escaping is all there is to do: backticks mean
-		// nothing in HTML.
-		Code:    func(s string) string { return s },
-		Default: matrixTemplate,
-	})
-}
 
 // matrixSettings are the settings of a matrix channel.
 type matrixSettings struct {
@@ -192,7 +180,7 @@ func matrixCheckRoom(room string) error {
 	if room == "" {
 		return errors.New("required: a room ID (!abc:example.org) or alias (#name:example.org)")
 	}
-	if strings.IndexFunc(room, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+	if strings.IndexFunc(room, textutil.IsBlankOrControl) >= 0 {
 		return fmt.Errorf("%q contains spaces or control characters", room)
 	}
 	switch {
@@ -493,73 +481,3 @@ var matrixBlockTags = map[string]bool{
 	"h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true,
 	"table": true, "ul": true, "ol": true, "blockquote": true, "hr": true,
 }
-
-// matrixTemplate is the default report in the "matrix" format: HTML made of
-// the tags the Matrix spec recommends for formatted_body, no styles, no
-// document structure (<html>, <head>). The channel adds the subject as a
-// heading above it. Attacker-controlled text (user names, log lines) is set in
-// <code>, which clients show literally.
-const matrixTemplate = `{{- /* Default Matrix report of f2b-notify, the formatted_body of the message.
-       Use only the tags the Matrix spec recommends (h1-h6, p, br, b, strong,
-       i, em, code, pre, ul, ol, li, table, thead, tbody, tr, th, td,
-       blockquote, a, ...); clients drop styles and anything else.
-       html/template escapes every value. */ -}}
-<p>{{if gt .Notes.Pages 1}}Part {{.Notes.Page}} of {{.Notes.Pages}}<br>{{end -}}
-{{if not .From.IsZero}}Period: {{date "2006-01-02 15:04 MST" .From}} – {{date "2006-01-02 15:04 MST" .To}}<br>{{end -}}
-Host: <b>{{.Host}}</b>, generated {{date "2006-01-02 15:04 MST" .Generated}}</p>
-{{if eq .Totals.Bans 0 -}}
-<p><b>No bans in this period.</b>
-{{- if .Totals.Restored}} ({{.Totals.Restored}} {{plural .Totals.Restored "ban was" "bans were"}} restored by fail2ban at restart, not counted.){{end}}</p>
-{{- else -}}
-<p><b>{{.Totals.Bans}}</b> {{plural .Totals.Bans "ban" "bans"}} · <b>{{.Totals.IPs}}</b> {{plural .Totals.IPs "address" "addresses"}}
-{{- if .Totals.IPv6}} ({{.Totals.IPv6}} IPv6){{end}} · <b>{{.Totals.Failures}}</b> {{plural .Totals.Failures "failure" "failures"}} · <b>{{.Totals.Jails}}</b> {{plural .Totals.Jails "jail" "jails"}} · <b>{{.Totals.Unbans}}</b> {{plural .Totals.Unbans "unban" "unbans"}}
-{{- if .Totals.Restored}}<br>{{.Totals.Restored}} restored (replayed by fail2ban at restart, not counted){{end}}
-{{- if .Totals.Duplicate}}<br>{{.Totals.Duplicate}} {{plural .Totals.Duplicate "duplicate" "duplicates"}} (recorded twice, counted once){{end}}</p>
-{{- end}}
-{{- if .Jails}}
-<h5>Jails</h5>
-<table>
-<thead><tr><th>Jail</th><th>Bans</th><th>IPs</th><th>Failures</th><th>Unbans</th></tr></thead>
-<tbody>
-{{- range .Jails}}
-<tr><td>{{.Name}}</td><td>{{.Bans}}</td><td>{{.IPs}}</td><td>{{.Failures}}</td><td>{{.Unbans}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- end}}
-{{- if .Offenders}}
-<h5>Offenders</h5>
-<ul>
-{{- range .Offenders}}
-<li><code>{{.IP}}</code> {{join ", " .Jails}}: {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}, {{date "Jan 02 15:04" .FirstSeen}} – {{date "Jan 02 15:04" .LastSeen}}
-{{- if lt .Bantime 0}}, banned permanently{{else if gt .Bantime 0}}, banned for {{duration .Bantime}}{{end}}
-{{- if .Users}}<br>Users: {{range $i, $u := .Users}}{{if $i}}, {{end}}<code>{{truncate 100 $u}}</code>{{end}}{{if .MoreUsers}} … and {{.MoreUsers}} more{{end}}{{end}}
-{{- range .Matches}}<br><code>{{truncate 300 .}}</code>{{end}}
-{{- if .MoreMatches}}<br>… and {{.MoreMatches}} more log {{plural .MoreMatches "line" "lines"}}{{end -}}
-</li>
-{{- end}}
-</ul>
-{{- if .Notes.MoreOffenders}}
-<p>… and {{.Notes.MoreOffenders}} more {{plural .Notes.MoreOffenders "offender" "offenders"}} (see notes)</p>
-{{- end}}
-{{- end}}
-{{- if .Unbans}}
-<h5>Unbans</h5>
-<ul>
-{{- range .Unbans}}
-<li><code>{{.IP}}</code> {{join ", " .Jails}}: {{.Count}}×, last {{date "Jan 02 15:04" .Last}}</li>
-{{- end}}
-</ul>
-{{- end}}
-{{- with notes .Notes}}
-<h5>Notes</h5>
-<ul>
-{{- range .}}
-<li>{{.}}</li>
-{{- end}}
-</ul>
-{{- end}}
-{{- if .Notes.Records}}
-<p><i>f2b-notify: {{.Notes.Records}} {{plural .Notes.Records "record" "records"}} from {{.Notes.Batches}} {{plural .Notes.Batches "batch" "batches"}}</i></p>
-{{- end}}
-`

@@ -86,9 +86,9 @@ func TestMatrixDendrite(t *testing.T) {
 
 	t.Run("hostile report, sent twice, posted once", func(t *testing.T) {
 		d, corpus := mxHostileDigest()
-		m := hookRender(t, ch, config.Channel{}, d)
+		m := renderReport(t, ch, config.Channel{}, d)
 		for try := range 2 { // a retry of the same report
-			if err := ch.SendMessage(mxContext(t, 30*time.Second), m); err != nil {
+			if err := ch.SendMessage(timeoutCtx(t, 30*time.Second), m); err != nil {
 				t.Fatalf("send %d: %v", try+1, err)
 			}
 		}
@@ -114,8 +114,8 @@ func TestMatrixDendrite(t *testing.T) {
 	})
 
 	t.Run("5000 offenders fit in one event", func(t *testing.T) {
-		m := hookRender(t, ch, config.Channel{}, mxBigDigest(5000))
-		if err := ch.SendMessage(mxContext(t, 30*time.Second), m); err != nil {
+		m := renderReport(t, ch, config.Channel{}, mxBigDigest(5000))
+		if err := ch.SendMessage(timeoutCtx(t, 30*time.Second), m); err != nil {
 			t.Fatal(err)
 		}
 		msgs := mxRoomMessages(t, hs, token, room)
@@ -134,7 +134,7 @@ func TestMatrixDendrite(t *testing.T) {
 		// request of 70,000 bytes is refused; the channel refuses to send
 		// such a body at all.
 		body, _ := json.Marshal(map[string]any{"msgtype": "m.notice", "body": strings.Repeat("x", 70000)})
-		req, _ := http.NewRequestWithContext(mxContext(t, 30*time.Second), http.MethodPut,
+		req, _ := http.NewRequestWithContext(timeoutCtx(t, 30*time.Second), http.MethodPut,
 			hs.URL()+"/_matrix/client/v3/rooms/"+dendritetest.PathEscape(room)+"/send/m.room.message/too-big", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
@@ -145,7 +145,7 @@ func TestMatrixDendrite(t *testing.T) {
 		if resp.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Errorf("HTTP %d for a 70,000-byte event, want 413", resp.StatusCode)
 		}
-		err = ch.Send(mxContext(t, 30*time.Second), "big", "<p>"+strings.Repeat("x", 70000)+"</p>")
+		err = ch.Send(timeoutCtx(t, 30*time.Second), "big", "<p>"+strings.Repeat("x", 70000)+"</p>")
 		if !channels.IsPermanent(err) {
 			t.Errorf("channel: %v, want a final error", err)
 		}
@@ -154,7 +154,7 @@ func TestMatrixDendrite(t *testing.T) {
 	t.Run("alias", func(t *testing.T) {
 		hs.AddAlias(t, token, "#fail2ban:"+dendritetest.ServerName, room)
 		ach := newChannel(t, "#fail2ban:"+dendritetest.ServerName)
-		if err := ach.Send(mxContext(t, 30*time.Second), "Alias test", "<p>sent through the alias</p>"); err != nil {
+		if err := ach.Send(timeoutCtx(t, 30*time.Second), "Alias test", "<p>sent through the alias</p>"); err != nil {
 			t.Fatal(err)
 		}
 		msgs := mxRoomMessages(t, hs, token, room)
@@ -163,7 +163,7 @@ func TestMatrixDendrite(t *testing.T) {
 		}
 		seen = len(msgs)
 		bad := newChannel(t, "#nowhere:"+dendritetest.ServerName)
-		err := bad.Send(mxContext(t, 30*time.Second), "x", "<p>x</p>")
+		err := bad.Send(timeoutCtx(t, 30*time.Second), "x", "<p>x</p>")
 		if !channels.IsPermanent(err) || !strings.Contains(err.Error(), "#nowhere:localhost") {
 			t.Errorf("unknown alias: %v, want a final error naming it", err)
 		}
@@ -176,7 +176,7 @@ func TestMatrixDendrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := channels.Deliver(mxContext(t, 30*time.Second), channels.Job{Channel: ch, Message: hookRender(t, ch, config.Channel{}, mxSampleDigest()), Attempts: 3})
+		v := channels.Deliver(timeoutCtx(t, 30*time.Second), channels.Job{Channel: ch, Message: renderReport(t, ch, config.Channel{}, mxSampleDigest()), Attempts: 3})
 		t.Logf("error: %v", v.Err)
 		if v.Err == nil || v.Attempts != 1 || !strings.Contains(v.Err.Error(), "M_UNKNOWN_TOKEN") {
 			t.Errorf("verdict %+v, want one final attempt with M_UNKNOWN_TOKEN", v)
@@ -216,7 +216,7 @@ func TestMatrixDendrite(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		res, err := flush.Run(mxContext(t, 60*time.Second), cfg, targets, flush.Options{})
+		res, err := flush.Run(timeoutCtx(t, 60*time.Second), cfg, targets, flush.Options{})
 		if err != nil || len(res.Failed()) != 0 {
 			t.Fatalf("flush: %v %+v", err, res)
 		}
@@ -246,7 +246,7 @@ func TestMatrixDendrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = ch.Send(mxContext(t, 30*time.Second), "x", "<p>x</p>")
+		err = ch.Send(timeoutCtx(t, 30*time.Second), "x", "<p>x</p>")
 		t.Logf("error: %v", err)
 		if !channels.IsPermanent(err) || !strings.Contains(err.Error(), "M_FORBIDDEN") {
 			t.Errorf("error %v, want a final M_FORBIDDEN", err)

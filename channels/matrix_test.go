@@ -251,17 +251,7 @@ func mxSettings(url, room string, extra map[string]any) map[string]any {
 
 func mxChannel(t *testing.T, f *mxFake, room string, extra map[string]any) *channels.Matrix {
 	t.Helper()
-	ch, err := channels.New("ops-room", "matrix", mxSettings(f.srv.URL, room, extra))
-	if err != nil {
-		t.Fatalf("new matrix channel: %v", err)
-	}
-	return ch.(*channels.Matrix)
-}
-
-func mxContext(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
+	return newChannel(t, "ops-room", "matrix", mxSettings(f.srv.URL, room, extra)).(*channels.Matrix)
 }
 
 // mxNoSecret fails the test if err shows the token in any form.
@@ -432,8 +422,8 @@ func TestMatrixRequestShape(t *testing.T) {
 	if len(f.Requests()) != 0 {
 		t.Fatal("the constructor did network I/O")
 	}
-	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
-	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+	m := renderReport(t, ch, config.Channel{}, mxSampleDigest())
+	if err := ch.SendMessage(timeoutCtx(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
 	f.checkRules(t)
@@ -463,7 +453,7 @@ func TestMatrixRequestShape(t *testing.T) {
 
 	// m.text when asked for.
 	f2 := mxStart(t)
-	if err := mxChannel(t, f2, mxRoom, map[string]any{"msgtype": "m.text"}).SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+	if err := mxChannel(t, f2, mxRoom, map[string]any{"msgtype": "m.text"}).SendMessage(timeoutCtx(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
 	if got := f2.Events()[0].MsgType; got != "m.text" {
@@ -476,7 +466,7 @@ func TestMatrixRequestShape(t *testing.T) {
 func TestMatrixDefaultTemplate(t *testing.T) {
 	f := mxStart(t)
 	ch := mxChannel(t, f, mxRoom, nil)
-	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
+	m := renderReport(t, ch, config.Channel{}, mxSampleDigest())
 	got := m.Bodies[channels.MatrixFormat]
 	mxCheckMarkup(t, got)
 	for _, banned := range []string{"<html", "<head", "<body", "<style", "<script", "style=", "class=", "<!DOCTYPE"} {
@@ -484,15 +474,15 @@ func TestMatrixDefaultTemplate(t *testing.T) {
 			t.Errorf("the default template writes %q", banned)
 		}
 	}
-	hookGolden(t, "matrix", "sample", []byte(got))
+	checkGolden(t, "matrix", "sample", []byte(got))
 }
 
 func TestMatrixHostileCorpus(t *testing.T) {
 	f := mxStart(t)
 	ch := mxChannel(t, f, mxRoom, nil)
 	d, corpus := mxHostileDigest()
-	m := hookRender(t, ch, config.Channel{}, d)
-	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+	m := renderReport(t, ch, config.Channel{}, d)
+	if err := ch.SendMessage(timeoutCtx(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
 	f.checkRules(t)
@@ -527,12 +517,12 @@ func TestMatrixRetryIsIdempotent(t *testing.T) {
 		return true
 	}
 	ch := mxChannel(t, f, mxRoom, nil)
-	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
-	err := ch.SendMessage(mxContext(t, 10*time.Second), m)
+	m := renderReport(t, ch, config.Channel{}, mxSampleDigest())
+	err := ch.SendMessage(timeoutCtx(t, 10*time.Second), m)
 	if err == nil || channels.IsPermanent(err) {
 		t.Fatalf("lost answer: error %v, want a retryable one", err)
 	}
-	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+	if err := ch.SendMessage(timeoutCtx(t, 10*time.Second), m); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
 	reqs := f.Requests()
@@ -544,7 +534,7 @@ func TestMatrixRetryIsIdempotent(t *testing.T) {
 	}
 	other := m
 	other.Subject += " (2)"
-	if err := ch.SendMessage(mxContext(t, 10*time.Second), other); err != nil {
+	if err := ch.SendMessage(timeoutCtx(t, 10*time.Second), other); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f.Events()); n != 2 {
@@ -573,9 +563,9 @@ func TestMatrixAlias(t *testing.T) {
 	if len(f.Requests()) != 0 {
 		t.Fatal("the constructor resolved the alias")
 	}
-	m := hookRender(t, ch, config.Channel{}, mxSampleDigest())
+	m := renderReport(t, ch, config.Channel{}, mxSampleDigest())
 	for range 2 {
-		if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+		if err := ch.SendMessage(timeoutCtx(t, 10*time.Second), m); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -593,7 +583,7 @@ func TestMatrixAlias(t *testing.T) {
 
 	// An alias that does not exist is a final error that names it.
 	ch = mxChannel(t, f, "#nowhere:example.org", nil)
-	err := ch.SendMessage(mxContext(t, 10*time.Second), m)
+	err := ch.SendMessage(timeoutCtx(t, 10*time.Second), m)
 	if err == nil || !channels.IsPermanent(err) || !strings.Contains(err.Error(), "#nowhere:example.org") || !strings.Contains(err.Error(), "M_NOT_FOUND") {
 		t.Errorf("unknown alias: error %v, want a permanent one naming the alias and M_NOT_FOUND", err)
 	}
@@ -674,7 +664,7 @@ func TestMatrixErrors(t *testing.T) {
 		f := mxStart(t)
 		ch := mxChannel(t, f, mxRoom, nil)
 		f.srv.Close()
-		err := ch.Send(mxContext(t, 2*time.Second), "subject", "<p>report</p>")
+		err := ch.Send(timeoutCtx(t, 2*time.Second), "subject", "<p>report</p>")
 		if got := verdict(err); got != "retry" {
 			t.Errorf("verdict %q, want retry (error %v)", got, err)
 		}
@@ -686,7 +676,7 @@ func TestMatrixErrors(t *testing.T) {
 			mxAnswer(w, 429, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": 500})
 			return true
 		}
-		err := mxChannel(t, f, mxAlias, nil).Send(mxContext(t, 2*time.Second), "subject", "<p>report</p>")
+		err := mxChannel(t, f, mxAlias, nil).Send(timeoutCtx(t, 2*time.Second), "subject", "<p>report</p>")
 		if got := verdict(err); got != "retry after 500ms" || !strings.Contains(err.Error(), "resolve room alias "+mxAlias) {
 			t.Errorf("verdict %q, error %v", got, err)
 		}
@@ -703,7 +693,7 @@ func TestMatrixWrongToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := channels.Deliver(mxContext(t, 10*time.Second), channels.Job{Channel: ch, Message: hookRender(t, ch, config.Channel{}, mxSampleDigest()), Attempts: 3})
+	v := channels.Deliver(timeoutCtx(t, 10*time.Second), channels.Job{Channel: ch, Message: renderReport(t, ch, config.Channel{}, mxSampleDigest()), Attempts: 3})
 	if v.Err == nil || v.Attempts != 1 || !strings.Contains(v.Err.Error(), `channel "ops-room"`) || !strings.Contains(v.Err.Error(), "M_UNKNOWN_TOKEN") {
 		t.Errorf("verdict %+v, want one final attempt naming the channel and M_UNKNOWN_TOKEN", v)
 	}
@@ -742,11 +732,11 @@ func TestMatrixLargeReport(t *testing.T) {
 	f := mxStart(t)
 	ch := mxChannel(t, f, mxRoom, nil)
 	d := mxBigDigest(1000)
-	m := hookRender(t, ch, config.Channel{}, d)
+	m := renderReport(t, ch, config.Channel{}, d)
 	if got := ch.Measure(m.Bodies[channels.MatrixFormat]); got > ch.Limit() {
 		t.Fatalf("the flush left an HTML body of %d, over the limit %d", got, ch.Limit())
 	}
-	if err := ch.SendMessage(mxContext(t, 10*time.Second), m); err != nil {
+	if err := ch.SendMessage(timeoutCtx(t, 10*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
 	f.checkRules(t)
@@ -788,7 +778,7 @@ func mxCheckLarge(t *testing.T, ev mxContent, m channels.Message) {
 func TestMatrixSend(t *testing.T) {
 	f := mxStart(t)
 	ch := mxChannel(t, f, mxRoom, nil)
-	err := ch.Send(mxContext(t, 10*time.Second), "Test <from> f2b-notify",
+	err := ch.Send(timeoutCtx(t, 10*time.Second), "Test <from> f2b-notify",
 		"<p>Hello &amp; <b>welcome</b><br>line two</p>\n<ul><li><code>a&lt;b&gt;</code></li><li>x</li></ul>")
 	if err != nil {
 		t.Fatal(err)
@@ -803,7 +793,7 @@ func TestMatrixSend(t *testing.T) {
 	}
 
 	// A formatted body that cannot fit in an event is refused before sending.
-	err = ch.Send(mxContext(t, 10*time.Second), "big", "<p>"+strings.Repeat("x", 70000)+"</p>")
+	err = ch.Send(timeoutCtx(t, 10*time.Second), "big", "<p>"+strings.Repeat("x", 70000)+"</p>")
 	if !channels.IsPermanent(err) || len(f.Requests()) != 1 {
 		t.Errorf("oversized body: error %v after %d requests, want a final error and no request", err, len(f.Requests()))
 	}

@@ -47,6 +47,7 @@ import (
 	"strings"
 
 	"github.com/f2b-notify/f2b-notify/internal/secret"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -58,8 +59,6 @@ const (
 	// ntfyJSONLimit is the largest JSON body ntfy reads: twice the limit.
 	ntfyJSONLimit = 2 * ntfyMessageLimit
 )
-
-func init() { Register("ntfy", newNtfy) }
 
 var ntfyTopic = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
 
@@ -103,7 +102,7 @@ func newNtfy(name string, settings map[string]any) (Channel, error) {
 	if server == "" {
 		server = ntfyDefaultServer
 	}
-	if err := webhookCheckURL(name, "server", server); err != nil {
+	if err := checkURL(name, "server", server); err != nil {
 		return nil, err
 	}
 	c.url = strings.TrimRight(server, "/") + "/"
@@ -111,7 +110,7 @@ func newNtfy(name string, settings map[string]any) (Channel, error) {
 		return nil, fmt.Errorf("channel %q: key topic: want 1 to 64 of A-Z, a-z, 0-9, _ and -", name)
 	}
 	c.topic = s.Topic
-	if strings.IndexFunc(s.Title, emailIsControl) >= 0 {
+	if strings.IndexFunc(s.Title, textutil.IsASCIIControl) >= 0 {
 		return nil, fmt.Errorf("channel %q: key title: contains a control character (line break?)", name)
 	}
 	if p := strings.ToLower(strings.TrimSpace(s.Priority)); p != "" {
@@ -125,7 +124,7 @@ func newNtfy(name string, settings map[string]any) (Channel, error) {
 		c.priority = n
 	}
 	for _, t := range s.Tags {
-		if strings.TrimSpace(t) == "" || strings.IndexFunc(t, emailIsControl) >= 0 || strings.Contains(t, ",") {
+		if strings.TrimSpace(t) == "" || strings.IndexFunc(t, textutil.IsASCIIControl) >= 0 || strings.Contains(t, ",") {
 			return nil, fmt.Errorf("channel %q: key tags: %q: want a word without commas or control characters", name, t)
 		}
 	}
@@ -133,7 +132,7 @@ func newNtfy(name string, settings map[string]any) (Channel, error) {
 	case s.Token != "" && (s.Username != "" || s.Password != ""):
 		return nil, fmt.Errorf("channel %q: keys token and username/password are both set; keep one", name)
 	case s.Token != "":
-		if strings.IndexFunc(s.Token, slackBadTokenRune) >= 0 {
+		if strings.IndexFunc(s.Token, textutil.IsBlankOrControl) >= 0 {
 			return nil, fmt.Errorf("channel %q: key token: contains a space or a control character", name)
 		}
 		c.auth = "Bearer " + s.Token
@@ -142,7 +141,7 @@ func newNtfy(name string, settings map[string]any) (Channel, error) {
 		if s.Username == "" || s.Password == "" {
 			return nil, fmt.Errorf("channel %q: keys username and password: give both, or a token", name)
 		}
-		if strings.ContainsRune(s.Username, ':') || strings.IndexFunc(s.Username+s.Password, emailIsControl) >= 0 {
+		if strings.ContainsRune(s.Username, ':') || strings.IndexFunc(s.Username+s.Password, textutil.IsASCIIControl) >= 0 {
 			return nil, fmt.Errorf("channel %q: key username: no colon or control characters", name)
 		}
 		basic := base64.StdEncoding.EncodeToString([]byte(s.Username + ":" + s.Password))

@@ -48,7 +48,7 @@ func ntfyError(w http.ResponseWriter, status, code int, msg string) {
 // ntfyFake answers as an ntfy server without attachments does: it reads at
 // most twice its 4096-byte message limit of JSON and refuses a longer
 // message, which it would otherwise turn into an attachment.
-func ntfyFake(auth string) hookAnswer {
+func ntfyFake(auth string) fakeAnswer {
 	return func(w http.ResponseWriter, r *http.Request, body []byte) {
 		if r.Method != "POST" && r.Method != "PUT" || r.URL.Path != "/" {
 			ntfyError(w, 404, 40401, "page not found")
@@ -84,7 +84,7 @@ func ntfyFake(auth string) hookAnswer {
 	}
 }
 
-func ntfySettings(srv *hookServer, extra map[string]any) map[string]any {
+func ntfySettings(srv *fakeServer, extra map[string]any) map[string]any {
 	s := map[string]any{"server": srv.URL, "topic": "f2b_reports-1"}
 	for k, v := range extra {
 		s[k] = v
@@ -114,6 +114,8 @@ func TestNtfySettings(t *testing.T) {
 		{map[string]any{"topic": "t", "token": ntfyToken, "username": "u", "password": ntfyPassword}, "both set"},
 		{map[string]any{"topic": "t", "password": ntfyPassword}, "give both"},
 		{map[string]any{"topic": "t", "token": ntfyToken + " x"}, "key token"},
+		{map[string]any{"topic": "t", "token": ntfyToken + "\u00a0x"}, "key token"}, // a pasted no-break space
+		{map[string]any{"topic": "t", "token": ntfyToken + "\u0085"}, "key token"},  // a C1 line break
 		{map[string]any{"topic": "t", "markdown": "sometimes"}, "markdown"},
 		{map[string]any{"topic": "t", "email": "a@example.org"}, "email"},
 	}
@@ -125,10 +127,10 @@ func TestNtfySettings(t *testing.T) {
 }
 
 func TestNtfyRequest(t *testing.T) {
-	srv := newHookServer(t, ntfyFake("Bearer "+ntfyToken))
-	ch := hookNew(t, "ntfy", ntfySettings(srv, map[string]any{"token": ntfyToken, "priority": "high", "tags": []any{"warning", "fail2ban"}}))
-	m := hookRender(t, ch, config.Channel{}, hookSampleDigest())
-	if err := hookSend(hookCtx(t), ch, m); err != nil {
+	srv := newFakeServer(t, ntfyFake("Bearer "+ntfyToken))
+	ch := newTestChannel(t, "ntfy", ntfySettings(srv, map[string]any{"token": ntfyToken, "priority": "high", "tags": []any{"warning", "fail2ban"}}))
+	m := renderReport(t, ch, config.Channel{}, sampleDigest())
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.last(t)
@@ -148,13 +150,13 @@ func TestNtfyRequest(t *testing.T) {
 	if !strings.Contains(msg.Message, "users:  <script>alert(1)</script>") {
 		t.Errorf("the plain-text report does not show the user name as it is")
 	}
-	hookGolden(t, "ntfy", "sample", hookIndent(t, r.Body))
+	checkGolden(t, "ntfy", "sample", indentJSON(t, r.Body))
 
 	// A fixed title, Basic authentication, and priorities by number.
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("phil:"+ntfyPassword))
 	srv.setAnswer(ntfyFake(basic))
-	ch = hookNew(t, "ntfy", ntfySettings(srv, map[string]any{"username": "phil", "password": ntfyPassword, "title": "Bans", "priority": 2}))
-	if err := ch.Send(hookCtx(t), "subject", "body"); err != nil {
+	ch = newTestChannel(t, "ntfy", ntfySettings(srv, map[string]any{"username": "phil", "password": ntfyPassword, "title": "Bans", "priority": 2}))
+	if err := ch.Send(testCtx(t), "subject", "body"); err != nil {
 		t.Fatal(err)
 	}
 	if msg := ntfyDecode(t, srv.last(t).Body); msg.Title != "Bans" || *msg.Priority != 2 || msg.Tags != nil {
@@ -163,15 +165,15 @@ func TestNtfyRequest(t *testing.T) {
 }
 
 func TestNtfyMarkdown(t *testing.T) {
-	srv := newHookServer(t, ntfyFake(""))
-	ch := hookNew(t, "ntfy", ntfySettings(srv, map[string]any{"markdown": true}))
+	srv := newFakeServer(t, ntfyFake(""))
+	ch := newTestChannel(t, "ntfy", ntfySettings(srv, map[string]any{"markdown": true}))
 	if f := ch.Formats(); len(f) != 1 || f[0] != channels.Markdown {
 		t.Fatalf("formats %v, want markdown", f)
 	}
-	esc := hookEscape(t, channels.Markdown)
+	esc := dialectEscaper(t, channels.Markdown)
 	for i, s := range hostile.Corpus() {
-		m := hookRender(t, ch, config.Channel{}, hookHostileDigest(i))
-		if err := hookSend(hookCtx(t), ch, m); err != nil {
+		m := renderReport(t, ch, config.Channel{}, hostileDigest(i))
+		if err := sendOnce(testCtx(t), ch, m); err != nil {
 			t.Fatalf("corpus entry %d %q: %v", i, s, err)
 		}
 		msg := ntfyDecode(t, srv.last(t).Body)
@@ -185,11 +187,11 @@ func TestNtfyMarkdown(t *testing.T) {
 }
 
 func TestNtfyHostileCorpus(t *testing.T) {
-	srv := newHookServer(t, ntfyFake(""))
-	ch := hookNew(t, "ntfy", ntfySettings(srv, nil))
+	srv := newFakeServer(t, ntfyFake(""))
+	ch := newTestChannel(t, "ntfy", ntfySettings(srv, nil))
 	for i, s := range hostile.Corpus() {
-		m := hookRender(t, ch, config.Channel{}, hookHostileDigest(i))
-		if err := hookSend(hookCtx(t), ch, m); err != nil {
+		m := renderReport(t, ch, config.Channel{}, hostileDigest(i))
+		if err := sendOnce(testCtx(t), ch, m); err != nil {
 			t.Fatalf("corpus entry %d %q: %v", i, s, err)
 		}
 		msg := ntfyDecode(t, srv.last(t).Body)
@@ -201,7 +203,7 @@ func TestNtfyHostileCorpus(t *testing.T) {
 		}
 	}
 	// The title travels in the JSON body: no line break becomes a header.
-	if err := ch.Send(hookCtx(t), "Bans\r\nX-Evil: 1\r\n\r\n<b>", "body"); err != nil {
+	if err := ch.Send(testCtx(t), "Bans\r\nX-Evil: 1\r\n\r\n<b>", "body"); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.last(t)
@@ -211,13 +213,13 @@ func TestNtfyHostileCorpus(t *testing.T) {
 }
 
 func TestNtfyErrors(t *testing.T) {
-	srv := newHookServer(t, nil)
-	ch := hookNew(t, "ntfy", ntfySettings(srv, map[string]any{"token": ntfyToken}))
+	srv := newFakeServer(t, nil)
+	ch := newTestChannel(t, "ntfy", ntfySettings(srv, map[string]any{"token": ntfyToken}))
 	send := func(ctx context.Context) error { return ch.Send(ctx, "subject", "report") }
-	answer := func(status, code int, msg string) hookAnswer {
+	answer := func(status, code int, msg string) fakeAnswer {
 		return func(w http.ResponseWriter, _ *http.Request, _ []byte) { ntfyError(w, status, code, msg) }
 	}
-	cases := []hookErrCase{
+	cases := []errCase{
 		{name: "published", answer: ntfyFake("Bearer " + ntfyToken), class: "ok"},
 		{name: "unauthorized", answer: answer(401, 40101, "unauthorized"), class: "permanent", want: "HTTP 401 Unauthorized: unauthorized (code 40101); see https://ntfy.sh/docs/publish/"},
 		{name: "forbidden", answer: answer(403, 40301, "forbidden"), class: "permanent", want: "forbidden (code 40301)"},
@@ -225,18 +227,18 @@ func TestNtfyErrors(t *testing.T) {
 		{name: "JSON body too large", answer: answer(413, 41303, "JSON body too large"), class: "permanent", want: "HTTP 413"},
 		{name: "echoing the token", answer: answer(400, 40023, "invalid request: token "+ntfyToken), class: "permanent", want: "[redacted]"},
 		{name: "too many requests", answer: answer(429, 42901, "limit reached: too many requests, please be nice"), class: "retry-after", after: 0, want: "42901"},
-		{name: "429 with Retry-After from a proxy", answer: hookReply(429, map[string]string{"Retry-After": "9"}, ""), class: "retry-after", after: 9 * time.Second, want: "HTTP 429"},
+		{name: "429 with Retry-After from a proxy", answer: fakeReply(429, map[string]string{"Retry-After": "9"}, ""), class: "retry-after", after: 9 * time.Second, want: "HTTP 429"},
 		{name: "internal error", answer: answer(500, 50001, "internal server error"), class: "retry", want: "HTTP 500"},
-		{name: "bad gateway", answer: hookReply(502, nil, "<html>502</html>"), class: "retry", want: "HTTP 502"},
+		{name: "bad gateway", answer: fakeReply(502, nil, "<html>502</html>"), class: "retry", want: "HTTP 502"},
 	}
-	hookRunErrors(t, srv, send, []string{ntfyToken}, append(cases, hookTransportCases()...))
+	runErrorCases(t, srv, send, []string{ntfyToken}, append(cases, transportCases()...))
 }
 
 func TestNtfyFitsLargeReport(t *testing.T) {
-	srv := newHookServer(t, ntfyFake(""))
-	ch := hookNew(t, "ntfy", ntfySettings(srv, nil))
-	m := hookRender(t, ch, config.Channel{}, hookBig5000())
-	if err := hookSend(hookCtx(t), ch, m); err != nil {
+	srv := newFakeServer(t, ntfyFake(""))
+	ch := newTestChannel(t, "ntfy", ntfySettings(srv, nil))
+	m := renderReport(t, ch, config.Channel{}, big5000())
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.last(t)
@@ -254,17 +256,17 @@ func TestNtfyFitsLargeReport(t *testing.T) {
 // A report made mostly of quotes and backslashes doubles in JSON: it is cut
 // so that the body stays within the 8192 bytes ntfy reads.
 func TestNtfyFitsJSONBody(t *testing.T) {
-	srv := newHookServer(t, ntfyFake(""))
-	ch := hookNew(t, "ntfy", ntfySettings(srv, nil))
+	srv := newFakeServer(t, ntfyFake(""))
+	ch := newTestChannel(t, "ntfy", ntfySettings(srv, nil))
 	tmpl := filepath.Join(t.TempDir(), "quotes.text.tmpl")
 	os.WriteFile(tmpl, []byte(`{{.Totals.Bans}}{{range .Offenders}}{{range .Matches}}{{.}}{{end}}{{end}}`), 0o644)
-	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: hookEnd})
+	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: digestEnd})
 	for i := range 200 {
 		b.Add(&buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: "sshd", IP: fmt.Sprintf("10.0.%d.%d", i/256, i%256),
-			Time: float64(hookEnd.Unix() - int64(i)), At: hookEnd.Unix(), Matches: []string{strings.Repeat(`"`, 31)}})
+			Time: float64(digestEnd.Unix() - int64(i)), At: digestEnd.Unix(), Matches: []string{strings.Repeat(`"`, 31)}})
 	}
-	m := hookRender(t, ch, config.Channel{Templates: map[string]string{"text": tmpl}}, b.Digest())
-	if err := hookSend(hookCtx(t), ch, m); err != nil {
+	m := renderReport(t, ch, config.Channel{Templates: map[string]string{"text": tmpl}}, b.Digest())
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.last(t)

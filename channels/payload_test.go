@@ -125,62 +125,62 @@ func TestPayloadsAreTheRequestBodies(t *testing.T) {
 // output byte for byte: the sample report, every hostile one, and a report
 // split into several messages.
 func TestPayloadIsWhatIsSent(t *testing.T) {
-	digests := []*report.Digest{hookSampleDigest()}
+	digests := []*report.Digest{sampleDigest()}
 	for i := range hostile.Corpus() {
-		digests = append(digests, hookHostileDigest(i))
+		digests = append(digests, hostileDigest(i))
 	}
 	for _, c := range []struct {
 		name     string
 		kind     string
-		answer   hookAnswer
-		settings func(srv *hookServer) map[string]any
-		secrets  func(srv *hookServer) []string
+		answer   fakeAnswer
+		settings func(srv *fakeServer) map[string]any
+		secrets  func(srv *fakeServer) []string
 		digests  []*report.Digest
 		pages    bool // the report must be split
 	}{
 		{name: "slack webhook", kind: "slack", answer: slackWebhook,
-			settings: func(srv *hookServer) map[string]any { return map[string]any{"webhook_url": srv.URL + slackHookPath} },
+			settings: func(srv *fakeServer) map[string]any { return map[string]any{"webhook_url": srv.URL + slackHookPath} },
 			secrets:  slackSecrets},
 		{name: "slack bot", kind: "slack", answer: slackAPI,
-			settings: func(srv *hookServer) map[string]any {
+			settings: func(srv *fakeServer) map[string]any {
 				return map[string]any{"token": slackToken, "channel": "C0123456789", "api_url": srv.URL + "/api/"}
 			},
 			secrets: slackSecrets},
 		{name: "discord", kind: "discord", answer: discordFake,
-			settings: func(srv *hookServer) map[string]any { return discordSettings(srv, map[string]any{"username": "f2b"}) },
+			settings: func(srv *fakeServer) map[string]any { return discordSettings(srv, map[string]any{"username": "f2b"}) },
 			secrets:  discordSecrets},
-		{name: "discord split", kind: "discord", answer: discordFake, pages: true, digests: []*report.Digest{hookBigDigest(300)},
-			settings: func(srv *hookServer) map[string]any { return discordSettings(srv, map[string]any{"split": true}) },
+		{name: "discord split", kind: "discord", answer: discordFake, pages: true, digests: []*report.Digest{bigDigest(300)},
+			settings: func(srv *fakeServer) map[string]any { return discordSettings(srv, map[string]any{"split": true}) },
 			secrets:  discordSecrets},
 		{name: "ntfy", kind: "ntfy", answer: ntfyFake("Bearer " + ntfyToken),
-			settings: func(srv *hookServer) map[string]any {
+			settings: func(srv *fakeServer) map[string]any {
 				return ntfySettings(srv, map[string]any{"token": ntfyToken, "priority": "high", "tags": []string{"warning"}})
 			},
-			secrets: func(*hookServer) []string { return []string{ntfyToken} }},
+			secrets: func(*fakeServer) []string { return []string{ntfyToken} }},
 		{name: "ntfy markdown", kind: "ntfy", answer: ntfyFake(""),
-			settings: func(srv *hookServer) map[string]any {
+			settings: func(srv *fakeServer) map[string]any {
 				return ntfySettings(srv, map[string]any{"markdown": true, "title": "Bans"})
 			},
-			secrets: func(*hookServer) []string { return nil }},
+			secrets: func(*fakeServer) []string { return nil }},
 		{name: "teams", kind: "teams", answer: teamsWorkflow,
-			settings: func(srv *hookServer) map[string]any { return map[string]any{"webhook_url": teamsURL(srv)} },
+			settings: func(srv *fakeServer) map[string]any { return map[string]any{"webhook_url": teamsURL(srv)} },
 			secrets:  teamsSecrets},
-		{name: "webhook json", kind: "webhook", answer: hookReply(200, nil, ""),
-			settings: func(srv *hookServer) map[string]any {
+		{name: "webhook json", kind: "webhook", answer: fakeReply(200, nil, ""),
+			settings: func(srv *fakeServer) map[string]any {
 				return map[string]any{"url": srv.URL + "/in/webhookSecretPath0123456789", "token": "webhookBearerSecret", "headers": map[string]string{"X-Api-Key": "webhookHeaderSecret"}}
 			},
-			secrets: func(*hookServer) []string {
+			secrets: func(*fakeServer) []string {
 				return []string{"webhookSecretPath0123456789", "webhookBearerSecret", "webhookHeaderSecret"}
 			}},
-		{name: "webhook template text", kind: "webhook", answer: hookReply(200, nil, ""),
-			settings: func(srv *hookServer) map[string]any {
+		{name: "webhook template text", kind: "webhook", answer: fakeReply(200, nil, ""),
+			settings: func(srv *fakeServer) map[string]any {
 				return map[string]any{"url": srv.URL + "/in?key=webhookQuerySecret", "format": "template", "template_format": "text", "method": "PUT"}
 			},
-			secrets: func(*hookServer) []string { return []string{"webhookQuerySecret"} }},
+			secrets: func(*fakeServer) []string { return []string{"webhookQuerySecret"} }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			srv := newHookServer(t, c.answer)
-			ch := hookNew(t, c.kind, c.settings(srv))
+			srv := newFakeServer(t, c.answer)
+			ch := newTestChannel(t, c.kind, c.settings(srv))
 			p, ok := ch.(channels.Payloader)
 			if !ok {
 				t.Fatalf("%s has no Payload", c.kind)
@@ -190,12 +190,12 @@ func TestPayloadIsWhatIsSent(t *testing.T) {
 				ds = digests
 			}
 			for i, d := range ds {
-				m := hookRender(t, ch, config.Channel{}, d)
+				m := renderReport(t, ch, config.Channel{}, d)
 				if c.pages && len(m.Pages) < 2 {
 					t.Fatalf("report %d: %d pages, want several", i, len(m.Pages))
 				}
 				before := len(srv.requests())
-				if err := hookSend(hookCtx(t), ch, m); err != nil {
+				if err := sendOnce(testCtx(t), ch, m); err != nil {
 					t.Fatalf("report %d: send: %v", i, err)
 				}
 				var sent [][]byte

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -34,7 +35,7 @@ func (r *Redactor) String(s string) string {
 	if r != nil {
 		s = RedactString(s, r.secrets...)
 	}
-	return report.Neutralise(strings.Join(strings.Fields(s), " "))
+	return report.Neutralise(textutil.OneLine(s))
 }
 
 // Error returns err with its text made safe by String; it keeps err's

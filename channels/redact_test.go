@@ -20,7 +20,7 @@ func TestDeliverErrorIsNeutralisedAndRedacted(t *testing.T) {
 		status int
 		want   string
 	}{{400, "permanent"}, {429, "retry after 2s"}} {
-		srv := newHookServer(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		srv := newFakeServer(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 			w.Header().Set("Retry-After", "2")
 			w.WriteHeader(c.status)
 			_, _ = w.Write([]byte("\x1b]0;title\x07\x1b[2J \u202eevil " + other + "\nnext"))

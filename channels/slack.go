@@ -18,7 +18,7 @@ package channels
 // a mrkdwn text object with "verbatim": true, and the escaped subject as the
 // top-level "text", which Slack shows in notifications. The body is rendered
 // with the dialect "slack" (Slack's mrkdwn), whose escaper makes attacker
-// text inert; see slackEscape for what it does and why.
+// text inert; see escapeSlack in templates/escape.go for what it does and why.
 //
 // API facts this file relies on (docs.slack.dev, api.slack.com):
 //   - Escaping: "Slack uses &, <, and > as control characters for special
@@ -66,11 +66,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/internal/secret"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
 // SlackFormat is the dialect of Slack's mrkdwn.
-const SlackFormat Format = "slack"
+const SlackFormat = templates.Slack
 
 const (
 	// slackLimit is the largest body sent, in UTF-16 code units (see above).
@@ -82,16 +83,6 @@ const (
 	// slackDefaultAPI is the Web API base URL.
 	slackDefaultAPI = "https://slack.com/api"
 )
-
-func init() {
-	Register("slack", newSlack)
-	templates.Register(templates.Dialect{
-		Format:  SlackFormat,
-		Escape:  slackEscape,
-		Code:    slackCode,
-		Default: slackDefaultTemplate,
-	})
-}
 
 type slackSettings struct {
 	WebhookURL string `mapstructure:"webhook_url"`
@@ -120,7 +111,7 @@ func newSlack(name string, settings map[string]any) (Channel, error) {
 	case s.WebhookURL != "" && s.Token != "":
 		return nil, fmt.Errorf("channel %q: keys webhook_url and token are both set; keep one", name)
 	case s.WebhookURL != "":
-		if err := webhookCheckURL(name, "webhook_url", s.WebhookURL); err != nil {
+		if err := checkURL(name, "webhook_url", s.WebhookURL); err != nil {
 			return nil, err
 		}
 		if s.Channel != "" || s.APIURL != "" {
@@ -128,7 +119,7 @@ func newSlack(name string, settings map[string]any) (Channel, error) {
 		}
 		c.webhook = s.WebhookURL
 	case s.Token != "":
-		if strings.IndexFunc(s.Token, slackBadTokenRune) >= 0 {
+		if strings.IndexFunc(s.Token, textutil.IsBlankOrControl) >= 0 {
 			return nil, fmt.Errorf("channel %q: key token: contains a space or a control character", name)
 		}
 		if strings.TrimSpace(s.Channel) == "" {
@@ -136,7 +127,7 @@ func newSlack(name string, settings map[string]any) (Channel, error) {
 		}
 		c.token, c.channel, c.api = s.Token, strings.TrimSpace(s.Channel), slackDefaultAPI
 		if s.APIURL != "" {
-			if err := webhookCheckURL(name, "api_url", s.APIURL); err != nil {
+			if err := checkURL(name, "api_url", s.APIURL); err != nil {
 				return nil, err
 			}
 			c.api = strings.TrimRight(s.APIURL, "/")
@@ -146,8 +137,6 @@ func newSlack(name string, settings map[string]any) (Channel, error) {
 	}
 	return c, nil
 }
-
-func slackBadTokenRune(r rune) bool { return r <= ' ' || r == 0x7f }
 
 // Name implements Channel.
 func (c *Slack) Name() string { return c.name }
@@ -221,14 +210,14 @@ func (c *Slack) Payload(m Message) ([]byte, error) {
 func (c *Slack) request(subject, body string) ([]byte, error) {
 	sections := slackSections(body)
 	if len(sections) == 0 {
-		sections = []string{slackEscape(subject)}
+		sections = []string{templates.Escape(SlackFormat, subject)}
 	}
 	if len(sections) > slackMaxBlocks {
 		return nil, Permanent(fmt.Errorf("the report needs %d section blocks, more than Slack's %d", len(sections), slackMaxBlocks))
 	}
 	// The notification text: the subject, which templates.Subject keeps to a
 	// line of 200 characters; cut all the same, Slack refuses long text.
-	p := slackPayload{Text: slackCut(slackEscape(subject), slackSectionMax)}
+	p := slackPayload{Text: slackCut(templates.Escape(SlackFormat, subject), slackSectionMax)}
 	for _, s := range sections {
 		p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: slackText{Type: "mrkdwn", Text: s, Verbatim: true}})
 	}
@@ -378,74 +367,3 @@ func slackUTF16Len(s string) int {
 	}
 	return n
 }
-
-// Look-alikes that Slack's mrkdwn does not treat as markup. mrkdwn has no
-// escape character: a backslash shows as a backslash and the star after it
-// still makes bold.
-const (
-	slackStar      = "\u2217" // ∗ ASTERISK OPERATOR for *, bold
-	slackUnderline = "\u02cd" // ˍ MODIFIER LETTER LOW MACRON for _, italic
-	slackTilde     = "\u223c" // ∼ TILDE OPERATOR for ~, strikethrough
-	slackBacktick  = "\u02cb" // ˋ MODIFIER LETTER GRAVE ACCENT for `, code
-	slackQuote     = "\u203a" // › for a leading >, which would start a quote
-)
-
-// slackEscape makes text inert in mrkdwn: &, < and > become the entities
-// Slack documents (so no mention, channel link, date or <url|link> can be
-// formed), the formatting characters * _ ~ ` become look-alikes, a leading >
-// (a quote when the value starts a line) becomes ›, and "://" becomes
-// "[:]//" so that no scheme-qualified URL is recognised even by a client
-// that links text by itself (the section's verbatim flag already stops
-// Slack's own auto-linking of bare URLs and domains). Text shows as typed
-// but for those look-alikes.
-func slackEscape(s string) string {
-	if !strings.ContainsAny(s, "&<>*_~`:") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			if i == 0 {
-				b.WriteString(slackQuote)
-			} else {
-				b.WriteString("&gt;")
-			}
-		case '*':
-			b.WriteString(slackStar)
-		case '_':
-			b.WriteString(slackUnderline)
-		case '~':
-			b.WriteString(slackTilde)
-		case '`':
-			b.WriteString(slackBacktick)
-		case ':':
-			if strings.HasPrefix(s[i:], "://") {
-				b.WriteString("[:]")
-			} else {
-				b.WriteByte(c)
-			}
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// slackCode escapes text for inside a code span or block (the template
-// function code): entities are decoded there too, so &, < and > are escaped;
-// backticks, which would close the span, become look-alikes.
-func slackCode(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", slackBacktick)
-	return r.Replace(s)
-}
-
-// slackDefaultTemplate is the default report in Slack's mrkdwn. Every value
-// is escaped by the dialect; the template's own markup is *bold* and •.
-var slackDefaultTemplate = chatReport(`Default Slack report of f2b-notify, in Slack's mrkdwn. Every value
-       a template prints is escaped for mrkdwn by the slack dialect.`, "*", "      ")

@@ -100,15 +100,15 @@ func slackAPI(w http.ResponseWriter, r *http.Request, body []byte) {
 	fmt.Fprint(w, `{"ok":true,"channel":"C0123456789","ts":"1732550000.000100"}`)
 }
 
-func slackHook(t *testing.T, srv *hookServer) channels.Channel {
-	return hookNew(t, "slack", map[string]any{"webhook_url": srv.URL + slackHookPath})
+func slackHook(t *testing.T, srv *fakeServer) channels.Channel {
+	return newTestChannel(t, "slack", map[string]any{"webhook_url": srv.URL + slackHookPath})
 }
 
-func slackBot(t *testing.T, srv *hookServer) channels.Channel {
-	return hookNew(t, "slack", map[string]any{"token": slackToken, "channel": "C0123456789", "api_url": srv.URL + "/api/"})
+func slackBot(t *testing.T, srv *fakeServer) channels.Channel {
+	return newTestChannel(t, "slack", map[string]any{"token": slackToken, "channel": "C0123456789", "api_url": srv.URL + "/api/"})
 }
 
-func slackSecrets(srv *hookServer) []string {
+func slackSecrets(srv *fakeServer) []string {
 	return []string{srv.URL + slackHookPath, slackHookPath, "slackHookSecret0123456789", slackToken}
 }
 
@@ -130,6 +130,7 @@ func TestSlackSettings(t *testing.T) {
 		{map[string]any{"webhook_url": hook, "channel": "C1"}, "go with token"},
 		{map[string]any{"token": slackToken}, "key channel: required"},
 		{map[string]any{"token": slackToken + "\r\nX: y", "channel": "C1"}, "key token"},
+		{map[string]any{"token": slackToken + "\u2028X: y", "channel": "C1"}, "key token"},
 		{map[string]any{"token": slackToken, "channel": "C1", "api_url": "slack.com/api"}, "key api_url"},
 		{map[string]any{"token": slackToken, "channel": "C1", "icon": ":x:"}, "icon"},
 	}
@@ -137,10 +138,10 @@ func TestSlackSettings(t *testing.T) {
 }
 
 func TestSlackWebhookRequest(t *testing.T) {
-	srv := newHookServer(t, slackWebhook)
+	srv := newFakeServer(t, slackWebhook)
 	ch := slackHook(t, srv)
-	m := hookRender(t, ch, config.Channel{}, hookSampleDigest())
-	if err := hookSend(hookCtx(t), ch, m); err != nil {
+	m := renderReport(t, ch, config.Channel{}, sampleDigest())
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.last(t)
@@ -172,14 +173,14 @@ func TestSlackWebhookRequest(t *testing.T) {
 			t.Errorf("the report lacks %q:\n%s", want, body)
 		}
 	}
-	hookGolden(t, "slack", "sample", []byte(body))
+	checkGolden(t, "slack", "sample", []byte(body))
 }
 
 func TestSlackBotRequest(t *testing.T) {
-	srv := newHookServer(t, slackAPI)
+	srv := newFakeServer(t, slackAPI)
 	ch := slackBot(t, srv)
-	m := hookRender(t, ch, config.Channel{}, hookSampleDigest())
-	if err := hookSend(hookCtx(t), ch, m); err != nil {
+	m := renderReport(t, ch, config.Channel{}, sampleDigest())
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.last(t)
@@ -196,11 +197,11 @@ func TestSlackBotRequest(t *testing.T) {
 }
 
 func TestSlackWebhookErrors(t *testing.T) {
-	srv := newHookServer(t, nil)
+	srv := newFakeServer(t, nil)
 	ch := slackHook(t, srv)
 	send := func(ctx context.Context) error { return ch.Send(ctx, "subject", "*report*") }
-	text := func(status int, body string) hookAnswer { return hookReply(status, nil, body) }
-	cases := []hookErrCase{
+	text := func(status int, body string) fakeAnswer { return fakeReply(status, nil, body) }
+	cases := []errCase{
 		{name: "ok", answer: text(200, "ok"), class: "ok"},
 		{name: "invalid_payload", answer: text(400, "invalid_payload"), class: "permanent", want: "HTTP 400 Bad Request: invalid_payload"},
 		{name: "user_not_found", answer: text(400, "user_not_found"), class: "permanent", want: "user_not_found"},
@@ -209,22 +210,22 @@ func TestSlackWebhookErrors(t *testing.T) {
 		{name: "channel_not_found", answer: text(404, "channel_not_found"), class: "permanent", want: "HTTP 404 Not Found: channel_not_found"},
 		{name: "channel_is_archived", answer: text(410, "channel_is_archived"), class: "permanent", want: "HTTP 410 Gone: channel_is_archived"},
 		{name: "echoing the webhook", answer: text(400, "invalid_token for "+slackHookPath), class: "permanent", want: "[redacted]"},
-		{name: "rate limited", answer: hookReply(429, map[string]string{"Retry-After": "30"}, "rate_limited"), class: "retry-after", after: 30 * time.Second, want: "HTTP 429"},
+		{name: "rate limited", answer: fakeReply(429, map[string]string{"Retry-After": "30"}, "rate_limited"), class: "retry-after", after: 30 * time.Second, want: "HTTP 429"},
 		{name: "rollup_error", answer: text(500, "rollup_error"), class: "retry", want: "HTTP 500 Internal Server Error: rollup_error"},
 		{name: "503", answer: text(503, ""), class: "retry", want: "HTTP 503"},
 	}
-	hookRunErrors(t, srv, send, slackSecrets(srv), append(cases, hookTransportCases()...))
+	runErrorCases(t, srv, send, slackSecrets(srv), append(cases, transportCases()...))
 }
 
 func TestSlackBotErrors(t *testing.T) {
-	srv := newHookServer(t, nil)
+	srv := newFakeServer(t, nil)
 	ch := slackBot(t, srv)
 	send := func(ctx context.Context) error { return ch.Send(ctx, "subject", "*report*") }
-	api := func(status int, header map[string]string, errName string) hookAnswer {
-		return hookReply(status, header, fmt.Sprintf(`{"ok":false,"error":%q}`, errName))
+	api := func(status int, header map[string]string, errName string) fakeAnswer {
+		return fakeReply(status, header, fmt.Sprintf(`{"ok":false,"error":%q}`, errName))
 	}
-	cases := []hookErrCase{
-		{name: "ok", answer: hookReply(200, nil, `{"ok":true,"ts":"1.2","warning":"superfluous_charset"}`), class: "ok"},
+	cases := []errCase{
+		{name: "ok", answer: fakeReply(200, nil, `{"ok":true,"ts":"1.2","warning":"superfluous_charset"}`), class: "ok"},
 		{name: "invalid_auth", answer: api(200, nil, "invalid_auth"), class: "permanent", want: "chat.postMessage: invalid_auth"},
 		{name: "not_authed", answer: api(200, nil, "not_authed"), class: "permanent", want: "not_authed"},
 		{name: "token_revoked", answer: api(200, nil, "token_revoked"), class: "permanent", want: "token_revoked"},
@@ -238,11 +239,11 @@ func TestSlackBotErrors(t *testing.T) {
 		{name: "ratelimited with 200", answer: api(200, map[string]string{"Retry-After": "4"}, "ratelimited"), class: "retry-after", after: 4 * time.Second, want: "ratelimited"},
 		{name: "internal_error", answer: api(200, nil, "internal_error"), class: "retry", want: "internal_error"},
 		{name: "service_unavailable", answer: api(200, nil, "service_unavailable"), class: "retry", want: "service_unavailable"},
-		{name: "HTTP 500", answer: hookReply(500, nil, "<html>down</html>"), class: "retry", want: "HTTP 500"},
+		{name: "HTTP 500", answer: fakeReply(500, nil, "<html>down</html>"), class: "retry", want: "HTTP 500"},
 		{name: "HTTP 401", answer: api(401, nil, "invalid_auth"), class: "permanent", want: "HTTP 401 Unauthorized: invalid_auth"},
-		{name: "not JSON", answer: hookReply(200, nil, "<html>captive portal</html>"), class: "permanent", want: "not the JSON"},
+		{name: "not JSON", answer: fakeReply(200, nil, "<html>captive portal</html>"), class: "permanent", want: "not the JSON"},
 	}
-	hookRunErrors(t, srv, send, slackSecrets(srv), append(cases, hookTransportCases()...))
+	runErrorCases(t, srv, send, slackSecrets(srv), append(cases, transportCases()...))
 }
 
 // slackTemplateBold matches the bold spans the default template makes.
@@ -269,13 +270,13 @@ func slackInert(t *testing.T, what, s string) {
 }
 
 func TestSlackHostileCorpus(t *testing.T) {
-	srv := newHookServer(t, slackWebhook)
+	srv := newFakeServer(t, slackWebhook)
 	ch := slackHook(t, srv)
-	esc := hookEscape(t, channels.SlackFormat)
+	esc := dialectEscaper(t, channels.SlackFormat)
 	bold := regexp.MustCompile(`\*([^*\n]*)\*`)
 	for i, s := range hostile.Corpus() {
-		d := hookHostileDigest(i)
-		if err := hookSend(hookCtx(t), ch, hookRender(t, ch, config.Channel{}, d)); err != nil {
+		d := hostileDigest(i)
+		if err := sendOnce(testCtx(t), ch, renderReport(t, ch, config.Channel{}, d)); err != nil {
 			t.Fatalf("corpus entry %d %q: %v", i, s, err)
 		}
 		msg := slackDecode(t, srv.last(t).Body)
@@ -300,7 +301,7 @@ func TestSlackHostileCorpus(t *testing.T) {
 		}
 	}
 	// The subject goes to Slack's notification text, escaped too.
-	if err := ch.Send(hookCtx(t), "<!channel> *x* https://evil.example/ &", "report"); err != nil {
+	if err := ch.Send(testCtx(t), "<!channel> *x* https://evil.example/ &", "report"); err != nil {
 		t.Fatal(err)
 	}
 	if got := slackDecode(t, srv.last(t).Body).Text; got != "&lt;!channel&gt; ∗x∗ https[:]//evil.example/ &amp;" {
@@ -309,7 +310,7 @@ func TestSlackHostileCorpus(t *testing.T) {
 }
 
 func TestSlackEscaper(t *testing.T) {
-	esc := hookEscape(t, channels.SlackFormat)
+	esc := dialectEscaper(t, channels.SlackFormat)
 	undo := strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "∗", "*", "ˍ", "_", "∼", "~", "ˋ", "`", "[:]//", "://")
 	for _, s := range hostile.Corpus() {
 		n := report.Neutralise(s)
@@ -329,7 +330,7 @@ func TestSlackEscaper(t *testing.T) {
 }
 
 func TestSlackSections(t *testing.T) {
-	srv := newHookServer(t, slackAPI)
+	srv := newFakeServer(t, slackAPI)
 	ch := slackBot(t, srv)
 	para := strings.Repeat("word ", 500) // 2500 characters
 	long := strings.Repeat("a&amp;b", 1500)
@@ -340,13 +341,13 @@ func TestSlackSections(t *testing.T) {
 		"astral and lines": strings.Repeat("𝐛𝐨𝐥𝐝 "+strings.Repeat("y", 40)+"\n", 120),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := ch.Send(hookCtx(t), "subject", body); err != nil {
+			if err := ch.Send(testCtx(t), "subject", body); err != nil {
 				t.Fatal(err)
 			}
 			msg := slackDecode(t, srv.last(t).Body)
 			var joined strings.Builder
 			for i, s := range msg.sections() {
-				if n := hookMeasure(ch, s); n > 3000 {
+				if n := measureBody(ch, s); n > 3000 {
 					t.Errorf("section %d holds %d UTF-16 code units", i, n)
 				}
 				if strings.HasPrefix(s, "amp;") || strings.HasSuffix(s, "&") || strings.HasSuffix(s, "&am") {
@@ -363,18 +364,18 @@ func TestSlackSections(t *testing.T) {
 }
 
 func TestSlackFitsLargeReport(t *testing.T) {
-	hookSrv, apiSrv := newHookServer(t, slackWebhook), newHookServer(t, slackAPI)
+	hookSrv, apiSrv := newFakeServer(t, slackWebhook), newFakeServer(t, slackAPI)
 	hook, bot := slackHook(t, hookSrv), slackBot(t, apiSrv)
-	m := hookRender(t, hook, config.Channel{}, hookBig5000())
-	if n := hookMeasure(hook, m.Bodies[channels.SlackFormat]); n > hook.Limit() {
+	m := renderReport(t, hook, config.Channel{}, big5000())
+	if n := measureBody(hook, m.Bodies[channels.SlackFormat]); n > hook.Limit() {
 		t.Fatalf("the report measures %d, over the limit %d", n, hook.Limit())
 	}
 	for name, c := range map[string]struct {
-		srv *hookServer
+		srv *fakeServer
 		ch  channels.Channel
 	}{"webhook": {hookSrv, hook}, "bot": {apiSrv, bot}} {
 		t.Run(name, func(t *testing.T) {
-			if err := hookSend(hookCtx(t), c.ch, m); err != nil {
+			if err := sendOnce(testCtx(t), c.ch, m); err != nil {
 				t.Fatal(err)
 			}
 			text := strings.Join(slackDecode(t, c.srv.last(t).Body).sections(), "\n")

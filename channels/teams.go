@@ -17,7 +17,7 @@ package channels
 // The dialect has one markup of its own, read by this channel and not by
 // Teams: ** around text makes it bold (a TextRun with weight Bolder); its
 // escaper turns every * in a value into a look-alike, so only the template can
-// make text bold. See teamsEscape.
+// make text bold. See escapeTeams in templates/escape.go.
 //
 // API facts this file relies on (learn.microsoft.com: "Create and send
 // messages" for connectors and Workflows, "Format cards in Microsoft Teams",
@@ -57,20 +57,10 @@ import (
 )
 
 // TeamsFormat is the dialect of this channel's Adaptive Card text.
-const TeamsFormat Format = "teams"
+const TeamsFormat = templates.Teams
 
 // teamsLimit is the largest JSON payload sent, in bytes (see above).
 const teamsLimit = 12000
-
-func init() {
-	Register("teams", newTeams)
-	templates.Register(templates.Dialect{
-		Format:  TeamsFormat,
-		Escape:  teamsEscape,
-		Code:    teamsEscape,
-		Default: teamsDefaultTemplate,
-	})
-}
 
 type teamsSettings struct {
 	WebhookURL string `mapstructure:"webhook_url"`
@@ -92,7 +82,7 @@ func newTeams(name string, settings map[string]any) (Channel, error) {
 	if s.WebhookURL == "" {
 		return nil, fmt.Errorf("channel %q: key webhook_url: missing", name)
 	}
-	if err := webhookCheckURL(name, "webhook_url", s.WebhookURL); err != nil {
+	if err := checkURL(name, "webhook_url", s.WebhookURL); err != nil {
 		return nil, err
 	}
 	return &Teams{name: name, url: s.WebhookURL, secrets: secret.URLParts(s.WebhookURL), client: NewHTTPClient()}, nil
@@ -234,11 +224,11 @@ func (c *Teams) Send(ctx context.Context, subject, body string) error {
 		// A connector's failure, delivered with 200.
 		m := teamsQuoted.FindStringSubmatch(text)
 		if m == nil {
-			return Permanent(Redact(fmt.Errorf("unexpected answer (want 1): %s", discordTruncate(text, 300)), c.secrets...))
+			return Permanent(Redact(fmt.Errorf("unexpected answer (want 1): %s", cutBytes(text, 300)), c.secrets...))
 		}
 		quoted, _ := strconv.Atoi(m[1])
 		if quoted >= 200 && quoted <= 299 {
-			return Permanent(errors.New("unexpected answer: " + discordTruncate(RedactString(text, c.secrets...), 300)))
+			return Permanent(errors.New("unexpected answer: " + cutBytes(RedactString(text, c.secrets...), 300)))
 		}
 		a = &HTTPAnswer{Status: quoted, Header: a.Header, Body: a.Body}
 	}
@@ -252,45 +242,7 @@ func (c *Teams) Send(ctx context.Context, subject, body string) error {
 	reason := ""
 	if json.Unmarshal(a.Body, &ans) == nil && (ans.Error.Code != "" || ans.Error.Message != "") {
 		reason = strings.TrimPrefix(ans.Error.Code+": "+ans.Error.Message, ": ")
-		reason = RedactString(discordTruncate(reason, 300), c.secrets...)
+		reason = RedactString(cutBytes(reason, 300), c.secrets...)
 	}
 	return HTTPError(a, reason, 0, c.secrets...)
 }
-
-// The look-alikes the teams escaper uses.
-const (
-	teamsStar  = "\u2217" // ∗ ASTERISK OPERATOR for *: "**" is the dialect's bold
-	teamsBrace = "\uff5b" // ｛ for the first { of "{{", which starts a DATE() or TIME() function
-)
-
-// teamsEscape makes a value inert in the card: * becomes a look-alike so that
-// no "**" from a value toggles bold, "{{" loses its first brace to a
-// look-alike so that no {{DATE(...)}} is expanded, and "://" becomes "[:]//" so
-// that no client that links text by itself recognises a URL. Everything else
-// is shown as it is: TextRun text is not Markdown.
-func teamsEscape(s string) string {
-	if !strings.ContainsAny(s, "*{:") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '*':
-			b.WriteString(teamsStar)
-		case c == '{' && strings.HasPrefix(s[i:], "{{"):
-			b.WriteString(teamsBrace)
-		case c == ':' && strings.HasPrefix(s[i:], "://"):
-			b.WriteString("[:]")
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// teamsDefaultTemplate is the default report for Teams: one line per block,
-// "**" for bold. Every value is escaped by the dialect.
-var teamsDefaultTemplate = chatReport(`Default Microsoft Teams report of f2b-notify. Each line becomes a
-       line of the card; ** around text makes it bold. Every value a template
-       prints is escaped by the teams dialect.`, "**", "    ")

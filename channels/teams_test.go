@@ -122,9 +122,9 @@ func teamsConnector(w http.ResponseWriter, _ *http.Request, body []byte) {
 	}
 }
 
-func teamsURL(srv *hookServer) string { return srv.URL + teamsPath + "?" + teamsQuery }
+func teamsURL(srv *fakeServer) string { return srv.URL + teamsPath + "?" + teamsQuery }
 
-func teamsSecrets(srv *hookServer) []string {
+func teamsSecrets(srv *fakeServer) []string {
 	return []string{teamsURL(srv), "teamsSecretSig0123456789abcdef", teamsQuery}
 }
 
@@ -147,10 +147,10 @@ func TestTeamsSettings(t *testing.T) {
 }
 
 func TestTeamsRequest(t *testing.T) {
-	srv := newHookServer(t, teamsWorkflow)
-	ch := hookNew(t, "teams", map[string]any{"webhook_url": teamsURL(srv)})
-	m := hookRender(t, ch, config.Channel{}, hookSampleDigest())
-	if err := hookSend(hookCtx(t), ch, m); err != nil {
+	srv := newFakeServer(t, teamsWorkflow)
+	ch := newTestChannel(t, "teams", map[string]any{"webhook_url": teamsURL(srv)})
+	m := renderReport(t, ch, config.Channel{}, sampleDigest())
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.last(t)
@@ -173,50 +173,50 @@ func TestTeamsRequest(t *testing.T) {
 			t.Errorf("the card lacks %q", want)
 		}
 	}
-	hookGolden(t, "teams", "sample", hookIndent(t, r.Body))
+	checkGolden(t, "teams", "sample", indentJSON(t, r.Body))
 }
 
 func TestTeamsErrors(t *testing.T) {
-	srv := newHookServer(t, nil)
-	ch := hookNew(t, "teams", map[string]any{"webhook_url": teamsURL(srv)})
+	srv := newFakeServer(t, nil)
+	ch := newTestChannel(t, "teams", map[string]any{"webhook_url": teamsURL(srv)})
 	send := func(ctx context.Context) error { return ch.Send(ctx, "subject", "**report**") }
-	flow := func(status int, code, msg string) hookAnswer {
-		return hookReply(status, map[string]string{"Content-Type": "application/json"}, fmt.Sprintf(`{"error":{"code":%q,"message":%q}}`, code, msg))
+	flow := func(status int, code, msg string) fakeAnswer {
+		return fakeReply(status, map[string]string{"Content-Type": "application/json"}, fmt.Sprintf(`{"error":{"code":%q,"message":%q}}`, code, msg))
 	}
-	connector := func(quoted int) hookAnswer {
-		return hookReply(200, nil, fmt.Sprintf("Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error %d with ContextId tcid=0,server=msgapi-production-eus-azsc2-4-170,cv=Y0bHZq.0..", quoted))
+	connector := func(quoted int) fakeAnswer {
+		return fakeReply(200, nil, fmt.Sprintf("Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error %d with ContextId tcid=0,server=msgapi-production-eus-azsc2-4-170,cv=Y0bHZq.0..", quoted))
 	}
-	cases := []hookErrCase{
-		{name: "workflow accepted", answer: hookReply(202, nil, ""), class: "ok"},
-		{name: "connector 1", answer: hookReply(200, nil, "1"), class: "ok"},
+	cases := []errCase{
+		{name: "workflow accepted", answer: fakeReply(202, nil, ""), class: "ok"},
+		{name: "connector 1", answer: fakeReply(200, nil, "1"), class: "ok"},
 		{name: "workflow bad request", answer: flow(400, "InvalidRequestContent", "The input body for trigger 'manual' of type 'Request' did not match its schema definition."), class: "permanent",
 			want: "HTTP 400 Bad Request: InvalidRequestContent: The input body"},
 		{name: "workflow unauthorized", answer: flow(401, "DirectApiAuthorizationRequired", "The request must be authenticated"), class: "permanent", want: "DirectApiAuthorizationRequired"},
 		{name: "workflow gone", answer: flow(404, "WorkflowNotFound", "The workflow 'teamsWorkflowId0123' could not be found."), class: "permanent", want: "HTTP 404"},
 		{name: "echoing the signature", answer: flow(403, "AuthorizationFailed", "sig teamsSecretSig0123456789abcdef is not valid"), class: "permanent", want: "[redacted]"},
 		{name: "workflow too large", answer: flow(413, "MessageTooLarge", "too large"), class: "permanent", want: "HTTP 413"},
-		{name: "workflow throttled", answer: hookReply(429, map[string]string{"Retry-After": "17"}, `{"error":{"code":"WorkflowTriggerIsThrottled","message":"slow down"}}`),
+		{name: "workflow throttled", answer: fakeReply(429, map[string]string{"Retry-After": "17"}, `{"error":{"code":"WorkflowTriggerIsThrottled","message":"slow down"}}`),
 			class: "retry-after", after: 17 * time.Second, want: "WorkflowTriggerIsThrottled"},
 		{name: "workflow 500", answer: flow(500, "InternalServerError", "oops"), class: "retry", want: "HTTP 500"},
-		{name: "workflow 502", answer: hookReply(502, nil, ""), class: "retry", want: "HTTP 502"},
-		{name: "connector summary required", answer: hookReply(400, nil, "Summary or Text is required."), class: "permanent", want: "Summary or Text is required."},
+		{name: "workflow 502", answer: fakeReply(502, nil, ""), class: "retry", want: "HTTP 502"},
+		{name: "connector summary required", answer: fakeReply(400, nil, "Summary or Text is required."), class: "permanent", want: "Summary or Text is required."},
 		{name: "connector 429 in a 200", answer: connector(429), class: "retry-after", after: 0, want: "HTTP 429 Too Many Requests: Webhook message delivery failed"},
 		{name: "connector 413 in a 200", answer: connector(413), class: "permanent", want: "HTTP 413"},
 		{name: "connector 500 in a 200", answer: connector(500), class: "retry", want: "HTTP 500"},
-		{name: "unexpected 200", answer: hookReply(200, nil, "<html>sign in</html>"), class: "permanent", want: "unexpected answer"},
+		{name: "unexpected 200", answer: fakeReply(200, nil, "<html>sign in</html>"), class: "permanent", want: "unexpected answer"},
 	}
-	hookRunErrors(t, srv, send, teamsSecrets(srv), append(cases, hookTransportCases()...))
+	runErrorCases(t, srv, send, teamsSecrets(srv), append(cases, transportCases()...))
 }
 
 // teamsTemplateBold matches the bold runs the default template makes.
 var teamsTemplateBold = regexp.MustCompile(`^(Fail2Ban report for web1\.example\.org|\d+|Jails|Top offenders|Unbans|Notes|[0-9a-f.:]+)$`)
 
 func TestTeamsHostileCorpus(t *testing.T) {
-	srv := newHookServer(t, teamsConnector)
-	ch := hookNew(t, "teams", map[string]any{"webhook_url": teamsURL(srv)})
-	esc := hookEscape(t, channels.TeamsFormat)
+	srv := newFakeServer(t, teamsConnector)
+	ch := newTestChannel(t, "teams", map[string]any{"webhook_url": teamsURL(srv)})
+	esc := dialectEscaper(t, channels.TeamsFormat)
 	for i, s := range hostile.Corpus() {
-		if err := hookSend(hookCtx(t), ch, hookRender(t, ch, config.Channel{}, hookHostileDigest(i))); err != nil {
+		if err := sendOnce(testCtx(t), ch, renderReport(t, ch, config.Channel{}, hostileDigest(i))); err != nil {
 			t.Fatalf("corpus entry %d %q: %v", i, s, err)
 		}
 		what := fmt.Sprintf("corpus entry %d %q", i, s)
@@ -237,7 +237,7 @@ func TestTeamsHostileCorpus(t *testing.T) {
 }
 
 func TestTeamsEscaper(t *testing.T) {
-	esc := hookEscape(t, channels.TeamsFormat)
+	esc := dialectEscaper(t, channels.TeamsFormat)
 	undo := strings.NewReplacer("∗", "*", "｛", "{", "[:]//", "://")
 	for _, s := range append(hostile.Corpus(), "{{DATE(2017-02-14T06:08:39Z, SHORT)}}", "**bold**") {
 		n := report.Neutralise(s)
@@ -252,13 +252,13 @@ func TestTeamsEscaper(t *testing.T) {
 }
 
 func TestTeamsFitsLargeReport(t *testing.T) {
-	srv := newHookServer(t, teamsWorkflow)
-	ch := hookNew(t, "teams", map[string]any{"webhook_url": teamsURL(srv)})
-	m := hookRender(t, ch, config.Channel{}, hookBig5000())
-	for name, answer := range map[string]hookAnswer{"workflow": teamsWorkflow, "connector": teamsConnector} {
+	srv := newFakeServer(t, teamsWorkflow)
+	ch := newTestChannel(t, "teams", map[string]any{"webhook_url": teamsURL(srv)})
+	m := renderReport(t, ch, config.Channel{}, big5000())
+	for name, answer := range map[string]fakeAnswer{"workflow": teamsWorkflow, "connector": teamsConnector} {
 		t.Run(name, func(t *testing.T) {
 			srv.setAnswer(answer)
-			if err := hookSend(hookCtx(t), ch, m); err != nil {
+			if err := sendOnce(testCtx(t), ch, m); err != nil {
 				t.Fatal(err)
 			}
 			r := srv.last(t)

@@ -22,7 +22,7 @@ package channels
 //	disable_notification  true to post silently; default false
 //
 // The body is the "telegram" format: Telegram's subset of HTML, rendered with
-// html/template (see the dialect registered below). Telegram takes no
+// html/template (see the telegram dialect in templates/dialect.go). Telegram takes no
 // subject; the report's first line is its title. Link previews are turned
 // off.
 //
@@ -66,12 +66,13 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
 // TelegramHTML is the format of Telegram messages: the subset of HTML the
 // Bot API accepts with parse_mode HTML.
-const TelegramHTML Format = "telegram"
+const TelegramHTML = templates.Telegram
 
 const (
 	// telegramMaxText is the Bot API's limit on a message's text, after
@@ -83,19 +84,6 @@ const (
 	// has no deadline.
 	telegramRequestTimeout = 60 * time.Second
 )
-
-func init() {
-	Register("telegram", newTelegram)
-	templates.Register(templates.Dialect{
-		Format: TelegramHTML,
-		HTML:   true,
-		// Inside <code> and <pre> Telegram reads entities and tags as
-		// everywhere else, and html/template escapes them: code needs
-		// nothing more (backticks mean nothing in HTML).
-		Code:    func(s string) string { return s },
-		Default: telegramTemplate,
-	})
-}
 
 // telegramSettings are the settings of a telegram channel.
 type telegramSettings struct {
@@ -415,84 +403,10 @@ func telegramReason(status int, a telegramAnswer) string {
 // characters.
 func telegramSnippet(s string) string {
 	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError
+		return textutil.IsBlankOrControl(r) || r == utf8.RuneError
 	}), " ")
 	if utf8.RuneCountInString(s) > 200 {
 		s = string([]rune(s)[:199]) + "…"
 	}
 	return s
 }
-
-// telegramTemplate is the default report in Telegram's HTML. Telegram shows
-// newlines as typed and knows only a few tags (b, i, u, s, code, pre, a,
-// blockquote, tg-spoiler, tg-emoji): no <br>, <p> or attributes beyond
-// theirs. html/template escapes every value; every value an attacker can
-// shape (and the host and jail names, which could look like links) is
-// inside <code> or <pre>, where Telegram detects no links, mentions,
-// hashtags or commands. A report split into several messages repeats its
-// title and totals in each, and lists the jails in the first only.
-const telegramTemplate = `{{- /* Default Telegram report of f2b-notify: Telegram's subset of HTML,
-       newlines as typed. html/template escapes every value. */ -}}
-<b>Fail2Ban report</b> · <code>{{.Host}}</code>{{if gt .Notes.Pages 1}} · part {{.Notes.Page}} of {{.Notes.Pages}}{{end}}
-{{- if not .From.IsZero}}
-{{date "Jan 02 15:04" .From}} – {{date "Jan 02 15:04 MST" .To}}
-{{- end}}
-
-{{if eq .Totals.Bans 0 -}}
-No bans in this period.
-{{- if .Totals.Restored}} ({{.Totals.Restored}} {{plural .Totals.Restored "ban was" "bans were"}} restored by fail2ban at restart, not counted.){{end}}
-{{- else -}}
-<b>{{.Totals.Bans}}</b> {{plural .Totals.Bans "ban" "bans"}} · <b>{{.Totals.IPs}}</b> {{plural .Totals.IPs "address" "addresses"}}{{if .Totals.IPv6}} ({{.Totals.IPv6}} IPv6){{end}} · <b>{{.Totals.Failures}}</b> {{plural .Totals.Failures "failure" "failures"}} · <b>{{.Totals.Jails}}</b> {{plural .Totals.Jails "jail" "jails"}} · <b>{{.Totals.Unbans}}</b> {{plural .Totals.Unbans "unban" "unbans"}}
-{{- if .Totals.Restored}}
-{{.Totals.Restored}} restored at restart, not counted
-{{- end}}
-{{- if .Totals.Duplicate}}
-{{.Totals.Duplicate}} recorded twice, counted once
-{{- end}}
-{{- end}}
-{{- if and .Jails (le .Notes.Page 1)}}
-
-<b>Jails</b>
-{{- range .Jails}}
-• <code>{{truncate 40 .Name}}</code> {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.IPs}} {{plural .IPs "IP" "IPs"}}, {{.Failures}} {{plural .Failures "failure" "failures"}}{{if .Unbans}}, {{.Unbans}} {{plural .Unbans "unban" "unbans"}}{{end}}
-{{- end}}
-{{- end}}
-{{- if .Offenders}}
-
-<b>Offenders</b>
-{{- range .Offenders}}
-• <code>{{.IP}}</code> {{.Bans}} {{plural .Bans "ban" "bans"}}, {{.Failures}} {{plural .Failures "failure" "failures"}} · <code>{{truncate 60 (join ", " .Jails)}}</code>
-  {{if .FirstSeen.Equal .LastSeen}}{{date "Jan 02 15:04" .LastSeen}}{{else}}{{date "Jan 02 15:04" .FirstSeen}} – {{date "Jan 02 15:04" .LastSeen}}{{end}}{{if lt .Bantime 0}} · banned for good{{else if gt .Bantime 0}} · banned {{duration .Bantime}}{{end}}
-{{- if .Users}}
-  users: {{range $i, $u := .Users}}{{if $i}}, {{end}}<code>{{truncate 64 $u}}</code>{{end}}{{if .MoreUsers}} … and {{.MoreUsers}} more{{end}}
-{{- end}}
-{{- if .Matches}}
-<pre>{{range $i, $m := .Matches}}{{if $i}}
-{{end}}{{truncate 200 $m}}{{end}}</pre>
-{{- end}}
-{{- if .MoreMatches}}
-  … and {{.MoreMatches}} more log {{plural .MoreMatches "line" "lines"}}
-{{- end}}
-{{- end}}
-{{- if .Notes.MoreOffenders}}
-… and {{.Notes.MoreOffenders}} more {{plural .Notes.MoreOffenders "offender" "offenders"}} (see notes)
-{{- end}}
-{{- end}}
-{{- if .Unbans}}
-
-<b>Unbans</b>
-{{- range .Unbans}}
-• <code>{{.IP}}</code> {{.Count}}×, last {{date "Jan 02 15:04" .Last}} · <code>{{truncate 60 (join ", " .Jails)}}</code>
-{{- end}}
-{{- end}}
-{{- with notes .Notes}}
-
-<b>Notes</b>
-{{- range .}}
-• {{.}}
-{{- end}}
-{{- end}}
-{{- if .Notes.Records}}
-
-<i>f2b-notify: {{.Notes.Records}} {{plural .Notes.Records "record" "records"}} from {{.Notes.Batches}} {{plural .Notes.Batches "batch" "batches"}}</i>
-{{- end}}`

@@ -1,7 +1,6 @@
 package channels_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,17 +50,7 @@ func tgSettings(bot *fakebot.Server, extra map[string]any) map[string]any {
 
 func tgChannel(t *testing.T, bot *fakebot.Server, extra map[string]any) *channels.Telegram {
 	t.Helper()
-	ch, err := channels.New("tg", "telegram", tgSettings(bot, extra))
-	if err != nil {
-		t.Fatalf("new telegram channel: %v", err)
-	}
-	return ch.(*channels.Telegram)
-}
-
-func tgContext(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
+	return newChannel(t, "tg", "telegram", tgSettings(bot, extra)).(*channels.Telegram)
 }
 
 // tgNoSecret fails the test if err shows the token in any form.
@@ -207,11 +196,11 @@ func TestTelegramRequestShape(t *testing.T) {
 	if got := ch.Formats(); !slices.Equal(got, []channels.Format{channels.TelegramHTML}) || ch.Limit() != 4096 || !ch.Split() {
 		t.Errorf("Formats %v, Limit %d, Split %v; want [telegram], 4096, true", got, ch.Limit(), ch.Split())
 	}
-	m := hookRender(t, ch, config.Channel{}, tgSampleDigest())
+	m := renderReport(t, ch, config.Channel{}, tgSampleDigest())
 	if len(m.Pages) != 0 {
 		t.Fatalf("the sample was split into %d pages", len(m.Pages))
 	}
-	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
+	if err := sendOnce(timeoutCtx(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	got := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))[0]
@@ -243,7 +232,7 @@ func TestTelegramRequestShape(t *testing.T) {
 	// The defaults send no thread and no disable_notification; a channel
 	// name goes as a string.
 	ch = tgChannel(t, bot, map[string]any{"chat_id": "@f2b_reports"})
-	if err := ch.Send(tgContext(t, 10*time.Second), "subject", "<b>hello</b>"); err != nil {
+	if err := ch.Send(timeoutCtx(t, 10*time.Second), "subject", "<b>hello</b>"); err != nil {
 		t.Fatal(err)
 	}
 	msgs := bot.Messages()
@@ -260,7 +249,7 @@ func TestTelegramRequestShape(t *testing.T) {
 		t.Errorf("text %q, entities %v", got.Text, got.Entities)
 	}
 	// An empty body sends the subject, escaped.
-	if err := ch.Send(tgContext(t, 10*time.Second), "<i>subject</i> & co", ""); err != nil {
+	if err := ch.Send(timeoutCtx(t, 10*time.Second), "<i>subject</i> & co", ""); err != nil {
 		t.Fatal(err)
 	}
 	msgs = bot.Messages()
@@ -272,13 +261,13 @@ func TestTelegramRequestShape(t *testing.T) {
 func TestTelegramDefaultTemplate(t *testing.T) {
 	bot := fakebot.Start(t, tgToken)
 	ch := tgChannel(t, bot, nil)
-	m := hookRender(t, ch, config.Channel{}, tgSampleDigest())
+	m := renderReport(t, ch, config.Channel{}, tgSampleDigest())
 	body := m.Bodies[channels.TelegramHTML]
-	hookGolden(t, "telegram", "sample", []byte(body))
+	checkGolden(t, "telegram", "sample", []byte(body))
 	if bad := regexp.MustCompile(`<(br|p|html|div|table|span)\b|style=|&nbsp;`).FindString(body); bad != "" {
 		t.Errorf("body holds %q, which Telegram does not accept", bad)
 	}
-	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
+	if err := sendOnce(timeoutCtx(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
@@ -305,8 +294,8 @@ func TestTelegramDefaultTemplate(t *testing.T) {
 
 	// An empty digest still says something.
 	empty := &report.Digest{Host: "web1.example.org", Generated: tgEnd}
-	m = hookRender(t, ch, config.Channel{}, empty)
-	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
+	m = renderReport(t, ch, config.Channel{}, empty)
+	if err := sendOnce(timeoutCtx(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs = bot.Messages()
@@ -340,8 +329,8 @@ func TestTelegramHostileCorpus(t *testing.T) {
 	bot := fakebot.Start(t, tgToken)
 	ch := tgChannel(t, bot, nil)
 	d, corpus := tgHostileDigest()
-	m := hookRender(t, ch, config.Channel{}, d)
-	if err := hookSend(tgContext(t, 20*time.Second), ch, m); err != nil {
+	m := renderReport(t, ch, config.Channel{}, d)
+	if err := sendOnce(timeoutCtx(t, 20*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
@@ -417,11 +406,11 @@ func TestTelegramSplitsLargeReport(t *testing.T) {
 		}
 		ch := tgChannel(t, bot, change)
 		d := tgBigDigest(tc.n)
-		m := hookRender(t, ch, config.Channel{}, d)
+		m := renderReport(t, ch, config.Channel{}, d)
 		if len(m.Pages) < 2 {
 			t.Fatalf("%d pages, want the report split", len(m.Pages))
 		}
-		if err := hookSend(tgContext(t, 60*time.Second), ch, m); err != nil {
+		if err := sendOnce(timeoutCtx(t, 60*time.Second), ch, m); err != nil {
 			t.Fatal(err)
 		}
 		msgs := tgCheckAccepted(t, bot, ch, m.Pages)
@@ -475,11 +464,11 @@ func TestTelegramCutsLargeReport(t *testing.T) {
 	if ch.Split() {
 		t.Fatal("oversize cut splits")
 	}
-	m := hookRender(t, ch, config.Channel{}, tgBigDigest(5000))
+	m := renderReport(t, ch, config.Channel{}, tgBigDigest(5000))
 	if len(m.Pages) != 0 {
 		t.Fatalf("%d pages in cut mode", len(m.Pages))
 	}
-	if err := hookSend(tgContext(t, 10*time.Second), ch, m); err != nil {
+	if err := sendOnce(timeoutCtx(t, 10*time.Second), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
@@ -542,7 +531,7 @@ func TestTelegramErrors(t *testing.T) {
 			bot.Fail(c.reply)
 			j := channels.Job{Channel: ch, Message: channels.Message{Bodies: map[channels.Format]string{channels.TelegramHTML: "<b>report</b>"}},
 				Timeout: 500 * time.Millisecond, Attempts: 1}
-			v := channels.Deliver(tgContext(t, 10*time.Second), j)
+			v := channels.Deliver(timeoutCtx(t, 10*time.Second), j)
 			if got := verdict(v.Err); got != c.want {
 				t.Errorf("error %v: %s, want %s", v.Err, got, c.want)
 			}
@@ -559,7 +548,7 @@ func TestTelegramErrors(t *testing.T) {
 
 func TestTelegramErrorsOfItsOwn(t *testing.T) {
 	bot := fakebot.Start(t, tgToken)
-	ctx := tgContext(t, 10*time.Second)
+	ctx := timeoutCtx(t, 10*time.Second)
 
 	// Telegram refuses HTML outside its subset: final, with a hint.
 	ch := tgChannel(t, bot, nil)
@@ -604,7 +593,7 @@ func TestTelegramResumesSplitReport(t *testing.T) {
 	ch := tgChannel(t, bot, nil)
 	m := channels.Message{Pages: []string{"<b>page</b> 1", "<b>page</b> 2", "<b>page</b> 3"}}
 	m.Bodies = map[channels.Format]string{channels.TelegramHTML: m.Pages[0]}
-	ctx := tgContext(t, 20*time.Second)
+	ctx := timeoutCtx(t, 20*time.Second)
 	texts := func() []string {
 		var out []string
 		for _, msg := range bot.Messages() {

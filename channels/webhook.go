@@ -45,24 +45,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/internal/secret"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
 // JSONFormat is the dialect of JSON templates.
-const JSONFormat Format = "json"
-
-func init() {
-	Register("webhook", newWebhook)
-	templates.Register(templates.Dialect{
-		Format:  JSONFormat,
-		Escape:  jsonEscape,
-		Code:    jsonEscape,
-		Default: jsonDefaultTemplate,
-	})
-}
+const JSONFormat = templates.JSON
 
 type webhookSettings struct {
 	URL            string            `mapstructure:"url"`
@@ -96,7 +86,7 @@ func newWebhook(name string, settings map[string]any) (Channel, error) {
 	if s.URL == "" {
 		return nil, fmt.Errorf("channel %q: key url: missing", name)
 	}
-	if err := webhookCheckURL(name, "url", s.URL); err != nil {
+	if err := checkURL(name, "url", s.URL); err != nil {
 		return nil, err
 	}
 	c := &Webhook{name: name, url: s.URL, header: map[string]string{}, client: NewHTTPClient()}
@@ -136,7 +126,7 @@ func newWebhook(name string, settings map[string]any) (Channel, error) {
 		contentType = "text/plain; charset=utf-8"
 	}
 	if s.ContentType != "" {
-		if strings.IndexFunc(s.ContentType, emailIsControl) >= 0 {
+		if strings.IndexFunc(s.ContentType, textutil.IsASCIIControl) >= 0 {
 			return nil, fmt.Errorf("channel %q: key content_type: contains a control character", name)
 		}
 		contentType = s.ContentType
@@ -153,7 +143,7 @@ func newWebhook(name string, settings map[string]any) (Channel, error) {
 		c.secrets = append(c.secrets, v)
 	}
 	if s.Token != "" {
-		if strings.IndexFunc(s.Token, slackBadTokenRune) >= 0 {
+		if strings.IndexFunc(s.Token, textutil.IsBlankOrControl) >= 0 {
 			return nil, fmt.Errorf("channel %q: key token: contains a space or a control character", name)
 		}
 		if _, both := c.header["Authorization"]; both {
@@ -235,15 +225,6 @@ func (c *Webhook) Payload(m Message) ([]byte, error) {
 	return body, nil
 }
 
-// webhookCheckURL checks that raw, the value of key, is an http or https URL
-// with a host. The error never shows the URL, which may hold a token.
-func webhookCheckURL(name, key, raw string) error {
-	if _, err := parseHTTPURL(raw); err != nil {
-		return fmt.Errorf("channel %q: key %s: %w", name, key, err)
-	}
-	return nil
-}
-
 // webhookIsToken reports whether s is an HTTP header name (RFC 9110 token).
 func webhookIsToken(s string) bool {
 	if s == "" {
@@ -258,66 +239,4 @@ func webhookIsToken(s string) bool {
 	return true
 }
 
-func webhookBadHeaderRune(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7f }
-
-// jsonEscape makes s safe inside a JSON string: quotes and backslashes get a
-// backslash, newline and tab become \n and \t, the line and paragraph
-// separators \u2028 and \u2029, and any other control character (C0, DEL,
-// C1) the visible text \x1b that report.Neutralise would show, so that no
-// control character reaches the receiver even after it decodes the JSON. It
-// adds no quotes: the template writes them.
-func jsonEscape(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == 0x7f || c >= utf8.RuneSelf {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\u2028' || r == '\u2029':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, `\\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// jsonDefaultTemplate renders the digest as JSON: every field of
-// report.Digest, in snake_case, times in RFC 3339 (null when unknown).
-const jsonDefaultTemplate = `{{- /* The digest as JSON (the json dialect escapes every value for inside
-       a JSON string; the template writes the quotes). */ -}}
-{{- define "time"}}{{if .IsZero}}null{{else}}"{{date "2006-01-02T15:04:05Z07:00" .}}"{{end}}{{end}}
-{{- define "strings"}}[{{range $i, $s := .}}{{if $i}}, {{end}}"{{$s}}"{{end}}]{{end -}}
-{
-  "host": "{{.Host}}",
-  "generated": {{template "time" .Generated}},
-  "from": {{template "time" .From}},
-  "to": {{template "time" .To}},
-  "totals": {"bans": {{.Totals.Bans}}, "unbans": {{.Totals.Unbans}}, "failures": {{.Totals.Failures}}, "ips": {{.Totals.IPs}}, "ipv6": {{.Totals.IPv6}}, "jails": {{.Totals.Jails}}, "restored": {{.Totals.Restored}}, "duplicate": {{.Totals.Duplicate}}},
-  "jails": [{{range $i, $j := .Jails}}{{if $i}},{{end}}
-    {"name": "{{.Name}}", "bans": {{.Bans}}, "unbans": {{.Unbans}}, "ips": {{.IPs}}, "failures": {{.Failures}}}{{end}}],
-  "offenders": [{{range $i, $o := .Offenders}}{{if $i}},{{end}}
-    {"ip": "{{.IP}}", "ipv6": {{.IPv6}}, "jails": {{template "strings" .Jails}}, "bans": {{.Bans}}, "failures": {{.Failures}}, "first_seen": {{template "time" .FirstSeen}}, "last_seen": {{template "time" .LastSeen}}, "bantime": {{.Bantime}}, "users": {{template "strings" .Users}}, "more_users": {{.MoreUsers}}, "matches": {{template "strings" .Matches}}, "more_matches": {{.MoreMatches}}, "cut_users": {{.CutUsers}}, "cut_matches": {{.CutMatches}}, "capped": {{.Capped}}}{{end}}],
-  "unbans": [{{range $i, $u := .Unbans}}{{if $i}},{{end}}
-    {"ip": "{{.IP}}", "jails": {{template "strings" .Jails}}, "count": {{.Count}}, "last": {{template "time" .Last}}}{{end}}],
-  "notes": {"batches": {{.Notes.Batches}}, "records": {{.Notes.Records}}, "torn_lines": {{.Notes.TornLines}}, "dropped": {{.Notes.Dropped}}, "missed_reports": {{.Notes.MissedReports}}, "last_success": {{template "time" .Notes.LastSuccess}}, "more_offenders": {{.Notes.MoreOffenders}}, "more_unbans": {{.Notes.MoreUnbans}}, "more_jails": {{.Notes.MoreJails}}, "cut_users": {{.Notes.CutUsers}}, "cut_matches": {{.Notes.CutMatches}}, "capped_offenders": {{.Notes.CappedOffenders}}, "page": {{.Notes.Page}}, "pages": {{.Notes.Pages}}}
-}
-`
+func webhookBadHeaderRune(r rune) bool { return r != '\t' && textutil.IsASCIIControl(r) }

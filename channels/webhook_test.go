@@ -1,367 +1,23 @@
 package channels_test
 
-// This file holds the generic webhook's tests and the helpers the tests of
-// the chat webhooks (slack, discord, ntfy, teams) share: a fake platform that
-// records requests and answers as told, digests (hostile and large), and the
-// classification of errors.
+// The generic webhook's tests; the harness they share with the other
+// channels' tests is in harness_test.go.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
-	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
-	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/hostile"
-	"github.com/f2b-notify/f2b-notify/internal/sample"
 	"github.com/f2b-notify/f2b-notify/report"
-	"github.com/f2b-notify/f2b-notify/templates"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files testdata/KIND/*.golden")
-
-// hookGolden compares got with the golden file testdata/KIND/NAME.golden,
-// or rewrites it with -update. Every channel's golden files go through it.
-func hookGolden(t *testing.T, kind, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", kind, name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./channels -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from what was sent (go test ./channels -update rewrites it; review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
-// hookIndent re-indents a JSON body for a golden file.
-func hookIndent(t *testing.T, body []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := json.Indent(&out, body, "", "  "); err != nil {
-		t.Fatalf("not JSON: %v\n%s", err, body)
-	}
-	out.WriteByte('\n')
-	return out.Bytes()
-}
-
-// hookEnd is the time the test digests end at.
-var hookEnd = time.Date(2024, 11, 25, 18, 0, 0, 0, time.UTC)
-
-// hookRequest is one request a fake platform received.
-type hookRequest struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
-
-// hookAnswer answers a request; body is the request's body, already read.
-type hookAnswer func(w http.ResponseWriter, r *http.Request, body []byte)
-
-// hookServer is a fake platform on 127.0.0.1: it records every request and
-// answers with the current hookAnswer.
-type hookServer struct {
-	*httptest.Server
-	mu     sync.Mutex
-	reqs   []hookRequest
-	answer hookAnswer
-}
-
-func newHookServer(t *testing.T, answer hookAnswer) *hookServer {
-	t.Helper()
-	s := &hookServer{answer: answer}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.reqs = append(s.reqs, hookRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
-		answer := s.answer
-		s.mu.Unlock()
-		answer(w, r, body)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *hookServer) setAnswer(a hookAnswer) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.answer = a
-}
-
-func (s *hookServer) requests() []hookRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]hookRequest(nil), s.reqs...)
-}
-
-// last returns the last request, failing the test when there is none.
-func (s *hookServer) last(t *testing.T) hookRequest {
-	t.Helper()
-	reqs := s.requests()
-	if len(reqs) == 0 {
-		t.Fatal("the fake platform received no request")
-	}
-	return reqs[len(reqs)-1]
-}
-
-// hookReply answers with status, headers and body.
-func hookReply(status int, header map[string]string, body string) hookAnswer {
-	return func(w http.ResponseWriter, _ *http.Request, _ []byte) {
-		for k, v := range header {
-			w.Header().Set(k, v)
-		}
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}
-}
-
-// hookHang answers nothing until the client gives up.
-func hookHang(w http.ResponseWriter, r *http.Request, _ []byte) {
-	select {
-	case <-r.Context().Done():
-	case <-time.After(10 * time.Second):
-	}
-}
-
-// hookReset closes the connection without an answer.
-func hookReset(w http.ResponseWriter, _ *http.Request, _ []byte) {
-	conn, _, err := w.(http.Hijacker).Hijack()
-	if err == nil {
-		conn.Close()
-	}
-}
-
-// hookClass tells how Deliver would treat err: "ok", "permanent",
-// "retry-after" (with its wait) or "retry".
-func hookClass(err error) (string, time.Duration) {
-	var ra *channels.RetryAfterError
-	switch {
-	case err == nil:
-		return "ok", 0
-	case channels.IsPermanent(err):
-		return "permanent", 0
-	case errors.As(err, &ra):
-		return "retry-after", ra.After
-	}
-	return "retry", 0
-}
-
-// hookNoSecret fails the test if err shows a secret in any form.
-// settingsCase is a channel configuration New must refuse, and what its
-// error must say.
-type settingsCase struct {
-	settings map[string]any
-	want     string
-}
-
-// refuseSettings checks that New refuses every case with one error that
-// names the channel and says what is wrong, and shows none of the secrets.
-func refuseSettings(t *testing.T, name, kind string, cases []settingsCase, secrets ...string) {
-	t.Helper()
-	for _, tc := range cases {
-		_, err := channels.New(name, kind, tc.settings)
-		if err == nil {
-			t.Errorf("%s settings %v: no error", kind, tc.settings)
-			continue
-		}
-		if !strings.Contains(err.Error(), `channel "`+name+`"`) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s settings %v: error %q, want the channel and %q", kind, tc.settings, err, tc.want)
-		}
-		hookNoSecret(t, err, secrets...)
-	}
-}
-
-func hookNoSecret(t *testing.T, err error, secrets ...string) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	msg := err.Error()
-	for _, s := range secrets {
-		for _, form := range []string{s, url.PathEscape(s), url.QueryEscape(s)} {
-			if len(form) >= 4 && strings.Contains(msg, form) {
-				t.Errorf("error shows the secret %q: %s", s, msg)
-			}
-		}
-	}
-}
-
-// hookErrCase is one answer of a platform and how its error must be judged.
-type hookErrCase struct {
-	name    string
-	answer  hookAnswer
-	class   string        // ok, permanent, retry, retry-after
-	after   time.Duration // the wait of retry-after
-	want    string        // in the error's text
-	timeout time.Duration // of the attempt; 0 means 5s
-}
-
-// hookRunErrors sends once per case with send and checks the verdict and
-// that no secret shows.
-func hookRunErrors(t *testing.T, srv *hookServer, send func(context.Context) error, secrets []string, cases []hookErrCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			srv.setAnswer(tc.answer)
-			timeout := tc.timeout
-			if timeout == 0 {
-				timeout = 5 * time.Second
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			defer cancel()
-			err := send(ctx)
-			class, after := hookClass(err)
-			if class != tc.class {
-				t.Fatalf("error %v: judged %s, want %s", err, class, tc.class)
-			}
-			if tc.class == "retry-after" && (after < tc.after-time.Millisecond || after > tc.after+time.Millisecond) {
-				t.Errorf("retry after %v, want %v", after, tc.after)
-			}
-			if err != nil && !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not say %q", err, tc.want)
-			}
-			hookNoSecret(t, err, secrets...)
-		})
-	}
-}
-
-// hookTransportCases are the failures every HTTP channel must take for
-// temporary: an answer that never comes and a connection reset.
-func hookTransportCases() []hookErrCase {
-	return []hookErrCase{
-		{name: "hang past the timeout", answer: hookHang, class: "retry", want: "deadline", timeout: 300 * time.Millisecond},
-		{name: "connection reset", answer: hookReset, class: "retry", want: "127.0.0.1"},
-	}
-}
-
-func hookCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func hookNew(t *testing.T, kind string, settings map[string]any) channels.Channel {
-	t.Helper()
-	ch, err := channels.New("test-"+kind, kind, settings)
-	if err != nil {
-		t.Fatalf("new %s channel: %v", kind, err)
-	}
-	return ch
-}
-
-// hookRender renders d for ch the way a flush does: the channel's default
-// templates (or those of cc), fitted to its limit.
-func hookRender(t *testing.T, ch channels.Channel, cc config.Channel, d *report.Digest) channels.Message {
-	t.Helper()
-	target, err := flush.NewTarget(ch, cc, time.UTC)
-	if err != nil {
-		t.Fatalf("prepare target: %v", err)
-	}
-	m, err := target.Render(d)
-	if err != nil {
-		t.Fatalf("render: %v", err)
-	}
-	return m
-}
-
-// hookSend sends m as Deliver would, in one attempt.
-func hookSend(ctx context.Context, ch channels.Channel, m channels.Message) error {
-	return channels.Deliver(ctx, channels.Job{Channel: ch, Message: m}).Err
-}
-
-// hookSampleDigest is the digest of the demo's sample records.
-func hookSampleDigest() *report.Digest {
-	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: hookEnd})
-	for _, r := range sample.Records(hookEnd) {
-		b.Add(r)
-	}
-	return b.Digest()
-}
-
-// hookHostileDigest is a digest built from one ban whose jail, user name
-// and log line come from corpus entry i, plus an unban of the same address.
-func hookHostileDigest(i int) *report.Digest {
-	s := hostile.Corpus()[i]
-	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: hookEnd})
-	t := float64(hookEnd.Add(-time.Minute).Unix())
-	b.Add(&buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: s, IP: "198.51.100.7", Time: t, At: hookEnd.Unix(),
-		Failures: 5, Bantime: 600, User: s, Matches: []string{hostile.Match(i)}})
-	b.Add(&buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: "sshd", IP: "198.51.100.8", Time: t, At: hookEnd.Unix(),
-		Failures: 5, Bantime: 600, User: s, Matches: []string{hostile.Match(i)}})
-	b.Add(&buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionUnban, Jail: s, IP: "198.51.100.9", Time: t, At: hookEnd.Unix()})
-	return b.Digest()
-}
-
-// hookBig5000 is hookBigDigest(5000), built once: renders only read it.
-var hookBig5000 = sync.OnceValue(func() *report.Digest { return hookBigDigest(5000) })
-
-// hookBigDigest is a digest of n offenders built from records, each with a
-// user name and three log lines; one in seven is an IPv6 address.
-func hookBigDigest(n int) *report.Digest {
-	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: hookEnd})
-	for i := range n {
-		ip := fmt.Sprintf("10.%d.%d.%d", i/65536, i/256%256, i%256)
-		if i%7 == 0 {
-			ip = fmt.Sprintf("2001:db8::%x", i)
-		}
-		jail := []string{"sshd", "nginx-http-auth", "postfix-sasl"}[i%3]
-		user := fmt.Sprintf("admin%d", i)
-		var matches []string
-		for k := range 3 {
-			matches = append(matches, fmt.Sprintf("Nov 25 17:%02d:%02d web1 sshd[%d]: Failed password for invalid user %s from %s port %d ssh2", k, i%60, 1000+i, user, ip, 40000+k))
-		}
-		b.Add(&buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: jail, IP: ip,
-			Time: float64(hookEnd.Add(-time.Duration(i) * time.Second).Unix()), At: hookEnd.Unix(),
-			Failures: 5 + i%4, Bantime: 600, User: user, Matches: matches})
-	}
-	b.AddStats(buffer.ScanStats{Records: n}, 1)
-	return b.Digest()
-}
-
-// hookMeasure measures body as ch counts its limit.
-func hookMeasure(ch channels.Channel, body string) int {
-	if m, ok := ch.(channels.Measurer); ok {
-		return m.Measure(body)
-	}
-	return utf8.RuneCountInString(body)
-}
-
-// hookEscape returns the escaper of the dialect f.
-func hookEscape(t *testing.T, f channels.Format) func(string) string {
-	t.Helper()
-	d, err := templates.Lookup(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.Escape
-}
 
 // --- the generic webhook ---
 
@@ -371,7 +27,7 @@ const (
 	whSecretKey   = "whApiKeyValue-0123456789"
 )
 
-func whSettings(srv *hookServer, extra map[string]any) map[string]any {
+func whSettings(srv *fakeServer, extra map[string]any) map[string]any {
 	s := map[string]any{"url": srv.URL + whSecretPath}
 	for k, v := range extra {
 		s[k] = v
@@ -379,7 +35,7 @@ func whSettings(srv *hookServer, extra map[string]any) map[string]any {
 	return s
 }
 
-func whSecrets(srv *hookServer) []string {
+func whSecrets(srv *fakeServer) []string {
 	return []string{srv.URL + whSecretPath, whSecretPath, "whSecretPathToken0123456789", whSecretToken, whSecretKey}
 }
 
@@ -456,13 +112,13 @@ func whDecode(t *testing.T, body []byte) whEnvelope {
 }
 
 func TestWebhookJSONEnvelope(t *testing.T) {
-	srv := newHookServer(t, hookReply(200, nil, "thanks"))
-	ch := hookNew(t, "webhook", whSettings(srv, map[string]any{
+	srv := newFakeServer(t, fakeReply(200, nil, "thanks"))
+	ch := newTestChannel(t, "webhook", whSettings(srv, map[string]any{
 		"headers": map[string]any{"x-api-key": whSecretKey}, "token": whSecretToken,
 	}))
-	d := hookSampleDigest()
-	m := hookRender(t, ch, config.Channel{}, d)
-	if err := hookSend(hookCtx(t), ch, m); err != nil {
+	d := sampleDigest()
+	m := renderReport(t, ch, config.Channel{}, d)
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.last(t)
@@ -499,7 +155,7 @@ func TestWebhookJSONEnvelope(t *testing.T) {
 	if e.Digest.Notes.LastSuccess != nil {
 		t.Errorf("a zero time is %q, want null", *e.Digest.Notes.LastSuccess)
 	}
-	hookGolden(t, "webhook", "sample", hookIndent(t, r.Body))
+	checkGolden(t, "webhook", "sample", indentJSON(t, r.Body))
 }
 
 func TestWebhookTemplateFormats(t *testing.T) {
@@ -509,12 +165,12 @@ func TestWebhookTemplateFormats(t *testing.T) {
 	textTmpl := filepath.Join(dir, "hook.text.tmpl")
 	os.WriteFile(textTmpl, []byte(`{{.Host}} banned {{.Totals.Bans}}{{range .Offenders}} {{.IP}}{{end}}`), 0o644)
 
-	srv := newHookServer(t, hookReply(204, nil, ""))
-	d := hookSampleDigest()
+	srv := newFakeServer(t, fakeReply(204, nil, ""))
+	d := sampleDigest()
 
-	ch := hookNew(t, "webhook", whSettings(srv, map[string]any{"format": "template", "method": "PUT"}))
-	m := hookRender(t, ch, config.Channel{Templates: map[string]string{"json": jsonTmpl}}, d)
-	if err := hookSend(hookCtx(t), ch, m); err != nil {
+	ch := newTestChannel(t, "webhook", whSettings(srv, map[string]any{"format": "template", "method": "PUT"}))
+	m := renderReport(t, ch, config.Channel{Templates: map[string]string{"json": jsonTmpl}}, d)
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.last(t)
@@ -529,9 +185,9 @@ func TestWebhookTemplateFormats(t *testing.T) {
 		t.Errorf("got %+v, want text %q and %d users", got, want, len(d.Offenders))
 	}
 
-	ch = hookNew(t, "webhook", whSettings(srv, map[string]any{"format": "template", "template_format": "text", "max_bytes": 60}))
-	m = hookRender(t, ch, config.Channel{Templates: map[string]string{"text": textTmpl}}, d)
-	if err := hookSend(hookCtx(t), ch, m); err != nil {
+	ch = newTestChannel(t, "webhook", whSettings(srv, map[string]any{"format": "template", "template_format": "text", "max_bytes": 60}))
+	m = renderReport(t, ch, config.Channel{Templates: map[string]string{"text": textTmpl}}, d)
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
 	r = srv.last(t)
@@ -542,11 +198,11 @@ func TestWebhookTemplateFormats(t *testing.T) {
 	// A JSON template whose output is not JSON is refused before sending.
 	bad := filepath.Join(dir, "bad.json.tmpl")
 	os.WriteFile(bad, []byte(`{"n": {{range .Offenders}}{{.IP}}{{end}}}`), 0o644)
-	ch = hookNew(t, "webhook", whSettings(srv, map[string]any{"format": "template"}))
+	ch = newTestChannel(t, "webhook", whSettings(srv, map[string]any{"format": "template"}))
 	before := len(srv.requests())
-	m = hookRender(t, ch, config.Channel{Templates: map[string]string{"json": bad}}, d)
-	err := hookSend(hookCtx(t), ch, m)
-	if class, _ := hookClass(err); class != "permanent" || !strings.Contains(err.Error(), "not valid JSON") {
+	m = renderReport(t, ch, config.Channel{Templates: map[string]string{"json": bad}}, d)
+	err := sendOnce(testCtx(t), ch, m)
+	if class, _ := verdictOf(err); class != "permanent" || !strings.Contains(err.Error(), "not valid JSON") {
 		t.Errorf("invalid JSON output: %v (%s), want a permanent error", err, class)
 	}
 	if len(srv.requests()) != before {
@@ -555,16 +211,16 @@ func TestWebhookTemplateFormats(t *testing.T) {
 }
 
 func TestWebhookHostileCorpus(t *testing.T) {
-	srv := newHookServer(t, hookReply(200, nil, "ok"))
-	env := hookNew(t, "webhook", whSettings(srv, nil))
+	srv := newFakeServer(t, fakeReply(200, nil, "ok"))
+	env := newTestChannel(t, "webhook", whSettings(srv, nil))
 	dir := t.TempDir()
 	tmpl := filepath.Join(dir, "msg.json.tmpl")
 	os.WriteFile(tmpl, []byte(`{"msg": "{{range .Offenders}}{{.IP}} {{join ", " .Users}} {{index .Matches 0}} {{join ", " .Jails}};{{end}}"}`), 0o644)
-	tpl := hookNew(t, "webhook", whSettings(srv, map[string]any{"format": "template"}))
+	tpl := newTestChannel(t, "webhook", whSettings(srv, map[string]any{"format": "template"}))
 	for i, s := range hostile.Corpus() {
-		d := hookHostileDigest(i)
+		d := hostileDigest(i)
 		user := report.ShowUser(s)
-		if err := hookSend(hookCtx(t), env, hookRender(t, env, config.Channel{}, d)); err != nil {
+		if err := sendOnce(testCtx(t), env, renderReport(t, env, config.Channel{}, d)); err != nil {
 			t.Fatalf("corpus entry %d %q: %v", i, s, err)
 		}
 		e := whDecode(t, srv.last(t).Body)
@@ -575,7 +231,7 @@ func TestWebhookHostileCorpus(t *testing.T) {
 		if !strings.Contains(e.Text, user) {
 			t.Errorf("corpus entry %d %q: the text report does not show it literally", i, s)
 		}
-		if err := hookSend(hookCtx(t), tpl, hookRender(t, tpl, config.Channel{Templates: map[string]string{"json": tmpl}}, d)); err != nil {
+		if err := sendOnce(testCtx(t), tpl, renderReport(t, tpl, config.Channel{Templates: map[string]string{"json": tmpl}}, d)); err != nil {
 			t.Fatalf("corpus entry %d %q through a user's JSON template: %v", i, s, err)
 		}
 		var got map[string]string
@@ -589,10 +245,10 @@ func TestWebhookHostileCorpus(t *testing.T) {
 }
 
 func TestWebhookLargeDigest(t *testing.T) {
-	srv := newHookServer(t, hookReply(200, nil, ""))
-	ch := hookNew(t, "webhook", whSettings(srv, nil))
-	d := hookBig5000()
-	if err := hookSend(hookCtx(t), ch, hookRender(t, ch, config.Channel{}, d)); err != nil {
+	srv := newFakeServer(t, fakeReply(200, nil, ""))
+	ch := newTestChannel(t, "webhook", whSettings(srv, nil))
+	d := big5000()
+	if err := sendOnce(testCtx(t), ch, renderReport(t, ch, config.Channel{}, d)); err != nil {
 		t.Fatal(err)
 	}
 	e := whDecode(t, srv.last(t).Body)
@@ -602,26 +258,26 @@ func TestWebhookLargeDigest(t *testing.T) {
 }
 
 func TestWebhookErrors(t *testing.T) {
-	srv := newHookServer(t, nil)
-	ch := hookNew(t, "webhook", whSettings(srv, map[string]any{"token": whSecretToken, "headers": map[string]any{"X-Api-Key": whSecretKey}}))
+	srv := newFakeServer(t, nil)
+	ch := newTestChannel(t, "webhook", whSettings(srv, map[string]any{"token": whSecretToken, "headers": map[string]any{"X-Api-Key": whSecretKey}}))
 	send := func(ctx context.Context) error { return ch.Send(ctx, "subject", `{"a": 1}`) }
-	cases := []hookErrCase{
-		{name: "200", answer: hookReply(200, nil, "ok"), class: "ok"},
-		{name: "202", answer: hookReply(202, nil, ""), class: "ok"},
-		{name: "400", answer: hookReply(400, nil, "bad payload"), class: "permanent", want: "HTTP 400 Bad Request: bad payload"},
-		{name: "401 echoing the token", answer: hookReply(401, nil, "invalid token "+whSecretToken+" for "+whSecretPath), class: "permanent", want: "HTTP 401"},
-		{name: "403 echoing the key", answer: hookReply(403, nil, "key "+whSecretKey+" is not allowed"), class: "permanent", want: "[redacted]"},
-		{name: "404", answer: hookReply(404, nil, "no such hook"), class: "permanent", want: "HTTP 404"},
-		{name: "413", answer: hookReply(413, nil, "too large"), class: "permanent", want: "HTTP 413"},
-		{name: "429 with Retry-After", answer: hookReply(429, map[string]string{"Retry-After": "12"}, "slow down"), class: "retry-after", after: 12 * time.Second, want: "HTTP 429"},
-		{name: "500", answer: hookReply(500, nil, "oops"), class: "retry", want: "HTTP 500"},
-		{name: "503", answer: hookReply(503, nil, ""), class: "retry", want: "HTTP 503"},
+	cases := []errCase{
+		{name: "200", answer: fakeReply(200, nil, "ok"), class: "ok"},
+		{name: "202", answer: fakeReply(202, nil, ""), class: "ok"},
+		{name: "400", answer: fakeReply(400, nil, "bad payload"), class: "permanent", want: "HTTP 400 Bad Request: bad payload"},
+		{name: "401 echoing the token", answer: fakeReply(401, nil, "invalid token "+whSecretToken+" for "+whSecretPath), class: "permanent", want: "HTTP 401"},
+		{name: "403 echoing the key", answer: fakeReply(403, nil, "key "+whSecretKey+" is not allowed"), class: "permanent", want: "[redacted]"},
+		{name: "404", answer: fakeReply(404, nil, "no such hook"), class: "permanent", want: "HTTP 404"},
+		{name: "413", answer: fakeReply(413, nil, "too large"), class: "permanent", want: "HTTP 413"},
+		{name: "429 with Retry-After", answer: fakeReply(429, map[string]string{"Retry-After": "12"}, "slow down"), class: "retry-after", after: 12 * time.Second, want: "HTTP 429"},
+		{name: "500", answer: fakeReply(500, nil, "oops"), class: "retry", want: "HTTP 500"},
+		{name: "503", answer: fakeReply(503, nil, ""), class: "retry", want: "HTTP 503"},
 	}
-	hookRunErrors(t, srv, send, whSecrets(srv), append(cases, hookTransportCases()...))
+	runErrorCases(t, srv, send, whSecrets(srv), append(cases, transportCases()...))
 }
 
 func TestJSONDialectEscapesEveryValue(t *testing.T) {
-	esc := hookEscape(t, channels.JSONFormat)
+	esc := dialectEscaper(t, channels.JSONFormat)
 	for _, s := range hostile.Corpus() {
 		n := report.Neutralise(s)
 		for _, v := range []string{s, n} {

@@ -24,6 +24,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/internal/bankeys"
 	"github.com/f2b-notify/f2b-notify/internal/decode"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 	"github.com/spf13/viper"
 )
@@ -150,11 +151,11 @@ func Load(path string) (*Config, error) {
 	}
 	doc, err := parseRaw(data)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
+		return nil, fmt.Errorf("config %s: %s", path, textutil.OneLine(err.Error()))
 	}
 	v := newViper()
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-		return nil, fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
+		return nil, fmt.Errorf("config %s: %s", path, textutil.OneLine(err.Error()))
 	}
 	c, err := decodeConfig(v, doc)
 	if err != nil {
@@ -314,10 +315,4 @@ func (c *Config) channelNames(enabled bool) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "decoding failed due to the following error(s):", "")
-	f := strings.Fields(strings.ReplaceAll(s, "\n", " "))
-	return strings.Join(f, " ")
 }

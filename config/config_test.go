@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/templates"
 )
 
 func write(t *testing.T, body string) string {
@@ -198,5 +200,38 @@ func TestWarningsForReadableSecrets(t *testing.T) {
 	os.Chmod(secret, 0o600)
 	if w := c.Warnings(); len(w) != 0 {
 		t.Errorf("warnings after chmod 600: %q", w)
+	}
+}
+
+// TestEveryKindsSecretsAreWarnedAbout: a file holding any secret setting of
+// any kind, readable by others, is warned about.
+func TestEveryKindsSecretsAreWarnedAbout(t *testing.T) {
+	dir := t.TempDir()
+	for _, k := range channels.Kinds {
+		for _, s := range k.Secrets {
+			f := filepath.Join(dir, k.Name+"-"+s)
+			if err := os.WriteFile(f, []byte("x\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c, err := config.Load(write(t, "channels:\n  a:\n    type: "+k.Name+"\n    "+s+"_file: "+f+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := strings.Join(c.Warnings(), "\n"); !strings.Contains(w, "warning: "+f+" is readable") {
+				t.Errorf("kind %s: no warning for a readable %s_file: %q", k.Name, s, w)
+			}
+		}
+	}
+}
+
+// TestTemplatesOfEveryFormat: a channel may name its own template for any
+// format, the chat dialects' included, with nothing but this package
+// loaded.
+func TestTemplatesOfEveryFormat(t *testing.T) {
+	for _, f := range append(templates.Formats(), "slack", "json") {
+		body := "channels:\n  x:\n    type: file\n    path: /r\n    templates:\n      " + string(f) + ": /etc/f2b-notify/x.tmpl\n"
+		if _, err := config.Load(write(t, body)); err != nil {
+			t.Errorf("templates: {%s: FILE}: %v", f, err)
+		}
 	}
 }

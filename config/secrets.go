@@ -6,13 +6,15 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/internal/secret"
 )
 
 // Warnings lists what is unsafe in the configuration without being wrong:
 // for now, files holding secrets that other users can read. A secret is the
-// value of a key that holds credentials (password, token, access_token,
-// webhook_url, url, api_key, secret, inline or as KEY_file) or of a header
+// value of a key that holds credentials in some channel kind (password,
+// token, access_token, webhook_url, url, inline or as KEY_file: see
+// channels.Kinds) or of a header
 // whose name says it carries one (Authorization, X-Api-Key, anything with
 // token, secret, key, auth, ...). Each warning is one line.
 func (c *Config) Warnings() []string {
@@ -35,7 +37,7 @@ func (c *Config) Warnings() []string {
 			if base == "headers" && !isFile && secret.Headers(v) && c.File != "" {
 				warn(c.File)
 			}
-			if !secret.Key(base) {
+			if !channels.SecretKey(base) {
 				continue
 			}
 			if isFile {
@@ -56,7 +58,7 @@ func (c *Config) Warnings() []string {
 func (c *Config) Secrets() []string {
 	var out []string
 	for _, name := range sortedChannelNames(c) {
-		out = append(out, secret.Values(c.Channels[name].Settings)...)
+		out = append(out, secret.Values(c.Channels[name].Settings, channels.SecretKey)...)
 	}
 	return out
 }

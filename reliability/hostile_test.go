@@ -61,8 +61,8 @@ var hostileForbidden = map[string][]string{
 // TestHostileCorpusThroughBanAndEveryFormat passes every string of the
 // hostile corpus (internal/hostile) as a user name, as log matches and as a
 // jail name through the real ban binaries, then flushes the report to a
-// file, to stdout, by SMTP, to a webhook and to every chat kind registered
-// (each against a local fake API), and runs preview and status. Checked:
+// file, to stdout, by SMTP, to a webhook and to every chat kind in
+// channels.Kinds (each against a local fake API), and runs preview and status. Checked:
 // argv cannot carry NUL (the OS refuses it); a jail name with a control
 // character is refused with one line and nothing written; a 128 KiB match
 // is stored; no control or bidi character reaches any output; the markup of
@@ -327,9 +327,12 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 			leaks += acts(kind, all)
 		}
 	}
-	for _, k := range channels.Kinds() {
-		if _, http := chatKinds[k]; http && !seenKinds[k] {
-			t.Errorf("no request reached the fake API from the %s channel", k)
+	for _, k := range channels.Kinds {
+		switch {
+		case k.Fake != nil && !seenKinds[k.Name]:
+			t.Errorf("no request reached the fake API from the %s channel", k.Name)
+		case k.Fake == nil && !localKinds[k.Name]:
+			t.Errorf("kind %s has no fake API to send to and is not configured here: the hostile corpus skipped it", k.Name)
 		}
 	}
 	var ks []string
@@ -341,39 +344,30 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 		fmt.Sprintf("stored=%d", len(stored)+1), fmt.Sprintf("formats=text,console,smtp-text,smtp-html,sendmail-text,sendmail-html,%s", strings.Join(sortedStrings(ks), ",")))
 }
 
-// chatKinds maps each HTTP channel kind to its settings against a fake API
-// at %[1]s (host:port), and the path prefix its requests use.
-var chatKinds = map[string]struct{ settings, path string }{
-	"webhook":  {"", "/hook"},
-	"slack":    {"    webhook_url: http://%[1]s/services/T000/B000/XXXXXXXXXXXX\n", "/services/"},
-	"discord":  {"    webhook_url: http://%[1]s/api/webhooks/123/tokentokentoken\n    split: true\n", "/api/webhooks/"},
-	"teams":    {"    webhook_url: http://%[1]s/teams/webhook\n", "/teams/"},
-	"ntfy":     {"    server: http://%[1]s\n    topic: fail2ban\n", "/fail2ban"}, // or "/"
-	"telegram": {"    token: \"123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ\"\n    chat_id: \"-1001234567890\"\n    api_url: http://%[1]s\n", "/bot"},
-	"matrix":   {"    homeserver: http://%[1]s\n    access_token: syt_test_token\n    room: \"!room:example.org\"\n", "/_matrix/"},
-}
+// localKinds are the kinds the test configures itself: they send to no
+// HTTP API.
+var localKinds = map[string]bool{"file": true, "smtp": true, "sendmail": true}
 
-// chatChannels configures every registered chat kind against the fake API.
+// chatChannels configures a channel of every HTTP kind but the webhook
+// (configured as hook) against the fake API at addr, with the settings the
+// kind's entry in channels.Kinds gives for a fake.
 func chatChannels(addr string) string {
 	var b strings.Builder
-	for _, k := range channels.Kinds() {
-		c, ok := chatKinds[k]
-		if !ok || k == "webhook" {
+	for _, k := range channels.Kinds {
+		if k.Fake == nil || k.Name == "webhook" {
 			continue
 		}
-		fmt.Fprintf(&b, "  chat-%s:\n    type: %s\n    retries: 0\n", k, k)
-		fmt.Fprintf(&b, c.settings, addr)
+		fmt.Fprintf(&b, "  chat-%s:\n    type: %s\n    retries: 0\n", k.Name, k.Name)
+		fmt.Fprintf(&b, k.Fake.Settings, addr)
 	}
 	return b.String()
 }
 
+// kindOfPath names the kind whose fake settings send to path p.
 func kindOfPath(p string) string {
-	if p == "/" {
-		return "ntfy" // it posts JSON, topic included, to the server's root
-	}
-	for k, c := range chatKinds {
-		if strings.HasPrefix(p, c.path) {
-			return k
+	for _, k := range channels.Kinds {
+		if k.Fake != nil && strings.HasPrefix(p, k.Fake.Path) {
+			return k.Name
 		}
 	}
 	return "unknown:" + p

@@ -10,7 +10,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
-// BenchmarkRender executes every registered format's default report on a
+// BenchmarkRender executes every format's default report on a
 // digest of 1,000 offenders, each with users and log lines.
 func BenchmarkRender(b *testing.B) {
 	bl := report.NewBuilder(report.Options{Host: "vm"})

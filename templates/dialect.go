@@ -2,17 +2,14 @@ package templates
 
 import (
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	texttemplate "text/template"
 	"text/template/parse"
 )
 
 // Dialect is a format a channel can ask for: how its templates are parsed,
-// how values are escaped in them, and its default report template. The
-// formats text, html and markdown are built in; channel kinds register their
-// own (Slack's mrkdwn, Telegram's subset of HTML, ...).
+// how values are escaped in them, and its default report template, the file
+// default/report.FORMAT.tmpl.
 type Dialect struct {
 	Format Format
 	// HTML templates are parsed with html/template, which escapes every value
@@ -30,65 +27,71 @@ type Dialect struct {
 	Default string
 }
 
-var (
-	dialectsMu sync.RWMutex
-	dialects   = map[Format]*Dialect{}
-)
+// dialects are the formats, sorted by name. A channel kind names the ones it
+// renders; one with a markup of its own adds its dialect here, its escaper
+// in escape.go and its default report as default/report.FORMAT.tmpl.
+var dialects = withDefaults([]Dialect{
+	{Format: Discord, Escape: escapeDiscord},
+	{Format: HTML, HTML: true},
+	{Format: JSON, Escape: escapeJSON, Code: escapeJSON},
+	{Format: Markdown, Escape: markdownEscape},
+	// Inside <code> HTML escaping is all there is to do: backticks mean
+	// nothing in HTML.
+	{Format: Matrix, HTML: true, Code: verbatim},
+	{Format: Slack, Escape: escapeSlack, Code: codeSlack},
+	{Format: Teams, Escape: escapeTeams, Code: escapeTeams},
+	// Inside <code> and <pre> Telegram reads entities and tags as everywhere
+	// else, and html/template escapes them: code needs nothing more.
+	{Format: Telegram, HTML: true, Code: verbatim},
+	{Format: Text},
+})
 
-// Register makes a dialect available. It panics if the format is taken, so
-// call it from an init function.
-func Register(d Dialect) {
-	dialectsMu.Lock()
-	defer dialectsMu.Unlock()
-	if _, dup := dialects[d.Format]; dup {
-		panic("templates: format registered twice: " + string(d.Format))
+// withDefaults fills in each dialect's default report from its embedded
+// file.
+func withDefaults(ds []Dialect) []Dialect {
+	for i := range ds {
+		src, err := defaults.ReadFile("default/report." + string(ds[i].Format) + ".tmpl")
+		if err != nil {
+			panic(err) // embedded at build time; TestEveryDialectHasADefault
+		}
+		ds[i].Default = string(src)
 	}
-	dialects[d.Format] = &d
+	return ds
 }
 
-// Formats lists the registered formats, sorted.
+func verbatim(s string) string { return s }
+
+// Formats lists the formats, sorted.
 func Formats() []Format {
-	dialectsMu.RLock()
-	defer dialectsMu.RUnlock()
-	out := make([]Format, 0, len(dialects))
-	for f := range dialects {
-		out = append(out, f)
+	out := make([]Format, len(dialects))
+	for i, d := range dialects {
+		out[i] = d.Format
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
 
 // Lookup returns the dialect of a format.
 func Lookup(f Format) (*Dialect, error) {
-	dialectsMu.RLock()
-	defer dialectsMu.RUnlock()
-	d, ok := dialects[f]
-	if !ok {
-		var known []string
-		for k := range dialects {
-			known = append(known, string(k))
+	for i := range dialects {
+		if dialects[i].Format == f {
+			return &dialects[i], nil
 		}
-		sort.Strings(known)
-		return nil, fmt.Errorf("unknown format %q (known: %s)", string(f), strings.Join(known, ", "))
 	}
-	return d, nil
+	var known []string
+	for _, d := range dialects {
+		known = append(known, string(d.Format))
+	}
+	return nil, fmt.Errorf("unknown format %q (known: %s)", string(f), strings.Join(known, ", "))
 }
 
-func init() {
-	for _, f := range []Format{Text, HTML, Markdown} {
-		src, err := defaults.ReadFile("default/report." + string(f) + ".tmpl")
-		if err != nil {
-			panic(err) // embedded at build time
-		}
-		d := Dialect{Format: f, Default: string(src)}
-		switch f {
-		case HTML:
-			d.HTML = true
-		case Markdown:
-			d.Escape = markdownEscape
-		}
-		Register(d)
+// Escape makes s inert in format f as a value its templates print: what
+// the dialect's escaper does (a subject set in a message's text, say). A
+// format without an escaper leaves s as it is.
+func Escape(f Format, s string) string {
+	if d, err := Lookup(f); err == nil && d.Escape != nil {
+		return d.Escape(s)
 	}
+	return s
 }
 
 // Safe is text a template author vouches for: the escaping of a dialect

@@ -1,6 +1,7 @@
-// Package templates renders a report.Digest in a channel's format (text, HTML
-// or Markdown) with the embedded default templates or with templates users
-// write, and holds the function map those templates can call.
+// Package templates renders a report.Digest in a channel's format (text, HTML,
+// Markdown, or a chat platform's markup: the dialects listed in dialect.go)
+// with the embedded default templates (default/report.FORMAT.tmpl) or with
+// templates users write, and holds the function map those templates can call.
 //
 // HTML templates are parsed with html/template, so every value is escaped for
 // the context it lands in, by construction, also in a user's template. Text and

@@ -7,12 +7,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	_ "github.com/f2b-notify/f2b-notify/channels" // registers the chat dialects
 	"github.com/f2b-notify/f2b-notify/report"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
-// dialects lists every registered format.
+// dialects lists every format.
 func dialects(tb testing.TB) []*templates.Dialect {
 	tb.Helper()
 	var out []*templates.Dialect
@@ -75,7 +74,7 @@ func isPlain(s string) bool {
 	return true
 }
 
-// FuzzDialectEscape runs every registered dialect's escaper, and a template
+// FuzzDialectEscape runs every dialect's escaper, and a template
 // of every dialect printing the value, on arbitrary text. Nothing may panic;
 // no control or bidi character may reach the output; an HTML dialect's
 // output holds no tag but the template's; and each escaper keeps its own

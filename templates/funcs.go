@@ -281,36 +281,6 @@ func toInt64(fn string, v any) (int64, error) {
 	return 0, fmt.Errorf("%s: want an integer, got %T", fn, v)
 }
 
-// markdownEscape puts a backslash before every character of s that could
-// start Markdown markup (CommonMark and its common extensions), so that s
-// shows as typed: emphasis, code, links, raw HTML, entities, tables and
-// strikethrough anywhere, and headings, lists, quotes and rules where s starts
-// a line.
-func markdownEscape(s string) string {
-	const inline = "\\`*_[]<>&|~"
-	const lineStart = "#+-=>!"
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	digits := true // s so far is only digits: "1. " or "1) " would start a list
-	for i, r := range s {
-		switch {
-		case r < utf8.RuneSelf && strings.ContainsRune(inline, r),
-			i == 0 && strings.ContainsRune(lineStart, r),
-			digits && i > 0 && (r == '.' || r == ')') && listEnd(s[i+1:]):
-			b.WriteByte('\\')
-		}
-		digits = digits && r >= '0' && r <= '9'
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// listEnd reports whether rest, what follows "1." or "1)", makes it a list
-// marker: nothing or a blank.
-func listEnd(rest string) bool {
-	return rest == "" || rest[0] == ' ' || rest[0] == '\t'
-}
-
 // notes returns what a reader must know about the report itself, one plain
 // sentence each: damaged lines skipped, records retention deleted, reports
 // this channel missed, rows left out, attacker's text cut. Every default

@@ -11,9 +11,9 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -81,8 +81,14 @@ func New(name string, f Format, src string, opt Options) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse template %s: %w", name, err)
 	}
+	return newTemplate(name, d, src, opt)
+}
+
+// newTemplate parses src as a template of dialect d.
+func newTemplate(name string, d *Dialect, src string, opt Options) (*Template, error) {
+	var err error
 	src = strings.ReplaceAll(src, "\r\n", "\n")
-	t := &Template{name: name, format: f, isHTML: d.HTML}
+	t := &Template{name: name, format: d.Format, isHTML: d.HTML}
 	funcs := newFuncs(opt)
 	code := d.Code
 	if code == nil {
@@ -217,7 +223,19 @@ func Subject(src string, d *report.Digest, opt Options) (string, error) {
 // filterText replaces, in text meant for a console or a chat, every control
 // character but newline and tab, and every bidirectional control, by the
 // visible escape report.Neutralise gives it. Invalid UTF-8 becomes U+FFFD.
-func filterText(s string) string {
+func filterText(s string) string { return filterRunes(s, report.Neutralise) }
+
+// filterHTML replaces every control character but newline and tab, every
+// bidirectional control, and invalid UTF-8 by U+FFFD, which needs no escaping
+// in any HTML context.
+func filterHTML(s string) string {
+	return filterRunes(s, func(string) string { return string(utf8.RuneError) })
+}
+
+// filterRunes replaces in s every control character but newline and tab,
+// and every bidirectional control, by what replace gives for it, and each
+// byte of invalid UTF-8 by U+FFFD.
+func filterRunes(s string, replace func(char string) string) string {
 	if isSafeASCII(s) {
 		return s
 	}
@@ -230,8 +248,8 @@ func filterText(s string) string {
 			b.WriteRune(utf8.RuneError)
 		case r == '\n' || r == '\t':
 			b.WriteRune(r)
-		case isControl(r) || isBidi(r):
-			b.WriteString(report.Neutralise(s[i : i+size]))
+		case textutil.IsControl(r) || textutil.IsBidi(r):
+			b.WriteString(replace(s[i : i+size]))
 		default:
 			b.WriteString(s[i : i+size])
 		}
@@ -240,49 +258,17 @@ func filterText(s string) string {
 	return b.String()
 }
 
-// filterHTML replaces every control character but newline and tab, every
-// bidirectional control, and invalid UTF-8 by U+FFFD, which needs no escaping
-// in any HTML context.
-func filterHTML(s string) string {
-	if isSafeASCII(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1, isControl(r) && r != '\n' && r != '\t', isBidi(r):
-			b.WriteRune(utf8.RuneError)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-// oneLine turns s into a single trimmed line of at most max runes.
+// oneLine turns s into a single trimmed line of at most max runes: control
+// and bidirectional characters count as spaces, and invalid UTF-8 becomes
+// U+FFFD.
 func oneLine(s string, max int) string {
-	var b strings.Builder
-	space := false
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		switch {
-		case r == utf8.RuneError && size == 1:
-			r = utf8.RuneError
-		case isControl(r) || isBidi(r) || unicode.IsSpace(r):
-			space = true
-			continue
+	s = strings.Map(func(r rune) rune {
+		if textutil.IsControl(r) || textutil.IsBidi(r) {
+			return ' '
 		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return truncate(max, b.String())
+		return r
+	}, s)
+	return truncate(max, textutil.OneLine(s))
 }
 
 // isSafeASCII reports whether s holds only printable ASCII, newlines and tabs.
@@ -294,23 +280,4 @@ func isSafeASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// isControl reports whether r is a C0 or C1 control character or DEL.
-func isControl(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)
-}
-
-// isBidi reports whether r changes the direction of text around it, which can
-// make a console show something other than what was written.
-func isBidi(r rune) bool {
-	switch {
-	case r == 0x061c, r == 0x200e, r == 0x200f:
-		return true
-	case r >= 0x202a && r <= 0x202e:
-		return true
-	case r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
 }

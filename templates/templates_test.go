@@ -12,6 +12,7 @@ import (
 	_ "time/tzdata" // stable zone data for the Europe/Paris cases
 	"unicode/utf8"
 
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -136,7 +137,7 @@ func TestHostileDigest(t *testing.T) {
 			t.Errorf("HTML output lacks %q", want)
 		}
 	}
-	if i := strings.IndexFunc(html, func(r rune) bool { return isControl(r) && r != '\n' && r != '\t' }); i >= 0 {
+	if i := strings.IndexFunc(html, func(r rune) bool { return textutil.IsControl(r) && r != '\n' && r != '\t' }); i >= 0 {
 		t.Errorf("HTML output has control character %q at %d", html[i], i)
 	}
 
@@ -180,7 +181,7 @@ func assertNoControls(t testing.TB, s string) {
 		}
 	}
 	for i, r := range s {
-		if (r >= 0x80 && r < 0xa0) || isBidi(r) {
+		if (r >= 0x80 && r < 0xa0) || textutil.IsBidi(r) {
 			t.Fatalf("output has control %U at %d: %q", r, i, s)
 		}
 	}

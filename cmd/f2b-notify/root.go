@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 )
 
 // IO holds the streams a command reads and writes, so tests see exactly
@@ -91,9 +91,7 @@ func (e *exitError) Error() string { return e.msg }
 func asExit(err error, target **exitError) bool { return errors.As(err, target) }
 
 // oneLine keeps an error on one line: fail2ban logs each line on its own.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-}
+func oneLine(s string) string { return textutil.OneLine(s) }
 
 // strictArgs makes a command that fail2ban runs exit 2 with one line on a bad
 // flag or a stray argument, so that fail2ban's log says what was wrong.

@@ -24,6 +24,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/internal/bankeys"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
 	"github.com/f2b-notify/f2b-notify/internal/fsguard"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 )
 
 // Args are the arguments of `ban` and `unban`, as fail2ban passes them.
@@ -120,7 +121,7 @@ func ReadSettings(path string) (s Settings, own bool, err error) {
 		// YAML broken elsewhere than in the lines of the ban path's keys:
 		// read those lines as the lean binary does, so that both binaries
 		// store the ban in the same folder; the error is said all the same.
-		syntax = fmt.Errorf("config %s: %s", path, oneLine(err.Error()))
+		syntax = fmt.Errorf("config %s: %s", path, textutil.OneLine(err.Error()))
 		if doc, err = ParsePlain(data); err != nil {
 			return envOnly(), false, syntax
 		}
@@ -185,7 +186,7 @@ type Exit struct {
 func Run(a Args, configPath string, now time.Time) Exit {
 	r, err := a.Record(now)
 	if err != nil {
-		return Exit{2, a.Action + ": " + oneLine(err.Error()) + "; nothing recorded"}
+		return Exit{2, a.Action + ": " + textutil.OneLine(err.Error()) + "; nothing recorded"}
 	}
 	s, own, cfgErr := ReadSettings(configPath)
 	if errors.Is(cfgErr, ErrUnsupported) && isLean {
@@ -202,7 +203,7 @@ func Run(a Args, configPath string, now time.Time) Exit {
 	}
 	buf := buffer.New(s.Dir, s.Fsync)
 	if err := buf.Append(r); err != nil {
-		return Exit{1, a.Action + " " + r.IP + " in " + r.Jail + ": " + oneLine(err.Error())}
+		return Exit{1, a.Action + " " + r.IP + " in " + r.Jail + ": " + textutil.OneLine(err.Error())}
 	}
 	// The ban is stored (its files are opened without following links).
 	// A configuration or buffer folder that another user could change is
@@ -211,7 +212,7 @@ func Run(a Args, configPath string, now time.Time) Exit {
 	var warn string
 	if unsafe == nil && buf.Flag(s.Flag).State == buffer.FlagSet {
 		if err := StartFlush(flushConfig, s.Dir); err != nil {
-			warn = a.Action + " recorded, but the flush could not start: " + oneLine(err.Error())
+			warn = a.Action + " recorded, but the flush could not start: " + textutil.OneLine(err.Error())
 		}
 	}
 	where := s.Dir
@@ -220,11 +221,11 @@ func Run(a Args, configPath string, now time.Time) Exit {
 	}
 	switch {
 	case cfgErr != nil && unsafe != nil:
-		return Exit{1, a.Action + " recorded in " + where + ", but " + oneLine(cfgErr.Error()) + "; and " + oneLine(unsafe.Error()) + "; no flush started"}
+		return Exit{1, a.Action + " recorded in " + where + ", but " + textutil.OneLine(cfgErr.Error()) + "; and " + textutil.OneLine(unsafe.Error()) + "; no flush started"}
 	case cfgErr != nil:
-		return Exit{1, a.Action + " recorded in " + where + ", but " + oneLine(cfgErr.Error())}
+		return Exit{1, a.Action + " recorded in " + where + ", but " + textutil.OneLine(cfgErr.Error())}
 	case unsafe != nil:
-		return Exit{1, a.Action + " recorded in " + where + ", but " + oneLine(unsafe.Error()) + "; no flush started"}
+		return Exit{1, a.Action + " recorded in " + where + ", but " + textutil.OneLine(unsafe.Error()) + "; no flush started"}
 	case warn != "":
 		return Exit{1, warn}
 	}
@@ -354,5 +355,3 @@ func parseBantime(s string) (int64, error) {
 	}
 	return int64(f), nil
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
+
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 )
 
 // Hook converts the strings YAML and the environment give into durations
@@ -67,7 +69,7 @@ func Explain(err error, prefix string, out any) error {
 			if inner := errors.Unwrap(e); inner != nil {
 				walk(inner)
 			} else {
-				parts = append(parts, oneLine(e.Error()))
+				parts = append(parts, errorLine(e.Error()))
 			}
 			return
 		}
@@ -75,7 +77,7 @@ func Explain(err error, prefix string, out any) error {
 		if strings.ContainsAny(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") || name == typeName {
 			name = "" // a Go type, not a key
 		}
-		inner := oneLine(de.Unwrap().Error())
+		inner := errorLine(de.Unwrap().Error())
 		if keys, ok := strings.CutPrefix(inner, "has invalid keys: "); ok {
 			for _, k := range strings.Split(keys, ", ") {
 				parts = append(parts, "unknown key "+join(prefix, name, k))
@@ -84,7 +86,7 @@ func Explain(err error, prefix string, out any) error {
 		}
 		var pe *mapstructure.ParseError
 		if errors.As(de.Unwrap(), &pe) {
-			inner = fmt.Sprintf("want %s (%s)", pe.Expected.Type(), oneLine(pe.Err.Error()))
+			inner = fmt.Sprintf("want %s (%s)", pe.Expected.Type(), errorLine(pe.Err.Error()))
 		}
 		parts = append(parts, "key "+join(prefix, name)+": "+inner)
 	}
@@ -92,9 +94,10 @@ func Explain(err error, prefix string, out any) error {
 	return errors.New(strings.Join(parts, "; "))
 }
 
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "decoding failed due to the following error(s):", "")
-	return strings.Join(strings.Fields(s), " ")
+// errorLine puts an error of mapstructure's on one line, without the
+// header it puts above a list of errors.
+func errorLine(s string) string {
+	return textutil.OneLine(strings.ReplaceAll(s, "decoding failed due to the following error(s):", ""))
 }
 
 func join(parts ...string) string {

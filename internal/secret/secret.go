@@ -1,5 +1,6 @@
-// Package secret knows which channel settings and HTTP headers hold
-// credentials, and lists the values they hold, so that f2b-notify keeps
+// Package secret knows which HTTP headers hold credentials, and lists the
+// values that a channel's settings and headers hold (which settings hold
+// one is said by each channel kind), so that f2b-notify keeps
 // them out of every error, log line and file it writes and warns when a
 // file holding them is readable by other users.
 package secret
@@ -7,17 +8,8 @@ package secret
 import (
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 )
-
-// keys are the channel keys that hold credentials, inline or, with the
-// _file suffix, in a file.
-var keys = []string{"password", "token", "access_token", "webhook_url", "url", "api_key", "secret"}
-
-// Key reports whether the channel key name (without its _file suffix)
-// holds a credential.
-func Key(name string) bool { return slices.Contains(keys, strings.ToLower(name)) }
 
 // headerWords are the parts of a header name that say its value is a
 // credential: Authorization, X-Api-Key, X-Auth-Token, X-Hub-Secret, ...
@@ -65,12 +57,13 @@ func URLParts(raw string) []string {
 }
 
 // Values lists every credential in a channel's settings: the values of the
-// keys that hold one (also when given in the wrong type, such as a list),
+// keys that hold one, those for which key is true (also when given in the
+// wrong type, such as a list),
 // the content of their KEY_file files, the values of the headers whose name
 // says they carry one (and the credential after an "Bearer "-style scheme),
 // and the secret parts of each (see URLParts). A file that cannot be read
 // adds nothing: building the channel reports it.
-func Values(settings map[string]any) []string {
+func Values(settings map[string]any, key func(name string) bool) []string {
 	var out []string
 	add := func(vs ...string) {
 		for _, v := range vs {
@@ -87,13 +80,13 @@ func Values(settings map[string]any) []string {
 	for k, v := range settings {
 		base, isFile := strings.CutSuffix(k, "_file")
 		switch {
-		case isFile && Key(base):
+		case isFile && key(base):
 			if path, ok := v.(string); ok && path != "" {
 				if b, err := os.ReadFile(path); err == nil {
 					add(strings.TrimRight(string(b), "\r\n"))
 				}
 			}
-		case Key(k):
+		case key(k):
 			add(texts(v)...)
 		case strings.EqualFold(k, "headers"):
 			for name, hv := range entries(v) {

@@ -31,7 +31,7 @@ func TestValues(t *testing.T) {
 		"headers":           map[string]any{"authorization": "Bearer bearer-value", "x-title": "not-secret"},
 		"chat_id":           "not-a-secret-key",
 		"missing_file_file": "/nonexistent",
-	})
+	}, func(k string) bool { return slices.Contains([]string{"url", "token", "password", "missing_file"}, k) })
 	for _, want := range []string{"https://example.org/hooks/abcdefghijklmnop?k=querysecret", "abcdefghijklmnop", "querysecret",
 		"from-the-file", "in-a-list", "Bearer bearer-value", "bearer-value"} {
 		if !slices.Contains(got, want) {

@@ -3,7 +3,6 @@ package channels
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/f2b-notify/f2b-notify/internal/decode"
@@ -13,41 +12,6 @@ import (
 // configuration block other than the common ones (type, enabled, timeout, ...).
 // A factory does no network I/O.
 type Factory func(name string, settings map[string]any) (Channel, error)
-
-var kinds = map[string]Factory{}
-
-// Register makes a channel kind available under a type name. It is called from
-// the init functions of this package's kind files.
-func Register(kind string, f Factory) {
-	if _, dup := kinds[kind]; dup {
-		panic("channels: kind registered twice: " + kind)
-	}
-	kinds[kind] = f
-}
-
-// Kinds lists the registered type names, sorted.
-func Kinds() []string {
-	out := make([]string, 0, len(kinds))
-	for k := range kinds {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// New builds the channel called name of the given kind. Secrets given as
-// KEY_file are read first (see ResolveFiles).
-func New(name, kind string, settings map[string]any) (Channel, error) {
-	f, ok := kinds[kind]
-	if !ok {
-		return nil, fmt.Errorf("channel %q: unknown type %q (known: %s)", name, kind, strings.Join(Kinds(), ", "))
-	}
-	resolved, err := ResolveFiles(name, settings)
-	if err != nil {
-		return nil, err
-	}
-	return f(name, resolved)
-}
 
 // ResolveFiles returns a copy of settings where every KEY_file entry is
 // replaced by KEY holding the file's content, trailing newlines removed. Giving

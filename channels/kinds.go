@@ -1,0 +1,118 @@
+package channels
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Kind describes a channel kind: everything the rest of f2b-notify knows
+// about it. Adding a kind is its file and its test, one entry in Kinds, its
+// block in config.example.yaml and its name in the README's list of
+// channels (see the README, "Adding a channel").
+type Kind struct {
+	// Name is the type of a channel block in the configuration.
+	Name string
+	// New builds a channel of this kind from its settings. It does no
+	// network I/O.
+	New Factory
+	// Settings is the zero value of the struct its settings decode into
+	// (with `mapstructure` tags): the keys a block of this kind takes.
+	Settings any
+	// Secrets are the settings that hold credentials, inline or as
+	// KEY_file: their values are redacted from everything f2b-notify prints
+	// or stores, and a file holding them that others can read is warned of.
+	Secrets []string
+	// Formats are the formats it renders with its default settings, primary
+	// first; the default template of each is
+	// templates/default/report.FORMAT.tmpl.
+	Formats []Format
+	// Limit is its size limit with its default settings, in the units of its
+	// Measure (characters when it has none); 0 for none.
+	Limit int
+	// Fake, for a kind that posts to an HTTP API, points a channel at a fake
+	// of that API; tests send hostile input through every such kind with it.
+	Fake *Fake
+}
+
+// Fake is how tests point a channel of an HTTP kind at a fake server.
+type Fake struct {
+	// Settings are the lines of a channel block (YAML, indented by four
+	// spaces) that send to the server at %[1]s (host:port).
+	Settings string
+	// Path is the prefix of the paths its requests go to.
+	Path string
+}
+
+// Kinds are the channel kinds, one entry each.
+var Kinds = []Kind{
+	{Name: "sendmail", New: newSendmail, Settings: sendmailSettings{}, Formats: emailFormats},
+	{Name: "smtp", New: newSMTP, Settings: smtpSettings{}, Secrets: []string{"password"}, Formats: emailFormats},
+	{Name: "file", New: newFileFromSettings, Settings: fileSettings{}, Formats: []Format{Text}},
+	{Name: "telegram", New: newTelegram, Settings: telegramSettings{}, Secrets: []string{"token"}, Formats: []Format{TelegramHTML}, Limit: telegramMaxText, Fake: &Fake{
+		Settings: "    token: \"123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ\"\n    chat_id: \"-1001234567890\"\n    api_url: http://%[1]s\n", Path: "/bot"}},
+	{Name: "matrix", New: newMatrix, Settings: matrixSettings{}, Secrets: []string{"access_token"}, Formats: []Format{MatrixFormat, Text}, Limit: matrixHTMLLimit, Fake: &Fake{
+		Settings: "    homeserver: http://%[1]s\n    access_token: syt_test_token\n    room: \"!room:example.org\"\n", Path: "/_matrix/"}},
+	{Name: "slack", New: newSlack, Settings: slackSettings{}, Secrets: []string{"webhook_url", "token"}, Formats: []Format{SlackFormat}, Limit: slackLimit, Fake: &Fake{
+		Settings: "    webhook_url: http://%[1]s/services/T000/B000/XXXXXXXXXXXX\n", Path: "/services/"}},
+	{Name: "discord", New: newDiscord, Settings: discordSettings{}, Secrets: []string{"webhook_url"}, Formats: []Format{DiscordFormat}, Limit: discordLimit, Fake: &Fake{
+		Settings: "    webhook_url: http://%[1]s/api/webhooks/123/tokentokentoken\n    split: true\n", Path: "/api/webhooks/"}},
+	{Name: "ntfy", New: newNtfy, Settings: ntfySettings{}, Secrets: []string{"token", "password"}, Formats: []Format{Text}, Limit: ntfyMessageLimit, Fake: &Fake{
+		Settings: "    server: http://%[1]s/ntfy\n    topic: fail2ban\n", Path: "/ntfy"}},
+	{Name: "teams", New: newTeams, Settings: teamsSettings{}, Secrets: []string{"webhook_url"}, Formats: []Format{TeamsFormat}, Limit: teamsLimit, Fake: &Fake{
+		Settings: "    webhook_url: http://%[1]s/teams/webhook\n", Path: "/teams/"}},
+	{Name: "webhook", New: newWebhook, Settings: webhookSettings{}, Secrets: []string{"url", "token"}, Formats: []Format{JSONFormat, Text}, Fake: &Fake{
+		Settings: "    url: http://%[1]s/hook\n", Path: "/hook"}},
+}
+
+// LookupKind returns the kind called name.
+func LookupKind(name string) (Kind, bool) {
+	i := slices.IndexFunc(Kinds, func(k Kind) bool { return k.Name == name })
+	if i < 0 {
+		return Kind{}, false
+	}
+	return Kinds[i], true
+}
+
+// KindNames lists the names of the kinds, in the order of Kinds.
+func KindNames() []string {
+	out := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		out[i] = k.Name
+	}
+	return out
+}
+
+// SecretKey reports whether the channel setting key (without its _file
+// suffix) holds a credential in any kind. Any kind's, whatever the
+// channel's type: a secret given under another kind's key, or in a block
+// of an unknown type, is still kept out of what f2b-notify prints.
+func SecretKey(key string) bool {
+	key = strings.ToLower(key)
+	for _, k := range Kinds {
+		if slices.Contains(k.Secrets, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// New builds the channel called name of the given kind. Secrets given as
+// KEY_file are read first (see ResolveFiles).
+func New(name, kind string, settings map[string]any) (Channel, error) {
+	k, ok := LookupKind(kind)
+	if !ok {
+		return nil, fmt.Errorf("channel %q: unknown type %q (known: %s)", name, kind, strings.Join(sortedKindNames(), ", "))
+	}
+	resolved, err := ResolveFiles(name, settings)
+	if err != nil {
+		return nil, err
+	}
+	return k.New(name, resolved)
+}
+
+func sortedKindNames() []string {
+	names := KindNames()
+	slices.Sort(names)
+	return names
+}
