@@ -55,7 +55,8 @@ const trackUsers = 16
 // none of it holding a pointer (see store.go).
 type Builder struct {
 	opt       Options
-	addrs     addrIndex
+	banned    addrIndex // offenders by address
+	unbanned  addrIndex // unbans by address
 	offenders slab[offender]
 	unbans    slab[unban]
 	jailList  slab[jailSeen]       // an address's jails after its first, linked
@@ -155,7 +156,8 @@ func NewBuilder(opt Options) *Builder {
 	mem := &chunks{}
 	b := &Builder{
 		opt:       opt,
-		addrs:     newAddrIndex(),
+		banned:    newAddrIndex(),
+		unbanned:  newAddrIndex(),
 		offenders: newSlab[offender](mem, 1),
 		unbans:    newSlab[unban](mem, 1),
 		jailList:  newSlab[jailSeen](mem, 1),
@@ -291,16 +293,11 @@ func (b *Builder) addBan(r *buffer.Record, t float64, line *LineRef) {
 		b.totals.Restored++
 		return
 	}
-	ref := b.addrs.lookup(r.IP)
-	s := ref.get()
-	if s.ban == 0 {
-		s.ban = b.offenders.alloc()
-		b.matches.alloc() // the same handle
-		ref.set(s)
-		*b.offenders.at(s.ban) = offender{first: t, last: t}
-	}
-	h := s.ban
+	h, added := b.banned.number(r.IP, b.newOffender)
 	o := b.offenders.at(h)
+	if added {
+		o.first, o.last = t, t
+	}
 	if b.seenJail(&o.jail, r.Jail, r.Time) {
 		b.totals.Duplicate++
 		return
@@ -400,14 +397,16 @@ func (b *Builder) addMatch(o *offender, h int32, m match) {
 	o.seen++
 }
 
+// newOffender allocates an offender and its ring of log lines, of the same
+// handle.
+func (b *Builder) newOffender() int32 {
+	b.matches.alloc()
+	return b.offenders.alloc()
+}
+
 func (b *Builder) addUnban(r *buffer.Record, t float64) {
-	ref := b.addrs.lookup(r.IP)
-	s := ref.get()
-	if s.unban == 0 {
-		s.unban = b.unbans.alloc()
-		ref.set(s)
-	}
-	u := b.unbans.at(s.unban)
+	h, _ := b.unbanned.number(r.IP, b.unbans.alloc)
+	u := b.unbans.at(h)
 	if b.seenJail(&u.jail, r.Jail, r.Time) {
 		b.totals.Duplicate++
 		return
@@ -446,18 +445,9 @@ func (b *Builder) Digest() *Digest {
 	top := &rankHeap{}
 	keep := b.opt.MaxOffenders
 	jailIPs := map[string]int{}
-	var unbans []rankedUnban
 	countJail := func(name string) { jailIPs[name]++ }
-	b.addrs.each(func(addr netip.Addr, text string, s slot) {
-		if s.unban != 0 {
-			if u := b.unbans.at(s.unban); u.count > 0 {
-				unbans = append(unbans, rankedUnban{addr, text, u})
-			}
-		}
-		if s.ban == 0 {
-			return
-		}
-		o := b.offenders.at(s.ban)
+	b.banned.each(func(addr netip.Addr, text string, h int32) {
+		o := b.offenders.at(h)
 		if o.bans == 0 {
 			return
 		}
@@ -466,7 +456,7 @@ func (b *Builder) Digest() *Digest {
 		if isIPv6(addr) {
 			d.Totals.IPv6++
 		}
-		r := ranked{addr, text, o, s.ban}
+		r := ranked{addr, text, o, h}
 		switch {
 		case keep <= 0:
 			*top = append(*top, r) // every row: sorted below
@@ -499,6 +489,12 @@ func (b *Builder) Digest() *Digest {
 	})
 	d.Totals.Jails = len(d.Jails)
 
+	var unbans []rankedUnban
+	b.unbanned.each(func(addr netip.Addr, text string, h int32) {
+		if u := b.unbans.at(h); u.count > 0 {
+			unbans = append(unbans, rankedUnban{addr, text, u})
+		}
+	})
 	slices.SortFunc(unbans, func(x, y rankedUnban) int {
 		if c := cmp.Or(cmp.Compare(x.u.last, y.u.last), x.addr.Compare(y.addr)); c != 0 {
 			return c

@@ -106,19 +106,15 @@ func (mem *chunks) release() {
 // (IPv4-mapped included, which are written differently) by their 16, and
 // anything else (a zone, a form that is not the canonical one, not an
 // address at all) by its text, which is rare since the ban path stores
-// canonical forms.
+// canonical forms. The number of an address is a handle into a slab.
 type addrIndex struct {
-	v4    map[[4]byte]slot
-	v6    map[[16]byte]slot
-	other map[string]slot
+	v4    map[[4]byte]int32
+	v6    map[[16]byte]int32
+	other map[string]int32
 }
 
-// slot is what an address has: its offender and its unban, as handles (0:
-// none yet).
-type slot struct{ ban, unban int32 }
-
 func newAddrIndex() addrIndex {
-	return addrIndex{v4: map[[4]byte]slot{}, v6: map[[16]byte]slot{}, other: map[string]slot{}}
+	return addrIndex{v4: map[[4]byte]int32{}, v6: map[[16]byte]int32{}, other: map[string]int32{}}
 }
 
 // canonical returns ip's address when ip is exactly how netip writes it,
@@ -132,61 +128,40 @@ func canonical(ip string) (netip.Addr, bool) {
 	return a, string(a.AppendTo(buf[:0])) == ip
 }
 
-// lookup returns the slot of ip, to be updated in place until the next
-// lookup.
-func (x *addrIndex) lookup(ip string) slotRef {
+// number returns the number of ip, which alloc gives it when it has none
+// (added).
+func (x *addrIndex) number(ip string, alloc func() int32) (h int32, added bool) {
 	a, ok := canonical(ip)
 	switch {
 	case ok && a.Is4():
-		return slotRef{m: x, k4: a.As4(), kind: 4}
+		return numberOf(x.v4, a.As4(), alloc)
 	case ok:
-		return slotRef{m: x, k6: a.As16(), kind: 6}
+		return numberOf(x.v6, a.As16(), alloc)
 	}
-	return slotRef{m: x, ks: ip}
+	return numberOf(x.other, ip, alloc)
 }
 
-// slotRef is a looked-up address: get its slot, set it back.
-type slotRef struct {
-	m    *addrIndex
-	kind int
-	k4   [4]byte
-	k6   [16]byte
-	ks   string
-}
-
-func (r *slotRef) get() slot {
-	switch r.kind {
-	case 4:
-		return r.m.v4[r.k4]
-	case 6:
-		return r.m.v6[r.k6]
+func numberOf[K comparable](m map[K]int32, k K, alloc func() int32) (int32, bool) {
+	if h, ok := m[k]; ok {
+		return h, false
 	}
-	return r.m.other[r.ks]
-}
-
-func (r *slotRef) set(s slot) {
-	switch r.kind {
-	case 4:
-		r.m.v4[r.k4] = s
-	case 6:
-		r.m.v6[r.k6] = s
-	default:
-		r.m.other[r.ks] = s
-	}
+	h := alloc()
+	m[k] = h
+	return h, true
 }
 
 // each calls f with every address, its text ("" when it is canonical: its
-// address's String) and its slot.
-func (x *addrIndex) each(f func(addr netip.Addr, text string, s slot)) {
-	for k, s := range x.v4 {
-		f(netip.AddrFrom4(k), "", s)
+// address's String) and its number.
+func (x *addrIndex) each(f func(addr netip.Addr, text string, h int32)) {
+	for k, h := range x.v4 {
+		f(netip.AddrFrom4(k), "", h)
 	}
-	for k, s := range x.v6 {
-		f(netip.AddrFrom16(k), "", s)
+	for k, h := range x.v6 {
+		f(netip.AddrFrom16(k), "", h)
 	}
-	for ip, s := range x.other {
+	for ip, h := range x.other {
 		a, _ := netip.ParseAddr(ip)
-		f(a, ip, s)
+		f(a, ip, h)
 	}
 }
 
