@@ -120,12 +120,40 @@ func newAddrIndex() addrIndex {
 // canonical returns ip's address when ip is exactly how netip writes it,
 // with no zone.
 func canonical(ip string) (netip.Addr, bool) {
+	if a, ok := canonical4(ip); ok {
+		return netip.AddrFrom4(a), true
+	}
 	a, err := netip.ParseAddr(ip)
 	if err != nil || a.Zone() != "" {
 		return netip.Addr{}, false
 	}
 	var buf [64]byte
 	return a, string(a.AppendTo(buf[:0])) == ip
+}
+
+// canonical4 reads the dotted quad netip writes (no leading zeros), the
+// common case, without the cost of parsing and writing it back.
+func canonical4(ip string) (a [4]byte, ok bool) {
+	n, i := 0, 0
+	for n < 4 {
+		v, start := 0, i
+		for i < len(ip) && ip[i] >= '0' && ip[i] <= '9' && i-start < 3 {
+			v = v*10 + int(ip[i]-'0')
+			i++
+		}
+		if i == start || v > 255 || (ip[start] == '0' && i-start > 1) {
+			return a, false
+		}
+		a[n] = byte(v)
+		n++
+		if n < 4 {
+			if i >= len(ip) || ip[i] != '.' {
+				return a, false
+			}
+			i++
+		}
+	}
+	return a, i == len(ip)
 }
 
 // number returns the number of ip, which alloc gives it when it has none
