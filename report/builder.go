@@ -102,8 +102,8 @@ type offender struct {
 	jail        jailSeen
 	bans        int32
 	failures    int32
-	users       int32 // handle in Builder.userSlots: the first MaxUsers distinct names; 0 until one comes
-	seen        int32 // lines seen in all; the ring holds the last of them, the next goes at seen % MaxMatches
+	users       int32  // handle in Builder.userSlots: the first MaxUsers distinct names; 0 until one comes
+	seen        uint32 // lines seen in all; the ring holds the last of them, the next goes at seen % MaxMatches
 }
 
 // moreUsers counts an offender's distinct user names beyond the ones kept.
@@ -142,7 +142,7 @@ func (m match) idx() int   { return int(m.pos & 0xffff) }
 type unban struct {
 	last  float64
 	jail  jailSeen
-	count int32
+	count int64
 }
 
 // NewBuilder returns an empty builder.
@@ -393,7 +393,7 @@ func (b *Builder) addUser(o *offender, h int32, u string) {
 
 func (b *Builder) addMatch(o *offender, h int32, m match) {
 	ring := b.matches.get(h)
-	ring[o.seen%int32(len(ring))] = m
+	ring[o.seen%uint32(len(ring))] = m
 	o.seen++
 }
 
