@@ -3,6 +3,7 @@ package report
 import (
 	"net/netip"
 	"reflect"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -83,6 +84,9 @@ func hasPointers(t reflect.Type) bool {
 // Builder that holds them (runtime.AddCleanup).
 type chunks struct{ maps [][]byte }
 
+// mapped counts the bytes of chunks mapped and not yet released.
+var mapped atomic.Int64
+
 // chunk returns n zero elements of T, mapped apart; on the heap if mapping
 // fails.
 func chunk[T any](mem *chunks, n int) []T {
@@ -92,12 +96,15 @@ func chunk[T any](mem *chunks, n int) []T {
 		return make([]T, n)
 	}
 	mem.maps = append(mem.maps, b)
+	mapped.Add(int64(len(b)))
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }
 
 func (mem *chunks) release() {
 	for _, b := range mem.maps {
-		syscall.Munmap(b)
+		if syscall.Munmap(b) == nil {
+			mapped.Add(-int64(len(b)))
+		}
 	}
 	mem.maps = nil
 }

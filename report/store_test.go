@@ -2,7 +2,11 @@ package report
 
 import (
 	"net/netip"
+	"runtime"
 	"testing"
+	"time"
+
+	"github.com/f2b-notify/f2b-notify/buffer"
 )
 
 // canonical takes an address as the builder's key exactly when netip writes
@@ -20,4 +24,34 @@ func FuzzCanonical(f *testing.F) {
 			t.Fatalf("canonical(%q) = %v, %v; netip reads %v, %v", s, got, ok, a, err)
 		}
 	})
+}
+
+// A builder's slabs are mapped outside the Go heap: they are released when
+// the builder is collected, or a process that builds digests again and
+// again (a test suite, a long preview loop) would keep every one.
+func TestBuilderMemoryIsReleased(t *testing.T) {
+	before := mapped.Load()
+	build := func() *Builder {
+		b := NewBuilder(Options{})
+		for i := range 20000 {
+			b.Add(&buffer.Record{V: 1, Action: buffer.ActionBan, Jail: "sshd", IP: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String(), User: "root", Matches: []string{"x"}})
+		}
+		if d := b.Digest(); d.Totals.IPs != 20000 {
+			t.Fatalf("totals %+v", d.Totals)
+		}
+		return b
+	}
+	builders := []*Builder{build(), build(), build()}
+	if held := mapped.Load() - before; held < 3*20000*56 {
+		t.Fatalf("%d bytes mapped for 3 builders of 20,000 addresses, want at least their offenders (%d)", held, 3*20000*56)
+	}
+	runtime.KeepAlive(builders)
+	builders = nil
+	for i := 0; mapped.Load() > before && i < 100; i++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if held := mapped.Load() - before; held > 0 {
+		t.Errorf("%d bytes still mapped after the builders were collected", held)
+	}
 }
