@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -50,13 +51,21 @@ const trackUsers = 16
 
 // Builder aggregates records into a Digest. Its memory grows with the number
 // of distinct addresses, not with the number of records: per address it
-// keeps counts, at most MaxUsers names, MaxMatches log lines and a few hashes.
+// keeps counts, at most MaxUsers names, MaxMatches log lines and a few hashes,
+// none of it holding a pointer (see store.go).
 type Builder struct {
 	opt       Options
-	offenders map[string]*offender
-	unbans    map[string]*unban
+	banned    addrIndex // offenders by address
+	unbanned  addrIndex // unbans by address
+	offenders slab[offender]
+	unbans    slab[unban]
+	jailList  slab[jailSeen]       // an address's jails after its first, linked
+	userSlots slab[uint32]         // runs of MaxUsers user names (number+1; 0: free)
+	more      map[int32]*moreUsers // by offender: counts of further user names, for the few that try many
+	matches   slab[match]          // by offender: rings of MaxMatches log lines
 	jails     map[string]*JailStat
-	intern    map[string]string // jail names
+	jailIDs   map[string]int32 // jail names by number+1 into jailNames
+	jailNames []string
 	userIDs   map[string]uint32 // user names, which repeat a lot, by number
 	userNames []string
 	userBytes int      // bytes of userNames
@@ -72,43 +81,44 @@ type Builder struct {
 // records naming others are counted together.
 const maxStrays = 16
 
+// jailSeen is a jail an address was banned or unbanned in: the first is in
+// the address's record, the others in Builder.jailList, linked by next.
 type jailSeen struct {
-	name string
 	last float64 // time of the last ban seen, to drop fail2ban's retries
+	name int32   // number+1 in Builder.jailNames; 0: none
+	next int32   // handle of the next in Builder.jailList; 0: none
 }
 
-// offender is what the builder keeps per banned address: a few hundred
-// bytes, whatever the number of its records. Its address string is the key
-// of Builder.offenders.
+// offender is what the builder keeps per banned address: 56 bytes, its
+// ring of log lines (the run of Builder.matches of the same handle) and its
+// user names, whatever the number of its records.
 //
 // Its size is what a flush's memory grows with (a host under a long attack
-// has hundreds of thousands of them): the address is parsed only when the
-// digest is built, and the rare offenders that try many user names get the
-// count of the others on the side.
+// has hundreds of thousands of them): the rare offenders that try many user
+// names get the count of the others on the side.
 type offender struct {
 	first, last float64
 	bantime     int64
-	jails       []jailSeen
-	users       []uint32   // the first MaxUsers distinct names, as numbers in Builder.userNames
-	more        *moreUsers // nil until a name beyond MaxUsers comes
-	matches     []match    // ring of the last MaxMatches lines
+	jail        jailSeen
 	bans        int32
 	failures    int32
-	next        int32 // ring position
-	seen        int32 // lines seen in all
+	users       int32  // handle in Builder.userSlots: the first MaxUsers distinct names; 0 until one comes
+	seen        uint32 // lines seen in all; the ring holds the last of them, the next goes at seen % MaxMatches
 }
 
 // moreUsers counts an offender's distinct user names beyond the ones kept.
 type moreUsers struct {
-	hashes   []uint32 // hashes of further distinct names, up to trackUsers
-	overflow int32    // distinct names beyond those too
+	hashes   [trackUsers]uint32 // hashes of further distinct names
+	n        int32              // hashes held
+	overflow int32              // distinct names beyond those too
 }
 
-func (m *moreUsers) count() int {
+func (b *Builder) moreUsers(h int32) int {
+	m := b.more[h]
 	if m == nil {
 		return 0
 	}
-	return len(m.hashes) + int(m.overflow)
+	return int(m.n + m.overflow)
 }
 
 // match is a kept log line: line idx of the record at off, len bytes long,
@@ -130,11 +140,9 @@ func (m match) off() int64 { return int64(m.pos >> 16) }
 func (m match) idx() int   { return int(m.pos & 0xffff) }
 
 type unban struct {
-	ip    string
-	addr  netip.Addr
-	count int
 	last  float64
-	jails []jailSeen
+	jail  jailSeen
+	count int64
 }
 
 // NewBuilder returns an empty builder.
@@ -145,17 +153,26 @@ func NewBuilder(opt Options) *Builder {
 	if opt.MaxMatches <= 0 {
 		opt.MaxMatches = 3
 	}
-	return &Builder{
+	mem := &chunks{}
+	b := &Builder{
 		opt:       opt,
-		offenders: map[string]*offender{},
-		unbans:    map[string]*unban{},
+		banned:    newAddrIndex(),
+		unbanned:  newAddrIndex(),
+		offenders: newSlab[offender](mem, 1),
+		unbans:    newSlab[unban](mem, 1),
+		jailList:  newSlab[jailSeen](mem, 1),
+		userSlots: newSlab[uint32](mem, opt.MaxUsers),
+		more:      map[int32]*moreUsers{},
+		matches:   newSlab[match](mem, opt.MaxMatches),
 		jails:     map[string]*JailStat{},
-		intern:    map[string]string{},
+		jailIDs:   map[string]int32{},
 		userIDs:   map[string]uint32{},
 		seed:      maphash.MakeSeed(),
 		from:      math.Inf(1),
 		to:        math.Inf(-1),
 	}
+	runtime.AddCleanup(b, (*chunks).release, mem)
+	return b
 }
 
 // AddStats counts what a scan read: batches, records and damaged lines.
@@ -207,16 +224,16 @@ func (b *Builder) addStray(config string) {
 	b.strays[config]++
 }
 
-// name interns a short, often repeated string (a jail or user name), so
-// that a hundred thousand offenders share one copy of "root".
-func (b *Builder) name(s string) string {
-	if v, ok := b.intern[s]; ok {
-		return v
+// jailID numbers a jail name (number+1 into jailNames), so that a hundred
+// thousand offenders share one copy of "sshd".
+func (b *Builder) jailID(name string) int32 {
+	id, ok := b.jailIDs[name]
+	if !ok {
+		b.jailNames = append(b.jailNames, name)
+		id = int32(len(b.jailNames))
+		b.jailIDs[name] = id
 	}
-	if len(b.intern) < 50000 && len(s) <= 64 {
-		b.intern[s] = s
-	}
-	return s
+	return id
 }
 
 func (b *Builder) span(t float64) {
@@ -236,31 +253,52 @@ func (b *Builder) jail(name string) *JailStat {
 // seenJail records a ban or unban of a jail at t and reports whether it is a
 // repeat of the last one: fail2ban runs a timed-out command again, with the
 // same time.
-func (b *Builder) seenJail(list *[]jailSeen, jail string, t float64) (repeat bool) {
-	for i := range *list {
-		if (*list)[i].name == jail {
-			if t > 0 && (*list)[i].last == t {
+func (b *Builder) seenJail(first *jailSeen, jail string, t float64) (repeat bool) {
+	id := b.jailID(jail)
+	if first.name == 0 {
+		*first = jailSeen{name: id, last: t}
+		return false
+	}
+	for e := first; ; e = b.jailList.at(e.next) {
+		if e.name == id {
+			if t > 0 && e.last == t {
 				return true
 			}
-			(*list)[i].last = t
+			e.last = t
+			return false
+		}
+		if e.next == 0 {
+			e.next = b.jailList.alloc()
+			*b.jailList.at(e.next) = jailSeen{name: id, last: t}
 			return false
 		}
 	}
-	*list = append(*list, jailSeen{name: b.name(jail), last: t})
-	return false
 }
 
-func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
+// eachJail calls f with the name of every jail from first on.
+func (b *Builder) eachJail(first jailSeen, f func(name string)) {
+	if first.name == 0 {
+		return
+	}
+	for e := &first; ; e = b.jailList.at(e.next) {
+		f(b.jailNames[e.name-1])
+		if e.next == 0 {
+			return
+		}
+	}
+}
+
+func (b *Builder) addBan(r *buffer.Record, t float64, line *LineRef) {
 	if r.Restored && !b.opt.IncludeRestored {
 		b.totals.Restored++
 		return
 	}
-	o := b.offenders[r.IP]
-	if o == nil {
-		o = &offender{first: t, last: t}
-		b.offenders[r.IP] = o
+	h, added := b.banned.number(r.IP, b.newOffender)
+	o := b.offenders.at(h)
+	if added {
+		o.first, o.last = t, t
 	}
-	if b.seenJail(&o.jails, r.Jail, r.Time) {
+	if b.seenJail(&o.jail, r.Jail, r.Time) {
 		b.totals.Duplicate++
 		return
 	}
@@ -273,24 +311,24 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 		o.bantime = r.Bantime
 	}
 	if r.User != "" {
-		b.addUser(o, r.User)
+		b.addUser(o, h, r.User)
 	}
-	if ref != nil && r.Matches == nil {
+	if line != nil && r.Matches == nil {
 		// Lines counted, not decoded: keep where to read them back.
 		for i := range min(r.Lines, 1<<16) {
-			o.addMatch(newMatch(ref.File, ref.Off, ref.Len, i), b.opt.MaxMatches)
+			b.addMatch(o, h, newMatch(line.File, line.Off, line.Len, i))
 		}
 	}
 	for i, m := range r.Matches {
 		if m == "" {
 			continue
 		}
-		if ref != nil {
-			o.addMatch(newMatch(ref.File, ref.Off, ref.Len, i), b.opt.MaxMatches)
+		if line != nil {
+			b.addMatch(o, h, newMatch(line.File, line.Off, line.Len, i))
 			continue
 		}
 		b.texts = append(b.texts, keep(m, MaxLineLen))
-		o.addMatch(newMatch(-1, int64(len(b.texts)-1), 0, i), b.opt.MaxMatches)
+		b.addMatch(o, h, newMatch(-1, int64(len(b.texts)-1), 0, i))
 	}
 	j := b.jail(r.Jail)
 	j.Bans++
@@ -303,15 +341,23 @@ func (b *Builder) addBan(r *buffer.Record, t float64, ref *LineRef) {
 // only counted.
 const maxUserNames = 1 << 20
 
-func (b *Builder) addUser(o *offender, u string) {
+func (b *Builder) addUser(o *offender, h int32, u string) {
 	// Names are told apart by what a report can show of them.
 	full := u
 	u = u[:headLen(u, MaxUserLen+1)]
 	id, known := b.userIDs[u]
-	if known && slices.Contains(o.users, id) {
-		return
+	var users []uint32 // the kept names' numbers+1, then zeros
+	if o.users != 0 {
+		users = b.userSlots.get(o.users)
 	}
-	if len(o.users) < b.opt.MaxUsers && (known || len(b.userNames) < maxUserNames && b.userBytes+len(u) <= maxUserBytes) {
+	n := 0
+	for n < len(users) && users[n] != 0 {
+		if known && users[n] == id+1 {
+			return
+		}
+		n++
+	}
+	if n < b.opt.MaxUsers && (known || len(b.userNames) < maxUserNames && b.userBytes+len(u) <= maxUserBytes) {
 		if !known {
 			if len(u) < len(full) {
 				u = strings.Clone(u) // not the whole long name
@@ -321,47 +367,47 @@ func (b *Builder) addUser(o *offender, u string) {
 			b.userIDs[u] = id
 			b.userBytes += len(u)
 		}
-		if o.users == nil {
-			o.users = make([]uint32, 0, b.opt.MaxUsers)
+		if o.users == 0 {
+			o.users = b.userSlots.alloc()
+			users = b.userSlots.get(o.users)
 		}
-		o.users = append(o.users, id)
+		users[n] = id + 1
 		return
 	}
-	if o.more == nil {
-		o.more = &moreUsers{}
+	m := b.more[h]
+	if m == nil {
+		m = &moreUsers{}
+		b.more[h] = m
 	}
-	h := uint32(maphash.String(b.seed, u))
-	if slices.Contains(o.more.hashes, h) {
+	hash := uint32(maphash.String(b.seed, u))
+	if slices.Contains(m.hashes[:m.n], hash) {
 		return
 	}
-	if len(o.more.hashes) < trackUsers {
-		o.more.hashes = append(o.more.hashes, h)
+	if m.n < trackUsers {
+		m.hashes[m.n] = hash
+		m.n++
 		return
 	}
-	o.more.overflow++
+	m.overflow++
 }
 
-func (o *offender) addMatch(m match, max int) {
+func (b *Builder) addMatch(o *offender, h int32, m match) {
+	ring := b.matches.get(h)
+	ring[o.seen%uint32(len(ring))] = m
 	o.seen++
-	if len(o.matches) < max {
-		if o.matches == nil {
-			o.matches = make([]match, 0, max)
-		}
-		o.matches = append(o.matches, m)
-		return
-	}
-	o.matches[o.next] = m
-	o.next = (o.next + 1) % int32(max)
+}
+
+// newOffender allocates an offender and its ring of log lines, of the same
+// handle.
+func (b *Builder) newOffender() int32 {
+	b.matches.alloc()
+	return b.offenders.alloc()
 }
 
 func (b *Builder) addUnban(r *buffer.Record, t float64) {
-	u := b.unbans[r.IP]
-	if u == nil {
-		u = &unban{ip: r.IP}
-		u.addr, _ = netip.ParseAddr(r.IP)
-		b.unbans[r.IP] = u
-	}
-	if b.seenJail(&u.jails, r.Jail, r.Time) {
+	h, _ := b.unbanned.number(r.IP, b.unbans.alloc)
+	u := b.unbans.at(h)
+	if b.seenJail(&u.jail, r.Jail, r.Time) {
 		b.totals.Duplicate++
 		return
 	}
@@ -399,19 +445,18 @@ func (b *Builder) Digest() *Digest {
 	top := &rankHeap{}
 	keep := b.opt.MaxOffenders
 	jailIPs := map[string]int{}
-	for ip, o := range b.offenders {
+	countJail := func(name string) { jailIPs[name]++ }
+	b.banned.each(func(addr netip.Addr, text string, h int32) {
+		o := b.offenders.at(h)
 		if o.bans == 0 {
-			continue
+			return
 		}
 		d.Totals.IPs++
-		addr, _ := netip.ParseAddr(ip)
-		for _, j := range o.jails {
-			jailIPs[j.name]++
-		}
+		b.eachJail(o.jail, countJail)
 		if isIPv6(addr) {
 			d.Totals.IPv6++
 		}
-		r := ranked{ip, addr, o}
+		r := ranked{addr, text, o, h}
 		switch {
 		case keep <= 0:
 			*top = append(*top, r) // every row: sorted below
@@ -421,14 +466,14 @@ func (b *Builder) Digest() *Digest {
 			(*top)[0] = r
 			heap.Fix(top, 0)
 		}
-	}
+	})
 	all := []ranked(*top)
 	slices.SortFunc(all, ranked.compare)
 	d.Notes.MoreOffenders += d.Totals.IPs - len(all)
 	lines := &lineReader{files: b.opt.Files, paths: b.opt.Paths, texts: b.texts, users: b.userNames}
 	d.Offenders = make([]Offender, len(all))
 	for i, r := range all {
-		d.Offenders[i] = r.o.export(r.ip, isIPv6(r.addr), lines)
+		d.Offenders[i] = b.export(r.o, r.h, r.ip(), isIPv6(r.addr), lines)
 	}
 	lines.close()
 	d.Notes.CountCuts(d.Offenders)
@@ -444,32 +489,50 @@ func (b *Builder) Digest() *Digest {
 	})
 	d.Totals.Jails = len(d.Jails)
 
-	unbans := make([]*unban, 0, len(b.unbans))
-	for _, u := range b.unbans {
-		if u.count > 0 {
-			unbans = append(unbans, u)
+	var unbans []rankedUnban
+	b.unbanned.each(func(addr netip.Addr, text string, h int32) {
+		if u := b.unbans.at(h); u.count > 0 {
+			unbans = append(unbans, rankedUnban{addr, text, u})
 		}
-	}
-	slices.SortFunc(unbans, func(x, y *unban) int {
-		return cmp.Or(cmp.Compare(x.last, y.last), x.addr.Compare(y.addr), cmp.Compare(x.ip, y.ip))
+	})
+	slices.SortFunc(unbans, func(x, y rankedUnban) int {
+		if c := cmp.Or(cmp.Compare(x.u.last, y.u.last), x.addr.Compare(y.addr)); c != 0 {
+			return c
+		}
+		return cmp.Compare(addrText(x.addr, x.text), addrText(y.addr, y.text))
 	})
 	for _, u := range unbans {
-		d.Unbans = append(d.Unbans, Unban{IP: Neutralise(u.ip), Jails: jailNames(u.jails), Count: u.count, Last: unix(u.last)})
+		d.Unbans = append(d.Unbans, Unban{IP: Neutralise(addrText(u.addr, u.text)), Jails: b.jailNamesOf(u.u.jail), Count: int(u.u.count), Last: unix(u.u.last)})
 	}
+	runtime.KeepAlive(b) // its slabs, which ranked and unbans point into
 	return d
 }
 
-// ranked is an offender being ranked for the digest's rows.
+// ranked is an offender being ranked for the digest's rows: its address,
+// and its text when that is not the address's canonical form.
 type ranked struct {
-	ip   string
 	addr netip.Addr
+	text string
 	o    *offender
+	h    int32 // o's handle
 }
+
+func (r ranked) ip() string { return addrText(r.addr, r.text) }
 
 // compare orders offenders as the report lists them: more bans first, then
 // more failures, then by address.
 func (r ranked) compare(q ranked) int {
-	return cmp.Or(cmp.Compare(q.o.bans, r.o.bans), cmp.Compare(q.o.failures, r.o.failures), r.addr.Compare(q.addr), cmp.Compare(r.ip, q.ip))
+	if c := cmp.Or(cmp.Compare(q.o.bans, r.o.bans), cmp.Compare(q.o.failures, r.o.failures), r.addr.Compare(q.addr)); c != 0 {
+		return c
+	}
+	return cmp.Compare(r.ip(), q.ip()) // the same address written two ways
+}
+
+// rankedUnban is an unbanned address being sorted for the digest.
+type rankedUnban struct {
+	addr netip.Addr
+	text string
+	u    *unban
 }
 
 // before reports whether r comes before q in the report.
@@ -491,26 +554,35 @@ func (h *rankHeap) Pop() any {
 }
 
 // export turns the internal offender into the row a template sees.
-func (o *offender) export(ip string, ipv6 bool, lines *lineReader) Offender {
+func (b *Builder) export(o *offender, h int32, ip string, ipv6 bool, lines *lineReader) Offender {
 	off := Offender{
-		IP:          Neutralise(ip),
-		IPv6:        ipv6,
-		Jails:       jailNames(o.jails),
-		Bans:        int(o.bans),
-		Failures:    int(o.failures),
-		FirstSeen:   unix(o.first),
-		LastSeen:    unix(o.last),
-		Bantime:     o.bantime,
-		MoreUsers:   o.more.count(),
-		MoreMatches: int(o.seen) - len(o.matches),
+		IP:        Neutralise(ip),
+		IPv6:      ipv6,
+		Jails:     b.jailNamesOf(o.jail),
+		Bans:      int(o.bans),
+		Failures:  int(o.failures),
+		FirstSeen: unix(o.first),
+		LastSeen:  unix(o.last),
+		Bantime:   o.bantime,
+	}
+	ring := b.matches.get(h)
+	ring = ring[:min(int(o.seen), len(ring))]
+	off.MoreUsers = b.moreUsers(h)
+	off.MoreMatches = int(o.seen) - len(ring)
+	var users []uint32
+	if o.users != 0 {
+		users = b.userSlots.get(o.users)
+		if n := slices.Index(users, 0); n >= 0 {
+			users = users[:n]
+		}
 	}
 	// Each name and line cut to its length, all of them to the offender's
 	// share: the names first, then the newest lines.
 	budget := MaxOffenderText
 	var leftUsers, leftLines int
-	off.Users, off.CutUsers, leftUsers = fill(len(o.users), func(i int) string { return lines.users[o.users[i]] }, MaxUserLen, &budget)
-	off.Matches, off.CutMatches, leftLines = fill(len(o.matches), func(i int) string {
-		return lines.text(o.matches[(int(o.next)+len(o.matches)-1-i)%len(o.matches)]) // the ring's newest line first
+	off.Users, off.CutUsers, leftUsers = fill(len(users), func(i int) string { return lines.users[users[i]-1] }, MaxUserLen, &budget)
+	off.Matches, off.CutMatches, leftLines = fill(len(ring), func(i int) string {
+		return lines.text(ring[(int(o.seen)+len(ring)-1-i)%len(ring)]) // the ring's newest line first
 	}, MaxLineLen, &budget)
 	slices.Reverse(off.Matches) // oldest kept line first
 	off.MoreUsers += leftUsers
@@ -542,11 +614,11 @@ func fill(n int, field func(int) string, max int, budget *int) (out []string, cu
 // in IPv6 form.
 func isIPv6(addr netip.Addr) bool { return addr.Is6() && !addr.Is4In6() }
 
-func jailNames(js []jailSeen) []string {
-	out := make([]string, len(js))
-	for i, j := range js {
-		out[i] = Neutralise(j.name)
-	}
+// jailNamesOf returns the names of the jails from first on, neutralised and
+// sorted.
+func (b *Builder) jailNamesOf(first jailSeen) []string {
+	out := []string{}
+	b.eachJail(first, func(name string) { out = append(out, Neutralise(name)) })
 	slices.Sort(out)
 	return out
 }

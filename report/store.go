@@ -1,0 +1,209 @@
+package report
+
+import (
+	"net/netip"
+	"reflect"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+)
+
+// The builder's per-address data holds no pointers, so that the garbage
+// collector has nothing to scan in it however many addresses an attack
+// brings: addresses are fixed-size map keys to numbers, aggregates and
+// their variable-length parts live in slabs indexed by number, and names
+// are numbers into shared tables.
+
+// slabChunk is the number of elements a slab allocates at once.
+const slabChunk = 1 << 12
+
+// slab hands out runs of n elements of T, by handle (0 is no run), from
+// chunks allocated slabChunk elements (or one run) at a time: growing never
+// copies what is held, so memory stays close to what is used. T must hold
+// no pointers: its chunks are outside the Go heap (see chunks).
+type slab[T any] struct {
+	mem    *chunks
+	chunks [][]T
+	n      int   // elements per run
+	per    int32 // runs per chunk
+	runs   int32 // runs handed out
+}
+
+func newSlab[T any](mem *chunks, n int) slab[T] {
+	if t := reflect.TypeFor[T](); hasPointers(t) {
+		panic("report: slab of " + t.String() + ", which holds pointers") // the collector would not see them
+	}
+	return slab[T]{mem: mem, n: n, per: int32(max(1, slabChunk/n))}
+}
+
+// alloc returns the handle of a new run of zero elements.
+func (s *slab[T]) alloc() int32 {
+	if int(s.runs/s.per) == len(s.chunks) {
+		s.chunks = append(s.chunks, chunk[T](s.mem, int(s.per)*s.n))
+	}
+	s.runs++
+	return s.runs
+}
+
+// get returns run h (a handle from alloc).
+func (s *slab[T]) get(h int32) []T {
+	r := h - 1
+	o := int(r%s.per) * s.n
+	return s.chunks[r/s.per][o : o+s.n : o+s.n]
+}
+
+// at returns the one element of run h, for slabs of runs of one.
+func (s *slab[T]) at(h int32) *T { return &s.get(h)[0] }
+
+// hasPointers reports whether values of t hold pointers.
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return false
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// chunks is memory mapped for slabs outside the Go heap. The garbage
+// collector paces itself on the heap it manages, letting it grow by a share
+// of what is live before it collects: with the aggregates of a long attack
+// on the heap, that share of them was the flush's peak memory spent on
+// garbage. Mapped apart, the aggregates cost what they hold, and the heap
+// is left with what is short-lived. The mappings are released with the
+// Builder that holds them (runtime.AddCleanup).
+type chunks struct{ maps [][]byte }
+
+// mapped counts the bytes of chunks mapped and not yet released.
+var mapped atomic.Int64
+
+// chunk returns n zero elements of T, mapped apart; on the heap if mapping
+// fails.
+func chunk[T any](mem *chunks, n int) []T {
+	size := n * int(unsafe.Sizeof(*new(T)))
+	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		return make([]T, n)
+	}
+	mem.maps = append(mem.maps, b)
+	mapped.Add(int64(len(b)))
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
+}
+
+func (mem *chunks) release() {
+	for _, b := range mem.maps {
+		if syscall.Munmap(b) == nil {
+			mapped.Add(-int64(len(b)))
+		}
+	}
+	mem.maps = nil
+}
+
+// addrIndex numbers addresses: IPv4 ones by their 4 bytes, IPv6 ones
+// (IPv4-mapped included, which are written differently) by their 16, and
+// anything else (a zone, a form that is not the canonical one, not an
+// address at all) by its text, which is rare since the ban path stores
+// canonical forms. The number of an address is a handle into a slab.
+type addrIndex struct {
+	v4    map[[4]byte]int32
+	v6    map[[16]byte]int32
+	other map[string]int32
+}
+
+func newAddrIndex() addrIndex {
+	return addrIndex{v4: map[[4]byte]int32{}, v6: map[[16]byte]int32{}, other: map[string]int32{}}
+}
+
+// canonical returns ip's address when ip is exactly how netip writes it,
+// with no zone.
+func canonical(ip string) (netip.Addr, bool) {
+	if a, ok := canonical4(ip); ok {
+		return netip.AddrFrom4(a), true
+	}
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	var buf [64]byte
+	return a, string(a.AppendTo(buf[:0])) == ip
+}
+
+// canonical4 reads the dotted quad netip writes (no leading zeros), the
+// common case, without the cost of parsing and writing it back.
+func canonical4(ip string) (a [4]byte, ok bool) {
+	n, i := 0, 0
+	for n < 4 {
+		v, start := 0, i
+		for i < len(ip) && ip[i] >= '0' && ip[i] <= '9' && i-start < 3 {
+			v = v*10 + int(ip[i]-'0')
+			i++
+		}
+		if i == start || v > 255 || (ip[start] == '0' && i-start > 1) {
+			return a, false
+		}
+		a[n] = byte(v)
+		n++
+		if n < 4 {
+			if i >= len(ip) || ip[i] != '.' {
+				return a, false
+			}
+			i++
+		}
+	}
+	return a, i == len(ip)
+}
+
+// number returns the number of ip, which alloc gives it when it has none
+// (added).
+func (x *addrIndex) number(ip string, alloc func() int32) (h int32, added bool) {
+	a, ok := canonical(ip)
+	switch {
+	case ok && a.Is4():
+		return numberOf(x.v4, a.As4(), alloc)
+	case ok:
+		return numberOf(x.v6, a.As16(), alloc)
+	}
+	return numberOf(x.other, ip, alloc)
+}
+
+func numberOf[K comparable](m map[K]int32, k K, alloc func() int32) (int32, bool) {
+	if h, ok := m[k]; ok {
+		return h, false
+	}
+	h := alloc()
+	m[k] = h
+	return h, true
+}
+
+// each calls f with every address, its text ("" when it is canonical: its
+// address's String) and its number.
+func (x *addrIndex) each(f func(addr netip.Addr, text string, h int32)) {
+	for k, h := range x.v4 {
+		f(netip.AddrFrom4(k), "", h)
+	}
+	for k, h := range x.v6 {
+		f(netip.AddrFrom16(k), "", h)
+	}
+	for ip, h := range x.other {
+		a, _ := netip.ParseAddr(ip)
+		f(a, ip, h)
+	}
+}
+
+// addrText is the text of an address each passed.
+func addrText(addr netip.Addr, text string) string {
+	if text != "" || !addr.IsValid() {
+		return text
+	}
+	return addr.String()
+}
