@@ -22,6 +22,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -65,10 +66,10 @@ func (r *Result) Failed() []ChannelResult {
 	return out
 }
 
-// Run flushes the buffer of cfg to the given targets (see Prepare). It returns
+// Run flushes the buffer of cfg to the given targets (see render.Prepare). It returns
 // an error only when the flush itself could not proceed; per-channel failures
 // are in the result.
-func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options) (*Result, error) {
+func Run(ctx context.Context, cfg *config.Config, targets []*render.Target, opt Options) (*Result, error) {
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("no enabled channel in %s: nothing would receive the report, so nothing is flushed", cfg.File)
 	}
@@ -451,7 +452,7 @@ type step struct {
 // batches is left in the spool (retention deleted them, and counted them as
 // dropped; or the channel was disabled while the others confirmed them). A
 // channel whose configuration is broken (t.Err) resumes nothing.
-func Pending(t *Target, st *buffer.ChannelState, batches []buffer.Batch) (*buffer.Partial, []buffer.Batch) {
+func Pending(t *render.Target, st *buffer.ChannelState, batches []buffer.Batch) (*buffer.Partial, []buffer.Batch) {
 	var rest *buffer.Partial
 	if t.Err == nil {
 		if f := t.Channel.Formats(); len(f) > 0 && st.Partial.Resumable(string(f[0])) && len(presentIDs(batches, st.Partial.Batches)) > 0 {
