@@ -27,9 +27,9 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
-	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/hostile"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
+	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/report"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
@@ -271,7 +271,7 @@ func newTestChannel(t *testing.T, kind string, settings map[string]any) channels
 // templates (or those of cc), fitted to its limit.
 func renderReport(t *testing.T, ch channels.Channel, cc config.Channel, d *report.Digest) channels.Message {
 	t.Helper()
-	target, err := flush.NewTarget(ch, cc, time.UTC)
+	target, err := render.NewTarget(ch, cc, time.UTC)
 	if err != nil {
 		t.Fatalf("prepare target: %v", err)
 	}

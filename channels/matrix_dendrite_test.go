@@ -17,6 +17,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/dendritetest"
+	"github.com/f2b-notify/f2b-notify/render"
 )
 
 // mxRoomMessages returns the contents of the m.room.message events of a room
@@ -203,7 +204,7 @@ func TestMatrixDendrite(t *testing.T) {
 		cfg.Channels = map[string]config.Channel{"ops-room": {Type: "matrix", Retries: &retries, Timeout: 20 * time.Second, Settings: map[string]any{
 			"homeserver": hs.URL(), "access_token_file": tokenFile, "room": room,
 		}}}
-		targets, err := flush.Prepare(cfg)
+		targets, err := render.Prepare(cfg)
 		if err != nil || targets[0].Err != nil {
 			t.Fatalf("prepare: %v %v", err, targets[0].Err)
 		}

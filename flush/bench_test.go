@@ -1,6 +1,8 @@
 package flush_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -68,4 +70,46 @@ func itoa(i int) string {
 		return digits[i : i+1]
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+// BenchmarkRun is one whole flush of 200 bans in 20 batches to four
+// channels: two plain, one splitting its report into 1,500-character
+// messages (a ledger record per message) and one failing (its bans kept, a
+// missed report recorded). The batches the failing channel keeps are
+// deleted between flushes, so each one claims, digests, renders, sends,
+// settles the ledger and sweeps the same amount.
+func BenchmarkRun(b *testing.B) {
+	e := newEnv(b)
+	tg := targets(b, &memChannel{name: "a"}, &memChannel{name: "b"},
+		&limited{memChannel: memChannel{name: "chat"}, limit: 1500, split: true},
+		&memChannel{name: "down", fail: errors.New("connection refused")})
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		for range 20 {
+			for range 10 {
+				n++
+				e.ban(b, "10.2."+itoa(n>>8&255)+"."+itoa(n&255), float64(1000+n))
+			}
+			if _, err := e.buf.Claim(time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		res, err := flush.Run(context.Background(), e.cfg, tg, flush.Options{})
+		if err != nil || len(res.Failed()) != 1 || res.Channels[2].Err != nil || res.Channels[1].Batches != 20 {
+			b.Fatalf("%v %+v", err, res)
+		}
+		b.StopTimer()
+		kept, err := e.buf.Batches()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, k := range kept {
+			if err := e.buf.RemoveBatch(k.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+	}
 }

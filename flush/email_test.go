@@ -17,6 +17,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/smtpsink"
 	"github.com/f2b-notify/f2b-notify/internal/testenv"
+	"github.com/f2b-notify/f2b-notify/render"
 )
 
 // parts returns the decoded text/plain and text/html parts of a message.
@@ -66,7 +67,7 @@ func TestEmailThroughRealSendmail(t *testing.T) {
 	cfg.Channels = map[string]config.Channel{"admin-mail": {Type: "sendmail", Retries: &retries, Timeout: 20 * time.Second, Settings: map[string]any{
 		"to": []any{"root@localhost"}, "from": "fail2ban@vm.example.org", "sendmail": msmtp, "args": []any{"-C", rc},
 	}}}
-	targets, err := flush.Prepare(cfg)
+	targets, err := render.Prepare(cfg)
 	if err != nil || targets[0].Err != nil {
 		t.Fatalf("prepare: %v %v", err, targets[0].Err)
 	}

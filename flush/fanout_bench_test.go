@@ -7,6 +7,7 @@ import (
 
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/render"
 )
 
 // slowChannel answers after delay, or hangs until its attempt times out.
@@ -35,10 +36,10 @@ func (s *slowChannel) Send(ctx context.Context, subject, body string) error {
 // channel's, and over the sum of all.
 func BenchmarkFanOut(b *testing.B) {
 	e := newEnv(b)
-	var tg []*flush.Target
+	var tg []*render.Target
 	for i, name := range []string{"a", "b", "c", "d", "e", "hang"} {
 		ch := &slowChannel{memChannel: memChannel{name: name}, delay: 200 * time.Millisecond, hang: i == 5}
-		t, err := flush.NewTarget(ch, config.Channel{Type: "slow", Timeout: time.Second, Retries: new(int)}, time.UTC)
+		t, err := render.NewTarget(ch, config.Channel{Type: "slow", Timeout: time.Second, Retries: new(int)}, time.UTC)
 		if err != nil {
 			b.Fatal(err)
 		}

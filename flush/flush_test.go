@@ -14,6 +14,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/render"
 )
 
 // memChannel keeps what it is sent; fail makes it refuse.
@@ -47,6 +48,18 @@ func (m *memChannel) Send(ctx context.Context, subject, body string) error {
 	return nil
 }
 
+// limited is a channel with a size limit that may split.
+type limited struct {
+	memChannel
+	limit    int
+	split    bool
+	maxPages int
+}
+
+func (l *limited) Limit() int       { return l.limit }
+func (l *limited) Split() bool      { return l.split }
+func (l *limited) MaxMessages() int { return l.maxPages }
+
 type env struct {
 	cfg *config.Config
 	buf *buffer.Buffer
@@ -73,10 +86,10 @@ func (e *env) ban(t testing.TB, ip string, tm float64) {
 	}
 }
 
-func targets(t testing.TB, chs ...channels.Channel) []*flush.Target {
-	var out []*flush.Target
+func targets(t testing.TB, chs ...channels.Channel) []*render.Target {
+	var out []*render.Target
 	for _, ch := range chs {
-		tg, err := flush.NewTarget(ch, config.Channel{Type: "mem", Retries: new(int)}, time.UTC)
+		tg, err := render.NewTarget(ch, config.Channel{Type: "mem", Retries: new(int)}, time.UTC)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +98,7 @@ func targets(t testing.TB, chs ...channels.Channel) []*flush.Target {
 	return out
 }
 
-func (e *env) run(t *testing.T, tg []*flush.Target, opt flush.Options) *flush.Result {
+func (e *env) run(t *testing.T, tg []*render.Target, opt flush.Options) *flush.Result {
 	t.Helper()
 	res, err := flush.Run(context.Background(), e.cfg, tg, opt)
 	if err != nil {
@@ -230,12 +243,12 @@ func TestBlankTemplateIsAFailureNotAnEmptyReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch := &memChannel{name: "blank"}
-	tg, err := flush.NewTarget(ch, config.Channel{Type: "mem", Retries: new(int), Templates: map[string]string{"text": blank}}, time.UTC)
+	tg, err := render.NewTarget(ch, config.Channel{Type: "mem", Retries: new(int), Templates: map[string]string{"text": blank}}, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.ban(t, "192.0.2.1", 100)
-	res := e.run(t, []*flush.Target{tg}, flush.Options{})
+	res := e.run(t, []*render.Target{tg}, flush.Options{})
 	if err := res.Channels[0].Err; err == nil || !strings.Contains(err.Error(), `channel "blank": the text template rendered an empty report`) {
 		t.Fatalf("blank template: %+v", res.Channels[0])
 	}

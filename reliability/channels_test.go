@@ -19,6 +19,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/smtpsink"
+	"github.com/f2b-notify/f2b-notify/render"
 )
 
 // Recognisable secrets: no output, error, log or ledger may show them.
@@ -387,7 +388,7 @@ func flushInProcess(t *testing.T, s *site) *flush.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, err := flush.Prepare(cfg)
+	targets, err := render.Prepare(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

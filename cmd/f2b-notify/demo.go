@@ -15,6 +15,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
+	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
 
@@ -71,11 +72,11 @@ func demoRun(g *Globals, f templates.Format) error {
 	fmt.Fprintf(g.IO.Err, "demo: recorded %d sample events in %s, flag set; flushing to the console as %s\n\n", len(recs), cfg.Buffer.Dir, f)
 
 	loc, _ := cfg.Location()
-	t, err := flush.NewTarget(&formatted{channels.NewFile("console", g.IO.Out), f}, cfg.Channels["console"], loc)
+	t, err := render.NewTarget(&formatted{channels.NewFile("console", g.IO.Out), f}, cfg.Channels["console"], loc)
 	if err != nil {
 		return err
 	}
-	res, err := flush.Run(context.Background(), cfg, []*flush.Target{t}, flush.Options{IfFlag: true})
+	res, err := flush.Run(context.Background(), cfg, []*render.Target{t}, flush.Options{IfFlag: true})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/banpath"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
+	"github.com/f2b-notify/f2b-notify/render"
 )
 
 // FlushOptions are the arguments of `flush`.
@@ -174,7 +175,7 @@ func flushRun(o *FlushOptions) error {
 		return err
 	}
 	printWarnings(o.IO.Err, cfg)
-	targets, err := flush.Prepare(cfg)
+	targets, err := render.Prepare(cfg)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
+	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -93,8 +94,8 @@ or changed.`,
 }
 
 // selectTargets prepares every enabled channel, or just the one named.
-func selectTargets(cfg *config.Config, name string) ([]*flush.Target, error) {
-	targets, err := flush.Prepare(cfg)
+func selectTargets(cfg *config.Config, name string) ([]*render.Target, error) {
+	targets, err := render.Prepare(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +107,7 @@ func selectTargets(cfg *config.Config, name string) ([]*flush.Target, error) {
 	}
 	for _, t := range targets {
 		if t.Name == name {
-			return []*flush.Target{t}, nil
+			return []*render.Target{t}, nil
 		}
 	}
 	return nil, fmt.Errorf("no enabled channel %q in %s (enabled: %s)", name, cfg.File, strings.Join(cfg.EnabledChannels(), ", "))
@@ -114,7 +115,7 @@ func selectTargets(cfg *config.Config, name string) ([]*flush.Target, error) {
 
 // printRest writes the messages of a split report that an earlier flush
 // delivered only in part and that the next flush sends first.
-func printRest(w io.Writer, t *flush.Target, rest *buffer.Partial, payload bool) error {
+func printRest(w io.Writer, t *render.Target, rest *buffer.Partial, payload bool) error {
 	m := channels.Message{Subject: rest.Subject, Pages: rest.Pages[rest.Sent:]}
 	if payload {
 		return printPayload(w, t, m)
@@ -127,7 +128,7 @@ func printRest(w io.Writer, t *flush.Target, rest *buffer.Partial, payload bool)
 
 // printRendered writes a channel's subject and every format of its report,
 // or with payload the request body it would send.
-func printRendered(w io.Writer, t *flush.Target, d *report.Digest, payload bool) error {
+func printRendered(w io.Writer, t *render.Target, d *report.Digest, payload bool) error {
 	m, err := t.Render(d)
 	if err != nil {
 		return err
@@ -178,14 +179,14 @@ password or secret webhook URL over plain http to another machine (loopback is f
 				return err
 			}
 			printWarnings(g.IO.Err, cfg)
-			targets, err := flush.Prepare(cfg)
+			targets, err := render.Prepare(cfg)
 			if err != nil {
 				return err
 			}
 			// Disabled channels are checked too, so that a mistake is found
 			// before the day the channel is switched on; flush skips them,
 			// so their problems are warnings.
-			disabled, err := flush.PrepareNamed(cfg, cfg.DisabledChannels())
+			disabled, err := render.PrepareNamed(cfg, cfg.DisabledChannels())
 			if err != nil {
 				return err
 			}
@@ -237,7 +238,7 @@ password or secret webhook URL over plain http to another machine (loopback is f
 
 // printPlainHTTP warns, one line each, about the channels that send their
 // credential over plain http to a host other than this machine.
-func printPlainHTTP(w io.Writer, file string, targets []*flush.Target) {
+func printPlainHTTP(w io.Writer, file string, targets []*render.Target) {
 	for _, t := range targets {
 		if t.Err != nil {
 			continue
@@ -250,7 +251,7 @@ func printPlainHTTP(w io.Writer, file string, targets []*flush.Target) {
 
 // checkTarget reports what stops a channel from sending: its settings, its
 // templates, or rendering them on the sample digest.
-func checkTarget(t *flush.Target, d *report.Digest) error {
+func checkTarget(t *render.Target, d *report.Digest) error {
 	if t.Err != nil {
 		return t.Err
 	}
@@ -258,7 +259,7 @@ func checkTarget(t *flush.Target, d *report.Digest) error {
 	return err
 }
 
-func formats(t *flush.Target) string {
+func formats(t *render.Target) string {
 	var fs []string
 	for _, f := range t.Channel.Formats() {
 		fs = append(fs, string(f))
@@ -438,7 +439,7 @@ func warnStrays(w io.Writer, prefix, dir string) error {
 }
 
 // printPayload writes the request body (or bodies) t would send for m.
-func printPayload(w io.Writer, t *flush.Target, m channels.Message) error {
+func printPayload(w io.Writer, t *render.Target, m channels.Message) error {
 	p, ok := t.Channel.(channels.Payloader)
 	if !ok {
 		return fmt.Errorf("channel %q (%s) has no request body to show; preview without --payload shows its message", t.Name, t.Config.Type)

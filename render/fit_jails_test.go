@@ -1,4 +1,4 @@
-package flush_test
+package render_test
 
 import (
 	"fmt"
@@ -28,8 +28,8 @@ func manyJails(n int) *report.Digest {
 // those bans.)
 func TestFitCutsJailRowsWhenTheyAloneDoNotFit(t *testing.T) {
 	for _, split := range []bool{false, true} {
-		ch := &limited{memChannel: memChannel{name: "small"}, limit: 2000, split: split}
-		tg := targets(t, ch)[0]
+		ch := &fakeChannel{name: "small", limit: 2000, split: split}
+		tg := target(t, ch)
 		d := manyJails(80)
 		m, err := tg.Render(d)
 		if err != nil {

@@ -1,7 +1,6 @@
-package flush_test
+package render_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -10,25 +9,9 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
-	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/report"
 )
-
-// fitChannel is a channel of any format with a size limit, splitting or not.
-type fitChannel struct {
-	format   channels.Format
-	limit    int
-	split    bool
-	maxPages int
-}
-
-func (c *fitChannel) Name() string                                        { return "fit" }
-func (c *fitChannel) Formats() []channels.Format                          { return []channels.Format{c.format} }
-func (c *fitChannel) Limit() int                                          { return c.limit }
-func (c *fitChannel) Split() bool                                         { return c.split }
-func (c *fitChannel) MaxMessages() int                                    { return c.maxPages }
-func (c *fitChannel) Send(context.Context, string, string) error          { return nil }
-func (c *fitChannel) SendMessage(context.Context, channels.Message) error { return nil }
 
 var fitFormats = []channels.Format{channels.Text, channels.Markdown, channels.HTML,
 	channels.SlackFormat, channels.DiscordFormat, channels.TeamsFormat, channels.TelegramHTML, channels.MatrixFormat, channels.JSONFormat}
@@ -45,8 +28,8 @@ func FuzzFit(f *testing.F) {
 	f.Add(uint16(0), uint8(5), uint8(2), uint8(3), "u", "m", true, uint8(8))
 	f.Fuzz(func(t *testing.T, limit uint16, offenders, jails, unbans uint8, user, match string, split bool, format uint8) {
 		// jails/40 (0 to 6) picks the cap of a split report's messages.
-		ch := &fitChannel{format: fitFormats[int(format)%len(fitFormats)], limit: int(limit % 12000), split: split, maxPages: int(jails/40) % 4}
-		tg, err := flush.NewTarget(ch, config.Channel{Type: "fit"}, time.UTC)
+		ch := &fakeChannel{name: "fit", formats: []channels.Format{fitFormats[int(format)%len(fitFormats)]}, limit: int(limit % 12000), split: split, maxPages: int(jails/40) % 4}
+		tg, err := render.NewTarget(ch, config.Channel{Type: "fit"}, time.UTC)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,14 +49,14 @@ func FuzzFit(f *testing.F) {
 			}
 			return
 		}
-		pages := m.Messages(ch.format)
+		pages := m.Messages(ch.formats[0])
 		if ch.maxPages > 0 && len(pages) > ch.maxPages {
-			t.Fatalf("%s, limit %d: %d messages, cap %d", ch.format, ch.limit, len(pages), ch.maxPages)
+			t.Fatalf("%s, limit %d: %d messages, cap %d", ch.formats[0], ch.limit, len(pages), ch.maxPages)
 		}
 		if ch.limit > 0 {
 			for i, p := range pages {
 				if n := utf8.RuneCountInString(p); n > ch.limit {
-					t.Fatalf("%s, limit %d, split %v: message %d of %d is %d characters", ch.format, ch.limit, split, i+1, len(pages), n)
+					t.Fatalf("%s, limit %d, split %v: message %d of %d is %d characters", ch.formats[0], ch.limit, split, i+1, len(pages), n)
 				}
 			}
 		}

@@ -1,4 +1,9 @@
-package flush
+// Package render turns a digest into what one channel is sent: the report
+// in every format the channel wants, from its templates, fitted to its size
+// limit (fewer rows and "and N more", or several messages for a channel
+// that splits). A Target is a channel ready for that: built, its templates
+// parsed, its program and template files checked.
+package render
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package flush_test
+package render_test
 
 import (
 	"testing"
@@ -14,7 +14,7 @@ func BenchmarkFit(b *testing.B) {
 			name = "split"
 		}
 		b.Run(name, func(b *testing.B) {
-			tg := targets(b, &limited{memChannel: memChannel{name: "small"}, limit: 4096, split: split})[0]
+			tg := target(b, &fakeChannel{name: "small", limit: 4096, split: split})
 			for b.Loop() {
 				if _, err := tg.Render(d); err != nil {
 					b.Fatal(err)

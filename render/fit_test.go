@@ -1,29 +1,54 @@
-package flush_test
+package render_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
-	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
-// limited is a channel with a size limit that may split.
-type limited struct {
-	memChannel
+// fakeChannel is a channel of the given formats (text when none is given)
+// with a size limit, splitting or not; what it is sent goes nowhere.
+type fakeChannel struct {
+	name     string
+	formats  []channels.Format
 	limit    int
 	split    bool
 	maxPages int
 }
 
-func (l *limited) Limit() int       { return l.limit }
-func (l *limited) Split() bool      { return l.split }
-func (l *limited) MaxMessages() int { return l.maxPages }
+func (c *fakeChannel) Name() string { return c.name }
+func (c *fakeChannel) Formats() []channels.Format {
+	if len(c.formats) == 0 {
+		return []channels.Format{channels.Text}
+	}
+	return c.formats
+}
+func (c *fakeChannel) Limit() int                                          { return c.limit }
+func (c *fakeChannel) Split() bool                                         { return c.split }
+func (c *fakeChannel) MaxMessages() int                                    { return c.maxPages }
+func (c *fakeChannel) Send(context.Context, string, string) error          { return nil }
+func (c *fakeChannel) SendMessage(context.Context, channels.Message) error { return nil }
+
+// target is ch with the default templates, as a flush would send to it.
+func target(t testing.TB, ch channels.Channel) *render.Target {
+	t.Helper()
+	tg, err := render.NewTarget(ch, config.Channel{Type: "fake", Retries: new(int)}, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
 func bigDigest(n int) *report.Digest {
 	b := report.NewBuilder(report.Options{Host: "vm"})
 	for i := range n {
@@ -34,8 +59,8 @@ func bigDigest(n int) *report.Digest {
 }
 
 func TestFitCutsRowsAndKeepsTotals(t *testing.T) {
-	ch := &limited{memChannel: memChannel{name: "small"}, limit: 4096}
-	tg := targets(t, ch)[0]
+	ch := &fakeChannel{name: "small", limit: 4096}
+	tg := target(t, ch)
 	d := bigDigest(5000)
 	m, err := tg.Render(d)
 	if err != nil {
@@ -58,8 +83,8 @@ func TestFitCutsRowsAndKeepsTotals(t *testing.T) {
 // offender is either on exactly one page or counted in that "and N more".
 func TestFitCapsTheMessagesOfASplitReport(t *testing.T) {
 	for _, maxPages := range []int{1, 2, 3, 10} {
-		ch := &limited{memChannel: memChannel{name: "capped"}, limit: 4096, split: true, maxPages: maxPages}
-		tg := targets(t, ch)[0]
+		ch := &fakeChannel{name: "capped", limit: 4096, split: true, maxPages: maxPages}
+		tg := target(t, ch)
 		d := bigDigest(2000)
 		m, err := tg.Render(d)
 		if err != nil {
@@ -99,8 +124,8 @@ func TestFitCapsTheMessagesOfASplitReport(t *testing.T) {
 }
 
 func TestFitSplitsIntoPagesWithEveryOffenderOnce(t *testing.T) {
-	ch := &limited{memChannel: memChannel{name: "paged"}, limit: 4096, split: true}
-	tg := targets(t, ch)[0]
+	ch := &fakeChannel{name: "paged", limit: 4096, split: true}
+	tg := target(t, ch)
 	d := bigDigest(600)
 	m, err := tg.Render(d)
 	if err != nil {
@@ -130,46 +155,10 @@ func TestFitSplitsIntoPagesWithEveryOffenderOnce(t *testing.T) {
 	}
 }
 
-func TestJailsFilterAndMinBans(t *testing.T) {
-	e := newEnv(t)
-	ssh := &memChannel{name: "ssh-only"}
-	many := &memChannel{name: "many"}
-	tg := targets(t, ssh, many)
-	tg[0].Config.Jails = []string{"sshd"}
-	tg[1].Config.MinBans = 3
-	e.ban(t, "192.0.2.1", 100)
-	if err := e.buf.Append(&buffer.Record{V: 1, Action: "ban", Jail: "nginx", IP: "198.51.100.1", Time: 101}); err != nil {
-		t.Fatal(err)
-	}
-	res := e.run(t, tg, flush.Options{})
-	if got := ssh.received(); len(got) != 1 || !strings.Contains(got[0], "192.0.2.1") || strings.Contains(got[0], "198.51.100.1") {
-		t.Errorf("jails filter: %q", got)
-	}
-	if len(many.received()) != 0 || !res.Channels[1].Held {
-		t.Fatalf("min_bans 3 sent with 2 bans: %+v", res.Channels[1])
-	}
-	e.ban(t, "192.0.2.3", 102)
-	e.run(t, tg, flush.Options{})
-	got := many.received()
-	if len(got) != 1 || !strings.Contains(got[0], "192.0.2.1") || !strings.Contains(got[0], "192.0.2.3") || !strings.Contains(got[0], "198.51.100.1") {
-		t.Fatalf("held bans not delivered once min_bans was reached: %q", got)
-	}
-	if b, _ := e.buf.Batches(); len(b) != 0 {
-		t.Errorf("spool not empty: %v", b)
-	}
-}
-
-// twoFormats is a limited channel that also wants an HTML rendering, like
-// Matrix: formatted body first, plain body second.
-type twoFormats struct{ limited }
-
-func (t *twoFormats) Formats() []channels.Format {
-	return []channels.Format{channels.HTML, channels.Text}
-}
-
 func TestSecondaryFormatShowsTheRowsThePrimaryKept(t *testing.T) {
-	ch := &twoFormats{limited{memChannel: memChannel{name: "two"}, limit: 6000}}
-	tg := targets(t, ch)[0]
+	// Like Matrix: formatted body first, plain body second.
+	ch := &fakeChannel{name: "two", formats: []channels.Format{channels.HTML, channels.Text}, limit: 6000}
+	tg := target(t, ch)
 	d := bigDigest(400)
 	m, err := tg.Render(d)
 	if err != nil {
@@ -201,8 +190,8 @@ func TestFitCountsTheCutTextOfTheRowsShown(t *testing.T) {
 	}
 	note := regexp.MustCompile(`([0-9]+) user names? (was|were) cut to 64 characters`)
 	for _, split := range []bool{false, true} {
-		ch := &limited{memChannel: memChannel{name: "small"}, limit: 4096, split: split, maxPages: 3}
-		m, err := targets(t, ch)[0].Render(d)
+		ch := &fakeChannel{name: "small", limit: 4096, split: split, maxPages: 3}
+		m, err := target(t, ch).Render(d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,38 +202,5 @@ func TestFitCountsTheCutTextOfTheRowsShown(t *testing.T) {
 				t.Errorf("split %v: a message with %d offender rows says %q", split, rows, got)
 			}
 		}
-	}
-}
-
-// Records of jails a channel does not take are nothing for it: their batch
-// is confirmed without a message, not kept waiting for it. An unban of one
-// of its jails waits for its next report.
-func TestJailsFilterConfirmsRecordsOfOtherJails(t *testing.T) {
-	e := newEnv(t)
-	ssh := &memChannel{name: "ssh-only"}
-	all := &memChannel{name: "all"}
-	tg := targets(t, ssh, all)
-	tg[0].Config.Jails = []string{"sshd"}
-	if err := e.buf.Append(&buffer.Record{V: 1, Action: "ban", Jail: "nginx", IP: "198.51.100.1", Time: 101}); err != nil {
-		t.Fatal(err)
-	}
-	res := e.run(t, tg, flush.Options{})
-	if len(ssh.received()) != 0 || len(all.received()) != 1 || res.Deleted != 1 || res.Channels[0].Skipped {
-		t.Fatalf("a batch with nothing for the filtered channel: %+v, sent %d", res, len(ssh.received()))
-	}
-	if err := e.buf.Append(&buffer.Record{V: 1, Action: "unban", Jail: "sshd", IP: "192.0.2.9", Time: 90, At: 200}); err != nil {
-		t.Fatal(err)
-	}
-	res = e.run(t, tg, flush.Options{})
-	if len(ssh.received()) != 0 || !res.Channels[0].Skipped || res.Deleted != 0 {
-		t.Fatalf("an unban of its jail alone: %+v", res)
-	}
-	e.ban(t, "192.0.2.3", 300)
-	e.run(t, tg, flush.Options{})
-	if got := ssh.received(); len(got) != 1 || !strings.Contains(got[0], "192.0.2.3") || !strings.Contains(got[0], "192.0.2.9") {
-		t.Errorf("the next report of the filtered channel: %q", got)
-	}
-	if b, _ := e.buf.Batches(); len(b) != 0 {
-		t.Errorf("spool not empty: %v", b)
 	}
 }

@@ -1,0 +1,95 @@
+package flush
+
+import (
+	"os"
+	"slices"
+
+	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+// Digest builds the digest of the records in files, in order.
+func Digest(cfg *config.Config, files []string) (*report.Digest, error) {
+	return DigestFor(cfg, files, nil)
+}
+
+// maxOpenFiles bounds the buffer files a digest keeps open while it is
+// built: a channel down for weeks has thousands of batches waiting, more
+// than a process may open (often 1,024).
+const maxOpenFiles = 32
+
+// DigestFor builds the digest of the records in files that belong to one of
+// jails (all records when jails is empty).
+func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Digest, error) {
+	// Log lines are read back by reference once the digest is built. The
+	// first files and the last (pending.jsonl, for preview) stay open until
+	// then, so that a flush running meanwhile (preview takes no lock) can
+	// rename or delete them; the others are closed after their scan and
+	// opened again by path, a few at a time. The builder shares the slice,
+	// so it sees each file as it is kept.
+	open := make([]*os.File, len(files))
+	defer func() {
+		for _, f := range open {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
+	b := report.NewBuilder(report.Options{
+		Files:           open,
+		Paths:           files,
+		Host:            cfg.Hostname(),
+		MaxUsers:        cfg.Report.MaxUsers,
+		MaxMatches:      cfg.Report.MaxMatches,
+		MaxOffenders:    cfg.Report.MaxOffenders,
+		IncludeRestored: cfg.Report.IncludeRestored,
+	})
+	kept := 0
+	for i, name := range files {
+		f, st, err := buffer.OpenScan(name, buffer.ScanOptions{SkipMatches: true}, func(r *buffer.Record, off int64, n int) error {
+			if len(jails) == 0 || slices.Contains(jails, r.Jail) {
+				b.AddRef(r, report.LineRef{File: int32(i), Off: off, Len: int32(n)})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case f == nil:
+		case kept < maxOpenFiles-1 || i == len(files)-1:
+			open[i] = f
+			kept++
+		default:
+			f.Close()
+		}
+		if st.Records+st.Torn > 0 {
+			b.AddStats(st, 1)
+		}
+	}
+	return b.Digest(), nil
+}
+
+// ForChannel returns a copy of d with the notes that concern one channel:
+// reports it missed, and records retention dropped before it got them.
+func ForChannel(d *report.Digest, st *buffer.ChannelState) *report.Digest {
+	c := *d
+	c.Notes.MissedReports = st.Missed
+	c.Notes.Dropped = st.Dropped
+	c.Notes.LastSuccess = st.LastSuccess
+	return &c
+}
+
+// holdsRecords reports whether a digest counts any record (of the jails it
+// was built for).
+func holdsRecords(d *report.Digest) bool {
+	t := d.Totals
+	return t.Bans+t.Unbans+t.Restored+t.Duplicate > 0
+}
+
+// worthSending reports whether a digest has something to tell: new bans, or
+// a note about lost or damaged records.
+func worthSending(d *report.Digest) bool {
+	return d.Totals.Bans > 0 || d.Notes.TornLines > 0 || d.Notes.Dropped > 0
+}
