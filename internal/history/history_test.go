@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/f2b-notify/f2b-notify/internal/heldheap"
 )
 
 func addrs(ss ...string) func(func(netip.Addr) bool) {
@@ -307,4 +309,52 @@ func BenchmarkSaveLoad(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestRecordSkipsInvalid(t *testing.T) {
+	h := &History{}
+	if err := h.Record(t1, slices.Values([]netip.Addr{{}, netip.MustParseAddr("192.0.2.1")}), nil); err != nil {
+		t.Fatal(err)
+	}
+	if h.Len() != 1 {
+		t.Errorf("Len() = %d, want 1: the invalid address is skipped", h.Len())
+	}
+}
+
+// BenchmarkRecordPrune records 90 daily reports that add up to 1,000,000
+// addresses, then prunes to 500,000, and reports the heap the History
+// holds.
+func BenchmarkRecordPrune(b *testing.B) {
+	var held uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		var h *History
+		held = heldheap.Measure(b, func() any { h = big(b, 1_000_000); return h })
+		if da, _ := h.Prune(t3.AddDate(0, 0, 90), 0, 500_000); da != 500_000 {
+			b.Fatalf("Prune dropped %d addresses", da)
+		}
+	}
+	b.ReportMetric(float64(held)/1e6, "MB-held")
+}
+
+// TestFileSize: an address costs at most 32 bytes of file (29 here: an IPv6 one
+// seen in reports years apart, thousands of times), so 1,000,000 of them
+// stay far under 64 MB.
+func TestFileSize(t *testing.T) {
+	const n = 100_000
+	h := &History{addr6: make(map[[16]byte]seen, n), addr4: make(map[[4]byte]seen)}
+	for i := range n {
+		h.addr6[[16]byte{0x20, 0x01, 0x0d, 0xb8, 4: byte(i >> 16), 5: byte(i >> 8), 6: byte(i), 15: 1}] = seen{first: 1 << 31, last: 1<<31 + 3<<25, count: 1 << 20}
+	}
+	path := filepath.Join(t.TempDir(), "history.bin")
+	if err := h.Save(path, false); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per := float64(st.Size()) / n; per > 32 {
+		t.Errorf("%d bytes for %d addresses: %.1f per address, want at most 32", st.Size(), n, per)
+	}
 }
