@@ -210,12 +210,13 @@ func (h *History) Save(path string, fsync bool) (err error) {
 		return fmt.Errorf("save history %s: %w", path, err)
 	}
 	if fsync {
-		if d, err := os.Open(dir); err == nil {
+		d, err := os.Open(dir)
+		if err == nil {
 			err = d.Sync()
 			d.Close()
-			if err != nil {
-				return fmt.Errorf("save history %s: sync folder %s: %w", path, dir, err)
-			}
+		}
+		if err != nil {
+			return fmt.Errorf("save history %s: saved, but sync the folder: %w", path, err)
 		}
 	}
 	return nil
