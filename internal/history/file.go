@@ -36,6 +36,11 @@ const (
 	maxFile = 512 << 20
 )
 
+// minAddrBytes is the fewest bytes an address takes in the file: family,
+// IPv4 address and three one-byte varints. It bounds the address count a
+// file can claim, and so what Load allocates for it.
+const minAddrBytes = 1 + 4 + 3
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrCorrupt is wrapped by Load's error when the file is not a history
@@ -132,7 +137,7 @@ func decode(b []byte) (*History, error) {
 		}
 		h.reports = append(h.reports, r)
 	}
-	na := d.uint("address count", uint64(len(d.b))) // each takes 5 bytes or more
+	na := d.uint("address count", uint64(len(d.b)/minAddrBytes))
 	h.addr4 = make(map[[4]byte]seen, na)
 	h.addr6 = make(map[[16]byte]seen)
 	for range na {
