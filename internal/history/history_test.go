@@ -2,7 +2,9 @@ package history
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -207,6 +209,12 @@ func TestLoadNoHistory(t *testing.T) {
 	}
 	flipped := slices.Clone(data)
 	flipped[len(flipped)/2] ^= 0x40
+	// Damaged inside but with a checksum that matches: the decoder's own
+	// bounds catch it.
+	sealed := func(body ...byte) []byte {
+		b := append([]byte(magic+"\x01"), body...)
+		return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	}
 	link := filepath.Join(dir, "link")
 	if err := os.Symlink(good, link); err != nil {
 		t.Fatal(err)
@@ -222,6 +230,9 @@ func TestLoadNoHistory(t *testing.T) {
 		{"other file", write("other", []byte("ssh-rsa AAAA...\n")), ErrCorrupt, "no history header"},
 		{"one byte changed", write("flipped", flipped), ErrCorrupt, "checksum"},
 		{"cut short", write("short", data[:len(data)-9]), ErrCorrupt, "checksum"},
+		{"more addresses than the file can hold", write("count", sealed(0, 2, 4, 192, 0, 2, 1, 1, 0, 1)), ErrCorrupt, "bad address count"},
+		{"an unknown address family", write("family", sealed(0, 1, 5, 192, 0, 2, 1, 1, 0, 1)), ErrCorrupt, "bad address family"},
+		{"a later version", write("version", append([]byte(magic+"\x02"), 0, 0, 0, 0, 0)), ErrCorrupt, "version 2"},
 		{"symbolic link", link, nil, "symbolic link"},
 		{"a folder", dir, nil, "folder"},
 	}
