@@ -93,6 +93,13 @@ func TestTimelineDays(t *testing.T) {
 	}
 }
 
+func TestLabelsWeek(t *testing.T) {
+	tl := NewTimeline(noon.AddDate(0, 0, -7), noon)
+	if l := tl.Labels(); tl.Step() != 6*time.Hour || l[0] != "Sun 12:00" || l[1] != "Sun 18:00" || l[len(l)-1] != "Sun 12:00" {
+		t.Errorf("step %v, labels %v; want 6h, from Sun 12:00", tl.Step(), l)
+	}
+}
+
 func TestSeriesOther(t *testing.T) {
 	tl := NewTimeline(noon.Add(-time.Hour), noon)
 	for i := range 10 {
@@ -210,6 +217,19 @@ func TestNiceAxis(t *testing.T) {
 	for _, tt := range tests {
 		if step, ticks := niceAxis(tt.top); step != tt.step || ticks != tt.ticks {
 			t.Errorf("niceAxis(%d) = %d, %d; want %d, %d", tt.top, step, ticks, tt.step, tt.ticks)
+		}
+	}
+}
+
+func TestLegendName(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"sshd", "sshd"},
+		{"exactly-twenty-four-char", "exactly-twenty-four-char"},
+		{"nginx-limit-req-and-some-more", "nginx-limit-req-and-som…"},
+		{"ünïcödé-ünïcödé-ünïcödé-ü", "ünïcödé-ünïcödé-ünïcödé…"},
+	} {
+		if got := legendName(tt.in); got != tt.want {
+			t.Errorf("legendName(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -29,7 +29,8 @@ const (
 )
 
 // PNG draws the bans of tl as stacked bars per bucket, one colour per jail
-// (Timeline.Series(len(Colors))), with a legend of the jails' names, on a
+// (Timeline.Series(len(Colors))), with a legend of the jails' names (cut to
+// MaxLegendName characters), on a
 // white background of w × h pixels. The same Timeline gives the same bytes.
 func PNG(tl *Timeline, w, h int) ([]byte, error) {
 	if w < MinSize || h < MinSize || w > MaxSize || h > MaxSize {
@@ -44,7 +45,7 @@ func PNG(tl *Timeline, w, h int) ([]byte, error) {
 	colors := make([]charts.Color, len(series))
 	top := 0
 	for i, s := range series {
-		names[i] = s.Name
+		names[i] = legendName(s.Name)
 		c := Colors[i]
 		colors[i] = charts.Color{R: c.R, G: c.G, B: c.B, A: c.A}
 		values[i] = make([]float64, len(s.Counts))
@@ -62,7 +63,8 @@ func PNG(tl *Timeline, w, h int) ([]byte, error) {
 	opt.Padding = charts.Box{Top: 10, Right: 20, Bottom: 10, Left: 10}
 	// A label under every k-th bar: labels left blank are drawn as nothing.
 	labels := tl.Labels()
-	every := (len(labels)*70 + w - 1) / w
+	room := 8*len(labels[0]) + 30 // pixels a label needs, with a gap
+	every := (len(labels)*room + w - 1) / w
 	for i := range labels {
 		// The chart draws the last label flush right, where it would run
 		// into the one before: leave it out when some are left out.
@@ -103,4 +105,16 @@ func niceAxis(top int) (step, ticks int) {
 			}
 		}
 	}
+}
+
+// MaxLegendName is the most characters of a jail's name the legend shows;
+// a longer name is cut with "…" so that the legend keeps its columns.
+const MaxLegendName = 24
+
+func legendName(name string) string {
+	r := []rune(name)
+	if len(r) <= MaxLegendName {
+		return name
+	}
+	return string(r[:MaxLegendName-1]) + "…"
 }

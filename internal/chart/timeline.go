@@ -169,11 +169,15 @@ func (tl *Timeline) Totals() []int {
 }
 
 // Labels returns a label per bucket: its start as "15:04" for steps under
-// a day, as "Jan 2" for longer ones.
+// a day, as "Mon 15:04" when those steps span more than a day and a half,
+// and as "Jan 2" for steps of days.
 func (tl *Timeline) Labels() []string {
 	layout := "15:04"
-	if tl.step >= 24*time.Hour {
+	switch {
+	case tl.step >= 24*time.Hour:
 		layout = "Jan 2"
+	case time.Duration(tl.n)*tl.step > 36*time.Hour:
+		layout = "Mon 15:04"
 	}
 	out := make([]string, tl.n)
 	for i := range out {
