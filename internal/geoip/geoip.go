@@ -1,7 +1,8 @@
 // Package geoip tells which provider (autonomous system) and country an
 // address belongs to, from MaxMind-format databases that the admin points
-// at: GeoLite2-ASN and GeoLite2-Country (or GeoLite2-City), or DB-IP's
-// free "lite" databases in the same format.
+// at: GeoLite2-ASN and GeoLite2-Country (or GeoLite2-City), DB-IP's free
+// "lite" databases in the same layout, or IPinfo's free Lite (or Country
+// ASN) database, which holds both in a layout of its own.
 //
 // The organisation and country names it returns are data from a file that
 // someone else wrote: callers must escape them for each channel's markup
@@ -19,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/oschwald/maxminddb-golang/v2"
@@ -39,6 +41,7 @@ type Info struct {
 type DB struct {
 	path string
 	r    *maxminddb.Reader
+	flat bool // IPinfo's layout
 }
 
 // record is the part of a GeoLite2-ASN, -Country or -City record (and of
@@ -51,6 +54,31 @@ type record struct {
 	// registered_country: where the network is registered, when the
 	// database does not say where it is used.
 	Registered country `maxminddb:"registered_country"`
+}
+
+// flatRecord is the layout of IPinfo's free databases: Lite (country is
+// the name, country_code the ISO code) and the older Country ASN (country
+// is the ISO code, country_name the name); asn reads "AS64496".
+type flatRecord struct {
+	Country     string `maxminddb:"country"`
+	CountryCode string `maxminddb:"country_code"`
+	CountryName string `maxminddb:"country_name"`
+	ASN         string `maxminddb:"asn"`
+	ASName      string `maxminddb:"as_name"`
+}
+
+func (f flatRecord) info() Info {
+	info := Info{Org: f.ASName, Country: f.Country, CountryName: f.CountryName}
+	if f.CountryCode != "" {
+		info.Country, info.CountryName = f.CountryCode, f.Country
+	}
+	if n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(f.ASN), "AS"), 10, 32); err == nil {
+		info.ASN = uint32(n)
+	}
+	if info.ASN == 0 {
+		info.Org = ""
+	}
+	return info
 }
 
 type country struct {
@@ -76,7 +104,8 @@ func openBytes(path string, b []byte) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open GeoIP database %s: not a MaxMind-format database: %w", path, err)
 	}
-	return &DB{path: path, r: r}, nil
+	flat := strings.HasPrefix(strings.ToLower(r.Metadata.DatabaseType), "ipinfo")
+	return &DB{path: path, r: r, flat: flat}, nil
 }
 
 // Path returns the file the database was read from.
@@ -98,8 +127,16 @@ func (db *DB) Verify() error {
 // Lookup returns what the database knows of addr; an address it does not
 // cover gives a zero Info and no error.
 func (db *DB) Lookup(addr netip.Addr) (Info, error) {
+	res := db.r.Lookup(addr.Unmap().WithZone(""))
+	if db.flat {
+		var rec flatRecord
+		if err := res.Decode(&rec); err != nil {
+			return Info{}, fmt.Errorf("look up %s in GeoIP database %s: %w", addr, db.path, err)
+		}
+		return rec.info(), nil
+	}
 	var rec record
-	if err := db.r.Lookup(addr.Unmap().WithZone("")).Decode(&rec); err != nil {
+	if err := res.Decode(&rec); err != nil {
 		return Info{}, fmt.Errorf("look up %s in GeoIP database %s: %w", addr, db.path, err)
 	}
 	info := Info{ASN: rec.ASN, Org: rec.Org, Country: rec.Country.ISO, CountryName: rec.Country.Names.En}

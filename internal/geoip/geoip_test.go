@@ -66,38 +66,90 @@ func TestDemoLookup(t *testing.T) {
 	}
 }
 
-// TestRegisteredCountry: a record without a country (an anycast network,
-// say) falls back to where the network is registered.
-func TestRegisteredCountry(t *testing.T) {
-	w, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "DBIP-Country-Lite", IncludeReservedNetworks: true})
+// writeDB writes a database of type dbType holding recs (network →
+// record) and returns its path.
+func writeDB(t *testing.T, dbType string, recs map[string]mmdbtype.Map) string {
+	t.Helper()
+	w, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: dbType, IncludeReservedNetworks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, n, _ := net.ParseCIDR("192.0.2.0/24")
-	err = w.Insert(n, mmdbtype.Map{"registered_country": mmdbtype.Map{
-		"iso_code": mmdbtype.String("SE"), "names": mmdbtype.Map{"en": mmdbtype.String("Sweden"), "de": mmdbtype.String("Schweden")}}})
-	if err != nil {
-		t.Fatal(err)
+	for network, rec := range recs {
+		_, n, err := net.ParseCIDR(network)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Insert(n, rec); err != nil {
+			t.Fatal(err)
+		}
 	}
-	path := filepath.Join(t.TempDir(), "dbip-country-lite.mmdb")
 	var b bytes.Buffer
 	if _, err := w.WriteTo(&b); err != nil {
 		t.Fatal(err)
 	}
+	path := filepath.Join(t.TempDir(), strings.ReplaceAll(dbType, " ", "-")+".mmdb")
 	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
+	return path
+}
+
+// TestLayouts: the layouts of other databases than GeoLite2's.
+func TestLayouts(t *testing.T) {
+	str := func(s string) mmdbtype.String { return mmdbtype.String(s) }
+	tests := []struct {
+		name   string
+		dbType string
+		recs   map[string]mmdbtype.Map
+		want   map[string]Info
+	}{
+		{
+			// A record without a country (an anycast network, say) falls
+			// back to where the network is registered; other languages'
+			// names are skipped.
+			name: "DB-IP lite, registered country only", dbType: "DBIP-Country-Lite",
+			recs: map[string]mmdbtype.Map{"192.0.2.0/24": {"registered_country": mmdbtype.Map{
+				"iso_code": str("SE"), "names": mmdbtype.Map{"en": str("Sweden"), "de": str("Schweden")}}}},
+			want: map[string]Info{"192.0.2.1": {Country: "SE", CountryName: "Sweden"}},
+		},
+		{
+			name: "IPinfo Lite", dbType: "ipinfo lite.mmdb",
+			recs: map[string]mmdbtype.Map{
+				"192.0.2.0/24": {"country": str("Canada"), "country_code": str("CA"), "continent": str("North America"),
+					"continent_code": str("NA"), "asn": str("AS64496"), "as_name": str("Example Cable"), "as_domain": str("example.net")},
+				"198.51.100.0/24": {"country": str("Chile"), "country_code": str("CL"), "asn": str(""), "as_name": str("")},
+			},
+			want: map[string]Info{
+				"192.0.2.1":    {64496, "Example Cable", "CA", "Canada"},
+				"198.51.100.1": {Country: "CL", CountryName: "Chile"},
+				"203.0.113.1":  {},
+			},
+		},
+		{
+			name: "IPinfo Country ASN", dbType: "ipinfo country_asn.mmdb",
+			recs: map[string]mmdbtype.Map{"2001:db8::/32": {"country": str("KE"), "country_name": str("Kenya"),
+				"continent": str("AF"), "continent_name": str("Africa"), "asn": str("AS64511"), "as_name": str("Example Mobile")}},
+			want: map[string]Info{"2001:db8::1": {64511, "Example Mobile", "KE", "Kenya"}},
+		},
 	}
-	defer db.Close()
-	got, err := db.Lookup(netip.MustParseAddr("192.0.2.1"))
-	if want := (Info{Country: "SE", CountryName: "Sweden"}); err != nil || got != want {
-		t.Errorf("Lookup = %+v, %v; want %+v", got, err, want)
-	}
-	if db.Type() != "DBIP-Country-Lite" || db.Path() != path {
-		t.Errorf("Type, Path = %q, %q", db.Type(), db.Path())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeDB(t, tt.dbType, tt.recs)
+			db, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if db.Type() != tt.dbType || db.Path() != path {
+				t.Errorf("Type, Path = %q, %q", db.Type(), db.Path())
+			}
+			for addr, want := range tt.want {
+				got, err := db.Lookup(netip.MustParseAddr(addr))
+				if err != nil || got != want {
+					t.Errorf("Lookup(%s) = %+v, %v; want %+v", addr, got, err, want)
+				}
+			}
+		})
 	}
 }
 
