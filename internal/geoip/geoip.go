@@ -115,8 +115,8 @@ func (db *DB) Path() string { return db.path }
 // "GeoLite2-Country", "DBIP-Country-Lite", ...
 func (db *DB) Type() string { return db.r.Metadata.DatabaseType }
 
-// Verify checks the whole database, not only its header: for `check`, as
-// it reads every record (about a second for a GeoLite2 database).
+// Verify checks the whole database, not only its header, by reading every
+// record: for `check`, not for every report.
 func (db *DB) Verify() error {
 	if err := db.r.Verify(); err != nil {
 		return fmt.Errorf("GeoIP database %s is damaged: %w", db.path, err)
