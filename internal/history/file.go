@@ -1,0 +1,286 @@
+package history
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/f2b-notify/f2b-notify/internal/fsguard"
+)
+
+// The file: magic, then unsigned varints throughout:
+//
+//	"f2bnhist" version(1)
+//	reports: count, then per report: unix seconds, jail count, then per
+//	  jail: name length, name, bans, addresses
+//	addresses: count, then per address, sorted (IPv4 first):
+//	  family (4 or 6), 4 or 16 bytes, first (unix seconds), last-first, count
+//	CRC-32C of everything before it, 4 bytes little-endian
+//
+// About 12 bytes per IPv4 address and 24 per IPv6 address, at most 16
+// and 32: 1,000,000 addresses take 12 to 32 MB.
+const (
+	magic   = "f2bnhist"
+	version = 1
+	// maxFile bounds what Load reads: far above what the bounds of Prune
+	// let Save write.
+	maxFile = 512 << 20
+)
+
+// minAddrBytes is the fewest bytes an address takes in the file: family,
+// IPv4 address and three one-byte varints. It bounds the address count a
+// file can claim, and so what Load allocates for it.
+const minAddrBytes = 1 + 4 + 3
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorrupt is wrapped by Load's error when the file is not a history
+// file or is damaged.
+var ErrCorrupt = errors.New("not a history file, or damaged")
+
+// Load reads the history saved at path, without following a symbolic link.
+// When the file is missing, unreadable or corrupt, it returns an empty
+// History that is ready to use along with an error naming the file: a
+// missing file's error wraps fs.ErrNotExist (the first report has none, so
+// say nothing), a damaged one's wraps ErrCorrupt.
+func Load(path string) (*History, error) {
+	f, err := fsguard.Open(path, os.O_RDONLY, 0)
+	if err != nil {
+		return &History{}, fmt.Errorf("read history: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return &History{}, fmt.Errorf("read history %s: %w", path, err)
+	}
+	if st.Size() > maxFile {
+		return &History{}, fmt.Errorf("read history %s: larger than %d MB: %w", path, maxFile>>20, ErrCorrupt)
+	}
+	b := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return &History{}, fmt.Errorf("read history %s: %w", path, err)
+	}
+	h, err := decode(b)
+	if err != nil {
+		return &History{}, fmt.Errorf("read history %s: %w (it starts again empty)", path, err)
+	}
+	return h, nil
+}
+
+// decoder reads unsigned varints from a byte slice, remembering the first
+// error.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", ErrCorrupt, what)
+	}
+	d.b = nil
+}
+
+func (d *decoder) uint(what string, max uint64) uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 || v > max {
+		d.fail("bad " + what)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes(what string, n int) []byte {
+	if len(d.b) < n {
+		d.fail("truncated " + what)
+		return make([]byte, n)
+	}
+	s := d.b[:n]
+	d.b = d.b[n:]
+	return s
+}
+
+func decode(b []byte) (*History, error) {
+	if len(b) < len(magic)+1+4 || string(b[:len(magic)]) != magic {
+		return nil, fmt.Errorf("%w: no history header", ErrCorrupt)
+	}
+	if b[len(magic)] != version {
+		return nil, fmt.Errorf("%w: version %d, this f2b-notify reads %d", ErrCorrupt, b[len(magic)], version)
+	}
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	d := &decoder{b: body[len(magic)+1:]}
+	const maxU32 = 1<<32 - 1
+	n := d.uint("report count", MaxReports)
+	h := &History{reports: make([]Report, 0, n)}
+	for range n {
+		t := time.Unix(int64(d.uint("report time", maxU32)), 0)
+		nj := d.uint("jail count", 1<<16)
+		r := Report{Time: t, Jails: make([]JailTotal, 0, min(nj, 64))}
+		for range nj {
+			name := string(d.bytes("jail name", int(d.uint("jail name length", 1<<10))))
+			bans := int(d.uint("bans", 1<<62))
+			addrs := int(d.uint("addresses", 1<<62))
+			r.Jails = append(r.Jails, JailTotal{Jail: name, Bans: bans, Addresses: addrs})
+		}
+		h.reports = append(h.reports, r)
+	}
+	na := d.uint("address count", uint64(len(d.b)/minAddrBytes))
+	h.addr4 = make(map[[4]byte]seen, na)
+	h.addr6 = make(map[[16]byte]seen)
+	for range na {
+		fam := d.bytes("address", 1)[0]
+		var s seen
+		switch fam {
+		case 4:
+			k := [4]byte(d.bytes("address", 4))
+			s = readSeen(d)
+			h.addr4[k] = s
+		case 6:
+			k := [16]byte(d.bytes("address", 16))
+			s = readSeen(d)
+			h.addr6[k] = s
+		default:
+			d.fail("bad address family")
+		}
+		if d.err != nil {
+			break
+		}
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("trailing bytes")
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return h, nil
+}
+
+func readSeen(d *decoder) seen {
+	const maxU32 = 1<<32 - 1
+	first := d.uint("first report", maxU32)
+	span := d.uint("last report", maxU32-first)
+	count := d.uint("report count", maxU32)
+	return seen{first: uint32(first), last: uint32(first + span), count: uint32(count)}
+}
+
+// Save writes the history to path atomically: into a temporary file in
+// the same folder (mode 0600), renamed over path, so that a crash leaves
+// either the old file or the new one. With fsync, the file is synced
+// before the rename and the folder after it, so that the new history
+// survives a power cut too. The file is the same bytes for the same
+// History.
+func (h *History) Save(path string, fsync bool) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("save history %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	crc := crc32.New(castagnoli)
+	w := bufio.NewWriterSize(io.MultiWriter(f, crc), 1<<16)
+	h.encode(w)
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("save history %s: write %s: %w", path, f.Name(), err)
+	}
+	if _, err := f.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32())); err != nil {
+		return fmt.Errorf("save history %s: write %s: %w", path, f.Name(), err)
+	}
+	if fsync {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("save history %s: sync %s: %w", path, f.Name(), err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save history %s: close %s: %w", path, f.Name(), err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("save history %s: %w", path, err)
+	}
+	if fsync {
+		d, err := os.Open(dir)
+		if err == nil {
+			err = d.Sync()
+			d.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("save history %s: saved, but sync the folder: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// encode writes the file but its checksum; w keeps the first error, which
+// its Flush returns.
+func (h *History) encode(w *bufio.Writer) {
+	var buf [binary.MaxVarintLen64]byte
+	put := func(v uint64) { w.Write(binary.AppendUvarint(buf[:0], v)) }
+	w.WriteString(magic)
+	w.WriteByte(version)
+	put(uint64(len(h.reports)))
+	for _, r := range h.reports {
+		put(uint64(r.Time.Unix()))
+		put(uint64(len(r.Jails)))
+		for _, j := range r.Jails {
+			put(uint64(len(j.Jail)))
+			w.WriteString(j.Jail)
+			put(uint64(max(j.Bans, 0)))
+			put(uint64(max(j.Addresses, 0)))
+		}
+	}
+	put(uint64(h.Len()))
+	// One scratch buffer for every address: slicing a loop variable
+	// would move each one to the heap.
+	rec := make([]byte, 0, 1+16+3*binary.MaxVarintLen32)
+	putAddr := func(fam byte, a []byte, s seen) {
+		rec = append(append(rec[:0], fam), a...)
+		rec = binary.AppendUvarint(rec, uint64(s.first))
+		rec = binary.AppendUvarint(rec, uint64(s.last-s.first))
+		rec = binary.AppendUvarint(rec, uint64(s.count))
+		w.Write(rec)
+	}
+	// Sorted pairs rather than sorted keys: no second map lookup per address.
+	type pair4 struct {
+		k uint32
+		s seen
+	}
+	p4 := make([]pair4, 0, len(h.addr4))
+	for k, s := range h.addr4 {
+		p4 = append(p4, pair4{binary.BigEndian.Uint32(k[:]), s})
+	}
+	slices.SortFunc(p4, func(a, b pair4) int { return cmp.Compare(a.k, b.k) })
+	var a4 [4]byte
+	for _, p := range p4 {
+		binary.BigEndian.PutUint32(a4[:], p.k)
+		putAddr(4, a4[:], p.s)
+	}
+	type pair6 struct {
+		k [16]byte
+		s seen
+	}
+	p6 := make([]pair6, 0, len(h.addr6))
+	for k, s := range h.addr6 {
+		p6 = append(p6, pair6{k, s})
+	}
+	slices.SortFunc(p6, func(a, b pair6) int { return bytes.Compare(a.k[:], b.k[:]) })
+	for i := range p6 {
+		putAddr(6, p6[i].k[:], p6[i].s)
+	}
+}

@@ -1,0 +1,229 @@
+// Package history keeps a small record of past reports beside the buffer,
+// so that a report can say that an address is new, or was already reported
+// 12 times since March, and how today's bans compare with the previous
+// report's.
+//
+// Per address it keeps the first and last report the address appeared in
+// and in how many reports; per report, the bans and distinct addresses of
+// each jail. Prune bounds it by age and by number of addresses, oldest
+// first. Save writes a compact binary file atomically (a temporary file
+// renamed over the old one); Load reads it without following a symbolic
+// link. A missing, unreadable or corrupt file means "no history": Load then
+// returns an empty History with the error, which the caller turns into a
+// note in the report, never into a failed report.
+//
+// Times are kept to the second.
+package history
+
+import (
+	"cmp"
+	"fmt"
+	"iter"
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// MaxReports is how many reports a History keeps at most, on top of the
+// age bound of Prune: a report every minute for 70 days.
+const MaxReports = 100_000
+
+// JailTotal is one jail's totals in one report. Jail names come from the
+// configuration; callers should still escape them as data.
+type JailTotal struct {
+	Jail      string
+	Bans      int
+	Addresses int
+}
+
+// Report is the totals of one past report.
+type Report struct {
+	Time  time.Time
+	Jails []JailTotal // sorted by jail name
+}
+
+// History is the record of past reports. The zero value is an empty
+// History ready to use. A History is not safe for concurrent use.
+type History struct {
+	reports []Report // oldest first
+	addr4   map[[4]byte]seen
+	addr6   map[[16]byte]seen
+}
+
+// seen is what is known of one address: the Unix seconds of the first and
+// last report it appeared in, and in how many reports. No pointers, so that
+// a million addresses cost the garbage collector nothing to scan.
+type seen struct {
+	first, last uint32
+	count       uint32
+}
+
+// Len returns how many addresses the History knows.
+func (h *History) Len() int { return len(h.addr4) + len(h.addr6) }
+
+// Reports returns the reports the History knows, oldest first. The slice
+// is the History's own: do not change it.
+func (h *History) Reports() []Report { return h.reports }
+
+// Lookup returns the times of the first and last report addr appeared in
+// and in how many reports it did; ok is false for an address never
+// recorded (or pruned since).
+func (h *History) Lookup(addr netip.Addr) (first, last time.Time, count int, ok bool) {
+	var s seen
+	addr = addr.Unmap()
+	switch {
+	case addr.Is4():
+		s, ok = h.addr4[addr.As4()]
+	case addr.Is6():
+		s, ok = h.addr6[addr.As16()]
+	}
+	if !ok {
+		return time.Time{}, time.Time{}, 0, false
+	}
+	return time.Unix(int64(s.first), 0), time.Unix(int64(s.last), 0), int(s.count), true
+}
+
+// Previous returns the latest report recorded; ok is false when there is
+// none. Call it before Record to compare the current report with the one
+// before.
+func (h *History) Previous() (r Report, ok bool) {
+	if len(h.reports) == 0 {
+		return Report{}, false
+	}
+	return h.reports[len(h.reports)-1], true
+}
+
+// Record adds the report made at t: the addresses it listed (each counts
+// once per report, however often addrs yields it) and its totals per jail.
+// Recording the same t again adds the addresses that are new to it and
+// replaces its totals. t must lie between 1970 and 2106.
+func (h *History) Record(t time.Time, addrs iter.Seq[netip.Addr], perJail []JailTotal) error {
+	sec := t.Unix()
+	if sec < 0 || sec > math.MaxUint32 {
+		return fmt.Errorf("record a report of %s: outside the years 1970 to 2106 that history keeps", t.Format(time.RFC3339))
+	}
+	ts := uint32(sec)
+	if h.addr4 == nil {
+		h.addr4 = make(map[[4]byte]seen)
+		h.addr6 = make(map[[16]byte]seen)
+	}
+	for a := range addrs {
+		a = a.Unmap()
+		switch {
+		case a.Is4():
+			k := a.As4()
+			h.addr4[k] = visit(h.addr4[k], ts)
+		case a.Is6():
+			k := a.As16()
+			h.addr6[k] = visit(h.addr6[k], ts)
+		}
+	}
+	jails := slices.Clone(perJail)
+	slices.SortFunc(jails, func(a, b JailTotal) int { return cmp.Compare(a.Jail, b.Jail) })
+	r := Report{Time: time.Unix(sec, 0), Jails: jails}
+	i, found := slices.BinarySearchFunc(h.reports, r.Time, func(r Report, t time.Time) int { return r.Time.Compare(t) })
+	if found {
+		h.reports[i] = r
+	} else {
+		h.reports = slices.Insert(h.reports, i, r)
+	}
+	return nil
+}
+
+// visit updates what is known of an address seen in the report at ts.
+func visit(s seen, ts uint32) seen {
+	switch {
+	case s.count == 0:
+		return seen{first: ts, last: ts, count: 1}
+	case ts == s.first || ts == s.last:
+		return s // this report has it already
+	}
+	s.count++
+	s.first = min(s.first, ts)
+	s.last = max(s.last, ts)
+	return s
+}
+
+// Prune drops the reports made before now-maxAge and the addresses last
+// reported before it; then, while more than maxAddrs addresses remain,
+// the ones last reported longest ago (the lower address first among
+// equals); then the oldest reports beyond MaxReports. maxAge <= 0 or
+// maxAddrs < 0 means no such bound. It returns how many addresses and
+// reports it dropped, for the report to say so.
+func (h *History) Prune(now time.Time, maxAge time.Duration, maxAddrs int) (addrs, reports int) {
+	if maxAge > 0 {
+		cut := now.Add(-maxAge).Unix()
+		n := 0
+		for _, r := range h.reports {
+			if r.Time.Unix() >= cut {
+				break
+			}
+			n++
+		}
+		h.reports = slices.Delete(h.reports, 0, n)
+		reports += n
+		addrs += pruneBefore(h.addr4, cut) + pruneBefore(h.addr6, cut)
+	}
+	if excess := h.Len() - maxAddrs; maxAddrs >= 0 && excess > 0 {
+		addrs += h.dropOldest(excess)
+	}
+	if n := len(h.reports) - MaxReports; n > 0 {
+		h.reports = slices.Delete(h.reports, 0, n)
+		reports += n
+	}
+	return addrs, reports
+}
+
+func pruneBefore[K comparable](m map[K]seen, cut int64) int {
+	n := 0
+	for k, s := range m {
+		if int64(s.last) < cut {
+			delete(m, k)
+			n++
+		}
+	}
+	return n
+}
+
+// dropOldest drops the n addresses last reported longest ago.
+func (h *History) dropOldest(n int) int {
+	lasts := make([]uint32, 0, h.Len())
+	for _, s := range h.addr4 {
+		lasts = append(lasts, s.last)
+	}
+	for _, s := range h.addr6 {
+		lasts = append(lasts, s.last)
+	}
+	slices.Sort(lasts)
+	limit := lasts[n-1] // drop all before limit, and some of those at it
+	atLimit := n - (slices.Index(lasts, limit))
+	var tied []netip.Addr
+	dropped := dropBelow(h.addr4, limit, &tied, netip.AddrFrom4) +
+		dropBelow(h.addr6, limit, &tied, netip.AddrFrom16)
+	slices.SortFunc(tied, netip.Addr.Compare)
+	for _, a := range tied[:atLimit] {
+		if a.Is4() {
+			delete(h.addr4, a.As4())
+		} else {
+			delete(h.addr6, a.As16())
+		}
+		dropped++
+	}
+	return dropped
+}
+
+// dropBelow deletes the addresses of m last reported before limit and adds
+// those last reported at limit to tied.
+func dropBelow[K comparable](m map[K]seen, limit uint32, tied *[]netip.Addr, addr func(K) netip.Addr) int {
+	n := 0
+	for k, s := range m {
+		if s.last < limit {
+			delete(m, k)
+			n++
+		} else if s.last == limit {
+			*tied = append(*tied, addr(k))
+		}
+	}
+	return n
+}
