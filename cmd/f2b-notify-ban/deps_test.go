@@ -21,6 +21,10 @@ func TestLeanDependencies(t *testing.T) {
 		"regexp", "net/http", "net/smtp", "crypto/tls", "github.com/wneessen/",
 		"github.com/f2b-notify/f2b-notify/config", "github.com/f2b-notify/f2b-notify/channels",
 		"github.com/f2b-notify/f2b-notify/templates", "github.com/f2b-notify/f2b-notify/report",
+		"github.com/f2b-notify/f2b-notify/render", "github.com/f2b-notify/f2b-notify/flush",
+		"github.com/f2b-notify/f2b-notify/internal/geoip", "github.com/f2b-notify/f2b-notify/internal/chart",
+		"github.com/f2b-notify/f2b-notify/internal/history", "github.com/f2b-notify/f2b-notify/internal/netgroup",
+		"github.com/oschwald/", "github.com/maxmind/", "github.com/go-analyze/",
 	}
 	for _, d := range deps {
 		for _, f := range forbidden {
