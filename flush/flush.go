@@ -29,6 +29,9 @@ import (
 type Options struct {
 	IfFlag bool      // do nothing unless the flag file exists
 	Now    time.Time // zero: time.Now()
+	// Backoff is the wait before a channel's retry number n; nil is
+	// channels.DefaultBackoff.
+	Backoff func(n int) time.Duration
 }
 
 // Result is what a flush did.
@@ -255,6 +258,7 @@ func Run(ctx context.Context, cfg *config.Config, targets []*Target, opt Options
 			}
 			save()
 		}
+		s.job.Backoff = opt.Backoff
 		v := channels.Deliver(ctx, s.job)
 		cr.Attempts += v.Attempts
 		if s == plans[i].resume {

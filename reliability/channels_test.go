@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/smtpsink"
@@ -240,10 +239,6 @@ func webhookIPs(t *testing.T, bodies [][]byte) map[string]int {
 // (after the fault clears the webhook gets every ban), and no secret is in
 // any error or in the ledger.
 func TestChannelFaults(t *testing.T) {
-	backoff := channels.Backoff
-	channels.Backoff = func(int) time.Duration { return 20 * time.Millisecond }
-	t.Cleanup(func() { channels.Backoff = backoff })
-
 	const retries = 2
 	cert := smtpsink.SelfSignedCert(t)
 	type fault struct {
@@ -391,12 +386,15 @@ func flushInProcess(t *testing.T, s *site) *flush.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := flush.Run(ctxTimeout(t, time.Minute), cfg, targets, flush.Options{})
+	res, err := flush.Run(ctxTimeout(t, time.Minute), cfg, targets, flush.Options{Backoff: shortBackoff})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
 }
+
+// shortBackoff keeps the retries of the in-process flushes quick.
+func shortBackoff(int) time.Duration { return 20 * time.Millisecond }
 
 // buffer0 counts the batches left in the spool.
 func buffer0(s *site) (int, error) {

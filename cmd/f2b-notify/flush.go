@@ -16,7 +16,6 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
-	"github.com/f2b-notify/f2b-notify/internal/banpath"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
 )
 
@@ -100,7 +99,7 @@ func stopRun(o *StopOptions) error {
 	if o.Timeout > 0 {
 		args = append(args, "--timeout", o.Timeout.String())
 	}
-	p, off, err := banpath.StartDetached(o.ConfigPath(), cfg.Buffer.Dir, args...)
+	p, off, err := banPath().StartDetached(o.ConfigPath(), cfg.Buffer.Dir, args...)
 	if err != nil {
 		return fmt.Errorf("stop: %w; the bans stay in the buffer for the next flush", err)
 	}
@@ -144,7 +143,7 @@ nothing: the "started" mail of the stock actions is noise on every restart.`,
 			}
 			// The folder comes from what the ban path reads, so that it is
 			// the one bans go to even when the file has a mistake elsewhere.
-			s, _, _ := banpath.ReadSettings(g.ConfigPath())
+			s, _, _ := banPath().ReadSettings(g.ConfigPath())
 			if err := os.MkdirAll(s.Dir, 0o750); err != nil {
 				return fmt.Errorf("start: create buffer folder: %w", err)
 			}
