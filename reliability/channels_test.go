@@ -469,11 +469,11 @@ func TestSMTPFaults(t *testing.T) {
 			if fl.start != nil {
 				fl.start(fl.sink)
 			}
-			r := s.cmd("flush")
-			if r.Code != 1 || !strings.Contains(r.Out, "mail: FAILED") || !strings.Contains(r.Out, "log: sent 3 bans") {
+			r := s.cmd("flush", "-v")
+			if r.Code != 1 || !strings.Contains(r.Err, "mail: FAILED") || !strings.Contains(r.Out, "log: sent 3 bans") {
 				t.Errorf("flush against a failing SMTP server (%s): %v", fl.name, r)
 			}
-			t.Logf("%s: %s", fl.name, strings.TrimSpace(r.Out))
+			t.Logf("%s: %s", fl.name, strings.TrimSpace(r.Err))
 			if fl.clear != nil {
 				fl.clear(fl.sink)
 			}
@@ -485,7 +485,7 @@ func TestSMTPFaults(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r2 := s.cmd("flush")
+			r2 := s.cmd("flush", "-v")
 			if r2.Code != 0 || !strings.Contains(r2.Out, "mail: sent 3 bans") || !strings.Contains(r2.Out, "log: nothing new") {
 				t.Errorf("flush after the fault cleared: %v", r2)
 			}

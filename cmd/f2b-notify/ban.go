@@ -21,9 +21,13 @@ type BanOptions struct {
 
 func newBanCmd(g *Globals, action string) *cobra.Command {
 	o := &BanOptions{Globals: g, Args: banpath.Args{Action: action}}
+	article := "a"
+	if action == "unban" {
+		article = "an"
+	}
 	cmd := &cobra.Command{
 		Use:   action + " --jail NAME --ip ADDR [flags]",
-		Short: "Record a " + action + " (run by fail2ban's action" + action + ")",
+		Short: "Record " + article + " " + action + " (run by fail2ban's action" + action + ")",
 		Long: `Record one ` + action + ` in the buffer and return. The record is on disk when the command
 exits 0. No network, no templates: fail2ban runs one action at a time for the whole host.
 It never waits on anyone: if another process holds the buffer lock for more than 250 ms,

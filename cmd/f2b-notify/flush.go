@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -22,9 +23,18 @@ import (
 // FlushOptions are the arguments of `flush`.
 type FlushOptions struct {
 	*Globals
-	IfFlag  bool
-	Timeout time.Duration // 0: the configuration's flush.timeout
+	IfFlag     bool
+	Verbose    bool          // say what was sent; else only failures are said
+	Timestamps bool          // begin each output line with the time (the detached flush's log)
+	Timeout    time.Duration // 0: the configuration's flush.timeout
 }
+
+// Exit statuses of flush, as its --help and the README give them.
+const (
+	exitOK    = 0 // all sent, or nothing to do
+	exitFail  = 1 // a channel failed, the flag could not be removed, the configuration or buffer could not be used
+	exitUsage = 2 // a bad flag or argument
+)
 
 func newFlushCmd(g *Globals) *cobra.Command {
 	o := &FlushOptions{Globals: g}
@@ -37,11 +47,23 @@ runs exits 0 at once. With --if-flag, nothing happens unless the flag file exist
 sendmail-cron way: a cron job touches the flag, the next ban or this command sends).
 A flag that cannot be removed makes the flush exit 1; bans then start no flush for that
 same file, and --if-flag refuses it, until it is created anew. A configuration file or
-buffer folder that other users can change is refused.`,
+buffer folder that other users can change is refused.
+
+It prints nothing when all went well, so that cron mails nobody; -v says what was sent to
+each channel. Failures go to standard error.
+
+Exit status:
+  0  every channel was sent its report, or there was nothing to do
+  1  a channel failed (its bans are kept for the next flush), the flag could not be
+     removed, or the configuration or the buffer could not be used
+  2  a bad flag or argument`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return flushRun(o) },
 	}
 	cmd.Flags().BoolVar(&o.IfFlag, "if-flag", false, "send only if the flag file exists")
+	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "say what was sent to each channel, also when all went well")
+	cmd.Flags().BoolVar(&o.Timestamps, "timestamps", false, "begin each line of output with the time (RFC 3339)")
+	_ = cmd.Flags().MarkHidden("timestamps") // for the flush that bans and stop start, whose output goes to a log
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "bound on the whole flush (default: flush.timeout of the configuration)")
 	return cmd
 }
@@ -95,7 +117,7 @@ func stopRun(o *StopOptions) error {
 		fmt.Fprintln(o.IO.Out, "nothing pending; no flush started")
 		return nil
 	}
-	args := []string{"flush"}
+	args := []string{"flush", "-v", "--timestamps"}
 	if o.Timeout > 0 {
 		args = append(args, "--timeout", o.Timeout.String())
 	}
@@ -113,7 +135,10 @@ func stopRun(o *StopOptions) error {
 	case st := <-done:
 		// The flush ended: show what it said, as if it ran here.
 		if f, err := os.Open(logName); err == nil {
-			_, _ = io.Copy(o.IO.Out, io.NewSectionReader(f, off, 1<<30))
+			sc := bufio.NewScanner(io.NewSectionReader(f, off, 1<<30))
+			for sc.Scan() {
+				fmt.Fprintln(o.IO.Out, unstamp(sc.Text()))
+			}
 			f.Close()
 		}
 		switch {
@@ -168,11 +193,20 @@ func lowGC() { debug.SetGCPercent(30) }
 
 func flushRun(o *FlushOptions) error {
 	lowGC()
+	out, errw := o.IO.Out, o.IO.Err
+	if o.Timestamps {
+		out, errw = stamped(out, errw, time.Now)
+	}
+	return stampedErr(o.Timestamps, flushTo(o, out, errw))
+}
+
+// flushTo flushes, saying what it did on out and its failures on errw.
+func flushTo(o *FlushOptions, out, errw io.Writer) error {
 	cfg, err := o.LoadTrusted()
 	if err != nil {
 		return err
 	}
-	printWarnings(o.IO.Err, cfg)
+	printWarnings(errw, cfg)
 	targets, err := flush.Prepare(cfg)
 	if err != nil {
 		return err
@@ -184,15 +218,54 @@ func flushRun(o *FlushOptions) error {
 	defer stop()
 	res, err := flush.Run(ctx, cfg, targets, flush.Options{IfFlag: o.IfFlag})
 	if res != nil {
-		printResult(o.IO.Out, res)
+		if o.Verbose {
+			printResult(out, res)
+		}
+		printFailures(errw, res)
 	}
 	if err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
 	if failed := res.Failed(); len(failed) > 0 {
-		return &exitError{code: 1, msg: fmt.Sprintf("flush: %d of %d channels failed; their bans are kept for the next flush", len(failed), len(res.Channels))}
+		return &exitError{code: exitFail, msg: "flush: " + failedSummary(res)}
 	}
 	return nil
+}
+
+// stampedErr makes the error that ends a flush begin with the time too, as
+// Main prints it on standard error, which is the same log.
+func stampedErr(on bool, err error) error {
+	if !on || err == nil {
+		return err
+	}
+	e := &exitError{code: exitFail, msg: oneLine(err.Error())}
+	var ee *exitError
+	if asExit(err, &ee) {
+		e.code = ee.code
+	}
+	e.stamp = true
+	return e
+}
+
+// failedSummary says in one line which channels failed and what became of
+// their bans: kept when they had some to send, none lost when they had none.
+func failedSummary(res *flush.Result) string {
+	var names []string
+	withBans := 0
+	for _, c := range res.Failed() {
+		names = append(names, c.Name)
+		if c.Batches > 0 {
+			withBans++
+		}
+	}
+	what := ofChannels(names, len(res.Channels)) + " failed"
+	switch {
+	case withBans == 0:
+		return what + "; no bans were waiting for " + plural(len(names), "it", "them")
+	case len(names) == 1:
+		return what + "; its bans are kept for the next flush"
+	}
+	return what + "; their bans are kept for the next flush"
 }
 
 // printWarnings writes the configuration's warnings, one line each.
@@ -202,6 +275,8 @@ func printWarnings(w io.Writer, cfg *config.Config) {
 	}
 }
 
+// printResult says what a flush did for each channel that did not fail
+// (printFailures says the rest): flush -v, and the detached flush's log.
 func printResult(w io.Writer, res *flush.Result) {
 	switch {
 	case res.Busy:
@@ -210,36 +285,35 @@ func printResult(w io.Writer, res *flush.Result) {
 	case res.NoFlag:
 		fmt.Fprintln(w, "no flag file; nothing to do")
 		return
-	case res.Batches == 0:
+	case res.Batches == 0 && len(res.Failed()) == 0:
 		fmt.Fprintln(w, "no bans to report")
 	}
 	if res.Dropped > 0 {
-		fmt.Fprintf(w, "retention dropped %d records (counted in the next reports)\n", res.Dropped)
+		fmt.Fprintf(w, "retention dropped %s (counted in the next reports)\n", count(res.Dropped, "record", "records"))
 	}
 	for _, c := range res.Channels {
 		if c.Resumed > 0 {
-			fmt.Fprintf(w, "%s: sent the last %d %s of a report an earlier flush left half sent\n", c.Name, c.Resumed, plural(c.Resumed, "message", "messages"))
+			fmt.Fprintf(w, "%s: sent the last %s of a report an earlier flush left half sent\n", c.Name, count(c.Resumed, "message", "messages"))
 		}
 		switch {
 		case c.Err != nil:
-			fmt.Fprintf(w, "%s: FAILED: %s\n", c.Name, oneLine(c.Err.Error()))
 		case c.Batches == 0:
 			if res.Batches > 0 && c.Resumed == 0 {
 				fmt.Fprintf(w, "%s: nothing new\n", c.Name)
 			}
 		case c.Held:
-			fmt.Fprintf(w, "%s: %d %s, fewer than its min_bans; kept for a later report\n", c.Name, c.Bans, plural(c.Bans, "ban", "bans"))
+			fmt.Fprintf(w, "%s: %s, fewer than its min_bans; kept for a later report\n", c.Name, count(c.Bans, "ban", "bans"))
 		case c.Skipped:
-			fmt.Fprintf(w, "%s: nothing to send; %d %s without new bans %s for the next report\n", c.Name, c.Batches, plural(c.Batches, "batch", "batches"), plural(c.Batches, "waits", "wait"))
+			fmt.Fprintf(w, "%s: nothing to send; %s without new bans %s for the next report\n", c.Name, count(c.Batches, "batch", "batches"), plural(c.Batches, "waits", "wait"))
 		default:
-			fmt.Fprintf(w, "%s: sent %d %s from %d %s\n", c.Name, c.Bans, plural(c.Bans, "ban", "bans"), c.Batches, plural(c.Batches, "batch", "batches"))
+			fmt.Fprintf(w, "%s: sent %s from %s\n", c.Name, count(c.Bans, "ban", "bans"), count(c.Batches, "batch", "batches"))
 		}
 	}
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// printFailures says, one line each, why each failed channel failed.
+func printFailures(w io.Writer, res *flush.Result) {
+	for _, c := range res.Failed() {
+		fmt.Fprintf(w, "%s: FAILED: %s\n", c.Name, oneLine(c.Err.Error()))
 	}
-	return many
 }

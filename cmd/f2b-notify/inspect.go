@@ -82,7 +82,7 @@ or changed.`,
 				}
 			}
 			if failed > 0 {
-				return &exitError{code: 1, msg: fmt.Sprintf("preview: %d channel(s) cannot render", failed)}
+				return &exitError{code: 1, msg: "preview: " + count(failed, "channel", "channels") + " cannot render"}
 			}
 			return nil
 		},
@@ -227,7 +227,7 @@ password or secret webhook URL over plain http to another machine (loopback is f
 				fmt.Fprintln(g.IO.Err, cfg.File+": "+p)
 			}
 			if len(problems) > 0 {
-				return &exitError{code: 1, msg: fmt.Sprintf("check: %d problem(s) in %s", len(problems), cfg.File)}
+				return &exitError{code: 1, msg: "check: " + count(len(problems), "problem", "problems") + " in " + cfg.File}
 			}
 			fmt.Fprintf(g.IO.Out, "%s: ok\n", cfg.File)
 			return nil
@@ -357,12 +357,12 @@ func newStatusCmd(g *Globals) *cobra.Command {
 			// covered here.
 			red := channels.NewRedactor(cfg.Secrets())
 			w := g.IO.Out
-			fmt.Fprintf(w, "buffer: %s\npending: %d records", cfg.Buffer.Dir, pending.Records)
+			fmt.Fprintf(w, "buffer: %s\npending: %s", cfg.Buffer.Dir, count(pending.Records, "record", "records"))
 			if own := len(paths) - 1; own > 0 {
-				fmt.Fprintf(w, " (%d in files of their own: bans that found the buffer lock busy)", own)
+				fmt.Fprintf(w, " (%d in %s of their own: bans that found the buffer lock busy)", own, plural(own, "a file", "files"))
 			}
 			if pending.Torn > 0 {
-				fmt.Fprintf(w, " (%d damaged lines)", pending.Torn)
+				fmt.Fprintf(w, " (%s)", count(pending.Torn, "damaged line", "damaged lines"))
 			}
 			fmt.Fprintf(w, "\nbatches: %d\n", len(batches))
 			if err := warnStrays(w, "", cfg.Buffer.Dir); err != nil {
@@ -389,15 +389,15 @@ func newStatusCmd(g *Globals) *cobra.Command {
 				if !cfg.Channels[n].IsEnabled() {
 					state = "disabled"
 				}
-				fmt.Fprintf(w, "channel %s (%s, %s): %d batches waiting", n, cfg.Channels[n].Type, state, waiting)
+				fmt.Fprintf(w, "channel %s (%s, %s): %s waiting", n, cfg.Channels[n].Type, state, count(waiting, "batch", "batches"))
 				if !st.LastSuccess.IsZero() {
 					fmt.Fprintf(w, ", last delivery %s", st.LastSuccess.Format(time.RFC3339))
 				}
 				if st.Missed > 0 {
-					fmt.Fprintf(w, ", %d missed reports, last error: %s", st.Missed, red.String(st.LastError))
+					fmt.Fprintf(w, ", %s, last error: %s", count(st.Missed, "missed report", "missed reports"), red.String(st.LastError))
 				}
 				if st.Dropped > 0 {
-					fmt.Fprintf(w, ", %d records dropped by retention", st.Dropped)
+					fmt.Fprintf(w, ", %s dropped by retention", count(st.Dropped, "record", "records"))
 				}
 				if p := st.Partial; p != nil && p.Sent < len(p.Pages) {
 					fmt.Fprintf(w, ", a split report cut off after message %d of %d (the next flush sends the rest first)", p.Sent, len(p.Pages))

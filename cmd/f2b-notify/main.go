@@ -9,6 +9,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 )
 
 func main() {
@@ -22,7 +23,11 @@ func Main() int {
 	if err := root.Execute(); err != nil {
 		var ee *exitError
 		if asExit(err, &ee) {
-			if ee.msg != "" {
+			switch {
+			case ee.msg == "":
+			case ee.stamp:
+				fmt.Fprintln(os.Stderr, stampLine(time.Now(), "f2b-notify: "+ee.msg))
+			default:
 				fmt.Fprintln(os.Stderr, "f2b-notify: "+ee.msg)
 			}
 			return ee.code

@@ -77,13 +77,43 @@ digest of every buffered ban goes to each configured channel.`,
 		newTemplateCmd(g),
 		newVersionCmd(g),
 	)
+	usageExits2(root)
 	return root
+}
+
+// usageExits2 makes a bad flag or argument end every command with status 2,
+// the usage error of Unix commands, apart from what failed while working
+// (status 1). Commands with their own (strictArgs) keep theirs.
+func usageExits2(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, msg: c.Name() + ": " + oneLine(err.Error())}
+	})
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if args := c.Args; args != nil && c.HasParent() {
+			c.Args = func(c *cobra.Command, a []string) error {
+				if err := args(c, a); err != nil {
+					var ee *exitError
+					if asExit(err, &ee) {
+						return err
+					}
+					return &exitError{code: exitUsage, msg: c.Name() + ": " + oneLine(err.Error())}
+				}
+				return nil
+			}
+		}
+	}
+	walk(root)
 }
 
 // exitError ends the program with a status and an optional message.
 type exitError struct {
-	code int
-	msg  string
+	code  int
+	msg   string
+	stamp bool // msg goes to a log: begin it with the time
 }
 
 func (e *exitError) Error() string { return e.msg }

@@ -8,6 +8,7 @@
 package banpath
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -248,12 +249,12 @@ func (p Program) Run(a Args, configPath string, now time.Time) Exit {
 	return Exit{}
 }
 
-// StartFlush runs `f2b-notify --config PATH flush --if-flag` in a new session
+// StartFlush runs `f2b-notify --config PATH flush --if-flag -v --timestamps` in a new session
 // and does not wait for it: fail2ban waits for every process that holds its
 // pipes, and runs one action at a time. The child's output goes to
 // DIR/last-flush.log (appended), never to fail2ban's pipes.
 func (p Program) StartFlush(configPath, dir string) error {
-	proc, _, err := p.StartDetached(configPath, dir, "flush", "--if-flag")
+	proc, _, err := p.StartDetached(configPath, dir, "flush", "--if-flag", "-v", "--timestamps")
 	if err != nil {
 		return err
 	}
@@ -270,18 +271,17 @@ func (p Program) StartDetached(configPath, dir string, args ...string) (*os.Proc
 		return nil, 0, err
 	}
 	// Appended to, not truncated: a ban that finds a flush running must not
-	// wipe that flush's report of what it did. Kept under 1 MiB.
+	// wipe that flush's report of what it did. Bounded: past MaxFlushLog,
+	// only its last lines are kept.
 	// Opened without following a link: a link planted there must not make
 	// root append to, or truncate, a file elsewhere.
 	name := filepath.Join(dir, defaults.FlushLog)
-	logf, err := fsguard.Open(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := fsguard.Open(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open flush log: %w", err)
 	}
 	defer logf.Close()
-	if st, err := logf.Stat(); err == nil && st.Size() > 1<<20 {
-		_ = logf.Truncate(0)
-	}
+	keepTail(logf, MaxFlushLog, MaxFlushLog/4)
 	off, err := logf.Seek(0, io.SeekEnd)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open flush log: %w", err)
@@ -294,6 +294,32 @@ func (p Program) StartDetached(configPath, dir string, args ...string) (*os.Proc
 		return nil, 0, fmt.Errorf("start %s %s: %w", exe, args[0], err)
 	}
 	return cmd.Process, off, nil
+}
+
+// MaxFlushLog bounds DIR/last-flush.log: past it, the oldest lines go.
+const MaxFlushLog = 1 << 20
+
+// keepTail cuts f, opened for appending, to its last whole lines within keep
+// bytes when it is longer than most. A failure leaves it as it was, or
+// empty: it is a log, and the next flush writes it anew.
+func keepTail(f *os.File, most, keep int64) {
+	st, err := f.Stat()
+	if err != nil || st.Size() <= most {
+		return
+	}
+	tail := make([]byte, keep)
+	n, err := f.ReadAt(tail, st.Size()-keep)
+	if err != nil && err != io.EOF {
+		_ = f.Truncate(0)
+		return
+	}
+	tail = tail[:n]
+	if i := bytes.IndexByte(tail, '\n'); i >= 0 {
+		tail = tail[i+1:] // from the first whole line on
+	}
+	if f.Truncate(0) == nil {
+		_, _ = f.Write(tail)
+	}
 }
 
 // flushCommand finds the full f2b-notify: this program if it is the full one,
