@@ -154,35 +154,51 @@ func stopRun(o *StopOptions) error {
 	}
 }
 
+// StartOptions are the arguments of `start`.
+type StartOptions struct {
+	*Globals
+	Jail string
+}
+
 func newStartCmd(g *Globals) *cobra.Command {
-	var jail string
+	o := &StartOptions{Globals: g}
 	cmd := &cobra.Command{
 		Use:   "start --jail NAME",
 		Short: "Prepare the buffer (run by fail2ban's actionstart)",
-		Long: `fail2ban runs this when a jail starts. It creates the buffer folder if needed and sends
-nothing: the "started" mail of the stock actions is noise on every restart.`,
+		Long: `fail2ban runs this when a jail starts. It creates the buffer folder if needed, checks that
+bans can be stored there (a file can be created and removed in it, its lock taken, its
+pending file written), and sends nothing: the "started" mail of the stock actions is noise
+on every restart. It exits 1 with one line saying what is wrong, so that fail2ban logs it
+when the jail starts rather than at every ban.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if err := buffer.ValidJail(jail); err != nil {
+			if err := buffer.ValidJail(o.Jail); err != nil {
 				return &exitError{code: 2, msg: "start: " + err.Error()}
 			}
-			// The folder comes from what the ban path reads, so that it is
-			// the one bans go to even when the file has a mistake elsewhere.
-			s, _, _ := banPath().ReadSettings(g.ConfigPath())
-			if err := os.MkdirAll(s.Dir, 0o750); err != nil {
-				return fmt.Errorf("start: create buffer folder: %w", err)
-			}
-			// A missing file is said too, as ban says it: a typo in a
-			// jail's config= is best found when the jail starts.
-			if _, err := g.Load(); err != nil {
-				return &exitError{code: 1, msg: "start: " + oneLine(err.Error())}
-			}
-			return nil
+			return startRun(o)
 		},
 	}
-	cmd.Flags().StringVar(&jail, "jail", "", "jail name (<name>)")
+	cmd.Flags().StringVar(&o.Jail, "jail", "", "jail name (<name>)")
 	strictArgs(cmd, "")
 	return cmd
+}
+
+func startRun(o *StartOptions) error {
+	// The folder comes from what the ban path reads, so that it is the one
+	// bans go to even when the file has a mistake elsewhere.
+	s, _, _ := banPath().ReadSettings(o.ConfigPath())
+	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
+		return &exitError{code: 1, msg: "start: create buffer folder: " + oneLine(err.Error()) + "; bans cannot be stored"}
+	}
+	if err := probeBuffer(s.Dir); err != nil {
+		return &exitError{code: 1, msg: "start: " + oneLine(err.Error()) + "; bans cannot be stored"}
+	}
+	// A missing file is said too, as ban says it: a typo in a jail's
+	// config= is best found when the jail starts.
+	if _, err := o.Load(); err != nil {
+		return &exitError{code: 1, msg: "start: " + oneLine(err.Error())}
+	}
+	return nil
 }
 
 // lowGC trades a little CPU for memory in the commands that read the whole

@@ -294,12 +294,15 @@ func checkWritable(dir string) error {
 			if !st.IsDir() {
 				return fmt.Errorf("key buffer.dir: %s is not a folder", d)
 			}
-			f, err := os.CreateTemp(d, ".check-*")
-			if err != nil {
-				return fmt.Errorf("key buffer.dir: cannot write in %s: %w", d, err)
+			if d == dir {
+				if err := probeBuffer(d); err != nil {
+					return fmt.Errorf("key buffer.dir: %w", err)
+				}
+				return nil
 			}
-			f.Close()
-			os.Remove(f.Name())
+			if err := probeCreate(d); err != nil {
+				return fmt.Errorf("key buffer.dir: %w", err)
+			}
 			return nil
 		}
 		parent := d[:max(strings.LastIndex(d, "/"), 1)]
