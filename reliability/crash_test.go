@@ -160,7 +160,7 @@ func TestCrashDuringFlush(t *testing.T) {
 	}
 	cleanFlush := func(when string) {
 		t.Helper()
-		r := s.cmd("flush")
+		r := s.cmd("flush", "-v")
 		if r.Code != 0 || strings.Contains(r.Out, "another flush") {
 			t.Fatalf("%s: clean flush: %v", when, r)
 		}
