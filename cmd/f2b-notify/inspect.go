@@ -392,7 +392,7 @@ func statusRun(o *StatusOptions) error {
 	w := o.IO.Out
 	fmt.Fprintf(w, "buffer: %s\npending: %s", cfg.Buffer.Dir, count(pending.Records, "record", "records"))
 	if own := len(paths) - 1; own > 0 {
-		fmt.Fprintf(w, " (%d in %s of their own: bans that found the buffer lock busy)", own, plural(own, "a file", "files"))
+		fmt.Fprintf(w, " (%d in %s: bans that found the buffer lock busy)", own, plural(own, "a file of its own", "files of their own"))
 	}
 	if pending.Torn > 0 {
 		fmt.Fprintf(w, " (%s)", count(pending.Torn, "damaged line", "damaged lines"))
