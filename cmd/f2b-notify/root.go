@@ -86,8 +86,24 @@ digest of every buffered ban goes to each configured channel.`,
 // (status 1). Commands with their own (strictArgs) keep theirs.
 func usageExits2(root *cobra.Command) {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if !c.HasParent() {
+			return &exitError{code: exitUsage, msg: oneLine(err.Error())}
+		}
 		return &exitError{code: exitUsage, msg: c.Name() + ": " + oneLine(err.Error())}
 	})
+	// A word that is no command: cobra would say so with status 1.
+	root.SuggestionsMinimumDistance = 2
+	root.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.Name())
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return &exitError{code: exitUsage, msg: msg}
+	}
+	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 	var walk func(*cobra.Command)
 	walk = func(c *cobra.Command) {
 		for _, sub := range c.Commands() {
