@@ -17,6 +17,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/internal/banpath"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
 )
 
@@ -29,9 +30,9 @@ type FlushOptions struct {
 	Timeout    time.Duration // 0: the configuration's flush.timeout
 }
 
-// Exit statuses of flush, as its --help and the README give them.
+// Exit statuses, as flush --help and the README give them; 0 is all went
+// well, or there was nothing to do.
 const (
-	exitOK    = 0 // all sent, or nothing to do
 	exitFail  = 1 // a channel failed, the flag could not be removed, the configuration or buffer could not be used
 	exitUsage = 2 // a bad flag or argument
 )
@@ -91,7 +92,7 @@ nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := buffer.ValidJail(o.Jail); err != nil {
-				return &exitError{code: 2, msg: "stop: " + err.Error()}
+				return &exitError{code: exitUsage, msg: "stop: " + err.Error()}
 			}
 			return stopRun(o)
 		},
@@ -136,6 +137,7 @@ func stopRun(o *StopOptions) error {
 		// The flush ended: show what it said, as if it ran here.
 		if f, err := os.Open(logName); err == nil {
 			sc := bufio.NewScanner(io.NewSectionReader(f, off, 1<<30))
+			sc.Buffer(nil, banpath.MaxFlushLog)
 			for sc.Scan() {
 				fmt.Fprintln(o.IO.Out, unstamp(sc.Text()))
 			}
@@ -143,7 +145,7 @@ func stopRun(o *StopOptions) error {
 		}
 		switch {
 		case st == nil || st.ExitCode() < 0: // killed by a signal
-			return &exitError{code: 1, msg: "stop: the flush did not end normally; the bans stay in the buffer for the next flush"}
+			return &exitError{code: exitFail, msg: "stop: the flush did not end normally; the bans stay in the buffer for the next flush"}
 		case st.ExitCode() != 0:
 			return &exitError{code: st.ExitCode()}
 		}
@@ -173,7 +175,7 @@ when the jail starts rather than at every ban.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := buffer.ValidJail(o.Jail); err != nil {
-				return &exitError{code: 2, msg: "start: " + err.Error()}
+				return &exitError{code: exitUsage, msg: "start: " + err.Error()}
 			}
 			return startRun(o)
 		},
@@ -188,15 +190,15 @@ func startRun(o *StartOptions) error {
 	// bans go to even when the file has a mistake elsewhere.
 	s, _, _ := banPath().ReadSettings(o.ConfigPath())
 	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
-		return &exitError{code: 1, msg: "start: create buffer folder: " + oneLine(err.Error()) + "; bans cannot be stored"}
+		return &exitError{code: exitFail, msg: "start: create buffer folder: " + oneLine(err.Error()) + "; bans cannot be stored"}
 	}
 	if err := probeBuffer(s.Dir); err != nil {
-		return &exitError{code: 1, msg: "start: " + oneLine(err.Error()) + "; bans cannot be stored"}
+		return &exitError{code: exitFail, msg: "start: " + oneLine(err.Error()) + "; bans cannot be stored"}
 	}
 	// A missing file is said too, as ban says it: a typo in a jail's
 	// config= is best found when the jail starts.
 	if _, err := o.Load(); err != nil {
-		return &exitError{code: 1, msg: "start: " + oneLine(err.Error())}
+		return &exitError{code: exitFail, msg: "start: " + oneLine(err.Error())}
 	}
 	return nil
 }

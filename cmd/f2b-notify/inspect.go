@@ -95,7 +95,7 @@ func previewRun(o *PreviewOptions) error {
 		}
 	}
 	if failed > 0 {
-		return &exitError{code: 1, msg: "preview: " + count(failed, "channel", "channels") + " cannot render"}
+		return &exitError{code: exitFail, msg: "preview: " + count(failed, "channel", "channels") + " cannot render"}
 	}
 	return nil
 }
@@ -249,7 +249,7 @@ func checkRun(o *CheckOptions) error {
 		fmt.Fprintln(o.IO.Err, cfg.File+": "+p)
 	}
 	if len(problems) > 0 {
-		return &exitError{code: 1, msg: "check: " + count(len(problems), "problem", "problems") + " in " + cfg.File}
+		return &exitError{code: exitFail, msg: "check: " + count(len(problems), "problem", "problems") + " in " + cfg.File}
 	}
 	fmt.Fprintf(o.IO.Out, "%s: ok\n", cfg.File)
 	return nil

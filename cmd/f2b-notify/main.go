@@ -33,7 +33,7 @@ func Main() int {
 			return ee.code
 		}
 		fmt.Fprintln(os.Stderr, "f2b-notify: "+oneLine(err.Error()))
-		return 1
+		return exitFail
 	}
 	return 0
 }

@@ -145,7 +145,7 @@ func oneLine(s string) string {
 // flag or a stray argument, so that fail2ban's log says what was wrong.
 func strictArgs(cmd *cobra.Command, suffix string) {
 	bad := func(err error) error {
-		return &exitError{code: 2, msg: cmd.Name() + ": " + oneLine(err.Error()) + suffix}
+		return &exitError{code: exitUsage, msg: cmd.Name() + ": " + oneLine(err.Error()) + suffix}
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return bad(err) })
 	cmd.Args = func(c *cobra.Command, args []string) error {

@@ -76,7 +76,7 @@ func testRun(ctx context.Context, o *TestOptions) error {
 			err = channels.Deliver(ctx, job).Err
 		}
 		if ctx.Err() != nil {
-			return &exitError{code: 1, msg: "test: interrupted at channel " + t.Name + "; the channels after it were not tried"}
+			return &exitError{code: exitFail, msg: "test: interrupted at channel " + t.Name + "; the channels after it were not tried"}
 		}
 		if err != nil {
 			failed = append(failed, t.Name)
@@ -86,7 +86,7 @@ func testRun(ctx context.Context, o *TestOptions) error {
 		fmt.Fprintf(o.IO.Out, "%s (%s): sent\n", t.Name, t.Config.Type)
 	}
 	if len(failed) > 0 {
-		return &exitError{code: 1, msg: "test: " + ofChannels(failed, len(targets)) + " failed"}
+		return &exitError{code: exitFail, msg: "test: " + ofChannels(failed, len(targets)) + " failed"}
 	}
 	return nil
 }
