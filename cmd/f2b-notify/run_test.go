@@ -102,6 +102,15 @@ func TestStatusRun(t *testing.T) {
 			t.Errorf("status does not say %q:\n%s", want, s.out.String())
 		}
 	}
+
+	// The flag turned off is said as such, not as an absent file of no name.
+	s = newSite(t, fileChannel+"flag: \"\"\n")
+	if err := statusRun(&StatusOptions{Globals: s.globals()}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s.out.String(), "\nflag: none (turned off)\n") {
+		t.Errorf("status with the flag turned off:\n%s", s.out.String())
+	}
 }
 
 func TestPreviewRun(t *testing.T) {
