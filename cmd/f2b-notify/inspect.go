@@ -48,11 +48,7 @@ or changed.`,
 
 func previewRun(o *PreviewOptions) error {
 	lowGC()
-	cfg, err := o.LoadTrusted()
-	if err != nil {
-		return err
-	}
-	targets, err := selectTargets(cfg, o.Channel)
+	cfg, targets, err := o.trustedTargets(o.Channel)
 	if err != nil {
 		return err
 	}
@@ -98,6 +94,18 @@ func previewRun(o *PreviewOptions) error {
 		return &exitError{code: exitFail, msg: "preview: " + count(failed, "channel", "channels") + " cannot render"}
 	}
 	return nil
+}
+
+// trustedTargets reads the configuration, refused if other users could
+// change it (LoadTrusted), and prepares every enabled channel, or the one
+// named: what the commands that render or send to channels start from.
+func (g *Globals) trustedTargets(name string) (*config.Config, []*flush.Target, error) {
+	cfg, err := g.LoadTrusted()
+	if err != nil {
+		return nil, nil, err
+	}
+	targets, err := selectTargets(cfg, name)
+	return cfg, targets, err
 }
 
 // selectTargets prepares every enabled channel, or just the one named.

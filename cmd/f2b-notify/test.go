@@ -49,11 +49,7 @@ attempt per channel, no retries; Ctrl-C stops it.`,
 const testLine = "This is a test message from f2b-notify test; the bans below are samples."
 
 func testRun(ctx context.Context, o *TestOptions) error {
-	cfg, err := o.LoadTrusted()
-	if err != nil {
-		return err
-	}
-	targets, err := selectTargets(cfg, o.Channel)
+	cfg, targets, err := o.trustedTargets(o.Channel)
 	if err != nil {
 		return err
 	}
