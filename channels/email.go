@@ -45,6 +45,7 @@ package channels
 //	                      timeout is that context and does not reach this setting)
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -263,6 +264,21 @@ func (c *emailChannel) SendMessage(ctx context.Context, m Message) error {
 		return err
 	}
 	return c.deliver(ctx, msg)
+}
+
+// Payload implements Payloader: the MIME message that would be sent for m,
+// as sendmail reads it or the SMTP server is given it (its Date and
+// Message-ID are made anew at each sending).
+func (c *emailChannel) Payload(m Message) ([]byte, error) {
+	msg, err := c.build(m)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if _, err := msg.WriteTo(&b); err != nil {
+		return nil, fmt.Errorf("channel %q: write e-mail: %w", c.name, err)
+	}
+	return b.Bytes(), nil
 }
 
 // sendmailSettings are the settings of the sendmail kind.

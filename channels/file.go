@@ -48,11 +48,9 @@ func (f *File) Formats() []Format { return []Format{Text} }
 // Limit implements Channel: none.
 func (f *File) Limit() int { return 0 }
 
-// Send writes the subject as a heading line, the body, and a blank line.
-func (f *File) Send(ctx context.Context, subject, body string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+// fileEntry is what Send appends: the subject as a heading line, the body,
+// and a blank line.
+func fileEntry(subject, body string) *strings.Builder {
 	var b strings.Builder
 	b.WriteString("=== ")
 	b.WriteString(subject)
@@ -62,6 +60,24 @@ func (f *File) Send(ctx context.Context, subject, body string) error {
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')
+	return &b
+}
+
+// Payload implements Payloader: the text Send would append for m.
+func (f *File) Payload(m Message) ([]byte, error) {
+	var out []byte
+	for _, body := range m.Messages(Text) {
+		out = append(out, fileEntry(m.Subject, body).String()...)
+	}
+	return out, nil
+}
+
+// Send writes the subject as a heading line, the body, and a blank line.
+func (f *File) Send(ctx context.Context, subject, body string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b := fileEntry(subject, body)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.w != nil {

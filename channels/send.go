@@ -23,6 +23,9 @@ type Job struct {
 	// Redactor cleans the verdict's error (see Redactor); nil still
 	// neutralises it.
 	Redactor *Redactor
+	// Backoff is the wait before retry number n (1 for the first retry);
+	// nil is DefaultBackoff.
+	Backoff func(n int) time.Duration
 }
 
 // Verdict is how a job ended.
@@ -64,9 +67,9 @@ type RetryAfterError struct {
 func (e *RetryAfterError) Error() string { return e.Err.Error() }
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
-// Backoff is the wait before retry number n (1 for the first retry):
+// DefaultBackoff is the wait before retry number n (1 for the first retry):
 // exponential from 1s, capped at 30s, with up to 25% jitter.
-var Backoff = func(n int) time.Duration {
+func DefaultBackoff(n int) time.Duration {
 	d := time.Second << min(n-1, 5)
 	d = min(d, 30*time.Second)
 	return d - time.Duration(rand.Int64N(int64(d/4)+1))
@@ -88,6 +91,10 @@ func Deliver(ctx context.Context, j Job) Verdict {
 		timeout = 30 * time.Second
 	}
 	attempts := max(j.Attempts, 1)
+	backoff := j.Backoff
+	if backoff == nil {
+		backoff = DefaultBackoff
+	}
 	name := j.Channel.Name()
 	v := Verdict{Channel: name}
 	pages := j.Message.Pages
@@ -114,7 +121,7 @@ func Deliver(ctx context.Context, j Job) Verdict {
 		if err == nil || IsPermanent(err) || v.Attempts == attempts {
 			break
 		}
-		wait := Backoff(v.Attempts)
+		wait := backoff(v.Attempts)
 		var ra *RetryAfterError
 		if errors.As(err, &ra) && ra.After > wait {
 			wait = min(ra.After, MaxRetryAfter)

@@ -221,10 +221,11 @@ func run(t *testing.T, config string, args ...string) result {
 	return res
 }
 
-// flush runs `f2b-notify flush` and requires it to succeed.
+// flush runs `f2b-notify flush -v` and requires it to succeed; it returns
+// what the flush says it did.
 func (r *rig) flush() string {
 	r.t.Helper()
-	res := run(r.t, r.config, "flush")
+	res := run(r.t, r.config, "flush", "-v")
 	if res.code != 0 {
 		r.t.Fatalf("flush: %v", res)
 	}

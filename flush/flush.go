@@ -26,6 +26,9 @@ import (
 type Options struct {
 	IfFlag bool      // do nothing unless the flag file exists
 	Now    time.Time // zero: time.Now()
+	// Backoff is the wait before a channel's retry number n; nil is
+	// channels.DefaultBackoff.
+	Backoff func(n int) time.Duration
 }
 
 // Result is what a flush did.
@@ -72,7 +75,7 @@ func Run(ctx context.Context, cfg *config.Config, targets []*render.Target, opt 
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	f := &flusher{cfg: cfg, buf: buffer.New(cfg.Buffer.Dir, cfg.Buffer.Fsync), targets: targets, now: opt.Now, res: &Result{}}
+	f := &flusher{cfg: cfg, buf: buffer.New(cfg.Buffer.Dir, cfg.Buffer.Fsync), targets: targets, now: opt.Now, backoff: opt.Backoff, res: &Result{}}
 
 	// Single flight: a second flush leaves at once.
 	unlock, ok, err := f.buf.TryLockFlush()
@@ -108,7 +111,8 @@ type flusher struct {
 	buf     *buffer.Buffer
 	targets []*render.Target
 	now     time.Time
-	ledger  *book // set by claim
+	backoff func(n int) time.Duration // nil: channels.DefaultBackoff
+	ledger  *book                     // set by claim
 	res     *Result
 }
 

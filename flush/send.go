@@ -70,6 +70,7 @@ func (f *flusher) deliver(ctx context.Context, i int, s *step) channels.Verdict 
 			})
 		}
 	}
+	s.job.Backoff = f.backoff
 	v := channels.Deliver(ctx, s.job)
 	cr.Attempts += v.Attempts
 	if v.Err != nil {

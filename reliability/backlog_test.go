@@ -59,7 +59,7 @@ func TestLongBacklogOfADeadChannelUnderAFileLimit(t *testing.T) {
 	newIP := "192.0.2.77"
 	s.appendBan("sshd", newIP, 5)
 
-	r := run(t, proc{argv: []string{prlimit, fmt.Sprintf("--nofile=%d:%d", limit, limit), binary, "--config", s.cfg, "flush"}, timeout: 5 * time.Minute})
+	r := run(t, proc{argv: []string{prlimit, fmt.Sprintf("--nofile=%d:%d", limit, limit), binary, "--config", s.cfg, "flush", "-v"}, timeout: 5 * time.Minute})
 	if strings.Contains(r.Out+r.Err, "too many open files") {
 		t.Fatalf("the flush ran out of file descriptors:\n%s", r)
 	}
@@ -69,7 +69,7 @@ func TestLongBacklogOfADeadChannelUnderAFileLimit(t *testing.T) {
 		lost = 1
 		t.Errorf("the healthy channel did not get the new ban:\n%s\nits report:\n%s", r, report)
 	}
-	if !strings.Contains(r.Out, "dead: FAILED") || !strings.Contains(r.Out, "healthy: sent 1 ban from 1 batch") {
+	if !strings.Contains(r.Err, "dead: FAILED") || !strings.Contains(r.Out, "healthy: sent 1 ban from 1 batch") {
 		t.Errorf("flush output does not say what happened:\n%s", r)
 	}
 	after := s.ledger()

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/smtpsink"
@@ -241,10 +240,6 @@ func webhookIPs(t *testing.T, bodies [][]byte) map[string]int {
 // (after the fault clears the webhook gets every ban), and no secret is in
 // any error or in the ledger.
 func TestChannelFaults(t *testing.T) {
-	backoff := channels.Backoff
-	channels.Backoff = func(int) time.Duration { return 20 * time.Millisecond }
-	t.Cleanup(func() { channels.Backoff = backoff })
-
 	const retries = 2
 	cert := smtpsink.SelfSignedCert(t)
 	type fault struct {
@@ -392,12 +387,15 @@ func flushInProcess(t *testing.T, s *site) *flush.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := flush.Run(ctxTimeout(t, time.Minute), cfg, targets, flush.Options{})
+	res, err := flush.Run(ctxTimeout(t, time.Minute), cfg, targets, flush.Options{Backoff: shortBackoff})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
 }
+
+// shortBackoff keeps the retries of the in-process flushes quick.
+func shortBackoff(int) time.Duration { return 20 * time.Millisecond }
 
 // buffer0 counts the batches left in the spool.
 func buffer0(s *site) (int, error) {
@@ -472,11 +470,11 @@ func TestSMTPFaults(t *testing.T) {
 			if fl.start != nil {
 				fl.start(fl.sink)
 			}
-			r := s.cmd("flush")
-			if r.Code != 1 || !strings.Contains(r.Out, "mail: FAILED") || !strings.Contains(r.Out, "log: sent 3 bans") {
+			r := s.cmd("flush", "-v")
+			if r.Code != 1 || !strings.Contains(r.Err, "mail: FAILED") || !strings.Contains(r.Out, "log: sent 3 bans") {
 				t.Errorf("flush against a failing SMTP server (%s): %v", fl.name, r)
 			}
-			t.Logf("%s: %s", fl.name, strings.TrimSpace(r.Out))
+			t.Logf("%s: %s", fl.name, strings.TrimSpace(r.Err))
 			if fl.clear != nil {
 				fl.clear(fl.sink)
 			}
@@ -488,7 +486,7 @@ func TestSMTPFaults(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r2 := s.cmd("flush")
+			r2 := s.cmd("flush", "-v")
 			if r2.Code != 0 || !strings.Contains(r2.Out, "mail: sent 3 bans") || !strings.Contains(r2.Out, "log: nothing new") {
 				t.Errorf("flush after the fault cleared: %v", r2)
 			}

@@ -83,7 +83,7 @@ func TestCommandsDuringAFlush(t *testing.T) {
 			t.Errorf("%s during a flush took %v: it waited for the flush", what, r.Elapsed)
 		}
 	}
-	check("second flush", s.cmd("flush"), "another flush is running")
+	check("second flush", s.cmd("flush", "-v"), "another flush is running")
 	for i := range 5 {
 		ip := ipN(100 + i)
 		prog := binary
@@ -144,7 +144,7 @@ func TestNoStaleLockAfterKill(t *testing.T) {
 	if !groupAlive(f.cmd.Process.Pid) {
 		t.Fatal("the killed flush's sendmail is not running any more: the test did not kill mid-send")
 	}
-	r := s.cmd("flush")
+	r := s.cmd("flush", "-v")
 	if r.Code != 0 || strings.Contains(r.Out, "another flush") {
 		t.Fatalf("the flush after a kill -9 did not run: %v", r)
 	}

@@ -160,7 +160,7 @@ func TestCrashDuringFlush(t *testing.T) {
 	}
 	cleanFlush := func(when string) {
 		t.Helper()
-		r := s.cmd("flush")
+		r := s.cmd("flush", "-v")
 		if r.Code != 0 || strings.Contains(r.Out, "another flush") {
 			t.Fatalf("%s: clean flush: %v", when, r)
 		}
@@ -356,7 +356,7 @@ func TestTornLineThenMoreBans(t *testing.T) {
 			want = append(want, ip)
 		}
 	}
-	if r := s.cmd("status"); r.Code != 0 || !strings.Contains(r.Out, "(1 damaged lines)") {
+	if r := s.cmd("status"); r.Code != 0 || !strings.Contains(r.Out, "(1 damaged line)") {
 		t.Errorf("status does not show the damaged line: %v", r)
 	}
 	if r := s.cmd("flush"); r.Code != 0 {

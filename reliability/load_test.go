@@ -40,7 +40,7 @@ func TestLoadManyWritersWhileFlushing(t *testing.T) {
 				return
 			case <-tick.C:
 			}
-			r := s.cmd("flush")
+			r := s.cmd("flush", "-v")
 			if r.Code != 0 {
 				t.Errorf("flush during bans: %v", r)
 			}
@@ -81,7 +81,7 @@ func TestLoadManyWritersWhileFlushing(t *testing.T) {
 	bansTook := time.Since(start)
 	close(stop)
 	flusher.Wait()
-	if r := s.cmd("flush"); r.Code != 0 || strings.Contains(r.Out, "another flush") {
+	if r := s.cmd("flush", "-v"); r.Code != 0 || strings.Contains(r.Out, "another flush") {
 		t.Fatalf("final flush: %v", r)
 	}
 

@@ -82,7 +82,7 @@ func TestStopWithAHangingChannel(t *testing.T) {
 	}
 
 	srv.setMode(modeOK)
-	if r := s.cmd("flush"); r.Code != 0 || !strings.Contains(r.Out, "hook: sent 5 bans") {
+	if r := s.cmd("flush", "-v"); r.Code != 0 || !strings.Contains(r.Out, "hook: sent 5 bans") {
 		t.Fatalf("flush once the webhook answers: %v", r)
 	}
 	_, _, bodies := srv.seen()

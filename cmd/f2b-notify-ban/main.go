@@ -25,8 +25,11 @@ import (
 	"github.com/f2b-notify/f2b-notify/internal/banpath"
 )
 
+// lean is this binary's ban path: plain YAML only, and the full f2b-notify
+// for the rest and for the flush.
+var lean = banpath.Program{Lean: true}
+
 func main() {
-	banpath.SetLean()
 	e := run(os.Args[1:])
 	if e.Msg != "" {
 		fmt.Fprintln(os.Stderr, "f2b-notify-ban: "+e.Msg)
@@ -59,5 +62,5 @@ func run(args []string) banpath.Exit {
 	if fs.NArg() > 0 {
 		return banpath.Exit{Code: 2, Msg: fmt.Sprintf("%s: unexpected argument %q; nothing recorded", a.Action, fs.Arg(0))}
 	}
-	return banpath.Run(a, banpath.ConfigPath(config), time.Now())
+	return lean.Run(a, banpath.ConfigPath(config), time.Now())
 }

@@ -8,12 +8,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
-	// The full command links a complete YAML parser anyway (viper's): its ban
-	// path reads every file, where the lean binary reads plain files only and
-	// hands the others to this command.
-	banpath.Parse = config.Document
-}
+// banPath is the ban path of the full command. It links a complete YAML
+// parser anyway (viper's), so it reads every file, where the lean binary
+// reads plain files only and hands the others to this command.
+func banPath() banpath.Program { return banpath.Program{Parse: config.Document} }
 
 // BanOptions are the arguments of `ban` and `unban`, as fail2ban passes them.
 type BanOptions struct {
@@ -23,9 +21,13 @@ type BanOptions struct {
 
 func newBanCmd(g *Globals, action string) *cobra.Command {
 	o := &BanOptions{Globals: g, Args: banpath.Args{Action: action}}
+	article := "a"
+	if action == "unban" {
+		article = "an"
+	}
 	cmd := &cobra.Command{
 		Use:   action + " --jail NAME --ip ADDR [flags]",
-		Short: "Record a " + action + " (run by fail2ban's action" + action + ")",
+		Short: "Record " + article + " " + action + " (run by fail2ban's action" + action + ")",
 		Long: `Record one ` + action + ` in the buffer and return. The record is on disk when the command
 exits 0. No network, no templates: fail2ban runs one action at a time for the whole host.
 It never waits on anyone: if another process holds the buffer lock for more than 250 ms,
@@ -42,7 +44,7 @@ configuration file or the buffer folder could be changed by another user than ro
 this one, the record is stored all the same, no flush is started, and the command exits
 1 saying so.`,
 		RunE: func(*cobra.Command, []string) error {
-			if e := banpath.Run(o.Args, o.ConfigPath(), time.Now()); e.Code != 0 {
+			if e := banPath().Run(o.Args, o.ConfigPath(), time.Now()); e.Code != 0 {
 				return &exitError{code: e.Code, msg: e.Msg}
 			}
 			return nil

@@ -69,7 +69,7 @@ func demoRun(g *Globals, f templates.Format) error {
 	if err := os.WriteFile(cfg.Flag, nil, 0o600); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	fmt.Fprintf(g.IO.Err, "demo: recorded %d sample events in %s, flag set; flushing to the console as %s\n\n", len(recs), cfg.Buffer.Dir, f)
+	fmt.Fprintf(g.IO.Err, "demo: recorded %s in %s, flag set; flushing to the console as %s\n\n", count(len(recs), "sample event", "sample events"), cfg.Buffer.Dir, f)
 
 	loc, _ := cfg.Location()
 	t, err := render.NewTarget(&formatted{channels.NewFile("console", g.IO.Out), f}, cfg.Channels["console"], loc)

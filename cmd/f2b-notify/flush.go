@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -24,9 +25,18 @@ import (
 // FlushOptions are the arguments of `flush`.
 type FlushOptions struct {
 	*Globals
-	IfFlag  bool
-	Timeout time.Duration // 0: the configuration's flush.timeout
+	IfFlag     bool
+	Verbose    bool          // say what was sent; else only failures are said
+	Timestamps bool          // begin each output line with the time (the detached flush's log)
+	Timeout    time.Duration // 0: the configuration's flush.timeout
 }
+
+// Exit statuses, as flush --help and the README give them; 0 is all went
+// well, or there was nothing to do.
+const (
+	exitFail  = 1 // a channel failed, the flag could not be removed, the configuration or buffer could not be used
+	exitUsage = 2 // a bad flag or argument
+)
 
 func newFlushCmd(g *Globals) *cobra.Command {
 	o := &FlushOptions{Globals: g}
@@ -39,11 +49,23 @@ runs exits 0 at once. With --if-flag, nothing happens unless the flag file exist
 sendmail-cron way: a cron job touches the flag, the next ban or this command sends).
 A flag that cannot be removed makes the flush exit 1; bans then start no flush for that
 same file, and --if-flag refuses it, until it is created anew. A configuration file or
-buffer folder that other users can change is refused.`,
+buffer folder that other users can change is refused.
+
+It prints nothing when all went well, so that cron mails nobody; -v says what was sent to
+each channel. Failures go to standard error.
+
+Exit status:
+  0  every channel was sent its report, or there was nothing to do
+  1  a channel failed (its bans are kept for the next flush), the flag could not be
+     removed, or the configuration or the buffer could not be used
+  2  a bad flag or argument`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return flushRun(o) },
 	}
 	cmd.Flags().BoolVar(&o.IfFlag, "if-flag", false, "send only if the flag file exists")
+	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "say what was sent to each channel, also when all went well")
+	cmd.Flags().BoolVar(&o.Timestamps, "timestamps", false, "begin each line of output with the time (RFC 3339)")
+	_ = cmd.Flags().MarkHidden("timestamps") // for the flush that bans and stop start, whose output goes to a log
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "bound on the whole flush (default: flush.timeout of the configuration)")
 	return cmd
 }
@@ -71,7 +93,7 @@ nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := buffer.ValidJail(o.Jail); err != nil {
-				return &exitError{code: 2, msg: "stop: " + err.Error()}
+				return &exitError{code: exitUsage, msg: "stop: " + err.Error()}
 			}
 			return stopRun(o)
 		},
@@ -97,11 +119,11 @@ func stopRun(o *StopOptions) error {
 		fmt.Fprintln(o.IO.Out, "nothing pending; no flush started")
 		return nil
 	}
-	args := []string{"flush"}
+	args := []string{"flush", "-v", "--timestamps"}
 	if o.Timeout > 0 {
 		args = append(args, "--timeout", o.Timeout.String())
 	}
-	p, off, err := banpath.StartDetached(o.ConfigPath(), cfg.Buffer.Dir, args...)
+	p, off, err := banPath().StartDetached(o.ConfigPath(), cfg.Buffer.Dir, args...)
 	if err != nil {
 		return fmt.Errorf("stop: %w; the bans stay in the buffer for the next flush", err)
 	}
@@ -115,12 +137,16 @@ func stopRun(o *StopOptions) error {
 	case st := <-done:
 		// The flush ended: show what it said, as if it ran here.
 		if f, err := os.Open(logName); err == nil {
-			_, _ = io.Copy(o.IO.Out, io.NewSectionReader(f, off, 1<<30))
+			sc := bufio.NewScanner(io.NewSectionReader(f, off, 1<<30))
+			sc.Buffer(nil, banpath.MaxFlushLog)
+			for sc.Scan() {
+				fmt.Fprintln(o.IO.Out, unstamp(sc.Text()))
+			}
 			f.Close()
 		}
 		switch {
 		case st == nil || st.ExitCode() < 0: // killed by a signal
-			return &exitError{code: 1, msg: "stop: the flush did not end normally; the bans stay in the buffer for the next flush"}
+			return &exitError{code: exitFail, msg: "stop: the flush did not end normally; the bans stay in the buffer for the next flush"}
 		case st.ExitCode() != 0:
 			return &exitError{code: st.ExitCode()}
 		}
@@ -131,35 +157,51 @@ func stopRun(o *StopOptions) error {
 	}
 }
 
+// StartOptions are the arguments of `start`.
+type StartOptions struct {
+	*Globals
+	Jail string
+}
+
 func newStartCmd(g *Globals) *cobra.Command {
-	var jail string
+	o := &StartOptions{Globals: g}
 	cmd := &cobra.Command{
 		Use:   "start --jail NAME",
 		Short: "Prepare the buffer (run by fail2ban's actionstart)",
-		Long: `fail2ban runs this when a jail starts. It creates the buffer folder if needed and sends
-nothing: the "started" mail of the stock actions is noise on every restart.`,
+		Long: `fail2ban runs this when a jail starts. It creates the buffer folder if needed, checks that
+bans can be stored there (a file can be created and removed in it, its lock taken, its
+pending file written), and sends nothing: the "started" mail of the stock actions is noise
+on every restart. It exits 1 with one line saying what is wrong, so that fail2ban logs it
+when the jail starts rather than at every ban.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if err := buffer.ValidJail(jail); err != nil {
-				return &exitError{code: 2, msg: "start: " + err.Error()}
+			if err := buffer.ValidJail(o.Jail); err != nil {
+				return &exitError{code: exitUsage, msg: "start: " + err.Error()}
 			}
-			// The folder comes from what the ban path reads, so that it is
-			// the one bans go to even when the file has a mistake elsewhere.
-			s, _, _ := banpath.ReadSettings(g.ConfigPath())
-			if err := os.MkdirAll(s.Dir, 0o750); err != nil {
-				return fmt.Errorf("start: create buffer folder: %w", err)
-			}
-			// A missing file is said too, as ban says it: a typo in a
-			// jail's config= is best found when the jail starts.
-			if _, err := g.Load(); err != nil {
-				return &exitError{code: 1, msg: "start: " + oneLine(err.Error())}
-			}
-			return nil
+			return startRun(o)
 		},
 	}
-	cmd.Flags().StringVar(&jail, "jail", "", "jail name (<name>)")
+	cmd.Flags().StringVar(&o.Jail, "jail", "", "jail name (<name>)")
 	strictArgs(cmd, "")
 	return cmd
+}
+
+func startRun(o *StartOptions) error {
+	// The folder comes from what the ban path reads, so that it is the one
+	// bans go to even when the file has a mistake elsewhere.
+	s, _, _ := banPath().ReadSettings(o.ConfigPath())
+	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
+		return &exitError{code: exitFail, msg: "start: create buffer folder: " + oneLine(err.Error()) + "; bans cannot be stored"}
+	}
+	if err := probeBuffer(s.Dir); err != nil {
+		return &exitError{code: exitFail, msg: "start: " + oneLine(err.Error()) + "; bans cannot be stored"}
+	}
+	// A missing file is said too, as ban says it: a typo in a jail's
+	// config= is best found when the jail starts.
+	if _, err := o.Load(); err != nil {
+		return &exitError{code: exitFail, msg: "start: " + oneLine(err.Error())}
+	}
+	return nil
 }
 
 // lowGC trades a little CPU for memory in the commands that read the whole
@@ -170,11 +212,20 @@ func lowGC() { debug.SetGCPercent(30) }
 
 func flushRun(o *FlushOptions) error {
 	lowGC()
+	out, errw := o.IO.Out, o.IO.Err
+	if o.Timestamps {
+		out, errw = stamped(out, errw, time.Now)
+	}
+	return stampedErr(o.Timestamps, flushTo(o, out, errw))
+}
+
+// flushTo flushes, saying what it did on out and its failures on errw.
+func flushTo(o *FlushOptions, out, errw io.Writer) error {
 	cfg, err := o.LoadTrusted()
 	if err != nil {
 		return err
 	}
-	printWarnings(o.IO.Err, cfg)
+	printWarnings(errw, cfg)
 	targets, err := render.Prepare(cfg)
 	if err != nil {
 		return err
@@ -186,15 +237,54 @@ func flushRun(o *FlushOptions) error {
 	defer stop()
 	res, err := flush.Run(ctx, cfg, targets, flush.Options{IfFlag: o.IfFlag})
 	if res != nil {
-		printResult(o.IO.Out, res)
+		if o.Verbose {
+			printResult(out, res)
+		}
+		printFailures(errw, res)
 	}
 	if err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
 	if failed := res.Failed(); len(failed) > 0 {
-		return &exitError{code: 1, msg: fmt.Sprintf("flush: %d of %d channels failed; their bans are kept for the next flush", len(failed), len(res.Channels))}
+		return &exitError{code: exitFail, msg: "flush: " + failedSummary(res)}
 	}
 	return nil
+}
+
+// stampedErr makes the error that ends a flush begin with the time too, as
+// Main prints it on standard error, which is the same log.
+func stampedErr(on bool, err error) error {
+	if !on || err == nil {
+		return err
+	}
+	e := &exitError{code: exitFail, msg: oneLine(err.Error())}
+	var ee *exitError
+	if asExit(err, &ee) {
+		e.code = ee.code
+	}
+	e.stamp = true
+	return e
+}
+
+// failedSummary says in one line which channels failed and what became of
+// their bans: kept when they had some to send, none lost when they had none.
+func failedSummary(res *flush.Result) string {
+	var names []string
+	withBans := 0
+	for _, c := range res.Failed() {
+		names = append(names, c.Name)
+		if c.Batches > 0 {
+			withBans++
+		}
+	}
+	what := ofChannels(names, len(res.Channels)) + " failed"
+	switch {
+	case withBans == 0:
+		return what + "; no bans were waiting for " + plural(len(names), "it", "them")
+	case len(names) == 1:
+		return what + "; its bans are kept for the next flush"
+	}
+	return what + "; their bans are kept for the next flush"
 }
 
 // printWarnings writes the configuration's warnings, one line each.
@@ -204,6 +294,8 @@ func printWarnings(w io.Writer, cfg *config.Config) {
 	}
 }
 
+// printResult says what a flush did for each channel that did not fail
+// (printFailures says the rest): flush -v, and the detached flush's log.
 func printResult(w io.Writer, res *flush.Result) {
 	switch {
 	case res.Busy:
@@ -212,36 +304,35 @@ func printResult(w io.Writer, res *flush.Result) {
 	case res.NoFlag:
 		fmt.Fprintln(w, "no flag file; nothing to do")
 		return
-	case res.Batches == 0:
+	case res.Batches == 0 && len(res.Failed()) == 0:
 		fmt.Fprintln(w, "no bans to report")
 	}
 	if res.Dropped > 0 {
-		fmt.Fprintf(w, "retention dropped %d records (counted in the next reports)\n", res.Dropped)
+		fmt.Fprintf(w, "retention dropped %s (counted in the next reports)\n", count(res.Dropped, "record", "records"))
 	}
 	for _, c := range res.Channels {
 		if c.Resumed > 0 {
-			fmt.Fprintf(w, "%s: sent the last %d %s of a report an earlier flush left half sent\n", c.Name, c.Resumed, plural(c.Resumed, "message", "messages"))
+			fmt.Fprintf(w, "%s: sent the last %s of a report an earlier flush left half sent\n", c.Name, count(c.Resumed, "message", "messages"))
 		}
 		switch {
 		case c.Err != nil:
-			fmt.Fprintf(w, "%s: FAILED: %s\n", c.Name, oneLine(c.Err.Error()))
 		case c.Batches == 0:
 			if res.Batches > 0 && c.Resumed == 0 {
 				fmt.Fprintf(w, "%s: nothing new\n", c.Name)
 			}
 		case c.Held:
-			fmt.Fprintf(w, "%s: %d %s, fewer than its min_bans; kept for a later report\n", c.Name, c.Bans, plural(c.Bans, "ban", "bans"))
+			fmt.Fprintf(w, "%s: %s, fewer than its min_bans; kept for a later report\n", c.Name, count(c.Bans, "ban", "bans"))
 		case c.Skipped:
-			fmt.Fprintf(w, "%s: nothing to send; %d %s without new bans %s for the next report\n", c.Name, c.Batches, plural(c.Batches, "batch", "batches"), plural(c.Batches, "waits", "wait"))
+			fmt.Fprintf(w, "%s: nothing to send; %s without new bans %s for the next report\n", c.Name, count(c.Batches, "batch", "batches"), plural(c.Batches, "waits", "wait"))
 		default:
-			fmt.Fprintf(w, "%s: sent %d %s from %d %s\n", c.Name, c.Bans, plural(c.Bans, "ban", "bans"), c.Batches, plural(c.Batches, "batch", "batches"))
+			fmt.Fprintf(w, "%s: sent %s from %s\n", c.Name, count(c.Bans, "ban", "bans"), count(c.Batches, "batch", "batches"))
 		}
 	}
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// printFailures says, one line each, why each failed channel failed.
+func printFailures(w io.Writer, res *flush.Result) {
+	for _, c := range res.Failed() {
+		fmt.Fprintf(w, "%s: FAILED: %s\n", c.Name, oneLine(c.Err.Error()))
 	}
-	return many
 }

@@ -24,9 +24,15 @@ import (
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
+// PreviewOptions are the arguments of `preview`.
+type PreviewOptions struct {
+	*Globals
+	Channel string // only this channel; "" for every enabled one
+	Payload bool   // the exact request body, message or file text each channel would be sent
+}
+
 func newPreviewCmd(g *Globals) *cobra.Command {
-	var channel string
-	var payload bool
+	o := &PreviewOptions{Globals: g}
 	cmd := &cobra.Command{
 		Use:   "preview [--channel NAME] [--payload]",
 		Short: "Print the report the next flush would send, per channel, without sending",
@@ -34,63 +40,73 @@ func newPreviewCmd(g *Globals) *cobra.Command {
 send it: the bans it has not received yet, pending ones included. Nothing is sent, claimed
 or changed.`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			lowGC()
-			cfg, err := g.LoadTrusted()
-			if err != nil {
-				return err
-			}
-			targets, err := selectTargets(cfg, channel)
-			if err != nil {
-				return err
-			}
-			buf := buffer.New(cfg.Buffer.Dir, false)
-			ledger, err := buf.LoadLedger()
-			if err != nil {
-				return err
-			}
-			batches, err := buf.Batches()
-			if err != nil {
-				return err
-			}
-			failed := 0
-			for _, t := range targets {
-				if t.Err != nil {
-					fmt.Fprintf(g.IO.Out, "### %s: cannot render: %s\n", t.Name, oneLine(t.Err.Error()))
-					failed++
-					continue
-				}
-				st := ledger.Channel(t.Name)
-				rest, todo := flush.Pending(t, st, batches)
-				if rest != nil {
-					if err := printRest(g.IO.Out, t, rest, payload); err != nil {
-						fmt.Fprintf(g.IO.Out, "### %s: %s\n", t.Name, oneLine(err.Error()))
-						failed++
-					}
-				}
-				pending, err := buf.PendingPaths()
-				if err != nil {
-					return err
-				}
-				files := append(buffer.Paths(todo), pending...)
-				d, err := flush.DigestFor(cfg, files, t.Config.Jails)
-				if err != nil {
-					return err
-				}
-				if err := printRendered(g.IO.Out, t, flush.ForChannel(d, st), payload); err != nil {
-					fmt.Fprintf(g.IO.Out, "### %s: %s\n", t.Name, oneLine(err.Error()))
-					failed++
-				}
-			}
-			if failed > 0 {
-				return &exitError{code: 1, msg: fmt.Sprintf("preview: %d channel(s) cannot render", failed)}
-			}
-			return nil
-		},
+		RunE: func(*cobra.Command, []string) error { return previewRun(o) },
 	}
-	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
-	cmd.Flags().BoolVar(&payload, "payload", false, "print the exact request body each channel would send (HTTP channels)")
+	cmd.Flags().StringVar(&o.Channel, "channel", "", "only this channel")
+	cmd.Flags().BoolVar(&o.Payload, "payload", false, "print exactly what each channel would be sent: the request body (HTTP channels), the e-mail message (sendmail, smtp), the text appended (file)")
 	return cmd
+}
+
+func previewRun(o *PreviewOptions) error {
+	lowGC()
+	cfg, targets, err := o.trustedTargets(o.Channel)
+	if err != nil {
+		return err
+	}
+	buf := buffer.New(cfg.Buffer.Dir, false)
+	ledger, err := buf.LoadLedger()
+	if err != nil {
+		return err
+	}
+	batches, err := buf.Batches()
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, t := range targets {
+		if t.Err != nil {
+			fmt.Fprintf(o.IO.Out, "### %s: cannot render: %s\n", t.Name, oneLine(t.Err.Error()))
+			failed++
+			continue
+		}
+		st := ledger.Channel(t.Name)
+		rest, todo := flush.Pending(t, st, batches)
+		if rest != nil {
+			if err := printRest(o.IO.Out, t, rest, o.Payload); err != nil {
+				fmt.Fprintf(o.IO.Out, "### %s: %s\n", t.Name, oneLine(err.Error()))
+				failed++
+			}
+		}
+		pending, err := buf.PendingPaths()
+		if err != nil {
+			return err
+		}
+		files := append(buffer.Paths(todo), pending...)
+		d, err := flush.DigestFor(cfg, files, t.Config.Jails)
+		if err != nil {
+			return err
+		}
+		if err := printRendered(o.IO.Out, t, flush.ForChannel(d, st), o.Payload); err != nil {
+			fmt.Fprintf(o.IO.Out, "### %s: %s\n", t.Name, oneLine(err.Error()))
+			failed++
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: exitFail, msg: "preview: " + count(failed, "channel", "channels") + " cannot render"}
+	}
+	return nil
+}
+
+// trustedTargets reads the configuration, refused if other users could
+// change it (LoadTrusted), and prepares every enabled channel, or the one
+// named: what the commands that render or send to channels start from.
+func (g *Globals) trustedTargets(name string) (*config.Config, []*render.Target, error) {
+	cfg, err := g.LoadTrusted()
+	if err != nil {
+		return nil, nil, err
+	}
+	targets, err := selectTargets(cfg, name)
+	return cfg, targets, err
 }
 
 // selectTargets prepares every enabled channel, or just the one named.
@@ -164,7 +180,14 @@ func sampleDigest(cfg *config.Config, now time.Time) *report.Digest {
 	return b.Digest()
 }
 
+// CheckOptions are the arguments of `check`.
+type CheckOptions struct {
+	*Globals
+	Now time.Time // the time of the sample bans
+}
+
 func newCheckCmd(g *Globals) *cobra.Command {
+	o := &CheckOptions{Globals: g}
 	return &cobra.Command{
 		Use:   "check",
 		Short: "Validate the configuration and render every channel's templates on sample data",
@@ -174,66 +197,71 @@ when a file holding secrets is readable by other users, and when a channel sends
 password or secret webhook URL over plain http to another machine (loopback is fine).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			cfg, err := g.Load()
-			if err != nil {
-				return err
-			}
-			printWarnings(g.IO.Err, cfg)
-			targets, err := render.Prepare(cfg)
-			if err != nil {
-				return err
-			}
-			// Disabled channels are checked too, so that a mistake is found
-			// before the day the channel is switched on; flush skips them,
-			// so their problems are warnings.
-			disabled, err := render.PrepareNamed(cfg, cfg.DisabledChannels())
-			if err != nil {
-				return err
-			}
-			printPlainHTTP(g.IO.Err, cfg.File, append(slices.Clone(targets), disabled...))
-			var problems []string
-			if len(targets) == 0 {
-				problems = append(problems, "no enabled channel: flush would refuse to run")
-			}
-			d := sampleDigest(cfg, time.Now())
-			for _, t := range targets {
-				if err := checkTarget(t, d); err != nil {
-					problems = append(problems, oneLine(err.Error()))
-					continue
-				}
-				fmt.Fprintf(g.IO.Out, "ok: channel %s (%s): %s\n", t.Name, t.Config.Type, formats(t))
-			}
-			for _, t := range disabled {
-				if err := checkTarget(t, d); err != nil {
-					fmt.Fprintf(g.IO.Err, "%s: warning: %s (the channel is disabled: flush skips it)\n", cfg.File, oneLine(err.Error()))
-					continue
-				}
-				fmt.Fprintf(g.IO.Out, "ok: channel %s (%s, disabled): %s\n", t.Name, t.Config.Type, formats(t))
-			}
-			if err := checkWritable(cfg.Buffer.Dir); err != nil {
-				problems = append(problems, err.Error())
-			}
-			if err := warnStrays(g.IO.Err, cfg.File+": warning: ", cfg.Buffer.Dir); err != nil {
-				problems = append(problems, oneLine(err.Error()))
-			}
-			if err := cfg.Unsafe(); err != nil {
-				problems = append(problems, err.Error())
-			}
-			flagProblems, flagWarnings := checkFlag(cfg)
-			problems = append(problems, flagProblems...)
-			for _, w := range flagWarnings {
-				fmt.Fprintf(g.IO.Err, "%s: warning: %s\n", cfg.File, w)
-			}
-			for _, p := range problems {
-				fmt.Fprintln(g.IO.Err, cfg.File+": "+p)
-			}
-			if len(problems) > 0 {
-				return &exitError{code: 1, msg: fmt.Sprintf("check: %d problem(s) in %s", len(problems), cfg.File)}
-			}
-			fmt.Fprintf(g.IO.Out, "%s: ok\n", cfg.File)
-			return nil
+			o.Now = time.Now()
+			return checkRun(o)
 		},
 	}
+}
+
+func checkRun(o *CheckOptions) error {
+	cfg, err := o.Load()
+	if err != nil {
+		return err
+	}
+	printWarnings(o.IO.Err, cfg)
+	targets, err := render.Prepare(cfg)
+	if err != nil {
+		return err
+	}
+	// Disabled channels are checked too, so that a mistake is found
+	// before the day the channel is switched on; flush skips them,
+	// so their problems are warnings.
+	disabled, err := render.PrepareNamed(cfg, cfg.DisabledChannels())
+	if err != nil {
+		return err
+	}
+	printPlainHTTP(o.IO.Err, cfg.File, append(slices.Clone(targets), disabled...))
+	var problems []string
+	if len(targets) == 0 {
+		problems = append(problems, "no enabled channel: flush would refuse to run")
+	}
+	d := sampleDigest(cfg, o.Now)
+	for _, t := range targets {
+		if err := checkTarget(t, d); err != nil {
+			problems = append(problems, oneLine(err.Error()))
+			continue
+		}
+		fmt.Fprintf(o.IO.Out, "ok: channel %s (%s): %s\n", t.Name, t.Config.Type, formats(t))
+	}
+	for _, t := range disabled {
+		if err := checkTarget(t, d); err != nil {
+			fmt.Fprintf(o.IO.Err, "%s: warning: %s (the channel is disabled: flush skips it)\n", cfg.File, oneLine(err.Error()))
+			continue
+		}
+		fmt.Fprintf(o.IO.Out, "ok: channel %s (%s, disabled): %s\n", t.Name, t.Config.Type, formats(t))
+	}
+	if err := checkWritable(cfg.Buffer.Dir); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if err := warnStrays(o.IO.Err, cfg.File+": warning: ", cfg.Buffer.Dir); err != nil {
+		problems = append(problems, oneLine(err.Error()))
+	}
+	if err := cfg.Unsafe(); err != nil {
+		problems = append(problems, err.Error())
+	}
+	flagProblems, flagWarnings := checkFlag(cfg)
+	problems = append(problems, flagProblems...)
+	for _, w := range flagWarnings {
+		fmt.Fprintf(o.IO.Err, "%s: warning: %s\n", cfg.File, w)
+	}
+	for _, p := range problems {
+		fmt.Fprintln(o.IO.Err, cfg.File+": "+p)
+	}
+	if len(problems) > 0 {
+		return &exitError{code: exitFail, msg: "check: " + count(len(problems), "problem", "problems") + " in " + cfg.File}
+	}
+	fmt.Fprintf(o.IO.Out, "%s: ok\n", cfg.File)
+	return nil
 }
 
 // printPlainHTTP warns, one line each, about the channels that send their
@@ -275,12 +303,15 @@ func checkWritable(dir string) error {
 			if !st.IsDir() {
 				return fmt.Errorf("key buffer.dir: %s is not a folder", d)
 			}
-			f, err := os.CreateTemp(d, ".check-*")
-			if err != nil {
-				return fmt.Errorf("key buffer.dir: cannot write in %s: %w", d, err)
+			if d == dir {
+				if err := probeBuffer(d); err != nil {
+					return fmt.Errorf("key buffer.dir: %w", err)
+				}
+				return nil
 			}
-			f.Close()
-			os.Remove(f.Name())
+			if err := probeCreate(d); err != nil {
+				return fmt.Errorf("key buffer.dir: %w", err)
+			}
 			return nil
 		}
 		parent := d[:max(strings.LastIndex(d, "/"), 1)]
@@ -322,92 +353,100 @@ func checkFlag(cfg *config.Config) (problems, warnings []string) {
 	return problems, warnings
 }
 
+// StatusOptions are the arguments of `status`.
+type StatusOptions struct {
+	*Globals
+}
+
 func newStatusCmd(g *Globals) *cobra.Command {
+	o := &StatusOptions{Globals: g}
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show pending bans, spooled batches and each channel's delivery state",
 		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			cfg, err := g.Load()
-			if err != nil {
-				return err
-			}
-			buf := buffer.New(cfg.Buffer.Dir, false)
-			paths, err := buf.PendingPaths()
-			if err != nil {
-				return err
-			}
-			var pending buffer.ScanStats
-			for _, p := range paths {
-				st, err := buffer.ScanFile(p, func(*buffer.Record) error { return nil })
-				if err != nil {
-					return err
-				}
-				pending.Add(st)
-			}
-			batches, err := buf.Batches()
-			if err != nil {
-				return err
-			}
-			ledger, err := buf.LoadLedger()
-			if err != nil {
-				return err
-			}
-			// The stored errors were made safe when they were written; a
-			// ledger of an older version, or a secret configured since, is
-			// covered here.
-			red := channels.NewRedactor(cfg.Secrets())
-			w := g.IO.Out
-			fmt.Fprintf(w, "buffer: %s\npending: %d records", cfg.Buffer.Dir, pending.Records)
-			if own := len(paths) - 1; own > 0 {
-				fmt.Fprintf(w, " (%d in files of their own: bans that found the buffer lock busy)", own)
-			}
-			if pending.Torn > 0 {
-				fmt.Fprintf(w, " (%d damaged lines)", pending.Torn)
-			}
-			fmt.Fprintf(w, "\nbatches: %d\n", len(batches))
-			if err := warnStrays(w, "", cfg.Buffer.Dir); err != nil {
-				return err
-			}
-			if cfg.Flag == "" {
-				fmt.Fprintln(w, "flag: none (turned off)")
-			} else {
-				fmt.Fprintf(w, "flag: %s (%s)\n", cfg.Flag, buf.Flag(cfg.Flag).Describe())
-			}
-			if err := cfg.Unsafe(); err != nil {
-				fmt.Fprintf(w, "unsafe: %s; flush, test and preview refuse to run\n", oneLine(err.Error()))
-			}
-			names := slices.Sorted(maps.Keys(cfg.Channels))
-			for _, n := range names {
-				st := ledger.Channel(n)
-				waiting := 0
-				for _, b := range batches {
-					if !st.Has(b.ID) {
-						waiting++
-					}
-				}
-				state := "enabled"
-				if !cfg.Channels[n].IsEnabled() {
-					state = "disabled"
-				}
-				fmt.Fprintf(w, "channel %s (%s, %s): %d batches waiting", n, cfg.Channels[n].Type, state, waiting)
-				if !st.LastSuccess.IsZero() {
-					fmt.Fprintf(w, ", last delivery %s", st.LastSuccess.Format(time.RFC3339))
-				}
-				if st.Missed > 0 {
-					fmt.Fprintf(w, ", %d missed reports, last error: %s", st.Missed, red.String(st.LastError))
-				}
-				if st.Dropped > 0 {
-					fmt.Fprintf(w, ", %d records dropped by retention", st.Dropped)
-				}
-				if p := st.Partial; p != nil && p.Sent < len(p.Pages) {
-					fmt.Fprintf(w, ", a split report cut off after message %d of %d (the next flush sends the rest first)", p.Sent, len(p.Pages))
-				}
-				fmt.Fprintln(w)
-			}
-			return nil
-		},
+		RunE:  func(*cobra.Command, []string) error { return statusRun(o) },
 	}
+}
+
+func statusRun(o *StatusOptions) error {
+	cfg, err := o.Load()
+	if err != nil {
+		return err
+	}
+	buf := buffer.New(cfg.Buffer.Dir, false)
+	paths, err := buf.PendingPaths()
+	if err != nil {
+		return err
+	}
+	var pending buffer.ScanStats
+	for _, p := range paths {
+		st, err := buffer.ScanFile(p, func(*buffer.Record) error { return nil })
+		if err != nil {
+			return err
+		}
+		pending.Add(st)
+	}
+	batches, err := buf.Batches()
+	if err != nil {
+		return err
+	}
+	ledger, err := buf.LoadLedger()
+	if err != nil {
+		return err
+	}
+	// The stored errors were made safe when they were written; a
+	// ledger of an older version, or a secret configured since, is
+	// covered here.
+	red := channels.NewRedactor(cfg.Secrets())
+	w := o.IO.Out
+	fmt.Fprintf(w, "buffer: %s\npending: %s", cfg.Buffer.Dir, count(pending.Records, "record", "records"))
+	if own := len(paths) - 1; own > 0 {
+		fmt.Fprintf(w, " (%d in %s: bans that found the buffer lock busy)", own, plural(own, "a file of its own", "files of their own"))
+	}
+	if pending.Torn > 0 {
+		fmt.Fprintf(w, " (%s)", count(pending.Torn, "damaged line", "damaged lines"))
+	}
+	fmt.Fprintf(w, "\nbatches: %d\n", len(batches))
+	if err := warnStrays(w, "", cfg.Buffer.Dir); err != nil {
+		return err
+	}
+	if cfg.Flag == "" {
+		fmt.Fprintln(w, "flag: none (turned off)")
+	} else {
+		fmt.Fprintf(w, "flag: %s (%s)\n", cfg.Flag, buf.Flag(cfg.Flag).Describe())
+	}
+	if err := cfg.Unsafe(); err != nil {
+		fmt.Fprintf(w, "unsafe: %s; flush, test and preview refuse to run\n", oneLine(err.Error()))
+	}
+	names := slices.Sorted(maps.Keys(cfg.Channels))
+	for _, n := range names {
+		st := ledger.Channel(n)
+		waiting := 0
+		for _, b := range batches {
+			if !st.Has(b.ID) {
+				waiting++
+			}
+		}
+		state := "enabled"
+		if !cfg.Channels[n].IsEnabled() {
+			state = "disabled"
+		}
+		fmt.Fprintf(w, "channel %s (%s, %s): %s waiting", n, cfg.Channels[n].Type, state, count(waiting, "batch", "batches"))
+		if !st.LastSuccess.IsZero() {
+			fmt.Fprintf(w, ", last delivery %s", st.LastSuccess.Format(time.RFC3339))
+		}
+		if st.Missed > 0 {
+			fmt.Fprintf(w, ", %s, last error: %s", count(st.Missed, "missed report", "missed reports"), red.String(st.LastError))
+		}
+		if st.Dropped > 0 {
+			fmt.Fprintf(w, ", %s dropped by retention", count(st.Dropped, "record", "records"))
+		}
+		if p := st.Partial; p != nil && p.Sent < len(p.Pages) {
+			fmt.Fprintf(w, ", a split report cut off after message %d of %d (the next flush sends the rest first)", p.Sent, len(p.Pages))
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
 }
 
 // warnStrays names, one line each after prefix, the configuration files
@@ -438,7 +477,8 @@ func warnStrays(w io.Writer, prefix, dir string) error {
 	return nil
 }
 
-// printPayload writes the request body (or bodies) t would send for m.
+// printPayload writes what t would send for m: the request body (or
+// bodies), the e-mail message, the text appended to a file.
 func printPayload(w io.Writer, t *render.Target, m channels.Message) error {
 	p, ok := t.Channel.(channels.Payloader)
 	if !ok {

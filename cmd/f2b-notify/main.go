@@ -9,6 +9,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 )
 
 func main() {
@@ -22,13 +23,17 @@ func Main() int {
 	if err := root.Execute(); err != nil {
 		var ee *exitError
 		if asExit(err, &ee) {
-			if ee.msg != "" {
+			switch {
+			case ee.msg == "":
+			case ee.stamp:
+				fmt.Fprintln(os.Stderr, stampLine(time.Now(), "f2b-notify: "+ee.msg))
+			default:
 				fmt.Fprintln(os.Stderr, "f2b-notify: "+ee.msg)
 			}
 			return ee.code
 		}
 		fmt.Fprintln(os.Stderr, "f2b-notify: "+oneLine(err.Error()))
-		return 1
+		return exitFail
 	}
 	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -77,13 +78,59 @@ digest of every buffered ban goes to each configured channel.`,
 		newTemplateCmd(g),
 		newVersionCmd(g),
 	)
+	usageExits2(root)
 	return root
+}
+
+// usageExits2 makes a bad flag or argument end every command with status 2,
+// the usage error of Unix commands, apart from what failed while working
+// (status 1). Commands with their own (strictArgs) keep theirs.
+func usageExits2(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if !c.HasParent() {
+			return &exitError{code: exitUsage, msg: oneLine(err.Error())}
+		}
+		return &exitError{code: exitUsage, msg: c.Name() + ": " + oneLine(err.Error())}
+	})
+	// A word that is no command: cobra would say so with status 1.
+	root.SuggestionsMinimumDistance = 2
+	root.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.Name())
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return &exitError{code: exitUsage, msg: msg}
+	}
+	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if args := c.Args; args != nil && c.HasParent() {
+			c.Args = func(c *cobra.Command, a []string) error {
+				if err := args(c, a); err != nil {
+					var ee *exitError
+					if asExit(err, &ee) {
+						return err
+					}
+					return &exitError{code: exitUsage, msg: c.Name() + ": " + oneLine(err.Error())}
+				}
+				return nil
+			}
+		}
+	}
+	walk(root)
 }
 
 // exitError ends the program with a status and an optional message.
 type exitError struct {
-	code int
-	msg  string
+	code  int
+	msg   string
+	stamp bool // msg goes to a log: begin it with the time
 }
 
 func (e *exitError) Error() string { return e.msg }
@@ -97,7 +144,7 @@ func oneLine(s string) string { return textutil.OneLine(s) }
 // flag or a stray argument, so that fail2ban's log says what was wrong.
 func strictArgs(cmd *cobra.Command, suffix string) {
 	bad := func(err error) error {
-		return &exitError{code: 2, msg: cmd.Name() + ": " + oneLine(err.Error()) + suffix}
+		return &exitError{code: exitUsage, msg: cmd.Name() + ": " + oneLine(err.Error()) + suffix}
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return bad(err) })
 	cmd.Args = func(c *cobra.Command, args []string) error {

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,6 +71,7 @@ func TestScripts(t *testing.T) {
 			"holdlock": cmdHoldLock,
 			"lines":    cmdLines,
 			"glob":     cmdGlob,
+			"nobody":   cmdNobody,
 		},
 	})
 }
@@ -225,4 +227,60 @@ func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Defer(func() { _ = l.Unlock() })
 	fmt.Fprintf(ts.Stdout(), "holding %s\n", args[0])
+}
+
+// nobody N PROG ARGS...: run PROG as the user nobody (uid and gid 65534) and
+// require exit status N, its stdout and stderr kept for the stdout and
+// stderr commands. PROG is copied where nobody can run it, and $WORK and the
+// folders above it in the temporary folder are made searchable by others, so
+// that nobody reaches the files the script gives it. It needs root.
+func cmdNobody(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: nobody N program [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("nobody: bad status %q", args[0])
+	}
+	if os.Geteuid() != 0 {
+		ts.Fatalf("nobody: the script runs a command as another user: run the tests as root")
+	}
+	work := ts.Getenv("WORK")
+	for d := work; strings.HasPrefix(d, os.TempDir()+"/"); d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		ts.Check(err)
+		ts.Check(os.Chmod(d, st.Mode().Perm()|0o011))
+	}
+	prog, err := exec.LookPath(args[1])
+	ts.Check(err)
+	bin := filepath.Join(work, ".nobody-bin")
+	ts.Check(os.MkdirAll(bin, 0o755))
+	ts.Check(os.Chmod(bin, 0o755))
+	copied := filepath.Join(bin, filepath.Base(prog))
+	if _, err := os.Stat(copied); err != nil {
+		data, err := os.ReadFile(prog)
+		ts.Check(err)
+		ts.Check(os.WriteFile(copied, data, 0o755))
+	}
+	cmd := exec.Command(copied, args[2:]...)
+	cmd.Args[0] = args[1]
+	cmd.Dir = ts.MkAbs(".")
+	for _, k := range []string{"PATH", "HOME", "TZ", "GORACE", "F2B_NOTIFY_CONFIG", "F2B_NOTIFY_BUFFER_DIR", "F2B_NOTIFY_FLAG"} {
+		if v := ts.Getenv(k); v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	got := 0
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("nobody: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("exit status %d, want %d", got, want)
+	}
 }

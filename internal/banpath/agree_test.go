@@ -146,7 +146,6 @@ func TestBanPathReadsWhatTheLoaderReads(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(20261201, 1))
 	dir := t.TempDir()
-	defer func(p func([]byte) (map[string]any, error)) { Parse = p }(Parse)
 	var read, refused, deferred, unseen int
 	for i := range n {
 		src := genConfig(r)
@@ -170,15 +169,13 @@ func TestBanPathReadsWhatTheLoaderReads(t *testing.T) {
 			name  string
 			parse func([]byte) (map[string]any, error)
 		}{{"ParsePlain", ParsePlain}, {"YAML", config.Document}} {
-			Parse = parser.parse
-			s, own, err := ReadSettings(p)
+			s, own, err := Program{Parse: parser.parse}.ReadSettings(p)
 			if parser.name == "ParsePlain" && errors.Is(err, ErrUnsupported) {
 				deferred++
 				continue
 			}
 			if parser.name == "ParsePlain" && ferr != nil && err == nil && strings.Contains(ferr.Error(), "yaml:") {
-				Parse = config.Document
-				fs, fown, ferr2 := ReadSettings(p)
+				fs, fown, ferr2 := Program{Parse: config.Document}.ReadSettings(p)
 				if ferr2 == nil || fown != own || fs != s {
 					t.Errorf("%s %v:\n%s\nYAML broken elsewhere: ParsePlain reads %+v (own %v), the full ban path %+v (own %v, %v)", p, envDesc, src, s, own, fs, fown, ferr2)
 				}

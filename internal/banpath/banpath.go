@@ -8,6 +8,7 @@
 package banpath
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -91,6 +92,19 @@ func (a *Args) Record(now time.Time) (*buffer.Record, error) {
 	return r, r.Validate()
 }
 
+// Program is how the program running the ban path reads its configuration
+// and starts a flush. The zero value is the lean f2b-notify-ban's reader
+// without its flush: set Lean there, and Parse in the full command.
+type Program struct {
+	// Parse reads a configuration file into the map the ban path looks
+	// at; nil is ParsePlain, which links no YAML library. The full command
+	// gives its complete YAML parser.
+	Parse func(data []byte) (map[string]any, error)
+	// Lean is set by the lean f2b-notify-ban binary, which cannot flush
+	// itself nor read every YAML file: it runs the full f2b-notify for both.
+	Lean bool
+}
+
 // Settings are the keys of the configuration the ban path reads.
 type Settings = bankeys.Settings
 
@@ -103,7 +117,7 @@ type Settings = bankeys.Settings
 // mistake in another key the ban path reads, or YAML broken outside the
 // lines ParsePlain reads, is in err, and s.Dir is still the file's: the ban
 // is stored where its report will find it once the file is fixed.
-func ReadSettings(path string) (s Settings, own bool, err error) {
+func (p Program) ReadSettings(path string) (s Settings, own bool, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -112,7 +126,11 @@ func ReadSettings(path string) (s Settings, own bool, err error) {
 		}
 		return envOnly(), false, fmt.Errorf("config %s: %w", path, err)
 	}
-	doc, err := Parse(data)
+	parse := p.Parse
+	if parse == nil {
+		parse = ParsePlain
+	}
+	doc, err := parse(data)
 	if errors.Is(err, ErrUnsupported) {
 		return envOnly(), false, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -145,10 +163,10 @@ func envOnly() Settings {
 // /etc/f2b-notify/config.yaml), whose flush then reports the ban with a note
 // naming failed; else the default folder, as the environment may change it.
 // It returns the settings and the configuration a flush should read.
-func fallback(failed string) (Settings, string) {
+func (p Program) fallback(failed string) (Settings, string) {
 	def := ConfigPath("")
 	if def != failed {
-		if s, own, _ := ReadSettings(def); own {
+		if s, own, _ := p.ReadSettings(def); own {
 			return s, def
 		}
 	}
@@ -183,23 +201,23 @@ type Exit struct {
 // names if it could be read, else where the default configuration's flush
 // reports it (see fallback), the record then naming the file in its config
 // field, for the report to say why it is there.
-func Run(a Args, configPath string, now time.Time) Exit {
+func (p Program) Run(a Args, configPath string, now time.Time) Exit {
 	r, err := a.Record(now)
 	if err != nil {
 		return Exit{2, a.Action + ": " + textutil.OneLine(err.Error()) + "; nothing recorded"}
 	}
-	s, own, cfgErr := ReadSettings(configPath)
-	if errors.Is(cfgErr, ErrUnsupported) && isLean {
+	s, own, cfgErr := p.ReadSettings(configPath)
+	if errors.Is(cfgErr, ErrUnsupported) && p.Lean {
 		// YAML the lean reader does not read with certainty: the full
 		// command reads it, in this same process (no second record).
-		if err := execFull(); err != nil {
+		if err := p.execFull(); err != nil {
 			cfgErr = fmt.Errorf("%w, and %w", cfgErr, err)
 		}
 	}
 	flushConfig := configPath
 	if !own {
 		r.Config = configPath
-		s, flushConfig = fallback(configPath)
+		s, flushConfig = p.fallback(configPath)
 	}
 	buf := buffer.New(s.Dir, s.Fsync)
 	if err := buf.Append(r); err != nil {
@@ -211,7 +229,7 @@ func Run(a Args, configPath string, now time.Time) Exit {
 	unsafe := fsguard.CheckSetup(flushConfig, s.Dir)
 	var warn string
 	if unsafe == nil && buf.Flag(s.Flag).State == buffer.FlagSet {
-		if err := StartFlush(flushConfig, s.Dir); err != nil {
+		if err := p.StartFlush(flushConfig, s.Dir); err != nil {
 			warn = a.Action + " recorded, but the flush could not start: " + textutil.OneLine(err.Error())
 		}
 	}
@@ -232,40 +250,39 @@ func Run(a Args, configPath string, now time.Time) Exit {
 	return Exit{}
 }
 
-// StartFlush runs `f2b-notify --config PATH flush --if-flag` in a new session
+// StartFlush runs `f2b-notify --config PATH flush --if-flag -v --timestamps` in a new session
 // and does not wait for it: fail2ban waits for every process that holds its
 // pipes, and runs one action at a time. The child's output goes to
 // DIR/last-flush.log (appended), never to fail2ban's pipes.
-func StartFlush(configPath, dir string) error {
-	p, _, err := StartDetached(configPath, dir, "flush", "--if-flag")
+func (p Program) StartFlush(configPath, dir string) error {
+	proc, _, err := p.StartDetached(configPath, dir, "flush", "--if-flag", "-v", "--timestamps")
 	if err != nil {
 		return err
 	}
-	return p.Release()
+	return proc.Release()
 }
 
 // StartDetached runs `f2b-notify --config PATH ARGS...` in a new session,
 // stdin /dev/null, its output appended to DIR/last-flush.log. It returns the
 // process, which the caller may wait for or release, and the offset in the
 // log where the child's output begins.
-func StartDetached(configPath, dir string, args ...string) (*os.Process, int64, error) {
-	exe, argv0, err := flushCommand()
+func (p Program) StartDetached(configPath, dir string, args ...string) (*os.Process, int64, error) {
+	exe, argv0, err := p.flushCommand()
 	if err != nil {
 		return nil, 0, err
 	}
 	// Appended to, not truncated: a ban that finds a flush running must not
-	// wipe that flush's report of what it did. Kept under 1 MiB.
+	// wipe that flush's report of what it did. Bounded: past MaxFlushLog,
+	// only its last lines are kept.
 	// Opened without following a link: a link planted there must not make
 	// root append to, or truncate, a file elsewhere.
 	name := filepath.Join(dir, defaults.FlushLog)
-	logf, err := fsguard.Open(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := fsguard.Open(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open flush log: %w", err)
 	}
 	defer logf.Close()
-	if st, err := logf.Stat(); err == nil && st.Size() > 1<<20 {
-		_ = logf.Truncate(0)
-	}
+	keepTail(logf, MaxFlushLog, MaxFlushLog/4)
 	off, err := logf.Seek(0, io.SeekEnd)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open flush log: %w", err)
@@ -280,31 +297,57 @@ func StartDetached(configPath, dir string, args ...string) (*os.Process, int64, 
 	return cmd.Process, off, nil
 }
 
+// MaxFlushLog bounds DIR/last-flush.log: past it, the oldest lines go.
+const MaxFlushLog = 1 << 20
+
+// keepTail cuts f, opened for appending, to its last whole lines within keep
+// bytes when it is longer than most. A failure leaves it as it was, or
+// empty: it is a log, and the next flush writes it anew.
+func keepTail(f *os.File, most, keep int64) {
+	st, err := f.Stat()
+	if err != nil || st.Size() <= most {
+		return
+	}
+	tail := make([]byte, keep)
+	n, err := f.ReadAt(tail, st.Size()-keep)
+	if err != nil && err != io.EOF {
+		_ = f.Truncate(0)
+		return
+	}
+	tail = tail[:n]
+	if i := bytes.IndexByte(tail, '\n'); i >= 0 {
+		tail = tail[i+1:] // from the first whole line on
+	}
+	if f.Truncate(0) == nil {
+		_, _ = f.Write(tail)
+	}
+}
+
 // flushCommand finds the full f2b-notify: this program if it is the full one,
 // else f2b-notify beside it, else f2b-notify on $PATH.
-func flushCommand() (path, argv0 string, err error) {
+func (p Program) flushCommand() (path, argv0 string, err error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", "", fmt.Errorf("find own executable: %w", err)
 	}
-	if !isLean {
+	if !p.Lean {
 		return self, os.Args[0], nil
 	}
 	sibling := filepath.Join(filepath.Dir(self), "f2b-notify")
 	if st, err := os.Stat(sibling); err == nil && !st.IsDir() {
 		return sibling, sibling, nil
 	}
-	p, err := exec.LookPath("f2b-notify")
+	full, err := exec.LookPath("f2b-notify")
 	if err != nil {
 		return "", "", fmt.Errorf("find f2b-notify to run the flush: not beside %s nor on $PATH", self)
 	}
-	return p, p, nil
+	return full, full, nil
 }
 
 // execFull replaces this process with the full f2b-notify, given the same
 // arguments; it returns only if that fails.
-func execFull() error {
-	exe, argv0, err := flushCommand()
+func (p Program) execFull() error {
+	exe, argv0, err := p.flushCommand()
 	if err != nil {
 		return err
 	}
@@ -314,12 +357,6 @@ func execFull() error {
 	}
 	return nil
 }
-
-// isLean is set by the lean f2b-notify-ban binary, which cannot flush itself.
-var isLean bool
-
-// SetLean marks this program as the lean ban binary.
-func SetLean() { isLean = true }
 
 // untagged treats a tag fail2ban left unreplaced, such as "<F-USER>", as
 // empty. Only fail2ban's own tag names count: "<admin>" is a user name an

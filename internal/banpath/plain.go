@@ -9,11 +9,6 @@ import (
 // certainty; the caller then asks a full YAML parser.
 var ErrUnsupported = errors.New("YAML beyond plain key: value lines")
 
-// Parse reads a configuration file into the map the ban path looks at. The
-// lean binary uses ParsePlain, which links no YAML library; the full
-// command sets a complete YAML parser.
-var Parse = ParsePlain
-
 // ParsePlain reads the subset of YAML that configuration files are written
 // in: block mappings of "key: value" lines, comments, plain, single- and
 // double-quoted scalars without escapes. It returns the top-level keys, with

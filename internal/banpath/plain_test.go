@@ -101,23 +101,23 @@ func TestReadSettingsSalvagesBufferDir(t *testing.T) {
 		return p
 	}
 	// A mistake in a key the ban path does not read costs nothing.
-	s, own, err := ReadSettings(write("buffer:\n  dir: /srv/kept\nflag: /run/f.flag\nchannels:\n  x:\n    type: file\n    retries: lots\n"))
+	s, own, err := Program{}.ReadSettings(write("buffer:\n  dir: /srv/kept\nflag: /run/f.flag\nchannels:\n  x:\n    type: file\n    retries: lots\n"))
 	if err != nil || !own || s.Dir != "/srv/kept" || s.Flag != "/run/f.flag" {
 		t.Errorf("salvaged %+v, %v, %v", s, own, err)
 	}
 	// A wrong type in one it reads: the others are still read, and it is said.
-	s, own, err = ReadSettings(write("buffer:\n  dir: /srv/kept\n  fsync: maybe\n"))
+	s, own, err = Program{}.ReadSettings(write("buffer:\n  dir: /srv/kept\n  fsync: maybe\n"))
 	if err == nil || !own || s.Dir != "/srv/kept" {
 		t.Errorf("wrong fsync: %+v, %v, %v", s, own, err)
 	}
 	// A file that does not parse: the defaults, and the error.
-	s, own, err = ReadSettings(write("buffer: [\n"))
+	s, own, err = Program{}.ReadSettings(write("buffer: [\n"))
 	if err == nil || own || s.Dir != defaults.BufferDir {
 		t.Errorf("malformed file: %+v, %v, %v", s, own, err)
 	}
 	// A file that is not there is an error naming it, never the defaults in silence.
 	missing := dir + "/typo.yaml"
-	s, own, err = ReadSettings(missing)
+	s, own, err = Program{}.ReadSettings(missing)
 	if err == nil || own || s.Dir != defaults.BufferDir || err.Error() != "config "+missing+": no such file or directory" {
 		t.Errorf("missing file: %+v, %v, %v", s, own, err)
 	}
