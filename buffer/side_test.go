@@ -117,50 +117,55 @@ func TestAppendWhileTheLockIsHeldDoesNotWait(t *testing.T) {
 
 // Appends that race each other and a claimer, many of them through files of
 // their own (the lock wait is tiny), lose nothing and claim nothing twice.
+// A round in which no append happened to find the lock busy is run again,
+// up to 10 rounds, each checked the same way.
 func TestAppendsRacingClaimsLoseNothing(t *testing.T) {
 	b := buffer.New(t.TempDir(), false)
 	b.LockWait = time.Microsecond
-	const writers, each = 8, 100
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				if err := b.Append(rec("sshd", fmt.Sprintf("10.0.%d.%d", w, i), 1)); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
+	const writers, each, rounds = 8, 100, 10
 	seen := map[string]int{}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	sides := 0
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		default:
+	sides, round := 0, 0
+	for round = 1; sides == 0 && round <= rounds; round++ {
+		r := round
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					if err := b.Append(rec("sshd", fmt.Sprintf("10.%d.%d.%d", r, w, i), 1)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
 		}
-		if paths, err := b.PendingPaths(); err == nil {
-			sides = max(sides, len(paths)-1)
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		for running := true; running; {
+			select {
+			case <-done:
+				running = false
+			default:
+			}
+			if paths, err := b.PendingPaths(); err == nil {
+				sides = max(sides, len(paths)-1)
+			}
+			claimedIPs(t, b, seen)
 		}
 		claimedIPs(t, b, seen)
-	}
-	claimedIPs(t, b, seen)
-	for w := range writers {
-		for i := range each {
-			if ip := fmt.Sprintf("10.0.%d.%d", w, i); seen[ip] != 1 {
-				t.Errorf("%s claimed %d times, want once", ip, seen[ip])
+		for w := range writers {
+			for i := range each {
+				if ip := fmt.Sprintf("10.%d.%d.%d", r, w, i); seen[ip] != 1 {
+					t.Errorf("%s claimed %d times, want once", ip, seen[ip])
+				}
 			}
 		}
 	}
 	if sides == 0 {
-		t.Errorf("no append went to a file of its own: the race was not exercised")
+		t.Errorf("no append went to a file of its own in %d rounds: the race was not exercised", rounds)
 	}
-	t.Logf("%d records, up to %d files of their own at once", len(seen), sides)
+	t.Logf("%d records in %d rounds, up to %d files of their own at once", len(seen), round-1, sides)
 }
 
 // An append killed while it wrote its own file leaves a temporary file: it

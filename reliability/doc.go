@@ -9,7 +9,8 @@
 //
 //	RELIABILITY: scenario=NAME tried=N lost=N duplicated=N leaked=N [key=value ...]
 //
-// `go test -v ./reliability/ | grep RELIABILITY:` gives the figures;
+// The tests are behind the integration build tag:
+// `go test -tags integration -v ./reliability/ | grep RELIABILITY:` gives the figures;
 // RELIABILITY.md at the root of the module has the table of a full run.
 // RELIABILITY_FULL=1 runs the long sizes (16 writers of 1,000 bans, more
 // kills).

@@ -1,3 +1,5 @@
+//go:build integration
+
 package dendritetest
 
 import (
@@ -10,8 +12,8 @@ import (
 
 // TestServer starts Dendrite, registers a user, creates a room, sends a
 // message with the client API and reads it back: the harness works end to
-// end. Run it first (go test ./internal/dendritetest) to build the server
-// with a long timeout before the channel tests need it.
+// end. Run it first (go test -tags integration ./internal/dendritetest) to
+// build the server with a long timeout before the channel tests need it.
 func TestServer(t *testing.T) {
 	start := time.Now()
 	s := Start(t)

@@ -1,3 +1,5 @@
+//go:build integration
+
 package f2btest_test
 
 import (

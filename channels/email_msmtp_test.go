@@ -1,0 +1,74 @@
+//go:build integration
+
+package channels_test
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/f2b-notify/f2b-notify/internal/smtpsink"
+	"github.com/f2b-notify/f2b-notify/internal/testenv"
+)
+
+// TestSendmailMsmtp sends through Debian's msmtp, a real sendmail
+// replacement, relaying to the sink.
+func TestSendmailMsmtp(t *testing.T) {
+	msmtp := testenv.NeedCommand(t, "msmtp", "msmtp")
+	sink := smtpsink.Start(t)
+	dir := t.TempDir()
+	rc := testenv.MsmtpConfig(t, dir, sink.Host(), sink.Port())
+	ch := newChannel(t, "admin-mail", "sendmail", map[string]any{
+		"sendmail": msmtp,
+		"args":     []any{"-C", rc},
+		"from":     testFrom,
+		"to":       []any{testTo},
+	})
+	html := "<p>ban 203.0.113.7 &lt;script&gt;alert(1)&lt;/script&gt;</p>"
+	if err := sendMessage(testCtx(t), ch, "Report\r\nBcc: evil@example.com", hostileBody, html); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "msmtp.log"))
+		t.Fatalf("send: %v\nmsmtp log:\n%s", err, log)
+	}
+	m := sink.WaitFor(t, 1, 5*time.Second)[0]
+	if m.From != testFrom || !slices.Equal(m.To, []string{testTo}) {
+		t.Errorf("envelope %s → %v, want %s → [%s]", m.From, m.To, testFrom, testTo)
+	}
+	r := parseReceived(t, m.Data)
+	checkHeaders(t, r, testTo)
+	if r.subject != "Report Bcc: evil@example.com" {
+		t.Errorf("subject %q", r.subject)
+	}
+	if got := lf(r.parts["text/plain"]); got != lf(hostileBody) {
+		t.Errorf("text part %q, want %q", got, lf(hostileBody))
+	}
+	if got := lf(r.parts["text/html"]); got != html {
+		t.Errorf("html part %q, want %q", got, html)
+	}
+	if _, err := os.Stat("/tmp/x"); err == nil {
+		t.Log("note: /tmp/x exists (maybe from elsewhere); the body is never run by a shell here")
+	}
+	// Nothing from the body leaked into the header section.
+	sc := bufio.NewScanner(bytes.NewReader(m.Data))
+	for sc.Scan() && sc.Text() != "" {
+		if strings.HasPrefix(strings.ToLower(sc.Text()), "bcc:") {
+			t.Errorf("Bcc header line: %q", sc.Text())
+		}
+	}
+
+	sink.Stop()
+	err := ch.Send(testCtx(t), "Report", "body")
+	if err == nil {
+		t.Fatal("send with the relay down: no error")
+	}
+	t.Logf("relay down: %v", err)
+	want := regexp.MustCompile(`^channel "admin-mail": sendmail ` + regexp.QuoteMeta(msmtp) + `: exit status [1-9][0-9]*: .+`)
+	if !want.MatchString(err.Error()) {
+		t.Errorf("error %q does not match %s", err, want)
+	}
+}
