@@ -13,7 +13,7 @@ import (
 
 // keys are the channel keys that hold credentials, inline or, with the
 // _file suffix, in a file.
-var keys = []string{"password", "token", "access_token", "webhook_url", "url", "api_key", "secret"}
+var keys = []string{"password", "token", "access_token", "webhook_url", "url", "api_key", "secret", "user_key", "urls", "config"}
 
 // Key reports whether the channel key name (without its _file suffix)
 // holds a credential.
