@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"log/syslog"
 	"net"
+	"net/http"
 	"net/mail"
 	"path/filepath"
 	"regexp"
@@ -202,9 +203,31 @@ func newMattermost(name string, settings map[string]any) (Channel, error) {
 				return nil, nil, fmt.Errorf("log in: %w", err)
 			}
 			svc.AddReceivers(s.ChannelID)
-			return notifyTitled(svc, 300), nil, nil
+			// The session token the login gave is a secret too: an answer
+			// that echoes the post's headers must not show it.
+			session := &sessionRedacted{notifySender: svc}
+			svc.PreSend(func(r *http.Request) error {
+				session.token = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+				return nil
+			})
+			return notifyTitled(session, 300), nil, nil
 		},
 	}, nil
+}
+
+// sessionRedacted removes a session token, learnt while sending, from the
+// errors of the service.
+type sessionRedacted struct {
+	notifySender
+	token string
+}
+
+func (s *sessionRedacted) Send(ctx context.Context, subject, message string) error {
+	err := s.notifySender.Send(ctx, subject, message)
+	if err != nil && s.token != "" {
+		return &emailRedactedError{msg: RedactString(err.Error(), s.token), err: err}
+	}
+	return err
 }
 
 func newPagerDuty(name string, settings map[string]any) (Channel, error) {

@@ -169,7 +169,10 @@ func nbMattermost() nbKind {
 		secrets: []string{nbMMPassword, nbMMToken},
 		answer: func(w http.ResponseWriter, r *http.Request, body []byte, status int) {
 			w.Header().Set("Content-Type", "application/json")
-			if status != 200 {
+			if status == 418 && r.URL.Path == "/api/v4/posts" { // the login works, the post fails
+				status = 500
+			}
+			if status != 200 && status != 418 {
 				w.WriteHeader(status)
 				json.NewEncoder(w).Encode(map[string]any{"id": "api.error", "message": nbEcho(r, body), "status_code": status})
 				return
@@ -301,7 +304,10 @@ func TestNotifyKindsRequestsAndVerdicts(t *testing.T) {
 			for _, c := range []struct {
 				mode     string
 				attempts int
-			}{{"400", 1}, {"401", 1}, {"404", 1}, {"500", 3}, {"503", 3}, {"429", 3}} {
+			}{{"400", 1}, {"401", 1}, {"404", 1}, {"500", 3}, {"503", 3}, {"429", 3}, {"418", 1}} {
+				if c.mode == "418" && k.kind == "mattermost" {
+					c.attempts = 3 // the post fails with 500 after a login that works
+				}
 				want := c.attempts
 				if c.mode == "429" && k.final429 {
 					want = 1
