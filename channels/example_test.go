@@ -8,6 +8,7 @@ import (
 
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/internal/testenv"
 )
 
 // TestConfigExampleBuilds: every channel block of config.example.yaml, with
@@ -24,12 +25,20 @@ func TestConfigExampleBuilds(t *testing.T) {
 		"url_file":          "https://hook.example.org/f2b",
 		"access_token_file": "syt_example_token",
 		"password_file":     "example-password",
+		"user_key_file":     "uQiRzpo4DXghDmr9QzzfQu27cmVRsG",
+		"config_file":       "json://localhost/",
 	}
+	// Per kind, where a kind wants another shape than the sample above.
+	kindSecrets := map[string]string{"pushover.token_file": "azGDORePK8gMaC0QOYAMyEEuzJnyUi"}
 	kinds := map[string]bool{}
 	for name, cc := range cfg.Channels {
 		settings := map[string]any{}
 		for k, v := range cc.Settings {
-			if content, ok := secrets[k]; ok {
+			content, ok := kindSecrets[cc.Type+"."+k]
+			if !ok {
+				content, ok = secrets[k]
+			}
+			if ok {
 				p := filepath.Join(t.TempDir(), k)
 				if err := os.WriteFile(p, []byte(content+"\n"), 0o600); err != nil {
 					t.Fatal(err)
@@ -39,6 +48,9 @@ func TestConfigExampleBuilds(t *testing.T) {
 				t.Fatalf("channel %s: no sample content for %s", name, k)
 			}
 			settings[k] = v
+		}
+		if cc.Type == "apprise" {
+			testenv.NeedCommand(t, "apprise", "apprise") // the channel looks its program up
 		}
 		if _, err := channels.New(name, cc.Type, settings); err != nil {
 			t.Errorf("config.example.yaml: %v", err)
