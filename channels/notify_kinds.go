@@ -210,7 +210,7 @@ func newMattermost(name string, settings map[string]any) (Channel, error) {
 				session.token = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 				return nil
 			})
-			return notifyTitled(session, 300), nil, nil
+			return notifyTitled(session, 299), nil, nil
 		},
 	}, nil
 }
