@@ -14,16 +14,18 @@ package channels
 //
 // The program is run directly, never through a shell, as
 //
-//	apprise --config=TMPFILE --title=SUBJECT
+//	apprise -v --config=TMPFILE --title=SUBJECT
 //
 // with the plain-text report on its standard input. The URLs are never on its
 // command line, which every user can read in /proc: they go into a temporary
 // file (mode 0600, in a private folder removed after the run) that --config
 // names; a config_file is copied there the same way. A send has the
 // channel's timeout: at its end apprise is killed. Its exit status is the
-// verdict: 0 delivered; 1 (a service failed) retried; 2 (a bad argument), 3
-// (no service in the configuration) and "no server URL or populated
-// configuration" are final. What apprise printed ends the error, redacted
+// verdict: 0 delivered; 1 (a service failed) retried, unless every service
+// that failed was refused with a final HTTP status (4xx other than 408 and
+// 429, as apprise logs it: "error=400"); 2 (a bad argument), 3 (no service in
+// the configuration) and "no server URL or populated configuration" are
+// final. What apprise printed ends the error, redacted
 // and on one line. Apprise sends to every URL it is given at each try: a
 // retry after one service failed sends the others the report again.
 
@@ -35,6 +37,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -145,7 +148,8 @@ func (c *Apprise) Send(ctx context.Context, subject, body string) error {
 	if err := os.WriteFile(conf, c.config, 0o600); err != nil {
 		return fmt.Errorf("apprise: write its configuration: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, c.program, "--config="+conf, "--title="+strings.Join(strings.Fields(subject), " "))
+	// -v: its warnings say why a service failed.
+	cmd := exec.CommandContext(ctx, c.program, "-v", "--config="+conf, "--title="+strings.Join(strings.Fields(subject), " "))
 	cmd.Stdin = strings.NewReader(body)
 	var out boundedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -169,8 +173,31 @@ func (c *Apprise) Send(ctx context.Context, subject, body string) error {
 		return Permanent(err)
 	case code == 1 && bytes.Contains(out.Bytes(), []byte("You must specify at least one server URL")):
 		return Permanent(err)
+	case code == 1 && appriseRefused(out.String()):
+		return Permanent(err)
 	}
 	return err
+}
+
+// appriseStatus finds the HTTP status apprise logs for a failed service
+// ("Failed to send JSON POST notification: Bad Request., error=400.").
+var appriseStatus = regexp.MustCompile(`\berror=([0-9]{3})\b`)
+
+// appriseRefused reports whether every service that failed was refused with
+// a final HTTP status (4xx other than 408 and 429): apprise logged such a
+// status, no other, and no failure without one (a connection error, a
+// timeout).
+func appriseRefused(out string) bool {
+	codes := appriseStatus.FindAllStringSubmatch(out, -1)
+	if len(codes) == 0 || strings.Contains(out, "error occurred") || strings.Contains(out, "timed out") {
+		return false
+	}
+	for _, c := range codes {
+		if c[1][0] != '4' || c[1] == "408" || c[1] == "429" {
+			return false
+		}
+	}
+	return strings.Count(out, "Failed to send") == len(codes)
 }
 
 // appriseYAML reports whether an Apprise configuration is YAML, as apprise
@@ -188,13 +215,17 @@ func appriseYAML(conf string) bool {
 	return false
 }
 
+// appriseStamp is the time apprise starts its log lines with.
+var appriseStamp = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ - `)
+
 // appriseSaid returns apprise's log lines (its usage text left out), with the
 // secrets removed, as ": LINE; LINE" (or "" when it said nothing).
 func appriseSaid(out []byte, secrets []string) string {
 	text, _, _ := strings.Cut(string(out), "\nUsage:")
 	var lines []string
 	for _, l := range strings.Split(text, "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "Usage:") {
+		l = strings.TrimSpace(appriseStamp.ReplaceAllString(l, ""))
+		if l != "" && !strings.HasPrefix(l, "Usage:") {
 			lines = append(lines, l)
 		}
 	}

@@ -112,7 +112,7 @@ func TestAppriseJSON(t *testing.T) {
 	if strings.Contains(string(args), appriseSecret) || strings.Contains(string(args), "json://") || strings.Contains(string(args), "192.0.2.7") {
 		t.Errorf("apprise's command line, which every user can read, shows a URL or the report:\n%s", args)
 	}
-	if conf := strings.TrimPrefix(strings.Split(string(args), "\n")[0], "--config="); !strings.HasPrefix(conf, os.TempDir()) {
+	if conf := strings.TrimPrefix(strings.Split(string(args), "\n")[1], "--config="); !strings.HasPrefix(conf, os.TempDir()) {
 		t.Errorf("config %q", conf)
 	} else if _, err := os.Stat(conf); !os.IsNotExist(err) {
 		t.Errorf("the temporary configuration %s is still there after the send (%v)", conf, err)
@@ -146,16 +146,29 @@ func TestAppriseVerdicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Apprise exits 1 for any service that failed, a 4xx as a 5xx: retried.
-	for _, status := range []int{500, 400} {
-		f.set(status)
+	// Apprise exits 1 for any service that failed, and logs the HTTP status:
+	// a 4xx is final, a 5xx or a 429 retried.
+	for _, c := range []struct {
+		status, attempts int
+		says             string
+	}{{500, 3, "error=500"}, {429, 3, "error=429"}, {400, 1, "error=400"}, {401, 1, "error=401"}} {
+		f.set(c.status)
 		v := nbDeliver(ch, "s", "r", 30*time.Second)
-		if v.Err == nil || v.Attempts != 3 || channels.IsPermanent(v.Err) || !strings.Contains(v.Err.Error(), "exit status 1") {
-			t.Errorf("answer %d: %d attempts, %v; want 3 attempts and apprise's exit status", status, v.Attempts, v.Err)
+		if v.Err == nil || v.Attempts != c.attempts || channels.IsPermanent(v.Err) != (c.attempts == 1) || !strings.Contains(v.Err.Error(), "exit status 1: WARNING - Failed to send JSON") || !strings.Contains(v.Err.Error(), c.says) {
+			t.Errorf("answer %d: %d attempts, %v; want %d attempts and apprise's reason", c.status, v.Attempts, v.Err, c.attempts)
 		}
 		if v.Err != nil && (strings.Contains(v.Err.Error(), appriseSecret) || strings.Contains(v.Err.Error(), "\n")) {
-			t.Errorf("answer %d: error shows the URL's secret or spans lines: %v", status, v.Err)
+			t.Errorf("answer %d: error shows the URL's secret or spans lines: %v", c.status, v.Err)
 		}
+	}
+	// A service refused and another one down: retried.
+	both, err := channels.New("ap", "apprise", map[string]any{"urls": []any{f.url(), "json://127.0.0.1:9/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.set(400)
+	if v := nbDeliver(both, "s", "r", 30*time.Second); v.Err == nil || v.Attempts != 3 {
+		t.Errorf("one service refused, one down: %d attempts, %v; want 3", v.Attempts, v.Err)
 	}
 
 	// No answer: apprise is killed at the channel's timeout.
