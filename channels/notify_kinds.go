@@ -1,7 +1,8 @@
 package channels
 
 // Channel kinds on github.com/nikoksr/notify services, each through the
-// bridge (notifybridge.go): pushover, mattermost, pagerduty and syslog. Each
+// bridge (notifybridge.go): pushover, mattermost, rocketchat, pagerduty and
+// syslog. Each
 // sends the plain-text report, fitted to the platform's limit, with the
 // subject as its title.
 //
@@ -16,6 +17,14 @@ package channels
 //	login_id    the user name or e-mail address of the account that posts
 //	password    its password (password_file works)
 //	channel_id  the ID of the channel to post to (26 letters and digits)
+//
+// Settings of "rocketchat" (the REST API: chat.postMessage with a personal
+// access token):
+//
+//	url      the server, https://chat.example.org
+//	user_id  the ID of the user the token belongs to
+//	token    the personal access token (token_file works)
+//	channel  where to post: #channel, @user, or a room ID
 //
 // Settings of "pagerduty" (the REST API: one incident per report):
 //
@@ -43,6 +52,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -54,12 +64,14 @@ import (
 	"github.com/nikoksr/notify/service/mattermost"
 	"github.com/nikoksr/notify/service/pagerduty"
 	"github.com/nikoksr/notify/service/pushover"
+	"github.com/nikoksr/notify/service/rocketchat"
 	nsyslog "github.com/nikoksr/notify/service/syslog"
 
 	"github.com/f2b-notify/f2b-notify/internal/secret"
 )
 
 func init() {
+	Register("rocketchat", newRocketChat)
 	Register("pushover", newPushover)
 	Register("mattermost", newMattermost)
 	Register("pagerduty", newPagerDuty)
@@ -71,6 +83,7 @@ const (
 	pushoverLimit      = 1024  // characters of a message (https://pushover.net/api#limits)
 	pushoverTitleLimit = 250   // characters of its title
 	mattermostLimit    = 16383 // characters of a post, subject line included
+	rocketchatLimit    = 5000  // characters of a message, subject line included (Message_MaxAllowedSize's default)
 	pagerdutyLimit     = 10000 // characters of an incident's details: no documented limit, f2b-notify's
 	pagerdutyTitle     = 255   // characters of the incident's title kept
 	syslogLimit        = 8000  // bytes: rsyslog's and syslog-ng's default message size is 8 KiB, header included
@@ -85,6 +98,33 @@ func notifyCut(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// notifyKey is one setting's key and value.
+type notifyKey struct{ key, v string }
+
+// notifyRequire names the first of the keys that is not set.
+func notifyRequire(name string, keys ...notifyKey) error {
+	for _, k := range keys {
+		if k.v == "" {
+			return fmt.Errorf("channel %q: key %s: missing", name, k.key)
+		}
+	}
+	return nil
+}
+
+// notifyServer parses the url setting of a self-hosted server: its address,
+// without query or fragment, and without path unless subpath (a server
+// under https://example.org/chat).
+func notifyServer(name, raw string, subpath bool) (*url.URL, error) {
+	u, err := parseHTTPURL(raw)
+	if err != nil {
+		return nil, fmt.Errorf("channel %q: key url: %w", name, err)
+	}
+	if (!subpath && strings.Trim(u.Path, "/") != "") || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("channel %q: key url: want the server's address alone, such as https://chat.example.org", name)
+	}
+	return u, nil
+}
+
 // pushoverKey is the shape of Pushover's tokens and user keys.
 var pushoverKey = regexp.MustCompile(`^[A-Za-z0-9]{30}$`)
 
@@ -96,10 +136,11 @@ func newPushover(name string, settings map[string]any) (Channel, error) {
 	if err := Decode(name, settings, &s); err != nil {
 		return nil, err
 	}
-	for _, k := range []struct{ key, v string }{{"token", s.Token}, {"user_key", s.UserKey}} {
-		if k.v == "" {
-			return nil, fmt.Errorf("channel %q: key %s: missing", name, k.key)
-		}
+	keys := []notifyKey{{"token", s.Token}, {"user_key", s.UserKey}}
+	if err := notifyRequire(name, keys...); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
 		if !pushoverKey.MatchString(k.v) {
 			return nil, fmt.Errorf("channel %q: key %s: want 30 letters and digits, as Pushover shows it", name, k.key)
 		}
@@ -176,17 +217,11 @@ func newMattermost(name string, settings map[string]any) (Channel, error) {
 	if err := Decode(name, settings, &s); err != nil {
 		return nil, err
 	}
-	for _, k := range []struct{ key, v string }{{"url", s.URL}, {"login_id", s.LoginID}, {"password", s.Password}, {"channel_id", s.ChannelID}} {
-		if k.v == "" {
-			return nil, fmt.Errorf("channel %q: key %s: missing", name, k.key)
-		}
+	if err := notifyRequire(name, notifyKey{"url", s.URL}, notifyKey{"login_id", s.LoginID}, notifyKey{"password", s.Password}, notifyKey{"channel_id", s.ChannelID}); err != nil {
+		return nil, err
 	}
-	u, err := parseHTTPURL(s.URL)
-	if err != nil {
-		return nil, fmt.Errorf("channel %q: key url: %w", name, err)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("channel %q: key url: want the server's address alone, such as https://chat.example.org", name)
+	if _, err := notifyServer(name, s.URL, true); err != nil {
+		return nil, err
 	}
 	if !mattermostID.MatchString(s.ChannelID) {
 		return nil, fmt.Errorf("channel %q: key channel_id: want the channel's ID, 26 lower-case letters and digits (not its name)", name)
@@ -230,6 +265,64 @@ func (s *sessionRedacted) Send(ctx context.Context, subject, message string) err
 	return err
 }
 
+func newRocketChat(name string, settings map[string]any) (Channel, error) {
+	var s struct {
+		URL     string `mapstructure:"url"`
+		UserID  string `mapstructure:"user_id"`
+		Token   string `mapstructure:"token"`
+		Channel string `mapstructure:"channel"`
+	}
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	keys := []notifyKey{{"url", s.URL}, {"user_id", s.UserID}, {"token", s.Token}, {"channel", s.Channel}}
+	if err := notifyRequire(name, keys...); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if strings.IndexFunc(k.v, slackBadTokenRune) >= 0 {
+			return nil, fmt.Errorf("channel %q: key %s: contains a space or a control character", name, k.key)
+		}
+	}
+	u, err := notifyServer(name, s.URL, false) // notify's service takes a host and a scheme
+	if err != nil {
+		return nil, err
+	}
+	return &notifyChannel{
+		notifyKind: notifyKind{kind: "rocketchat", limit: rocketchatLimit - 300},
+		name:       name,
+		secrets:    append(secret.URLParts(s.URL), s.Token),
+		credURLs:   []string{s.URL},
+		service: func(context.Context) (notifySender, func(), error) {
+			svc, err := rocketchat.New(u.Host, u.Scheme, s.UserID, s.Token) // no network I/O with a token
+			if err != nil {
+				return nil, nil, err
+			}
+			svc.AddReceivers(s.Channel)
+			return notifyTitled(svc, 299), nil, nil
+		},
+		judge: judgeRocketChat,
+	}, nil
+}
+
+// judgeRocketChat: the SDK gives the API's own refusal ("You must be logged
+// in", "[error-not-allowed]") without its status code: final, except its rate
+// limit ("[error-too-many-requests]"); an answer that is not JSON comes as
+// "Request error: 502 Bad Gateway", judged by its code; a transport failure
+// is retried.
+func judgeRocketChat(err error) error {
+	var ue *url.Error
+	switch msg := err.Error(); {
+	case errors.As(err, &ue):
+		return err
+	case strings.Contains(msg, "too-many-requests") || strings.Contains(msg, "too many requests"):
+		return &RetryAfterError{Err: err}
+	case strings.Contains(msg, "Request error: "):
+		return notifyJudge(err)
+	}
+	return Permanent(err)
+}
+
 func newPagerDuty(name string, settings map[string]any) (Channel, error) {
 	var s struct {
 		Token      string `mapstructure:"token"`
@@ -242,10 +335,8 @@ func newPagerDuty(name string, settings map[string]any) (Channel, error) {
 	if err := Decode(name, settings, &s); err != nil {
 		return nil, err
 	}
-	for _, k := range []struct{ key, v string }{{"token", s.Token}, {"from", s.From}, {"service_id", s.ServiceID}} {
-		if k.v == "" {
-			return nil, fmt.Errorf("channel %q: key %s: missing", name, k.key)
-		}
+	if err := notifyRequire(name, notifyKey{"token", s.Token}, notifyKey{"from", s.From}, notifyKey{"service_id", s.ServiceID}); err != nil {
+		return nil, err
 	}
 	if strings.IndexFunc(s.Token, slackBadTokenRune) >= 0 {
 		return nil, fmt.Errorf("channel %q: key token: contains a space or a control character", name)
@@ -253,7 +344,7 @@ func newPagerDuty(name string, settings map[string]any) (Channel, error) {
 	if a, err := mail.ParseAddress(s.From); err != nil || a.Name != "" || a.Address != s.From {
 		return nil, fmt.Errorf("channel %q: key from: want the e-mail address of a PagerDuty user, such as admin@example.org", name)
 	}
-	for _, k := range []struct{ key, v string }{{"service_id", s.ServiceID}, {"priority_id", s.PriorityID}} {
+	for _, k := range []notifyKey{{"service_id", s.ServiceID}, {"priority_id", s.PriorityID}} {
 		if strings.IndexFunc(k.v, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z') }) >= 0 {
 			return nil, fmt.Errorf("channel %q: key %s: want an ID of letters and digits, such as PIJ90N7", name, k.key)
 		}

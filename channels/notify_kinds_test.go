@@ -262,7 +262,54 @@ func nbPagerDuty() nbKind {
 	}
 }
 
-func nbKinds() []nbKind { return []nbKind{nbPushover(), nbMattermost(), nbPagerDuty()} }
+func nbRocketChat() nbKind {
+	return nbKind{
+		kind: "rocketchat",
+		settings: func(srv string) map[string]any {
+			return map[string]any{"url": srv, "user_id": "aobEdbYhXfu5hkeqG", "token": nbRCToken, "channel": "#security"}
+		},
+		secrets: []string{nbRCToken},
+		answer: func(w http.ResponseWriter, r *http.Request, body []byte, status int) {
+			w.Header().Set("Content-Type", "application/json")
+			switch {
+			case status == 200:
+				fmt.Fprint(w, `{"success":true,"channel":"security","message":{"_id":"m1"}}`)
+			case status == 429:
+				w.WriteHeader(status)
+				fmt.Fprint(w, `{"success":false,"error":"Error, too many requests. Please slow down. You must wait 10 seconds before trying this endpoint again. [error-too-many-requests]"}`)
+			case status >= 500: // a proxy's page, not JSON
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(status)
+				fmt.Fprint(w, "<html>"+nbEcho(r, body)+"</html>")
+			default:
+				w.WriteHeader(status)
+				json.NewEncoder(w).Encode(map[string]any{"success": false, "error": nbEcho(r, body) + " [error-not-allowed]"})
+			}
+		},
+		check: func(t *testing.T, reqs []nbRequest, subject, body string) {
+			if len(reqs) != 1 {
+				t.Fatalf("want 1 request, got %d", len(reqs))
+			}
+			r := reqs[0]
+			if r.Method != "POST" || r.Path != "/api/v1/chat.postMessage" || r.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("request %s %s %s, want POST /api/v1/chat.postMessage, JSON", r.Method, r.Path, r.Header.Get("Content-Type"))
+			}
+			if r.Header.Get("X-Auth-Token") != nbRCToken || r.Header.Get("X-User-Id") != "aobEdbYhXfu5hkeqG" {
+				t.Errorf("X-Auth-Token %q, X-User-Id %q", r.Header.Get("X-Auth-Token"), r.Header.Get("X-User-Id"))
+			}
+			var m map[string]any
+			if err := json.Unmarshal(r.Body, &m); err != nil || m["channel"] != "#security" || m["text"] != subject+"\n"+body {
+				t.Errorf("body %s (%v), want channel and the subject line then the report as text", r.Body, err)
+			}
+		},
+	}
+}
+
+const nbRCToken = "rc-personal-token-W8dsm2Kx"
+
+func nbKinds() []nbKind {
+	return []nbKind{nbPushover(), nbMattermost(), nbRocketChat(), nbPagerDuty()}
+}
 
 // nbQuickBackoff makes retries immediate for the test.
 func nbQuickBackoff(t *testing.T) {
@@ -363,6 +410,8 @@ func TestNotifyKindsSettings(t *testing.T) {
 		{"mattermost", map[string]any{"url": "chat.example.org", "login_id": "a", "password": "b", "channel_id": nbMMChannel}, "key url: not an http"},
 		{"mattermost", map[string]any{"url": "https://chat.example.org", "login_id": "a", "password": "b", "channel_id": "town-square"}, "key channel_id: want the channel's ID"},
 		{"mattermost", map[string]any{"url": "https://chat.example.org", "login_id": "a", "channel_id": nbMMChannel}, "key password: missing"},
+		{"rocketchat", map[string]any{"url": "https://chat.example.org/x", "user_id": "u", "token": "t", "channel": "#c"}, "key url: want the server's address alone"},
+		{"rocketchat", map[string]any{"url": "https://chat.example.org", "user_id": "u", "token": "t"}, "key channel: missing"},
 		{"pagerduty", map[string]any{"token": "t", "from": "Admin <a@example.org>", "service_id": "P1"}, "key from: want the e-mail address"},
 		{"pagerduty", map[string]any{"token": "t", "from": "a@example.org", "service_id": "P 1"}, "key service_id"},
 		{"pagerduty", map[string]any{"token": "t", "from": "a@example.org", "service_id": "P1", "urgency": "urgent"}, "key urgency"},
