@@ -2,9 +2,8 @@ package channels
 
 // Channel kinds on github.com/nikoksr/notify services, each through the
 // bridge (notifybridge.go): pushover, mattermost, rocketchat, pagerduty and
-// syslog. Each
-// sends the plain-text report, fitted to the platform's limit, with the
-// subject as its title.
+// syslog. Each sends the plain-text report, fitted to the platform's limit,
+// with the subject as its title (Mattermost and Rocket.Chat: its first line).
 //
 // Settings of "pushover" (https://pushover.net/api):
 //
@@ -16,7 +15,7 @@ package channels
 //	url         the server, https://chat.example.org
 //	login_id    the user name or e-mail address of the account that posts
 //	password    its password (password_file works)
-//	channel_id  the ID of the channel to post to (26 letters and digits)
+//	channel_id  the ID of the channel to post to (26 lower-case letters and digits)
 //
 // Settings of "rocketchat" (the REST API: chat.postMessage with a personal
 // access token):

@@ -17,15 +17,16 @@ package channels
 //     and dropped after it: nothing is shared between channels, nor between an
 //     abandoned call and the retry that follows it (notify's service/http, used
 //     by its Mattermost service, writes to its webhook's header map on every
-//     request; one instance per call cannot race). Building a service does no
-//     network I/O of its own for the kinds here, except syslog's, which dials
-//     the log socket: that runs in the goroutine too, under the deadline.
+//     request; one instance per call cannot race). What building a service
+//     does on the network (Mattermost's login, syslog's dial of its socket)
+//     runs in the goroutine too, under the deadline.
 //   - A verdict: the kind's judge reads the library's typed errors where it
 //     has them (Pushover's error list, PagerDuty's APIError and its status
-//     code), else the HTTP status code in the error's text; 4xx other than 408
-//     and 429 is final, 429 is retried after the usual backoff, anything else
-//     (5xx, a transport failure, a timeout, an error the bridge cannot read) is
-//     retried, the conservative side.
+//     code), else the HTTP status code in the error's text (or, for
+//     Rocket.Chat, whose SDK drops it, the platform's own words); 4xx other
+//     than 408 and 429 is final, 429 is retried after the usual backoff,
+//     anything else (5xx, a transport failure, a timeout, an error the bridge
+//     cannot read) is retried, the conservative side.
 //   - Every error redacted: each secret of the channel (and the parts of its
 //     URLs) is removed from the text, which is then cut to a bounded length;
 //     Deliver neutralises it and removes every other channel's secrets too.
