@@ -63,6 +63,17 @@ var Kinds = []Kind{
 		Settings: "    webhook_url: http://%[1]s/teams/webhook\n", Path: "/teams/"}},
 	{Name: "webhook", New: newWebhook, Settings: webhookSettings{}, Secrets: []string{"url", "token"}, Formats: []Format{JSONFormat, Text}, Fake: &Fake{
 		Settings: "    url: http://%[1]s/hook\n", Path: "/hook"}},
+	// On github.com/nikoksr/notify's services, through one wrapper (notifybridge.go).
+	{Name: "pushover", New: newPushover, Settings: pushoverSettings{}, Secrets: []string{"token", "user_key"}, Formats: []Format{Text}, Limit: pushoverLimit},
+	{Name: "mattermost", New: newMattermost, Settings: mattermostSettings{}, Secrets: []string{"password"}, Formats: []Format{Text}, Limit: mattermostLimit - 300},
+	{Name: "rocketchat", New: newRocketChat, Settings: rocketchatSettings{}, Secrets: []string{"token"}, Formats: []Format{Text}, Limit: rocketchatLimit - 300, Fake: &Fake{
+		Settings: "    url: http://%[1]s\n    user_id: aobEdbYhXfu5hkeqG\n    token: 9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq\n    channel: \"#general\"\n", Path: "/api/v1/"}},
+	{Name: "pagerduty", New: newPagerDuty, Settings: pagerdutySettings{}, Secrets: []string{"token"}, Formats: []Format{Text}, Limit: pagerdutyLimit, Fake: &Fake{
+		Settings: "    token: y_NbAkKc66ryYTWUXYEu\n    from: admin@example.org\n    service_id: PWIXJZS\n    api_url: http://%[1]s\n", Path: "/incidents"}},
+	{Name: "syslog", New: newSyslog, Settings: syslogSettings{}, Formats: []Format{Text}, Limit: syslogLimit - 200},
+	// Hands the report to the Apprise command-line tool.
+	{Name: "apprise", New: newApprise, Settings: appriseSettings{}, Secrets: []string{"urls", "config"}, Formats: []Format{Text}, Limit: appriseLimit, Fake: &Fake{
+		Settings: "    urls: [\"json://%[1]s/apprise\"]\n", Path: "/apprise"}},
 }
 
 // LookupKind returns the kind called name.
