@@ -90,7 +90,7 @@ func TestSplitReportCutOff(t *testing.T) {
 	banSome(300)
 	bot.Fail(fakebot.Accept, fakebot.Accept, fakebot.InternalError)
 	r := s.cmd("flush")
-	if r.Code != 1 || !regexpMatch(`(?m)^chat: FAILED: channel "chat": message 3 of (\d+): `, r.Out) {
+	if r.Code != 1 || !regexpMatch(`(?m)^chat: FAILED: channel "chat": message 3 of (\d+): `, r.Err) {
 		t.Fatalf("flush with message 3 failing: %v", r)
 	}
 	total := len(s.ledger().Channel("chat").Partial.Pages)
@@ -105,7 +105,7 @@ func TestSplitReportCutOff(t *testing.T) {
 		t.Errorf("preview does not show the rest first: %.2000s", r.Out)
 	}
 	// The next flush sends messages 3 to the end, and nothing else.
-	r = s.cmd("flush")
+	r = s.cmd("flush", "-v")
 	if r.Code != 0 || !strings.Contains(r.Out, fmt.Sprintf("chat: sent the last %d messages of a report an earlier flush left half sent", total-2)) {
 		t.Fatalf("flush after the failure: %v", r)
 	}

@@ -39,7 +39,7 @@ func TestUnbanAfterTheLastReportIsInTheNext(t *testing.T) {
 		}
 		tried++
 		for range 2 {
-			r := s.cmd("flush")
+			r := s.cmd("flush", "-v")
 			if r.Code != 0 || !strings.Contains(r.Out, "out: nothing to send; 1 batch without new bans waits for the next report") {
 				t.Errorf("flush of the unban alone: %s", r)
 			}
