@@ -241,6 +241,9 @@ func flushTo(o *FlushOptions, out, errw io.Writer) error {
 			printResult(out, res)
 		}
 		printFailures(errw, res)
+		if res.Metrics != nil {
+			fmt.Fprintf(errw, "f2b-notify: warning: %s\n", oneLine(res.Metrics.Error()))
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("flush: %w", err)
