@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -351,130 +350,6 @@ func checkFlag(cfg *config.Config) (problems, warnings []string) {
 		warnings = append(warnings, fmt.Sprintf("key flag: the flush cannot remove the flag from %s: %v", dir, err))
 	}
 	return problems, warnings
-}
-
-// StatusOptions are the arguments of `status`.
-type StatusOptions struct {
-	*Globals
-}
-
-func newStatusCmd(g *Globals) *cobra.Command {
-	o := &StatusOptions{Globals: g}
-	return &cobra.Command{
-		Use:   "status",
-		Short: "Show pending bans, spooled batches and each channel's delivery state",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return statusRun(o) },
-	}
-}
-
-func statusRun(o *StatusOptions) error {
-	cfg, err := o.Load()
-	if err != nil {
-		return err
-	}
-	buf := buffer.New(cfg.Buffer.Dir, false)
-	paths, err := buf.PendingPaths()
-	if err != nil {
-		return err
-	}
-	var pending buffer.ScanStats
-	for _, p := range paths {
-		st, err := buffer.ScanFile(p, func(*buffer.Record) error { return nil })
-		if err != nil {
-			return err
-		}
-		pending.Add(st)
-	}
-	batches, err := buf.Batches()
-	if err != nil {
-		return err
-	}
-	ledger, err := buf.LoadLedger()
-	if err != nil {
-		return err
-	}
-	// The stored errors were made safe when they were written; a
-	// ledger of an older version, or a secret configured since, is
-	// covered here.
-	red := channels.NewRedactor(cfg.Secrets())
-	w := o.IO.Out
-	fmt.Fprintf(w, "buffer: %s\npending: %s", cfg.Buffer.Dir, count(pending.Records, "record", "records"))
-	if own := len(paths) - 1; own > 0 {
-		fmt.Fprintf(w, " (%d in %s: bans that found the buffer lock busy)", own, plural(own, "a file of its own", "files of their own"))
-	}
-	if pending.Torn > 0 {
-		fmt.Fprintf(w, " (%s)", count(pending.Torn, "damaged line", "damaged lines"))
-	}
-	fmt.Fprintf(w, "\nbatches: %d\n", len(batches))
-	if err := warnStrays(w, "", cfg.Buffer.Dir); err != nil {
-		return err
-	}
-	if cfg.Flag == "" {
-		fmt.Fprintln(w, "flag: none (turned off)")
-	} else {
-		fmt.Fprintf(w, "flag: %s (%s)\n", cfg.Flag, buf.Flag(cfg.Flag).Describe())
-	}
-	if err := cfg.Unsafe(); err != nil {
-		fmt.Fprintf(w, "unsafe: %s; flush, test and preview refuse to run\n", oneLine(err.Error()))
-	}
-	names := slices.Sorted(maps.Keys(cfg.Channels))
-	for _, n := range names {
-		st := ledger.Channel(n)
-		waiting := 0
-		for _, b := range batches {
-			if !st.Has(b.ID) {
-				waiting++
-			}
-		}
-		state := "enabled"
-		if !cfg.Channels[n].IsEnabled() {
-			state = "disabled"
-		}
-		fmt.Fprintf(w, "channel %s (%s, %s): %s waiting", n, cfg.Channels[n].Type, state, count(waiting, "batch", "batches"))
-		if !st.LastSuccess.IsZero() {
-			fmt.Fprintf(w, ", last delivery %s", st.LastSuccess.Format(time.RFC3339))
-		}
-		if st.Missed > 0 {
-			fmt.Fprintf(w, ", %s, last error: %s", count(st.Missed, "missed report", "missed reports"), red.String(st.LastError))
-		}
-		if st.Dropped > 0 {
-			fmt.Fprintf(w, ", %s dropped by retention", count(st.Dropped, "record", "records"))
-		}
-		if p := st.Partial; p != nil && p.Sent < len(p.Pages) {
-			fmt.Fprintf(w, ", a split report cut off after message %d of %d (the next flush sends the rest first)", p.Sent, len(p.Pages))
-		}
-		fmt.Fprintln(w)
-	}
-	return nil
-}
-
-// warnStrays names, one line each after prefix, the configuration files
-// whose bans were stored in the buffer at dir because the file could not be
-// read (buffer.Record.Config): those bans are reported here, not in that
-// file's own report.
-func warnStrays(w io.Writer, prefix, dir string) error {
-	buf := buffer.New(dir, false)
-	batches, err := buf.Batches()
-	if err != nil {
-		return err
-	}
-	count := map[string]int{}
-	for _, f := range append(buffer.Paths(batches), buf.PendingPath()) {
-		_, err := buffer.ScanFileWith(f, buffer.ScanOptions{SkipMatches: true}, func(r *buffer.Record, _ int64, _ int) error {
-			if r.Config != "" {
-				count[r.Config]++
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	for _, c := range slices.Sorted(maps.Keys(count)) {
-		fmt.Fprintln(w, prefix+report.Stray{Config: report.Neutralise(c), Records: count[c]}.Sentence("in "+dir))
-	}
-	return nil
 }
 
 // printPayload writes what t would send for m: the request body (or
