@@ -51,8 +51,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/mail"
 	"os"
@@ -64,6 +66,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
@@ -239,6 +242,26 @@ type emailChannel struct {
 
 // Program returns the program a sendmail channel runs ("" for smtp).
 func (c *emailChannel) Program() (path, key string) { return c.program, "sendmail" }
+
+// Check implements Checker: a sendmail channel's program exists and can be
+// run. An smtp channel has nothing to look at without connecting.
+func (c *emailChannel) Check() error {
+	if c.program == "" {
+		return nil
+	}
+	st, err := os.Stat(c.program)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("channel %q: key sendmail: %s does not exist; install a mail server that provides it (such as postfix, exim4 or msmtp-mta), or set sendmail to the program's path", c.name, c.program)
+	case err != nil:
+		return fmt.Errorf("channel %q: key sendmail: %w", c.name, err)
+	case st.IsDir() || !st.Mode().IsRegular():
+		return fmt.Errorf("channel %q: key sendmail: %s is %s, not a program", c.name, c.program, fsguard.Kind(st.Mode()))
+	case st.Mode().Perm()&0o111 == 0:
+		return fmt.Errorf("channel %q: key sendmail: %s cannot be run: it is not executable (mode %04o)", c.name, c.program, st.Mode().Perm())
+	}
+	return nil
+}
 
 // Name returns the channel's key in the configuration.
 func (c *emailChannel) Name() string { return c.name }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -182,24 +183,40 @@ func sampleDigest(cfg *config.Config, now time.Time) *report.Digest {
 // CheckOptions are the arguments of `check`.
 type CheckOptions struct {
 	*Globals
-	Now time.Time // the time of the sample bans
+	Verbose bool      // each disabled channel's problem, not only how many have one
+	Send    bool      // then send the test message, as test does
+	Now     time.Time // the time of the sample bans
 }
 
 func newCheckCmd(g *Globals) *cobra.Command {
 	o := &CheckOptions{Globals: g}
-	return &cobra.Command{
-		Use:   "check",
-		Short: "Validate the configuration and render every channel's templates on sample data",
-		Long: `Validate the configuration and render every channel's templates on sample data; disabled
-channels are checked too, their problems shown as warnings. Also warns, on standard error,
-when a file holding secrets is readable by other users, and when a channel sends its token,
-password or secret webhook URL over plain http to another machine (loopback is fine).`,
+	cmd := &cobra.Command{
+		Use:   "check [-v] [--send]",
+		Short: "Validate the configuration and everything the next flush needs on this machine",
+		Long: `Validate the configuration and check, without sending, what would make the next flush fail
+on this machine: every channel's templates parse and render on sample data, a sendmail
+channel's program exists and can be run, a file channel's folder exists and the file can be
+written, the buffer folder can hold bans, the flag's folder exists. Disabled channels are
+checked too; how many have a problem is one warning line (-v shows each). Also warns, on
+standard error, when a file holding secrets is readable by other users, and when a channel
+sends its token, password or secret webhook URL over plain http to another machine
+(loopback is fine). What only a real sending shows (a server that refuses, a wrong token)
+needs --send: once all is well locally, it sends the test message to every enabled channel,
+as f2b-notify test does.`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(c *cobra.Command, _ []string) error {
 			o.Now = time.Now()
-			return checkRun(o)
+			if err := checkRun(o); err != nil || !o.Send {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return testRun(ctx, &TestOptions{Globals: o.Globals, Now: o.Now})
 		},
 	}
+	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "show the problem of each disabled channel")
+	cmd.Flags().BoolVar(&o.Send, "send", false, "then send a test message to every enabled channel (as test)")
+	return cmd
 }
 
 func checkRun(o *CheckOptions) error {
@@ -232,12 +249,22 @@ func checkRun(o *CheckOptions) error {
 		}
 		fmt.Fprintf(o.IO.Out, "ok: channel %s (%s): %s\n", t.Name, t.Config.Type, formats(t))
 	}
+	var off []string // the disabled channels' problems
 	for _, t := range disabled {
 		if err := checkTarget(t, d); err != nil {
-			fmt.Fprintf(o.IO.Err, "%s: warning: %s (the channel is disabled: flush skips it)\n", cfg.File, oneLine(err.Error()))
+			off = append(off, oneLine(err.Error()))
 			continue
 		}
 		fmt.Fprintf(o.IO.Out, "ok: channel %s (%s, disabled): %s\n", t.Name, t.Config.Type, formats(t))
+	}
+	switch {
+	case o.Verbose:
+		for _, p := range off {
+			fmt.Fprintf(o.IO.Err, "%s: warning: %s (the channel is disabled: flush skips it)\n", cfg.File, p)
+		}
+	case len(off) > 0:
+		fmt.Fprintf(o.IO.Err, "%s: warning: %s (flush skips %s); check -v shows %s\n", cfg.File,
+			count(len(off), "disabled channel has a problem", "disabled channels have problems"), plural(len(off), "it", "them"), plural(len(off), "it", "them"))
 	}
 	if err := checkWritable(cfg.Buffer.Dir); err != nil {
 		problems = append(problems, err.Error())
@@ -277,13 +304,19 @@ func printPlainHTTP(w io.Writer, file string, targets []*render.Target) {
 }
 
 // checkTarget reports what stops a channel from sending: its settings, its
-// templates, or rendering them on the sample digest.
+// templates, rendering them on the sample digest, or what it needs on this
+// machine (channels.Checker).
 func checkTarget(t *render.Target, d *report.Digest) error {
 	if t.Err != nil {
 		return t.Err
 	}
-	_, err := t.Render(d)
-	return err
+	if _, err := t.Render(d); err != nil {
+		return err
+	}
+	if c, ok := t.Channel.(channels.Checker); ok {
+		return c.Check()
+	}
+	return nil
 }
 
 func formats(t *render.Target) string {
