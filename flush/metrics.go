@@ -25,11 +25,11 @@ func (f *flusher) writeMetrics(took time.Duration) error {
 	chans, dropped, lastReport := f.ledger.snapshot()
 	pending, _, err := f.buf.Pending()
 	if err != nil {
-		return fmt.Errorf("metrics %s: %w", name, err)
+		return fmt.Errorf("key metrics.textfile: %s: %w", name, err)
 	}
 	batches, err := f.buf.Batches()
 	if err != nil {
-		return fmt.Errorf("metrics %s: %w", name, err)
+		return fmt.Errorf("key metrics.textfile: %s: %w", name, err)
 	}
 	var spool int64
 	for _, b := range batches {
@@ -66,11 +66,14 @@ func (f *flusher) writeMetrics(took time.Duration) error {
 			continue
 		}
 		if _, err := expfmt.MetricFamilyToText(&out, fam); err != nil {
-			return fmt.Errorf("metrics %s: %w", name, err)
+			return fmt.Errorf("key metrics.textfile: %s: %w", name, err)
 		}
 	}
 	// Readable by node_exporter, which seldom runs as root; it holds no secret.
-	return fsguard.WriteFileAtomic(name, out.Bytes(), 0o644, false)
+	if err := fsguard.WriteFileAtomic(name, out.Bytes(), 0o644, false); err != nil {
+		return fmt.Errorf("key metrics.textfile: %w", err)
+	}
+	return nil
 }
 
 func family(name, help string, typ dto.MetricType) *dto.MetricFamily {

@@ -242,7 +242,7 @@ func flushTo(o *FlushOptions, out, errw io.Writer) error {
 		}
 		printFailures(errw, res)
 		if res.Metrics != nil {
-			fmt.Fprintf(errw, "f2b-notify: warning: %s\n", oneLine(res.Metrics.Error()))
+			fmt.Fprintf(errw, "f2b-notify: warning: metrics not written (the flush is not affected): %s\n", oneLine(res.Metrics.Error()))
 		}
 	}
 	if err != nil {
