@@ -41,15 +41,15 @@ func (f *flusher) writeMetrics(took time.Duration) error {
 	success := family("f2b_notify_last_success_timestamp_seconds", "When the channel last received a report, in seconds since the epoch.", dto.MetricType_GAUGE)
 	for _, t := range f.targets {
 		st := chans[t.Name]
-		sent.Metric = append(sent.Metric, sample(float64(st.Sent), "channel", t.Name))
-		failed.Metric = append(failed.Metric, sample(float64(st.Failed), "channel", t.Name))
+		add(sent, float64(st.Sent), "channel", t.Name)
+		add(failed, float64(st.Failed), "channel", t.Name)
 		if !st.LastSuccess.IsZero() {
-			success.Metric = append(success.Metric, sample(seconds(st.LastSuccess), "channel", t.Name))
+			add(success, seconds(st.LastSuccess), "channel", t.Name)
 		}
 	}
 	bans := family("f2b_notify_last_report_bans", "Bans per jail in the largest report of the last flush that sent one.", dto.MetricType_GAUGE)
 	for _, j := range slices.Sorted(maps.Keys(lastReport)) {
-		bans.Metric = append(bans.Metric, sample(float64(lastReport[j]), "jail", j))
+		add(bans, float64(lastReport[j]), "jail", j)
 	}
 	fams := []*dto.MetricFamily{
 		sent, failed, success, bans,
@@ -82,24 +82,29 @@ func family(name, help string, typ dto.MetricType) *dto.MetricFamily {
 
 func gauge(name, help string, v float64) *dto.MetricFamily {
 	f := family(name, help, dto.MetricType_GAUGE)
-	f.Metric = []*dto.Metric{sample(v)}
+	add(f, v)
 	return f
 }
 
 func counter(name, help string, v float64) *dto.MetricFamily {
 	f := family(name, help, dto.MetricType_COUNTER)
-	f.Metric = []*dto.Metric{sample(v)}
+	add(f, v)
 	return f
 }
 
-// sample is one value with its labels (name, value pairs). A counter
-// family's samples are written as counters, the others as gauges.
-func sample(v float64, labels ...string) *dto.Metric {
-	m := &dto.Metric{Gauge: &dto.Gauge{Value: &v}, Counter: &dto.Counter{Value: &v}}
+// add appends to f a sample of value v with its labels (name, value pairs),
+// a counter or a gauge as f is.
+func add(f *dto.MetricFamily, v float64, labels ...string) {
+	m := &dto.Metric{}
+	if f.GetType() == dto.MetricType_COUNTER {
+		m.Counter = &dto.Counter{Value: &v}
+	} else {
+		m.Gauge = &dto.Gauge{Value: &v}
+	}
 	for i := 0; i+1 < len(labels); i += 2 {
 		m.Label = append(m.Label, &dto.LabelPair{Name: &labels[i], Value: &labels[i+1]})
 	}
-	return m
+	f.Metric = append(f.Metric, m)
 }
 
 func seconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
