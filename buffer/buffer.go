@@ -346,44 +346,10 @@ func (b *Buffer) RemoveBatch(id string) error {
 // PendingPath is the file new records are appended to.
 func (b *Buffer) PendingPath() string { return b.path(PendingFile) }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync folder %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync folder %s: %w", dir, err)
-	}
-	return nil
-}
+func syncDir(dir string) error { return fsguard.SyncDir(dir) }
 
 // writeFileAtomic writes data to name through a temporary file and a rename,
 // so a reader sees the old content or the new, never half of it.
 func writeFileAtomic(name string, data []byte, fsync bool) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if fsync {
-		if err := tmp.Sync(); err != nil {
-			tmp.Close()
-			return fmt.Errorf("sync %s: %w", name, err)
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if fsync {
-		return syncDir(filepath.Dir(name))
-	}
-	return nil
+	return fsguard.WriteFileAtomic(name, data, 0o600, fsync)
 }

@@ -20,6 +20,10 @@ type ChannelState struct {
 	LastSuccess time.Time `json:"last_success,omitzero"` // last confirmed delivery
 	LastAttempt time.Time `json:"last_attempt,omitzero"` // last try, successful or not
 	LastError   string    `json:"last_error,omitempty"`  // the last failure, one line, secrets redacted, control and bidi characters made visible
+	// Sent and Failed count the reports the channel was sent, and those it
+	// missed, since the ledger began: they only grow (the metrics' counters).
+	Sent   int64 `json:"sent,omitempty"`
+	Failed int64 `json:"failed,omitempty"`
 	// Partial is a split report of which the channel received only the
 	// first messages: the next flush sends the rest before anything new.
 	Partial *Partial `json:"partial,omitempty"`
@@ -49,6 +53,13 @@ func (c *ChannelState) Has(id string) bool { return slices.Contains(c.Confirmed,
 // Ledger records, per channel, which batches it has confirmed.
 type Ledger struct {
 	Channels map[string]*ChannelState `json:"channels"`
+	// Dropped counts the records retention deleted since the ledger began
+	// (the metrics' counter; each channel's own Dropped is reset when it
+	// is told).
+	Dropped int64 `json:"dropped,omitempty"`
+	// LastReport is the bans per jail of the largest report that the last
+	// flush to send one delivered.
+	LastReport map[string]int `json:"last_report,omitempty"`
 }
 
 // Channel returns the state of a channel, creating it if needed.

@@ -152,3 +152,21 @@ func (b *Buffer) HasRecords() (bool, error) {
 	batches, err := b.Batches()
 	return len(batches) > 0, err
 }
+
+// Pending counts the records waiting in the pending file and the files of
+// their own (PendingPaths), and returns how many files there are.
+func (b *Buffer) Pending() (ScanStats, int, error) {
+	paths, err := b.PendingPaths()
+	if err != nil {
+		return ScanStats{}, 0, err
+	}
+	var all ScanStats
+	for _, p := range paths {
+		st, err := ScanFile(p, func(*Record) error { return nil })
+		if err != nil {
+			return all, len(paths), err
+		}
+		all.Add(st)
+	}
+	return all, len(paths), nil
+}

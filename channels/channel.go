@@ -109,6 +109,13 @@ type Runner interface {
 	Program() (path, key string)
 }
 
+// Checker is implemented by channels that can tell, without sending, what
+// on this machine would make a send fail: a program that is not there, a
+// folder that does not exist or cannot be written. check calls it.
+type Checker interface {
+	Check() error
+}
+
 // The formats, re-exported for channel kinds.
 const (
 	Text     = templates.Text

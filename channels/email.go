@@ -51,8 +51,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/mail"
 	"os"
@@ -64,6 +66,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
@@ -239,6 +242,26 @@ type emailChannel struct {
 
 // Program returns the program a sendmail channel runs ("" for smtp).
 func (c *emailChannel) Program() (path, key string) { return c.program, "sendmail" }
+
+// Check implements Checker: a sendmail channel's program exists and can be
+// run. An smtp channel has nothing to look at without connecting.
+func (c *emailChannel) Check() error {
+	if c.program == "" {
+		return nil
+	}
+	st, err := os.Stat(c.program)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("channel %q: key sendmail: %s does not exist; install a mail server that provides it (such as postfix, exim4 or msmtp-mta), or set sendmail to the program's path", c.name, c.program)
+	case err != nil:
+		return fmt.Errorf("channel %q: key sendmail: %w", c.name, err)
+	case st.IsDir() || !st.Mode().IsRegular():
+		return fmt.Errorf("channel %q: key sendmail: %s is %s, not a program", c.name, c.program, fsguard.Kind(st.Mode()))
+	case st.Mode().Perm()&0o111 == 0:
+		return fmt.Errorf("channel %q: key sendmail: %s cannot be run: it is not executable (mode %04o)", c.name, c.program, st.Mode().Perm())
+	}
+	return nil
+}
 
 // Name returns the channel's key in the configuration.
 func (c *emailChannel) Name() string { return c.name }
@@ -606,15 +629,63 @@ func smtpDeliver(ctx context.Context, name string, cfg *smtpConfig, msg *gomail.
 	if err != nil {
 		return smtpError(name, cfg, fmt.Errorf("set up client: %w", err))
 	}
-	// go-mail's errors say which step failed: "dial failed: ...", "send failed: ...".
+	start := time.Now()
 	err = client.DialAndSendWithContext(ctx, msg)
 	if err == nil {
 		return nil
 	}
-	if ctx.Err() != nil {
-		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+	return smtpExplain(ctx, name, cfg, start, err)
+}
+
+// smtpNoAuth is go-mail's error when a password is configured and the
+// server offers no SMTP AUTH.
+const smtpNoAuth = "server does not support SMTP AUTH"
+
+// smtpExplain says what went wrong in a session begun at start: a server
+// that did not answer in time, and in which step; one that offers no AUTH
+// to a configured password; else go-mail's error, which names the step
+// ("dial failed: ...", connecting, greeting and AUTH included, or "send
+// failed: ..."). The cause stays wrapped, for errors.Is and errors.As.
+func smtpExplain(ctx context.Context, name string, cfg *smtpConfig, start time.Time, err error) error {
+	step := "while connecting"
+	if strings.HasPrefix(err.Error(), "send failed") {
+		step = "while sending the message"
+	}
+	switch {
+	case ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
+		// The closed connection's own errors ("use of closed network
+		// connection") say nothing more.
+		bound := cfg.timeout
+		if ctx.Err() != nil {
+			bound = time.Since(start)
+			if dl, ok := ctx.Deadline(); ok && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				bound = dl.Sub(start)
+			}
+			err = errors.Join(ctx.Err(), err)
+		}
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			return smtpErrorf(name, cfg, err, "no answer from %s within %s %s", cfg.addr, roundBound(bound), step)
+		}
+		return smtpErrorf(name, cfg, err, "stopped %s to %s", step, cfg.addr)
+	case cfg.username != "" && strings.Contains(err.Error(), smtpNoAuth):
+		return smtpErrorf(name, cfg, err, "the server %s does not offer SMTP AUTH; remove the password or use a server that does", cfg.addr)
 	}
 	return smtpError(name, cfg, err)
+}
+
+// roundBound rounds a wait for a person: whole seconds, or tens of
+// milliseconds below one second.
+func roundBound(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(10 * time.Millisecond)
+}
+
+// smtpErrorf is an error of the channel in words of its own (which name the
+// server), wrapping err.
+func smtpErrorf(name string, cfg *smtpConfig, err error, format string, args ...any) error {
+	return &emailRedactedError{msg: fmt.Sprintf("channel %q: ", name) + fmt.Sprintf(format, args...), err: err}
 }
 
 // smtpError names the channel and server and removes the password from err's

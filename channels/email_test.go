@@ -520,8 +520,43 @@ func TestSMTPContextDeadline(t *testing.T) {
 	if elapsed > 2*time.Second {
 		t.Errorf("send returned after %s, want about 300ms", elapsed)
 	}
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), `channel "admin-mail"`) {
-		t.Errorf("error %v: want context.DeadlineExceeded naming the channel", err)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v: want context.DeadlineExceeded inside", err)
+	}
+	// It says what happened, not how the closed connection failed.
+	if want := `channel "admin-mail": no answer from ` + addr + ` within 300ms while connecting`; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}
+
+// The channel's own timeout, shorter than the flush's, is said alike.
+func TestSMTPTimeoutSaysWhat(t *testing.T) {
+	addr := smtpsink.Blackhole(t)
+	host, port, _ := strings.Cut(addr, ":")
+	ch := newChannel(t, "admin-mail", "smtp", map[string]any{
+		"host": host, "port": port, "from": testFrom, "to": testTo, "tls": "none", "timeout": "1s",
+	})
+	err := ch.Send(testCtx(t), "Report", "body")
+	if err == nil {
+		t.Fatal("send to a server that never answers: no error")
+	}
+	if want := `channel "admin-mail": no answer from ` + addr + ` within 1s while connecting`; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}
+
+// A password for a server that offers no AUTH: the dial worked, and the
+// error says what to change.
+func TestSMTPPasswordWithoutAuth(t *testing.T) {
+	sink := smtpsink.Start(t)
+	ch := newChannel(t, "admin-mail", "smtp", smtpSettings(sink, map[string]any{"username": "f2b", "password": "s3cret-Pass-word"}))
+	err := ch.Send(testCtx(t), "Report", "body")
+	if err == nil {
+		t.Fatal("send with a password to a server without AUTH: no error")
+	}
+	want := `channel "admin-mail": the server ` + sink.Addr() + ` does not offer SMTP AUTH; remove the password or use a server that does`
+	if err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
 	}
 }
 

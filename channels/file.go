@@ -2,11 +2,17 @@ package channels
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
+
+	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 )
 
 // File appends the text report to a file, or writes it to a stream ("-" is
@@ -38,6 +44,35 @@ func newFileFromSettings(name string, settings map[string]any) (Channel, error) 
 
 // NewFile returns a file channel that writes to w.
 func NewFile(name string, w io.Writer) *File { return &File{name: name, w: w} }
+
+// Check implements Checker: the file's folder exists, and the file can be
+// created or appended to there.
+func (f *File) Check() error {
+	if f.w != nil {
+		return nil
+	}
+	dir := filepath.Dir(f.path)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("channel %q: key path: the folder %s does not exist; create it (mkdir -p %s), or set path to a file in an existing folder", f.name, dir, dir)
+	case err != nil:
+		return fmt.Errorf("channel %q: key path: %w", f.name, err)
+	case !st.IsDir():
+		return fmt.Errorf("channel %q: key path: %s is %s, not a folder", f.name, dir, fsguard.Kind(st.Mode()))
+	}
+	target := dir // a file to be created: its folder must be writable
+	if st, err := os.Stat(f.path); err == nil {
+		if st.IsDir() {
+			return fmt.Errorf("channel %q: key path: %s is a folder; set path to a file in it", f.name, f.path)
+		}
+		target = f.path
+	}
+	if err := syscall.Access(target, 2 /* W_OK */); err != nil {
+		return fmt.Errorf("channel %q: key path: %s cannot be written: %w", f.name, target, err)
+	}
+	return nil
+}
 
 // Name implements Channel.
 func (f *File) Name() string { return f.name }

@@ -45,6 +45,7 @@ type Config struct {
 	Host     string             `mapstructure:"host"` // shown in reports; default: the host name
 	Report   Report             `mapstructure:"report"`
 	Flush    Flush              `mapstructure:"flush"`
+	Metrics  Metrics            `mapstructure:"metrics"`
 	Channels map[string]Channel `mapstructure:"channels"`
 
 	// File is the file the configuration was read from; "" for defaults only.
@@ -72,6 +73,13 @@ type Report struct {
 // Flush bounds a whole flush.
 type Flush struct {
 	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// Metrics configures the Prometheus metrics that each flush writes.
+type Metrics struct {
+	// Textfile is the file, in node_exporter's textfile-collector format,
+	// replaced at each flush; "" writes none.
+	Textfile string `mapstructure:"textfile"`
 }
 
 // Channel holds the keys every channel has; Settings holds the rest, decoded
@@ -121,6 +129,7 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("report.include_restored", false)
 	v.SetDefault("report.subject", "")
 	v.SetDefault("flush.timeout", "5m")
+	v.SetDefault("metrics.textfile", "")
 }
 
 // Path returns the configuration file to use: the flag's value if set, else
@@ -222,6 +231,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Location(); err != nil {
 		return err
+	}
+	if c.Metrics.Textfile != "" {
+		if err := bankeys.CheckPath("metrics.textfile", c.Metrics.Textfile); err != nil {
+			return err
+		}
 	}
 	for name, ch := range c.Channels {
 		if !channelName.MatchString(name) {

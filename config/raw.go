@@ -1,7 +1,10 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -14,8 +17,43 @@ import (
 // from (see package bankeys).
 func Document(data []byte) (map[string]any, error) {
 	var doc map[string]any
-	err := yaml.Unmarshal(data, &doc)
-	return doc, err
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, atLine(data, err)
+	}
+	return doc, nil
+}
+
+// yamlLine is how the YAML parser begins a syntax error.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// atLine makes a YAML syntax error name the line at fault. The parser names
+// the line where the block it was reading began: a key indented one space
+// short on line 6 is "line 3: did not find expected key", line 3 being the
+// block's first key. The line at fault is the first one at which the file,
+// read up to it, fails with the same problem.
+func atLine(data []byte, err error) error {
+	m := yamlLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > 10000 {
+		return err // a configuration is not that long; not worth the time
+	}
+	for k := 1; k <= len(lines); k++ {
+		var n yaml.Node
+		e := yaml.Unmarshal(bytes.Join(lines[:k], nil), &n)
+		if e == nil {
+			continue
+		}
+		if mk := yamlLine.FindStringSubmatch(e.Error()); mk != nil && mk[2] == m[2] {
+			if strconv.Itoa(k) == m[1] {
+				return err
+			}
+			return fmt.Errorf("yaml: line %d: %s", k, m[2])
+		}
+	}
+	return err
 }
 
 // parseRaw parses the file's YAML and checks its keys as written, before
@@ -26,7 +64,7 @@ func Document(data []byte) (map[string]any, error) {
 func parseRaw(data []byte) (map[string]any, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, err
+		return nil, atLine(data, err)
 	}
 	if len(root.Content) == 0 {
 		return nil, nil // an empty file, or only comments

@@ -571,7 +571,14 @@ func TestShippedFilesPassConfigTest(t *testing.T) {
 		}
 		writeFile(t, filepath.Join(conf, dst), string(data))
 	}
-	config := writeConfig(t, dir, filepath.Join(dir, "buf"), filepath.Join(dir, "mail.flag"), "/usr/sbin/sendmail", "127.0.0.1:25")
+	// check finds the sendmail program: one that is there, as on a host
+	// with a mail server.
+	sendmail := filepath.Join(dir, "sendmail")
+	writeFile(t, sendmail, "#!/bin/sh\ncat >/dev/null\n")
+	if err := os.Chmod(sendmail, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	config := writeConfig(t, dir, filepath.Join(dir, "buf"), filepath.Join(dir, "mail.flag"), sendmail, "127.0.0.1:25")
 	authLog := filepath.Join(dir, "auth.log")
 	writeFile(t, authLog, "")
 	// Only what a host differs in: where sshd logs, and where the binary

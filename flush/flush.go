@@ -40,6 +40,9 @@ type Result struct {
 	Dropped  int  // records deleted by retention in this flush
 	Deleted  int  // batches deleted because every channel had them
 	Channels []ChannelResult
+	// Metrics is why the metrics file (metrics.textfile) could not be
+	// written: a warning, the flush itself went on.
+	Metrics error
 }
 
 // ChannelResult is one channel's part of a flush.
@@ -102,7 +105,10 @@ func Run(ctx context.Context, cfg *config.Config, targets []*render.Target, opt 
 			return nil, fmt.Errorf("flag %s: %s; nothing sent", cfg.Flag, flag.Describe())
 		}
 	}
-	return f.run(ctx, flag)
+	start := time.Now()
+	res, err := f.run(ctx, flag)
+	f.res.Metrics = f.writeMetrics(time.Since(start))
+	return res, err
 }
 
 // flusher is one flush, under the flush lock.

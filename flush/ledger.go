@@ -1,10 +1,12 @@
 package flush
 
 import (
+	"maps"
 	"sync"
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/report"
 )
 
 // book is the ledger of one flush. Its methods are the only way the flush
@@ -18,6 +20,7 @@ type book struct {
 	names  []string  // the enabled channels, whose confirmations let a batch go
 	now    time.Time // when this flush attempted and succeeded
 	err    error     // the first save that failed during the sends
+	most   int       // bans of the largest report delivered in this flush
 }
 
 func openBook(buf *buffer.Buffer, names []string, now time.Time) (*book, error) {
@@ -37,13 +40,29 @@ func (b *book) state(name string) buffer.ChannelState {
 
 // delivered records that the channel received a report of the batches ids:
 // its misses, drops, last error and any half-sent report are behind it.
-func (b *book) delivered(name string, ids []string) {
+// jails is the report's bans per jail (nil for the rest of a split report):
+// the largest report of the flush is the ledger's LastReport.
+func (b *book) delivered(name string, ids []string, jails []report.JailStat) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	st := b.ledger.Channel(name)
 	addIDs(st, ids)
 	st.Missed, st.Dropped, st.LastError, st.Partial = 0, 0, "", nil
 	st.LastAttempt, st.LastSuccess = b.now, b.now
+	st.Sent++
+	if jails != nil {
+		bans := 0
+		for _, j := range jails {
+			bans += j.Bans
+		}
+		if b.most == 0 || bans > b.most {
+			b.most = max(bans, 1)
+			b.ledger.LastReport = make(map[string]int, len(jails))
+			for _, j := range jails {
+				b.ledger.LastReport[j.Name] = j.Bans
+			}
+		}
+	}
 	b.save()
 }
 
@@ -64,6 +83,7 @@ func (b *book) fail(name string, err error) {
 	st := b.ledger.Channel(name)
 	st.LastAttempt = b.now
 	st.Missed++
+	st.Failed++
 	st.LastError = err.Error()
 	b.save()
 }
@@ -109,6 +129,7 @@ func (b *book) drop(gone []dropped) error {
 		records += g.records
 	}
 	b.ledger.Forget(ids...)
+	b.ledger.Dropped += int64(records)
 	if records == 0 {
 		return nil
 	}
@@ -135,6 +156,17 @@ func (b *book) forget(ids []string) error {
 	defer b.mu.Unlock()
 	b.ledger.Forget(ids...)
 	return b.buf.SaveLedger(b.ledger)
+}
+
+// snapshot is a copy of the counters and times the metrics show.
+func (b *book) snapshot() (channels map[string]buffer.ChannelState, dropped int64, lastReport map[string]int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	channels = make(map[string]buffer.ChannelState, len(b.ledger.Channels))
+	for n, st := range b.ledger.Channels {
+		channels[n] = buffer.ChannelState{Sent: st.Sent, Failed: st.Failed, LastSuccess: st.LastSuccess}
+	}
+	return channels, b.ledger.Dropped, maps.Clone(b.ledger.LastReport)
 }
 
 // saveErr is the first save that failed while the channels were sent.

@@ -23,6 +23,7 @@ type plan struct {
 type step struct {
 	job     channels.Job
 	batches []string
+	jails   []report.JailStat // the report's bans per jail; nil for the rest of a split report
 }
 
 // plan decides, per channel, what it is sent, and renders it; it fills in
@@ -99,7 +100,7 @@ func newReport(t *render.Target, cr *ChannelResult, d *report.Digest, ids []stri
 	if cr.Err = err; err != nil {
 		return nil, nil
 	}
-	return &step{job: t.Job(msg), batches: ids}, nil
+	return &step{job: t.Job(msg), batches: ids, jails: d.Jails}, nil
 }
 
 // digestCache builds each distinct digest once: the channels that have

@@ -76,7 +76,7 @@ func (f *flusher) deliver(ctx context.Context, i int, s *step) channels.Verdict 
 	if v.Err != nil {
 		f.ledger.fail(t.Name, v.Err)
 	} else {
-		f.ledger.delivered(t.Name, s.batches)
+		f.ledger.delivered(t.Name, s.batches, s.jails)
 	}
 	return v
 }

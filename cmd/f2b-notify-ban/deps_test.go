@@ -25,6 +25,7 @@ func TestLeanDependencies(t *testing.T) {
 		"github.com/f2b-notify/f2b-notify/internal/geoip", "github.com/f2b-notify/f2b-notify/internal/chart",
 		"github.com/f2b-notify/f2b-notify/internal/history", "github.com/f2b-notify/f2b-notify/internal/netgroup",
 		"github.com/oschwald/", "github.com/maxmind/", "github.com/go-analyze/", "github.com/nikoksr/",
+		"github.com/prometheus/", "google.golang.org/protobuf/",
 	}
 	for _, d := range deps {
 		for _, f := range forbidden {

@@ -52,7 +52,9 @@ same file, and --if-flag refuses it, until it is created anew. A configuration f
 buffer folder that other users can change is refused.
 
 It prints nothing when all went well, so that cron mails nobody; -v says what was sent to
-each channel. Failures go to standard error.
+each channel. Failures go to standard error. With metrics.textfile set, each flush replaces
+that file with Prometheus metrics for node_exporter's textfile collector; a file that
+cannot be written is a warning, not a failure.
 
 Exit status:
   0  every channel was sent its report, or there was nothing to do
@@ -241,6 +243,9 @@ func flushTo(o *FlushOptions, out, errw io.Writer) error {
 			printResult(out, res)
 		}
 		printFailures(errw, res)
+		if res.Metrics != nil {
+			fmt.Fprintf(errw, "f2b-notify: warning: metrics not written (the flush is not affected): %s\n", oneLine(res.Metrics.Error()))
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("flush: %w", err)

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -183,24 +183,40 @@ func sampleDigest(cfg *config.Config, now time.Time) *report.Digest {
 // CheckOptions are the arguments of `check`.
 type CheckOptions struct {
 	*Globals
-	Now time.Time // the time of the sample bans
+	Verbose bool      // each disabled channel's problem, not only how many have one
+	Send    bool      // then send the test message, as test does
+	Now     time.Time // the time of the sample bans
 }
 
 func newCheckCmd(g *Globals) *cobra.Command {
 	o := &CheckOptions{Globals: g}
-	return &cobra.Command{
-		Use:   "check",
-		Short: "Validate the configuration and render every channel's templates on sample data",
-		Long: `Validate the configuration and render every channel's templates on sample data; disabled
-channels are checked too, their problems shown as warnings. Also warns, on standard error,
-when a file holding secrets is readable by other users, and when a channel sends its token,
-password or secret webhook URL over plain http to another machine (loopback is fine).`,
+	cmd := &cobra.Command{
+		Use:   "check [-v] [--send]",
+		Short: "Validate the configuration and everything the next flush needs on this machine",
+		Long: `Validate the configuration and check, without sending, what would make the next flush fail
+on this machine: every channel's templates parse and render on sample data, a sendmail
+channel's program exists and can be run, a file channel's folder exists and the file can be
+written, the buffer folder can hold bans, the flag's folder exists. Disabled channels are
+checked too; how many have a problem is one warning line (-v shows each). Also warns, on
+standard error, when a file holding secrets is readable by other users, and when a channel
+sends its token, password or secret webhook URL over plain http to another machine
+(loopback is fine). What only a real sending shows (a server that refuses, a wrong token)
+needs --send: once all is well locally, it sends the test message to every enabled channel,
+as f2b-notify test does.`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(c *cobra.Command, _ []string) error {
 			o.Now = time.Now()
-			return checkRun(o)
+			if err := checkRun(o); err != nil || !o.Send {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return testRun(ctx, &TestOptions{Globals: o.Globals, Now: o.Now})
 		},
 	}
+	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "show the problem of each disabled channel")
+	cmd.Flags().BoolVar(&o.Send, "send", false, "then send a test message to every enabled channel (as test)")
+	return cmd
 }
 
 func checkRun(o *CheckOptions) error {
@@ -233,12 +249,22 @@ func checkRun(o *CheckOptions) error {
 		}
 		fmt.Fprintf(o.IO.Out, "ok: channel %s (%s): %s\n", t.Name, t.Config.Type, formats(t))
 	}
+	var off []string // the disabled channels' problems
 	for _, t := range disabled {
 		if err := checkTarget(t, d); err != nil {
-			fmt.Fprintf(o.IO.Err, "%s: warning: %s (the channel is disabled: flush skips it)\n", cfg.File, oneLine(err.Error()))
+			off = append(off, oneLine(err.Error()))
 			continue
 		}
 		fmt.Fprintf(o.IO.Out, "ok: channel %s (%s, disabled): %s\n", t.Name, t.Config.Type, formats(t))
+	}
+	switch {
+	case o.Verbose:
+		for _, p := range off {
+			fmt.Fprintf(o.IO.Err, "%s: warning: %s (the channel is disabled: flush skips it)\n", cfg.File, p)
+		}
+	case len(off) > 0:
+		fmt.Fprintf(o.IO.Err, "%s: warning: %s (flush skips %s); check -v shows %s\n", cfg.File,
+			count(len(off), "disabled channel has a problem", "disabled channels have problems"), plural(len(off), "it", "them"), plural(len(off), "it", "them"))
 	}
 	if err := checkWritable(cfg.Buffer.Dir); err != nil {
 		problems = append(problems, err.Error())
@@ -278,13 +304,19 @@ func printPlainHTTP(w io.Writer, file string, targets []*render.Target) {
 }
 
 // checkTarget reports what stops a channel from sending: its settings, its
-// templates, or rendering them on the sample digest.
+// templates, rendering them on the sample digest, or what it needs on this
+// machine (channels.Checker).
 func checkTarget(t *render.Target, d *report.Digest) error {
 	if t.Err != nil {
 		return t.Err
 	}
-	_, err := t.Render(d)
-	return err
+	if _, err := t.Render(d); err != nil {
+		return err
+	}
+	if c, ok := t.Channel.(channels.Checker); ok {
+		return c.Check()
+	}
+	return nil
 }
 
 func formats(t *render.Target) string {
@@ -351,130 +383,6 @@ func checkFlag(cfg *config.Config) (problems, warnings []string) {
 		warnings = append(warnings, fmt.Sprintf("key flag: the flush cannot remove the flag from %s: %v", dir, err))
 	}
 	return problems, warnings
-}
-
-// StatusOptions are the arguments of `status`.
-type StatusOptions struct {
-	*Globals
-}
-
-func newStatusCmd(g *Globals) *cobra.Command {
-	o := &StatusOptions{Globals: g}
-	return &cobra.Command{
-		Use:   "status",
-		Short: "Show pending bans, spooled batches and each channel's delivery state",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return statusRun(o) },
-	}
-}
-
-func statusRun(o *StatusOptions) error {
-	cfg, err := o.Load()
-	if err != nil {
-		return err
-	}
-	buf := buffer.New(cfg.Buffer.Dir, false)
-	paths, err := buf.PendingPaths()
-	if err != nil {
-		return err
-	}
-	var pending buffer.ScanStats
-	for _, p := range paths {
-		st, err := buffer.ScanFile(p, func(*buffer.Record) error { return nil })
-		if err != nil {
-			return err
-		}
-		pending.Add(st)
-	}
-	batches, err := buf.Batches()
-	if err != nil {
-		return err
-	}
-	ledger, err := buf.LoadLedger()
-	if err != nil {
-		return err
-	}
-	// The stored errors were made safe when they were written; a
-	// ledger of an older version, or a secret configured since, is
-	// covered here.
-	red := channels.NewRedactor(cfg.Secrets())
-	w := o.IO.Out
-	fmt.Fprintf(w, "buffer: %s\npending: %s", cfg.Buffer.Dir, count(pending.Records, "record", "records"))
-	if own := len(paths) - 1; own > 0 {
-		fmt.Fprintf(w, " (%d in %s: bans that found the buffer lock busy)", own, plural(own, "a file of its own", "files of their own"))
-	}
-	if pending.Torn > 0 {
-		fmt.Fprintf(w, " (%s)", count(pending.Torn, "damaged line", "damaged lines"))
-	}
-	fmt.Fprintf(w, "\nbatches: %d\n", len(batches))
-	if err := warnStrays(w, "", cfg.Buffer.Dir); err != nil {
-		return err
-	}
-	if cfg.Flag == "" {
-		fmt.Fprintln(w, "flag: none (turned off)")
-	} else {
-		fmt.Fprintf(w, "flag: %s (%s)\n", cfg.Flag, buf.Flag(cfg.Flag).Describe())
-	}
-	if err := cfg.Unsafe(); err != nil {
-		fmt.Fprintf(w, "unsafe: %s; flush, test and preview refuse to run\n", oneLine(err.Error()))
-	}
-	names := slices.Sorted(maps.Keys(cfg.Channels))
-	for _, n := range names {
-		st := ledger.Channel(n)
-		waiting := 0
-		for _, b := range batches {
-			if !st.Has(b.ID) {
-				waiting++
-			}
-		}
-		state := "enabled"
-		if !cfg.Channels[n].IsEnabled() {
-			state = "disabled"
-		}
-		fmt.Fprintf(w, "channel %s (%s, %s): %s waiting", n, cfg.Channels[n].Type, state, count(waiting, "batch", "batches"))
-		if !st.LastSuccess.IsZero() {
-			fmt.Fprintf(w, ", last delivery %s", st.LastSuccess.Format(time.RFC3339))
-		}
-		if st.Missed > 0 {
-			fmt.Fprintf(w, ", %s, last error: %s", count(st.Missed, "missed report", "missed reports"), red.String(st.LastError))
-		}
-		if st.Dropped > 0 {
-			fmt.Fprintf(w, ", %s dropped by retention", count(st.Dropped, "record", "records"))
-		}
-		if p := st.Partial; p != nil && p.Sent < len(p.Pages) {
-			fmt.Fprintf(w, ", a split report cut off after message %d of %d (the next flush sends the rest first)", p.Sent, len(p.Pages))
-		}
-		fmt.Fprintln(w)
-	}
-	return nil
-}
-
-// warnStrays names, one line each after prefix, the configuration files
-// whose bans were stored in the buffer at dir because the file could not be
-// read (buffer.Record.Config): those bans are reported here, not in that
-// file's own report.
-func warnStrays(w io.Writer, prefix, dir string) error {
-	buf := buffer.New(dir, false)
-	batches, err := buf.Batches()
-	if err != nil {
-		return err
-	}
-	count := map[string]int{}
-	for _, f := range append(buffer.Paths(batches), buf.PendingPath()) {
-		_, err := buffer.ScanFileWith(f, buffer.ScanOptions{SkipMatches: true}, func(r *buffer.Record, _ int64, _ int) error {
-			if r.Config != "" {
-				count[r.Config]++
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	for _, c := range slices.Sorted(maps.Keys(count)) {
-		fmt.Fprintln(w, prefix+report.Stray{Config: report.Neutralise(c), Records: count[c]}.Sentence("in "+dir))
-	}
-	return nil
 }
 
 // printPayload writes what t would send for m: the request body (or

@@ -141,11 +141,11 @@ func Read(doc map[string]any, lookup func(string) (string, bool)) (Settings, err
 			if b, isBool := v.(bool); isBool {
 				s.Fsync = b
 			} else {
-				fail(Fsync, "key %s: want true or false, not %s", Fsync, show(v))
+				fail(Fsync, "key %s: %s", Fsync, WantBool(v))
 			}
 		}
 	default:
-		fail(Dir, "key buffer: want a block of keys such as dir, not %s", show(buf))
+		fail(Dir, "key buffer: want a block of keys such as dir, not %s", Show(buf))
 	}
 	if v, ok := doc[Flag]; ok {
 		if p, isString := v.(string); isString && p == "" {
@@ -200,13 +200,19 @@ func Read(doc map[string]any, lookup func(string) (string, bool)) (Settings, err
 func path(key string, v any) (string, error) {
 	p, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("key %s: want a path, not %s", key, show(v))
+		return "", fmt.Errorf("key %s: want a path, not %s", key, Show(v))
 	}
 	return p, CheckPath(key, p)
 }
 
 // show words a YAML value of the wrong type for an error.
-func show(v any) string {
+// WantBool says that v, the value of a key that takes true or false, is
+// neither: the one wording of that mistake, whichever reader finds it.
+func WantBool(v any) string { return "want true or false, not " + Show(v) }
+
+// Show names a value read from YAML for an error: quoted if a string, else
+// what it is (null, a number, a block of keys, a list).
+func Show(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return "null"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 
+	"github.com/f2b-notify/f2b-notify/internal/bankeys"
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
 )
 
@@ -86,12 +87,27 @@ func Explain(err error, prefix string, out any) error {
 		}
 		var pe *mapstructure.ParseError
 		if errors.As(de.Unwrap(), &pe) {
-			inner = fmt.Sprintf("want %s (%s)", pe.Expected.Type(), errorLine(pe.Err.Error()))
+			inner = wanted(pe)
 		}
 		parts = append(parts, "key "+join(prefix, name)+": "+inner)
 	}
 	walk(err)
 	return errors.New(strings.Join(parts, "; "))
+}
+
+// wanted words a value of the wrong kind as the ban path's reader does
+// (package bankeys): what the key takes, and what it was given.
+func wanted(pe *mapstructure.ParseError) string {
+	switch pe.Expected.Kind() {
+	case reflect.Bool:
+		return bankeys.WantBool(pe.Value)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "want a whole number, not " + bankeys.Show(pe.Value)
+	case reflect.Float32, reflect.Float64:
+		return "want a number, not " + bankeys.Show(pe.Value)
+	}
+	return fmt.Sprintf("want %s, not %s (%s)", pe.Expected.Type(), bankeys.Show(pe.Value), errorLine(pe.Err.Error()))
 }
 
 // errorLine puts an error of mapstructure's on one line, without the

@@ -31,12 +31,12 @@ func TestExplainNamesKeys(t *testing.T) {
 	}{
 		{map[string]any{"colour": 1}, "unknown key channels.x.colour"},
 		{map[string]any{"buffer": map[string]any{"dirr": "/x"}}, "unknown key channels.x.buffer.dirr"},
-		{map[string]any{"buffer": map[string]any{"fsync": "maybe"}}, "key channels.x.buffer.fsync: want bool"},
+		{map[string]any{"buffer": map[string]any{"fsync": "maybe"}}, `key channels.x.buffer.fsync: want true or false, not "maybe"`},
 		{map[string]any{"buffer": map[string]any{"max_age": "soon"}}, "key channels.x.buffer.max_age"},
-		{map[string]any{"port": "abc"}, "key channels.x.port: want int"},
+		{map[string]any{"port": "abc"}, `key channels.x.port: want a whole number, not "abc"`},
 		{map[string]any{"port": []any{1}}, "key channels.x.port"},
 		{map[string]any{"to": "a@b", "b": 1, "a": 2}, "unknown key channels.x.a; unknown key channels.x.b"},
-		{map[string]any{"bogus": 1, "buffer": map[string]any{"fsync": "x"}}, "key channels.x.buffer.fsync: want bool (strconv.ParseBool: invalid syntax); unknown key channels.x.bogus"},
+		{map[string]any{"bogus": 1, "buffer": map[string]any{"fsync": "x"}}, `key channels.x.buffer.fsync: want true or false, not "x"; unknown key channels.x.bogus`},
 	} {
 		var out top
 		err := decode.Strict(c.in, &out, "channels.x")
