@@ -1,7 +1,7 @@
 // Command f2b-notify-ban is the lean ban path of f2b-notify: the `ban` and
 // `unban` commands alone, with the same arguments, built without the
 // configuration framework, templates and network clients of the full
-// command, so that it starts in about 1.2–1.3× the time of a Go hello-world. fail2ban runs
+// command, so that it starts about as fast as a Go hello-world (BENCHMARKS.md has the figures). fail2ban runs
 // one action command at a time for the whole host, so every millisecond here
 // delays every other ban during an attack.
 //

@@ -20,7 +20,7 @@ func TestReadmeDependencyTable(t *testing.T) {
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
 	section, _, _ = strings.Cut(section, "\n### ") // a subsection may hold tables of its own
-	var modules []string // the first cell of each row
+	var modules []string                           // the first cell of each row
 	ended := false
 	for _, line := range strings.Split(section, "\n") {
 		switch {

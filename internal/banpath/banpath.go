@@ -3,7 +3,7 @@
 // lock, and start a detached flush if the flag file is there. It links no
 // configuration framework, no YAML library (see ParsePlain), no template and
 // no network client, so that the lean f2b-notify-ban binary built on it
-// starts in about 1.2–1.3× the time of a Go hello-world: fail2ban runs one action
+// starts about as fast as a Go hello-world (BENCHMARKS.md): fail2ban runs one action
 // command at a time for the whole host.
 package banpath
 
