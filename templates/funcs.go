@@ -3,6 +3,7 @@ package templates
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -292,7 +293,7 @@ func (f *funcs) notes(n report.Notes) []string {
 		}
 		return many
 	}
-	var out []string
+	out := slices.Clone(n.Warnings)
 	if n.TornLines > 0 {
 		out = append(out, fmt.Sprintf("%d damaged buffer %s skipped (a write cut short by a crash).", n.TornLines, p(n.TornLines, "line was", "lines were")))
 	}

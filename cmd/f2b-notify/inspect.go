@@ -195,6 +195,11 @@ password or secret webhook URL over plain http to another machine (loopback is f
 			if len(targets) == 0 {
 				problems = append(problems, "no enabled channel: flush would refuse to run")
 			}
+			if err := flush.CheckGeoIP(cfg); err != nil {
+				for _, line := range strings.Split(err.Error(), "\n") {
+					problems = append(problems, oneLine(line))
+				}
+			}
 			d := sampleDigest(cfg, time.Now())
 			for _, t := range targets {
 				if err := checkTarget(t, d); err != nil {
