@@ -451,6 +451,7 @@ func (b *Builder) Digest() *Digest {
 		d.Generated = time.Now()
 	}
 	for _, w := range b.opt.Warnings {
+		w, _ = shown(keep(w, MaxWarningLen), MaxWarningLen)
 		d.Notes.Warnings = append(d.Notes.Warnings, Neutralise(w))
 	}
 	g := b.newGlance(d.Generated)

@@ -29,6 +29,10 @@ const EscalationJail = "recidive"
 // they come from a database file someone else wrote.
 const MaxNameLen = 64
 
+// MaxWarningLen bounds the characters of a warning shown: it may quote a
+// file's content.
+const MaxWarningLen = 300
+
 // Network is one network of the digest's rollup of addresses.
 type Network struct {
 	Prefix    string // 203.0.113.0/24
@@ -225,7 +229,8 @@ func (g *glance) finish(d *Digest) {
 			return cmp.Or(cmp.Compare(c.Bans, a.Bans), cmp.Compare(c.Addresses, a.Addresses), cmp.Compare(a.Code, c.Code))
 		})
 		if g.geoErr != nil {
-			d.Notes.Warnings = append(d.Notes.Warnings, Neutralise(textLine("provider and country look-ups failed for "+itoa(g.geoFails)+" addresses: "+g.geoErr.Error())))
+			w, _ := shown(textLine("provider and country look-ups failed for "+itoa(g.geoFails)+" addresses: "+g.geoErr.Error()), MaxWarningLen)
+			d.Notes.Warnings = append(d.Notes.Warnings, Neutralise(w))
 		}
 	}
 	if h := b.opt.History; h != nil {
