@@ -451,8 +451,8 @@ func (b *Builder) Digest() *Digest {
 		d.Generated = time.Now()
 	}
 	for _, w := range b.opt.Warnings {
-		w, _ = shown(keep(w, MaxWarningLen), MaxWarningLen)
-		d.Notes.Warnings = append(d.Notes.Warnings, Neutralise(w))
+		w, _ = shown(w, MaxWarningLen)
+		d.Notes.Warnings = append(d.Notes.Warnings, w)
 	}
 	g := b.newGlance(d.Generated)
 	for _, c := range slices.Sorted(maps.Keys(b.strays)) {

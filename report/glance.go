@@ -183,8 +183,8 @@ func (g *glance) add(d *Digest, addr netip.Addr, text string, o *offender) {
 
 // showName is a name from a database file as a report shows it.
 func showName(s string) string {
-	s, _ = shown(keep(s, MaxNameLen), MaxNameLen)
-	return Neutralise(s)
+	s, _ = shown(s, MaxNameLen)
+	return s
 }
 
 // stillBanned reports whether the offender's last ban still holds at the
@@ -230,7 +230,7 @@ func (g *glance) finish(d *Digest) {
 		})
 		if g.geoErr != nil {
 			w, _ := shown(textLine("provider and country look-ups failed for "+itoa(g.geoFails)+" addresses: "+g.geoErr.Error()), MaxWarningLen)
-			d.Notes.Warnings = append(d.Notes.Warnings, Neutralise(w))
+			d.Notes.Warnings = append(d.Notes.Warnings, w)
 		}
 	}
 	if h := b.opt.History; h != nil {
