@@ -1,12 +1,15 @@
 package flush_test
 
 import (
+	"bytes"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/history"
 )
@@ -55,5 +58,35 @@ func TestHistorySaveFailureIsANoteNextTime(t *testing.T) {
 	got := ch.received()
 	if len(got) != 2 || !strings.Contains(got[1], "could not be recorded in the history") {
 		t.Fatalf("next report does not say the history was not saved:\n%s", strings.Join(got, "\n---\n"))
+	}
+}
+
+// TestSecondReportShowsReturningAndTrend: two consecutive flushes to a
+// file channel; the second report says which address came back and how
+// its bans compare with the first report's.
+func TestSecondReportShowsReturningAndTrend(t *testing.T) {
+	e := newEnv(t)
+	var out bytes.Buffer
+	tg := targets(t, channels.NewFile("log", &out))
+	e.ban(t, "192.0.2.1", 100)
+	e.ban(t, "192.0.2.2", 101)
+	e.run(t, tg, flush.Options{Now: time.Unix(1000, 0)})
+	if first := out.String(); !strings.Contains(first, "2 bans from 2 addresses\n") || !strings.Contains(first, "New: 2 addresses; returning from earlier reports: 0") {
+		t.Fatalf("first report:\n%s", first)
+	}
+	out.Reset()
+	e.ban(t, "192.0.2.1", 2000)
+	e.ban(t, "192.0.2.1", 2001)
+	e.ban(t, "198.51.100.9", 2002)
+	e.run(t, tg, flush.Options{Now: time.Unix(3000, 0)})
+	second := out.String()
+	for _, want := range []string{
+		"3 bans from 2 addresses, +50% on the previous report (2 bans)\n",
+		"New: 1 address; returning from earlier reports: 1\n",
+		"In 2 networks; most: 1 address from 192.0.2.0/24\n",
+	} {
+		if !strings.Contains(second, want) {
+			t.Errorf("second report lacks %q:\n%s", want, second)
+		}
 	}
 }
