@@ -118,6 +118,9 @@ func (b *Builder) newGlance(now time.Time) *glance {
 	if b.opt.Geo != nil {
 		g.asns, g.cc = map[uint32]*ASN{}, map[string]*Country{}
 	}
+	if g.keep {
+		g.addrs = make([][16]byte, 0, len(b.banned.v4)+len(b.banned.v6)+len(b.banned.other))
+	}
 	return g
 }
 

@@ -44,21 +44,22 @@ type Grouper struct {
 	net4  map[uint32]int32   // masked address → index in nets
 	net6  map[[16]byte]int32 // masked address → index in nets
 	nets  []entry
+	more  map[int32][]uint16 // by index in nets: jails beyond the first 64
 
 	jails   []string // jail index → name
 	jailIdx map[string]uint16
 }
 
-// entry is one network. The first 64 jails are bits of jails; a network
-// banned by a jail beyond those lists its index in more (rare: most hosts
-// run a handful of jails).
+// entry is one network: 40 bytes and no pointer, so that tens of thousands
+// of networks cost the garbage collector nothing to scan. The first 64
+// jails are bits of jails; a network banned by a jail beyond those lists
+// its index in Grouper.more (rare: most hosts run a handful of jails).
 type entry struct {
 	addr      [16]byte // the masked address (IPv4 in the first 4 bytes)
 	is4       bool
 	addresses uint32
 	bans      uint64
 	jails     uint64
-	more      []uint16
 }
 
 // CheckBits says whether v4Bits and v6Bits are prefix lengths New accepts:
@@ -139,8 +140,11 @@ func (g *Grouper) Add(addr netip.Addr, jail string, bans int) {
 	j := g.jail(jail)
 	if j < 64 {
 		e.jails |= 1 << j
-	} else if !slices.Contains(e.more, j) {
-		e.more = append(e.more, j)
+	} else if !slices.Contains(g.more[i], j) {
+		if g.more == nil {
+			g.more = map[int32][]uint16{}
+		}
+		g.more[i] = append(g.more[i], j)
 	}
 }
 
@@ -190,12 +194,13 @@ func (g *Grouper) Top(n int) []Network {
 	}
 	out := make([]Network, len(idx))
 	for k, i := range idx {
-		out[k] = g.network(&g.nets[i])
+		out[k] = g.network(i)
 	}
 	return out
 }
 
-func (g *Grouper) network(e *entry) Network {
+func (g *Grouper) network(i int32) Network {
+	e := &g.nets[i]
 	var p netip.Prefix
 	if e.is4 {
 		p = netip.PrefixFrom(netip.AddrFrom4([4]byte(e.addr[:4])), g.v4Bits)
@@ -208,7 +213,7 @@ func (g *Grouper) network(e *entry) Network {
 			jails = append(jails, g.jails[j])
 		}
 	}
-	for _, j := range e.more {
+	for _, j := range g.more[i] {
 		jails = append(jails, g.jails[j])
 	}
 	slices.Sort(jails)
