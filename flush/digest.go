@@ -20,9 +20,12 @@ func Digest(cfg *config.Config, files []string) (*report.Digest, error) {
 const maxOpenFiles = 32
 
 // DigestFor builds the digest of the records in files that belong to one of
-// jails (all records when jails is empty).
+// jails (all records when jails is empty), with what cfg's GeoIP databases
+// and history tell (read, not recorded): the report a flush would send.
 func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Digest, error) {
-	return digestFor(cfg, files, jails, nil)
+	x := OpenExtras(cfg)
+	defer x.Close()
+	return digestFor(cfg, files, jails, x)
 }
 
 // digestFor is DigestFor with what x tells (nil: nothing).
