@@ -65,13 +65,13 @@ func OpenExtras(cfg *config.Config) *Extras {
 // for check, which names the file at fault.
 func CheckGeoIP(cfg *config.Config) error {
 	r, err := geoip.OpenResolver(cfg.GeoIP.ASNDB, cfg.GeoIP.CountryDB)
-	defer r.Close()
 	errs := []error{err}
-	for _, db := range r.DBs() {
+	for _, db := range r.DBs() { // those that opened
 		if err := db.Verify(); err != nil {
 			errs = append(errs, fmt.Errorf("GeoIP database %s: %w", db.Path(), err))
 		}
 	}
+	r.Close()
 	return errors.Join(errs...)
 }
 
