@@ -34,7 +34,7 @@ type Digest struct {
 	Sparkline string
 	Previous  *Previous
 
-	addrs [][16]byte // every banned address, with a history: see Record
+	addrs bannedAddrs // every banned address, with a history: see Record
 }
 
 // Totals sums up a digest.

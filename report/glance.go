@@ -105,8 +105,9 @@ type glance struct {
 	cc       map[string]*Country
 	geoErr   error
 	geoFails int
-	addrs    [][16]byte // every banned address, for Digest.Record
+	addrs    bannedAddrs // every banned address, for Digest.Record
 	keep     bool
+	jails    []string // an offender's, reused
 }
 
 func (b *Builder) newGlance(now time.Time) *glance {
@@ -119,7 +120,8 @@ func (b *Builder) newGlance(now time.Time) *glance {
 		g.asns, g.cc = map[uint32]*ASN{}, map[string]*Country{}
 	}
 	if g.keep {
-		g.addrs = make([][16]byte, 0, len(b.banned.v4)+len(b.banned.v6)+len(b.banned.other))
+		g.addrs.v4 = make([][4]byte, 0, len(b.banned.v4))
+		g.addrs.v6 = make([][16]byte, 0, len(b.banned.v6)+len(b.banned.other))
 	}
 	return g
 }
@@ -128,16 +130,10 @@ func (b *Builder) newGlance(now time.Time) *glance {
 func (g *glance) add(d *Digest, addr netip.Addr, text string, o *offender) {
 	b := g.b
 	bans := int(o.bans)
-	first := true
-	escalated := false
-	b.eachJail(o.jail, func(name string) {
-		n := 0
-		if first {
-			n, first = bans, false
-		}
-		g.nets.Add(addr, name, n)
-		escalated = escalated || name == EscalationJail
-	})
+	g.jails = g.jails[:0]
+	b.eachJail(o.jail, func(name string) { g.jails = append(g.jails, name) })
+	g.nets.AddNew(addr, g.jails, bans) // each address once: Digest walks a set
+	escalated := slices.Contains(g.jails, EscalationJail)
 	if escalated {
 		d.Totals.Escalated++
 	}
@@ -145,7 +141,11 @@ func (g *glance) add(d *Digest, addr netip.Addr, text string, o *offender) {
 		d.Totals.StillBanned++
 	}
 	if g.keep && addr.IsValid() {
-		g.addrs = append(g.addrs, addr.Unmap().As16())
+		if a := addr.Unmap(); a.Is4() {
+			g.addrs.v4 = append(g.addrs.v4, a.As4())
+		} else {
+			g.addrs.v6 = append(g.addrs.v6, a.As16())
+		}
 	}
 	if h := b.opt.History; h != nil {
 		if _, _, _, ok := h.Lookup(addr); ok {
@@ -312,12 +312,24 @@ func (bt banTimes) sparkline(from, to time.Time) string {
 	return chart.Sparkline(tl.Totals())
 }
 
+// bannedAddrs are a digest's banned addresses: 4 bytes an IPv4 address, 16
+// an IPv6 one, no pointer.
+type bannedAddrs struct {
+	v4 [][4]byte
+	v6 [][16]byte
+}
+
 // Addresses returns every banned address of the digest, for the history;
 // empty unless the digest was built with a history.
 func (d *Digest) Addresses() iter.Seq[netip.Addr] {
 	return func(yield func(netip.Addr) bool) {
-		for _, a := range d.addrs {
-			if !yield(netip.AddrFrom16(a).Unmap()) {
+		for _, a := range d.addrs.v4 {
+			if !yield(netip.AddrFrom4(a)) {
+				return
+			}
+		}
+		for _, a := range d.addrs.v6 {
+			if !yield(netip.AddrFrom16(a)) {
 				return
 			}
 		}
