@@ -169,7 +169,8 @@ func newCheckCmd(g *Globals) *cobra.Command {
 		Use:   "check",
 		Short: "Validate the configuration and render every channel's templates on sample data",
 		Long: `Validate the configuration and render every channel's templates on sample data; disabled
-channels are checked too, their problems shown as warnings. Also warns, on standard error,
+channels are checked too, their problems shown as warnings. Every record of the GeoIP databases
+(geoip.asn_db, geoip.country_db) is read, and a file that is missing or damaged is a problem. Also warns, on standard error,
 when a file holding secrets is readable by other users, and when a channel sends its token,
 password or secret webhook URL over plain http to another machine (loopback is fine).`,
 		Args: cobra.NoArgs,
