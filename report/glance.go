@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/internal/chart"
@@ -69,7 +70,7 @@ type Previous struct {
 }
 
 // Trend says how this report's bans compare with the previous report's:
-// "+48%", "-12%", "as many as"; "" when the previous report had no ban.
+// "+48%", "-12%", "±0%"; "" when the previous report had no ban.
 func (p *Previous) Trend() string {
 	if p == nil || p.Bans == 0 {
 		return ""
@@ -77,21 +78,11 @@ func (p *Previous) Trend() string {
 	c := math.Round(p.Change)
 	switch {
 	case c > 0:
-		return "+" + itoa(int(c)) + "%"
+		return "+" + strconv.Itoa(int(c)) + "%"
 	case c < 0:
-		return itoa(int(c)) + "%"
+		return strconv.Itoa(int(c)) + "%"
 	}
 	return "±0%"
-}
-
-func itoa(n int) string {
-	if n < 0 {
-		return "-" + itoa(-n)
-	}
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
 
 // glance gathers, while Digest walks every offender, what the summary says
@@ -232,14 +223,16 @@ func (g *glance) finish(d *Digest) {
 			return cmp.Or(cmp.Compare(c.Bans, a.Bans), cmp.Compare(c.Addresses, a.Addresses), cmp.Compare(a.Code, c.Code))
 		})
 		if g.geoErr != nil {
-			w, _ := shown(textLine("provider and country look-ups failed for "+itoa(g.geoFails)+" addresses: "+g.geoErr.Error()), MaxWarningLen)
+			w, _ := shown(textLine("provider and country look-ups failed for "+strconv.Itoa(g.geoFails)+" addresses: "+g.geoErr.Error()), MaxWarningLen)
 			d.Notes.Warnings = append(d.Notes.Warnings, w)
 		}
 	}
 	if h := b.opt.History; h != nil {
 		if p, ok := h.Previous(); ok {
-			prev := &Previous{Time: p.Time, Jails: p.Jails}
+			prev := &Previous{Time: p.Time}
 			for _, j := range p.Jails {
+				j.Jail = Neutralise(j.Jail) // as recorded, but from a file
+				prev.Jails = append(prev.Jails, j)
 				prev.Bans += j.Bans
 				prev.Addresses += j.Addresses
 			}
