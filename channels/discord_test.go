@@ -147,7 +147,7 @@ func TestDiscordErrors(t *testing.T) {
 }
 
 // discordTemplateBold matches the bold spans the default template makes.
-var discordTemplateBold = regexp.MustCompile(`^(Fail2Ban report for web1\.example\.org|\d+|Jails|Offenders|Unbans|Notes|[0-9a-f.:]+)$`)
+var discordTemplateBold = regexp.MustCompile(`^(Fail2Ban report for web1\.example\.org|\d+ bans? from \d+ address(?:es)?(?:, [-+±0-9]+% on the previous report \(\d+ bans?\)|, as many as the previous report|; the previous report had none)?|\d+|Jails|Offenders|Unbans|Notes|[0-9a-f.:]+)$`)
 
 var discordBold = regexp.MustCompile(`\*\*((?:[^*\\]|\\.)*?)\*\*`)
 

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/internal/geoip"
 	"github.com/f2b-notify/f2b-notify/internal/hostile"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
 	"github.com/f2b-notify/f2b-notify/render"
@@ -289,18 +291,25 @@ func sendOnce(ctx context.Context, ch channels.Channel, m channels.Message) erro
 
 // sampleDigest is the digest of the demo's sample records.
 func sampleDigest() *report.Digest {
-	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: digestEnd})
+	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: digestEnd, Geo: geoip.Demo(), History: sample.History(digestEnd)})
 	for _, r := range sample.Records(digestEnd) {
 		b.Add(r)
 	}
 	return b.Digest()
 }
 
+// hostileGeo is a GeoIP database whose provider and country names are s.
+type hostileGeo string
+
+func (g hostileGeo) Lookup(netip.Addr) (geoip.Info, error) {
+	return geoip.Info{ASN: 64496, Org: string(g), Country: string(g), CountryName: string(g)}, nil
+}
+
 // hostileDigest is a digest built from one ban whose jail, user name
 // and log line come from corpus entry i, plus an unban of the same address.
 func hostileDigest(i int) *report.Digest {
 	s := hostile.Corpus()[i]
-	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: digestEnd})
+	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: digestEnd, Geo: hostileGeo(s), Warnings: []string{s}})
 	t := float64(digestEnd.Add(-time.Minute).Unix())
 	b.Add(&buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: s, IP: "198.51.100.7", Time: t, At: digestEnd.Unix(),
 		Failures: 5, Bantime: 600, User: s, Matches: []string{hostile.Match(i)}})

@@ -22,6 +22,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/internal/geoip"
 	"github.com/f2b-notify/f2b-notify/internal/hostile"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
 	"github.com/f2b-notify/f2b-notify/report"
@@ -263,7 +264,7 @@ func mxNoSecret(t *testing.T, token string, err error) {
 }
 
 func mxSampleDigest() *report.Digest {
-	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: mxEnd})
+	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: mxEnd, Geo: geoip.Demo(), History: sample.History(mxEnd)})
 	for _, r := range sample.Records(mxEnd) {
 		b.Add(r)
 	}

@@ -247,7 +247,7 @@ func TestSlackBotErrors(t *testing.T) {
 }
 
 // slackTemplateBold matches the bold spans the default template makes.
-var slackTemplateBold = regexp.MustCompile(`^(Fail2Ban report for web1\.example\.org|\d+|Jails|Top offenders|Unbans|Notes|[0-9a-f.:]+)$`)
+var slackTemplateBold = regexp.MustCompile(`^(Fail2Ban report for web1\.example\.org|\d+ bans? from \d+ address(?:es)?(?:, [-+±0-9]+% on the previous report \(\d+ bans?\)|, as many as the previous report|; the previous report had none)?|\d+|Jails|Top offenders|Unbans|Notes|[0-9a-f.:]+)$`)
 
 // slackInert fails the test unless the mrkdwn text s can do nothing but
 // show text: no control sequence (< >), no entity but the three Slack

@@ -165,7 +165,7 @@ func TestTeamsRequest(t *testing.T) {
 	if got, want := strings.Join(lines, "\n"), strings.ReplaceAll(strings.ReplaceAll(m.Bodies[channels.TeamsFormat], "**", ""), "\n\n", "\n"); got != strings.TrimRight(want, "\n") {
 		t.Errorf("the card's lines are not the report's:\n%s", got)
 	}
-	if len(bold) < 5 || bold[0] != "Fail2Ban report for web1.example.org" || bold[1] != "15" {
+	if len(bold) < 6 || bold[0] != "15 bans from 7 addresses, +88% on the previous report (8 bans)" || bold[1] != "Fail2Ban report for web1.example.org" || bold[2] != "15" {
 		t.Errorf("bold runs %q", bold)
 	}
 	for _, want := range []string{"• sshd: 10 bans, 4 addresses, 40 failures, 1 unban", "• 203.0.113.45 (recidive, sshd): 5 bans", "users: <script>alert(1)</script>"} {
@@ -209,7 +209,7 @@ func TestTeamsErrors(t *testing.T) {
 }
 
 // teamsTemplateBold matches the bold runs the default template makes.
-var teamsTemplateBold = regexp.MustCompile(`^(Fail2Ban report for web1\.example\.org|\d+|Jails|Top offenders|Unbans|Notes|[0-9a-f.:]+)$`)
+var teamsTemplateBold = regexp.MustCompile(`^(Fail2Ban report for web1\.example\.org|\d+ bans? from \d+ address(?:es)?(?:, [-+±0-9]+% on the previous report \(\d+ bans?\)|, as many as the previous report|; the previous report had none)?|\d+|Jails|Top offenders|Unbans|Notes|[0-9a-f.:]+)$`)
 
 func TestTeamsHostileCorpus(t *testing.T) {
 	srv := newFakeServer(t, teamsConnector)

@@ -18,6 +18,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/internal/fakebot"
+	"github.com/f2b-notify/f2b-notify/internal/geoip"
 	"github.com/f2b-notify/f2b-notify/internal/hostile"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
 	"github.com/f2b-notify/f2b-notify/report"
@@ -66,7 +67,7 @@ func tgNoSecret(t *testing.T, err error) {
 
 // tgSampleDigest is the digest of the demo's sample.
 func tgSampleDigest() *report.Digest {
-	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: tgEnd})
+	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: tgEnd, Geo: geoip.Demo(), History: sample.History(tgEnd)})
 	for _, r := range sample.Records(tgEnd) {
 		b.Add(r)
 	}
@@ -113,7 +114,7 @@ func tgNoActive(t *testing.T, msgs []fakebot.Message) {
 
 // tgBoldRE is what the default template makes bold: its title, headings
 // and numbers.
-var tgBoldRE = regexp.MustCompile(`^(Fail2Ban report|Jails|Offenders|Unbans|Notes|[0-9]+)$`)
+var tgBoldRE = regexp.MustCompile(`^(\d+ bans? from \d+ address(?:es)?(?:, [-+±0-9]+% on the previous report \(\d+ bans?\)|, as many as the previous report|; the previous report had none)?|Fail2Ban report|Jails|Offenders|Unbans|Notes|[0-9]+)$`)
 
 // tgOnlyTemplateFormatting fails if a formatting entity covers anything
 // but what the default template formats itself.
@@ -274,7 +275,7 @@ func TestTelegramDefaultTemplate(t *testing.T) {
 	tgNoActive(t, msgs)
 	tgOnlyTemplateFormatting(t, msgs)
 	got := msgs[0]
-	if !strings.HasPrefix(got.Text, "Fail2Ban report · web1.example.org\n") {
+	if !strings.HasPrefix(got.Text, "15 bans from 7 addresses, +88% on the previous report (8 bans)\n") || !strings.Contains(got.Text, "\n\nFail2Ban report · web1.example.org\n") {
 		t.Errorf("text starts %q", got.Text[:min(60, len(got.Text))])
 	}
 	for _, want := range []string{"15 bans · 7 addresses (2 IPv6) · 56 failures · 5 jails · 2 unbans", "users: <script>alert(1)</script>"} {
@@ -427,8 +428,8 @@ func TestTelegramSplitsLargeReport(t *testing.T) {
 					seen[c]++
 				}
 			}
-			head := fmt.Sprintf("Fail2Ban report · web1.example.org · part %d of %d\n", i+1, len(msgs))
-			if !strings.HasPrefix(msg.Text, head) {
+			head := fmt.Sprintf("\n\nFail2Ban report · web1.example.org · part %d of %d\n", i+1, len(msgs))
+			if !strings.HasPrefix(msg.Text, fmt.Sprintf("%d bans from %d addresses\n", tc.n, tc.n)) || !strings.Contains(msg.Text, head) {
 				t.Errorf("message %d starts %q, want %q", i+1, msg.Text[:min(len(msg.Text), 80)], head)
 			}
 			if !strings.Contains(msg.Text, totals) {

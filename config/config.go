@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/internal/bankeys"
 	"github.com/f2b-notify/f2b-notify/internal/decode"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
+	"github.com/f2b-notify/f2b-notify/internal/netgroup"
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/templates"
 	"github.com/spf13/viper"
@@ -46,6 +48,8 @@ type Config struct {
 	Report   Report             `mapstructure:"report"`
 	Flush    Flush              `mapstructure:"flush"`
 	Metrics  Metrics            `mapstructure:"metrics"`
+	GeoIP    GeoIP              `mapstructure:"geoip"`
+	History  History            `mapstructure:"history"`
 	Channels map[string]Channel `mapstructure:"channels"`
 
 	// File is the file the configuration was read from; "" for defaults only.
@@ -62,13 +66,39 @@ type Buffer struct {
 
 // Report configures the digest.
 type Report struct {
-	Timezone        string `mapstructure:"timezone"` // IANA zone for dates in reports; "Local" or "" for the host's
-	MaxUsers        int    `mapstructure:"max_users"`
-	MaxMatches      int    `mapstructure:"max_matches"`
-	MaxOffenders    int    `mapstructure:"max_offenders"` // offender rows, the worst first; 0 for all
-	IncludeRestored bool   `mapstructure:"include_restored"`
-	Subject         string `mapstructure:"subject"` // text template; "" for the default
+	Timezone        string   `mapstructure:"timezone"` // IANA zone for dates in reports; "Local" or "" for the host's
+	MaxUsers        int      `mapstructure:"max_users"`
+	MaxMatches      int      `mapstructure:"max_matches"`
+	MaxOffenders    int      `mapstructure:"max_offenders"` // offender rows, the worst first; 0 for all
+	IncludeRestored bool     `mapstructure:"include_restored"`
+	Subject         string   `mapstructure:"subject"` // text template; "" for the default
+	Networks        Networks `mapstructure:"networks"`
 }
+
+// Networks configures the rollup of banned addresses into networks.
+type Networks struct {
+	IPv4Prefix int `mapstructure:"ipv4_prefix"` // bits of an IPv4 network: 24
+	IPv6Prefix int `mapstructure:"ipv6_prefix"` // bits of an IPv6 network: 64
+	Top        int `mapstructure:"top"`         // networks, providers and countries listed
+}
+
+// GeoIP names the MaxMind-format databases that tell each address's provider
+// and country; "" leaves that out.
+type GeoIP struct {
+	ASNDB     string `mapstructure:"asn_db"`
+	CountryDB string `mapstructure:"country_db"`
+}
+
+// History configures the record of past reports kept beside the buffer
+// (BUFFER_DIR/history).
+type History struct {
+	Enabled      bool          `mapstructure:"enabled"`
+	MaxAge       time.Duration `mapstructure:"max_age"`       // reports and addresses older than this are forgotten; 0 keeps them
+	MaxAddresses int           `mapstructure:"max_addresses"` // addresses kept at most, the last reported longest ago forgotten first; 0 for no bound
+}
+
+// HistoryFile is the history's file in the buffer folder.
+func (c *Config) HistoryFile() string { return filepath.Join(c.Buffer.Dir, "history") }
 
 // Flush bounds a whole flush.
 type Flush struct {
@@ -128,8 +158,16 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("report.max_offenders", 1000)
 	v.SetDefault("report.include_restored", false)
 	v.SetDefault("report.subject", "")
+	v.SetDefault("report.networks.ipv4_prefix", 24)
+	v.SetDefault("report.networks.ipv6_prefix", 64)
+	v.SetDefault("report.networks.top", 5)
 	v.SetDefault("flush.timeout", "5m")
 	v.SetDefault("metrics.textfile", "")
+	v.SetDefault("geoip.asn_db", "")
+	v.SetDefault("geoip.country_db", "")
+	v.SetDefault("history.enabled", true)
+	v.SetDefault("history.max_age", "90d")
+	v.SetDefault("history.max_addresses", 1_000_000)
 }
 
 // Path returns the configuration file to use: the flag's value if set, else
@@ -237,6 +275,23 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	if err := c.Report.Networks.check(); err != nil {
+		return err
+	}
+	for key, p := range map[string]string{"geoip.asn_db": c.GeoIP.ASNDB, "geoip.country_db": c.GeoIP.CountryDB} {
+		if p == "" {
+			continue // that part of the report left out
+		}
+		if err := bankeys.CheckPath(key, p); err != nil {
+			return err
+		}
+	}
+	if c.History.MaxAge < 0 {
+		return errors.New("key history.max_age: must not be negative (0 keeps every report)")
+	}
+	if c.History.MaxAddresses < 0 {
+		return errors.New("key history.max_addresses: must not be negative (0 for no bound)")
+	}
 	for name, ch := range c.Channels {
 		if !channelName.MatchString(name) {
 			return fmt.Errorf("key channels.%s: a channel name is 1-64 of a-z, 0-9, '-' and '_'", name)
@@ -264,6 +319,16 @@ func (c *Config) Validate() error {
 		if err := ch.checkPaths(name); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func (n Networks) check() error {
+	if err := netgroup.CheckBits(n.IPv4Prefix, n.IPv6Prefix); err != nil {
+		return fmt.Errorf("keys report.networks.ipv4_prefix and report.networks.ipv6_prefix: %w", err)
+	}
+	if n.Top < 1 || n.Top > 100 {
+		return fmt.Errorf("key report.networks.top: %d is not between 1 and 100", n.Top)
 	}
 	return nil
 }

@@ -235,3 +235,37 @@ func TestTemplatesOfEveryFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestGlanceKeys(t *testing.T) {
+	c, err := config.Load(write(t, "buffer:\n  dir: /srv/f2b\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.Report.Networks
+	if n.IPv4Prefix != 24 || n.IPv6Prefix != 64 || n.Top != 5 || !c.History.Enabled || c.History.MaxAge != 90*24*time.Hour || c.History.MaxAddresses != 1_000_000 || c.GeoIP.ASNDB != "" {
+		t.Errorf("defaults: networks %+v, history %+v, geoip %+v", n, c.History, c.GeoIP)
+	}
+	if c.HistoryFile() != "/srv/f2b/history" {
+		t.Errorf("history file %s", c.HistoryFile())
+	}
+	c, err = config.Load(write(t, "history:\n  max_age: 1d12h\ngeoip:\n  asn_db: /var/lib/GeoIP/GeoLite2-ASN.mmdb\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.History.MaxAge != 36*time.Hour || c.GeoIP.ASNDB != "/var/lib/GeoIP/GeoLite2-ASN.mmdb" {
+		t.Errorf("history %+v, geoip %+v", c.History, c.GeoIP)
+	}
+	for body, want := range map[string]string{
+		"geoip:\n  country_db: GeoLite2-Country.mmdb\n": "key geoip.country_db: \"GeoLite2-Country.mmdb\" is a relative path",
+		"report:\n  networks:\n    ipv4_prefix: 33\n":   "report.networks.ipv4_prefix",
+		"report:\n  networks:\n    top: 0\n":            "key report.networks.top: 0 is not between 1 and 100",
+		"history:\n  max_age: -1h\n":                    "key history.max_age: must not be negative",
+		"history:\n  max_age: 3x\n":                     "history.max_age",
+		"history:\n  Enabled: false\n":                  "history.Enabled",
+	} {
+		_, err := config.Load(write(t, body))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", body, err, want)
+		}
+	}
+}

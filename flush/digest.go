@@ -20,8 +20,16 @@ func Digest(cfg *config.Config, files []string) (*report.Digest, error) {
 const maxOpenFiles = 32
 
 // DigestFor builds the digest of the records in files that belong to one of
-// jails (all records when jails is empty).
+// jails (all records when jails is empty), with what cfg's GeoIP databases
+// and history tell (read, not recorded): the report a flush would send.
 func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Digest, error) {
+	x := OpenExtras(cfg)
+	defer x.Close()
+	return digestFor(cfg, files, jails, x)
+}
+
+// digestFor is DigestFor with what x tells (nil: nothing).
+func digestFor(cfg *config.Config, files []string, jails []string, x *Extras) (*report.Digest, error) {
 	// Log lines are read back by reference once the digest is built. The
 	// first files and the last (pending.jsonl, for preview) stay open until
 	// then, so that a flush running meanwhile (preview takes no lock) can
@@ -36,7 +44,7 @@ func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Dige
 			}
 		}
 	}()
-	b := report.NewBuilder(report.Options{
+	opt := report.Options{
 		Files:           open,
 		Paths:           files,
 		Host:            cfg.Hostname(),
@@ -44,7 +52,12 @@ func DigestFor(cfg *config.Config, files []string, jails []string) (*report.Dige
 		MaxMatches:      cfg.Report.MaxMatches,
 		MaxOffenders:    cfg.Report.MaxOffenders,
 		IncludeRestored: cfg.Report.IncludeRestored,
-	})
+		NetV4Bits:       cfg.Report.Networks.IPv4Prefix,
+		NetV6Bits:       cfg.Report.Networks.IPv6Prefix,
+		TopNetworks:     cfg.Report.Networks.Top,
+	}
+	x.options(&opt)
+	b := report.NewBuilder(opt)
 	kept := 0
 	for i, name := range files {
 		f, st, err := buffer.OpenScan(name, buffer.ScanOptions{SkipMatches: true}, func(r *buffer.Record, off int64, n int) error {

@@ -43,6 +43,9 @@ type Result struct {
 	// Metrics is why the metrics file (metrics.textfile) could not be
 	// written: a warning, the flush itself went on.
 	Metrics error
+	// HistoryErr is why the reports delivered could not be recorded in
+	// the history; the next report says so too. It fails nothing.
+	HistoryErr error
 }
 
 // ChannelResult is one channel's part of a flush.
@@ -119,6 +122,7 @@ type flusher struct {
 	now     time.Time
 	backoff func(n int) time.Duration // nil: channels.DefaultBackoff
 	ledger  *book                     // set by claim
+	extras  *Extras
 	res     *Result
 }
 
@@ -134,12 +138,16 @@ func (f *flusher) run(ctx context.Context, flag buffer.Flag) (*Result, error) {
 		return nil, err
 	}
 	f.res.Batches = len(batches)
-	// 3. Per channel: what it is owed, rendered.
+	// 3. Per channel: what it is owed, rendered, with what the GeoIP
+	// databases and the history tell (opened for the first digest).
+	defer func() { f.extras.Close() }()
 	plans := f.plan(batches)
-	// 4. Send in parallel; 5. settle the ledger with each verdict as it comes.
+	// 4. Send in parallel; 5. settle the ledger with each verdict as it
+	// comes, then record the reports delivered in the history.
 	if err := f.send(ctx, plans); err != nil {
 		return f.res, err
 	}
+	f.res.HistoryErr = f.remember()
 	// 6. Delete the batches every enabled channel has confirmed.
 	if err := f.sweep(batches); err != nil {
 		return f.res, err

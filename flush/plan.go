@@ -24,13 +24,14 @@ type step struct {
 	job     channels.Job
 	batches []string
 	jails   []report.JailStat // the report's bans per jail; nil for the rest of a split report
+	digest  *report.Digest    // of a new report: what the history records once it is delivered
 }
 
 // plan decides, per channel, what it is sent, and renders it; it fills in
 // the channels' results with what it found (bans, a broken configuration,
 // a report held or skipped).
 func (f *flusher) plan(batches []buffer.Batch) []plan {
-	digests := digestCache{cfg: f.cfg, built: map[string]*report.Digest{}}
+	digests := digestCache{cfg: f.cfg, extras: &f.extras, built: map[string]*report.Digest{}}
 	f.res.Channels = make([]ChannelResult, len(f.targets))
 	plans := make([]plan, len(f.targets))
 	for i, t := range f.targets {
@@ -74,6 +75,9 @@ func (f *flusher) planChannel(t *render.Target, cr *ChannelResult, batches []buf
 		return pl
 	}
 	pl.send, pl.confirm = newReport(t, cr, ForChannel(d, &st), batchIDs(todo))
+	if pl.send != nil {
+		pl.send.digest = d
+	}
 	return pl
 }
 
@@ -106,8 +110,9 @@ func newReport(t *render.Target, cr *ChannelResult, d *report.Digest, ids []stri
 // digestCache builds each distinct digest once: the channels that have
 // confirmed the same batches and take the same jails share it.
 type digestCache struct {
-	cfg   *config.Config
-	built map[string]*report.Digest
+	cfg    *config.Config
+	extras **Extras // opened for the first digest built
+	built  map[string]*report.Digest
 }
 
 func (c *digestCache) get(todo []buffer.Batch, jails []string) (*report.Digest, error) {
@@ -115,7 +120,10 @@ func (c *digestCache) get(todo []buffer.Batch, jails []string) (*report.Digest, 
 	if d, ok := c.built[key]; ok {
 		return d, nil
 	}
-	d, err := DigestFor(c.cfg, buffer.Paths(todo), jails)
+	if *c.extras == nil {
+		*c.extras = OpenExtras(c.cfg)
+	}
+	d, err := digestFor(c.cfg, buffer.Paths(todo), jails, *c.extras)
 	if err != nil {
 		return nil, err // not kept: the next channel tries again
 	}

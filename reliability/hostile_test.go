@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
+	"github.com/f2b-notify/f2b-notify/internal/geoip/mmdbtest"
 	"github.com/f2b-notify/f2b-notify/internal/hostile"
 	"github.com/f2b-notify/f2b-notify/internal/smtpsink"
 	"github.com/f2b-notify/f2b-notify/report"
@@ -76,7 +78,11 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 	api := startFaultServer(t, nil)
 	chat := chatChannels(api.addr)
 	sendmail, mailDir := fakeSendmail(t, t.TempDir(), 0)
-	s := newSite(t, siteOptions{fsync: false, channels: fmt.Sprintf(`  log:
+	// The providers' and countries' names of a GeoIP database are as
+	// hostile: each address banned with corpus entry i as user name is held
+	// by a provider, in a country, of that name.
+	asnDB, countryDB := hostileGeoIP(t, corpus)
+	s := newSite(t, siteOptions{fsync: false, extra: fmt.Sprintf("geoip:\n  asn_db: %s\n  country_db: %s\n", asnDB, countryDB), channels: fmt.Sprintf(`  log:
     type: file
     path: {DIR}/reports.txt
   console:
@@ -305,6 +311,16 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 			_ = json.Unmarshal(b, &env)
 			visible("webhook text", env.Text, id)
 			leaks += acts("webhook", all)
+			// Every provider's name, shown for its offender.
+			for i, c := range corpus {
+				n := firstRunes(report.Neutralise(c), 25)
+				if strings.ContainsRune(c, 0) || strings.TrimSpace(n) == "" {
+					continue
+				}
+				if !strings.Contains(all, strings.TrimSpace(n)) {
+					t.Errorf("webhook: provider name of corpus %d is not visible as %q", i, n)
+				}
+			}
 		case "slack":
 			leaks += acts(kind, all, "slack")
 		case "discord":
@@ -423,4 +439,26 @@ func sortedStrings(s []string) []string {
 		}
 	}
 	return out
+}
+
+// hostileGeoIP writes GeoIP databases where the address ipN(0x10000+i)
+// belongs to a provider and a country named corpus[i], and returns their
+// paths.
+func hostileGeoIP(t *testing.T, corpus []string) (asn, country string) {
+	t.Helper()
+	var entries []mmdbtest.Entry
+	for i, c := range corpus {
+		entries = append(entries, mmdbtest.Entry{Network: ipN(0x10000+i) + "/32", ASN: uint32(65000 + i), Org: c, Country: string(rune('A'+i/26%26)) + string(rune('A'+i%26)), CountryName: c})
+	}
+	dir := t.TempDir()
+	for name, build := range map[string]func(string, []mmdbtest.Entry) ([]byte, error){"asn.mmdb": mmdbtest.ASN, "country.mmdb": mmdbtest.Country} {
+		data, err := build("hostile names", entries)
+		if err != nil {
+			t.Fatalf("write %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "asn.mmdb"), filepath.Join(dir, "country.mmdb")
 }

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/history"
 )
 
 // Options shape a digest.
@@ -36,6 +37,20 @@ type Options struct {
 	// at a time: a caller with thousands of files keeps only some of them
 	// open. A file that is gone by then has its lines read as unreadable.
 	Paths []string
+
+	// NetV4Bits and NetV6Bits are the prefix lengths addresses are rolled
+	// up into networks by (both 0: /24 and /64); TopNetworks is how many
+	// networks, providers and countries the digest lists (0: 5, -1: all).
+	NetV4Bits, NetV6Bits, TopNetworks int
+	// Geo, when set, tells each address's provider and country.
+	Geo Locator
+	// History, when set, tells which addresses earlier reports had, and
+	// what the previous report counted. The digest then keeps every banned
+	// address (16 bytes each) for Digest.Record.
+	History *history.History
+	// Warnings are notes on what the report could not tell (a database
+	// missing, a history unreadable), shown with its other notes.
+	Warnings []string
 }
 
 // LineRef locates a record's line in Options.Files[File].
@@ -75,6 +90,7 @@ type Builder struct {
 	notes     Notes
 	strays    map[string]int // records by the configuration that could not be read (Record.Config)
 	from, to  float64        // event times, epoch seconds
+	minutes   banTimes       // bans per minute, for the sparkline
 }
 
 // maxStrays bounds the configuration files a digest names for its strays;
@@ -168,6 +184,7 @@ func NewBuilder(opt Options) *Builder {
 		jailIDs:   map[string]int32{},
 		userIDs:   map[string]uint32{},
 		seed:      maphash.MakeSeed(),
+		minutes:   banTimes{},
 		from:      math.Inf(1),
 		to:        math.Inf(-1),
 	}
@@ -303,6 +320,7 @@ func (b *Builder) addBan(r *buffer.Record, t float64, line *LineRef) {
 		return
 	}
 	b.span(t)
+	b.minutes.add(t)
 	o.bans++
 	o.failures += int32(r.Failures)
 	o.first = min(o.first, t)
@@ -432,6 +450,11 @@ func (b *Builder) Digest() *Digest {
 	if d.Generated.IsZero() {
 		d.Generated = time.Now()
 	}
+	for _, w := range b.opt.Warnings {
+		w, _ = shown(w, MaxWarningLen)
+		d.Notes.Warnings = append(d.Notes.Warnings, w)
+	}
+	g := b.newGlance(d.Generated)
 	for _, c := range slices.Sorted(maps.Keys(b.strays)) {
 		d.Notes.Strays = append(d.Notes.Strays, Stray{Config: Neutralise(c), Records: b.strays[c]})
 	}
@@ -452,6 +475,7 @@ func (b *Builder) Digest() *Digest {
 			return
 		}
 		d.Totals.IPs++
+		g.add(d, addr, text, o)
 		b.eachJail(o.jail, countJail)
 		if isIPv6(addr) {
 			d.Totals.IPv6++
@@ -474,7 +498,10 @@ func (b *Builder) Digest() *Digest {
 	d.Offenders = make([]Offender, len(all))
 	for i, r := range all {
 		d.Offenders[i] = b.export(r.o, r.h, r.ip(), isIPv6(r.addr), lines)
+		g.exportGlance(&d.Offenders[i], r.addr, r.text, r.o)
 	}
+	g.finish(d)
+	d.Sparkline = b.minutes.sparkline(d.From, d.To)
 	lines.close()
 	d.Notes.CountCuts(d.Offenders)
 

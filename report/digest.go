@@ -23,6 +23,18 @@ type Digest struct {
 	Offenders []Offender // sorted by bans, then failures, then IP
 	Unbans    []Unban    // sorted by last unban time, then IP
 	Notes     Notes
+
+	// At a glance: the busiest networks (report.networks.top of them),
+	// providers and countries (with GeoIP databases), the bans per bucket
+	// of the period as a line of block characters ("" for a period too
+	// short), and the previous report (with a history; nil for none).
+	Networks  []Network // sorted by bans, then addresses, then prefix
+	ASNs      []ASN     // sorted by bans, then addresses, then number
+	Countries []Country // sorted by bans, then addresses, then code
+	Sparkline string
+	Previous  *Previous
+
+	addrs bannedAddrs // every banned address, with a history: see Record
 }
 
 // Totals sums up a digest.
@@ -35,6 +47,14 @@ type Totals struct {
 	Jails     int // jails with at least one ban or unban
 	Restored  int // bans replayed by fail2ban at restart, not counted as new
 	Duplicate int // records recorded twice (fail2ban retried a command), counted once
+
+	Networks    int // distinct networks of the banned addresses
+	ASNs        int // distinct providers, with a GeoIP database
+	Countries   int // distinct countries, with a GeoIP database
+	New         int // addresses no earlier report had, with a history
+	Returning   int // addresses an earlier report had, with a history
+	StillBanned int // addresses whose last ban still holds when the report is made
+	Escalated   int // addresses the recidive jail banned
 }
 
 // JailStat is one jail's line in the digest.
@@ -63,6 +83,17 @@ type Offender struct {
 	CutUsers    int      // names in Users that were longer and cut
 	CutMatches  int      // lines in Matches that were longer and cut
 	Capped      bool     // names or lines left out (counted in MoreUsers, MoreMatches) to stay within MaxOffenderText
+
+	ASN           uint32    // provider's number, with a GeoIP database; 0 unknown
+	ASOrg         string    // provider's name, neutralised
+	Country       string    // ISO 3166-1 alpha-2 code; "" unknown
+	CountryName   string    // neutralised
+	Returning     bool      // an earlier report had this address (with a history)
+	FirstReported time.Time // the first report that had it; zero when new
+	Reports       int       // earlier reports that had it
+	StillBanned   bool      // its last ban still holds when the report is made
+	BannedUntil   time.Time // when its last ban ends; zero when permanent or unknown
+	Escalated     bool      // banned by the recidive jail
 }
 
 // Unban is an address fail2ban released during the period.
@@ -89,6 +120,8 @@ type Notes struct {
 	// and offenders whose names and lines went beyond MaxOffenderText, in
 	// the offender rows shown (see CountCuts).
 	CutUsers, CutMatches, CappedOffenders int
+
+	Warnings []string // what the report could not tell, and why (a GeoIP database or the history unreadable)
 
 	Strays []Stray // records stored here because their own configuration could not be read, by file
 }

@@ -1,11 +1,13 @@
 package report_test
 
 import (
+	"net/netip"
 	"testing"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/geoip"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -19,7 +21,9 @@ func FuzzDigestIsNeutralised(f *testing.F) {
 	f.Add("jail\u202e", "us\x00er\x1b[2J", "line\r\n\x9b31m\u200b", "\xff\xfe", uint8(1))
 	f.Add("", "<script>", "{{.Host}}", "\u2028", uint8(0))
 	f.Fuzz(func(t *testing.T, jail, user, match, host string, n uint8) {
-		b := report.NewBuilder(report.Options{Host: host, MaxUsers: 3, MaxMatches: 2})
+		// The provider and country names of a database file are as hostile.
+		geo := hostileGeo{org: match + user, country: jail, name: user}
+		b := report.NewBuilder(report.Options{Host: host, MaxUsers: 3, MaxMatches: 2, Geo: geo, Warnings: []string{match}})
 		ips := []string{"192.0.2.1", "2001:db8::1", "198.51.100.7"}
 		for i := range int(n%8) + 1 {
 			b.Add(&buffer.Record{V: 1, Action: buffer.ActionBan, Jail: jail, IP: ips[i%len(ips)], Time: float64(1000 + i),
@@ -67,6 +71,27 @@ func FuzzDigestIsNeutralised(f *testing.F) {
 			for _, s := range o.Jails {
 				check("offender jail", s)
 			}
+			for _, s := range []string{o.ASOrg, o.Country, o.CountryName} {
+				check("offender provider or country", s)
+				if n := utf8.RuneCountInString(s); n > report.MaxNameLen {
+					t.Fatalf("provider or country name of %d characters shown", n)
+				}
+			}
+		}
+		for _, a := range d.ASNs {
+			check("provider", a.Org)
+		}
+		for _, c := range d.Countries {
+			check("country", c.Code)
+			check("country", c.Name)
+		}
+		for _, n := range d.Networks {
+			for _, s := range n.Jails {
+				check("network jail", s)
+			}
+		}
+		for _, w := range d.Notes.Warnings {
+			check("warning", w)
 		}
 		for _, u := range d.Unbans {
 			for _, s := range u.Jails {
@@ -77,4 +102,11 @@ func FuzzDigestIsNeutralised(f *testing.F) {
 			t.Fatalf("totals %+v do not add up: %d bans in %d offender rows", d.Totals, bans, len(d.Offenders))
 		}
 	})
+}
+
+// hostileGeo is a database whose names are whatever the fuzzer gives.
+type hostileGeo struct{ org, country, name string }
+
+func (g hostileGeo) Lookup(netip.Addr) (geoip.Info, error) {
+	return geoip.Info{ASN: 64496, Org: g.org, Country: g.country, CountryName: g.name}, nil
 }

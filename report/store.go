@@ -200,6 +200,22 @@ func (x *addrIndex) each(f func(addr netip.Addr, text string, h int32)) {
 	}
 }
 
+// lookup returns the number of the address each passed as addr and text,
+// if it has one.
+func (x *addrIndex) lookup(addr netip.Addr, text string) (int32, bool) {
+	var h int32
+	var ok bool
+	switch {
+	case text != "":
+		h, ok = x.other[text]
+	case addr.Is4():
+		h, ok = x.v4[addr.As4()]
+	case addr.IsValid():
+		h, ok = x.v6[addr.As16()]
+	}
+	return h, ok
+}
+
 // addrText is the text of an address each passed.
 func addrText(addr netip.Addr, text string) string {
 	if text != "" || !addr.IsValid() {

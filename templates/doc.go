@@ -44,6 +44,11 @@
 //	                      sentence each (damaged lines, retention drops, missed
 //	                      reports, rows left out); every default template uses it:
 //	                      {{range notes .Notes}}- {{.}}{{end}}
+//	glance DIGEST         the report in at most four lines of plain text: bans
+//	                      and the change from the previous report, networks,
+//	                      providers and countries, new and returning
+//	                      addresses, still banned; every default template
+//	                      starts with it: {{range glance .}}{{.}}{{end}}
 //	padRight N V          V as text, padded with spaces to N runes (for tables).
 //	padLeft N V           the same, padded on the left (for numbers).
 //	                      {{padRight 20 .Name}}{{padLeft 6 .Bans}}

@@ -24,7 +24,13 @@ func sampleDigest() *report.Digest {
 		To:        at("2024-05-02T21:40:59Z"),
 		Totals: report.Totals{
 			Bans: 9, Unbans: 3, Failures: 87, IPs: 5, IPv6: 2, Jails: 3, Restored: 2, Duplicate: 1,
+			Networks: 5, ASNs: 4, Countries: 3, New: 3, Returning: 2, StillBanned: 1, Escalated: 1,
 		},
+		Networks:  []report.Network{{Prefix: "203.0.113.0/24", Addresses: 1, Bans: 4, Jails: []string{"postfix-sasl", "sshd"}}},
+		ASNs:      []report.ASN{{ASN: 64496, Org: "Example Hosting", Addresses: 2, Bans: 5}},
+		Countries: []report.Country{{Code: "NL", Name: "Netherlands", Addresses: 3, Bans: 6}},
+		Sparkline: "▁▂▅█▃▁",
+		Previous:  &report.Previous{Time: at("2024-05-01T06:00:00Z"), Bans: 6, Addresses: 4, Change: 50},
 		Jails: []report.JailStat{
 			{Name: "sshd", Bans: 5, Unbans: 2, IPs: 4, Failures: 55},
 			{Name: "postfix-sasl", Bans: 3, Unbans: 1, IPs: 2, Failures: 27},
@@ -87,7 +93,9 @@ func hostileDigest() *report.Digest {
 		Generated: at("2024-05-03T06:00:00Z"),
 		From:      at("2024-05-01T08:00:00Z"),
 		To:        at("2024-05-01T09:00:00Z"),
-		Totals:    report.Totals{Bans: 1, IPs: 1, Failures: 3, Jails: 1},
+		Totals:    report.Totals{Bans: 1, IPs: 1, Failures: 3, Jails: 1, Networks: 1, ASNs: 1, Countries: 1},
+		ASNs:      []report.ASN{{ASN: 64496, Org: n(script + " @everyone <!channel> [x](http://e)"), Addresses: 1, Bans: 1}},
+		Countries: []report.Country{{Code: "XX", Name: "raw\x1b[31m" + script + "\u202e", Addresses: 1, Bans: 1}},
 		Jails:     []report.JailStat{{Name: n("jail" + script + "\x1b]0;pwned\x07"), Bans: 1, IPs: 1, Failures: 3}},
 		Offenders: []report.Offender{{
 			IP:        "192.0.2.1\x1b[2J",

@@ -3,6 +3,7 @@ package templates
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ func newFuncs(opt Options) map[string]any {
 	return map[string]any{
 		"date":     f.date,
 		"notes":    f.notes,
+		"glance":   glance,
 		"inZone":   f.inZone,
 		"duration": duration,
 		"truncate": truncate,
@@ -292,7 +294,7 @@ func (f *funcs) notes(n report.Notes) []string {
 		}
 		return many
 	}
-	var out []string
+	out := slices.Clone(n.Warnings)
 	if n.TornLines > 0 {
 		out = append(out, fmt.Sprintf("%d damaged buffer %s skipped (a write cut short by a crash).", n.TornLines, p(n.TornLines, "line was", "lines were")))
 	}

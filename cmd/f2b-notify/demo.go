@@ -14,6 +14,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/internal/geoip"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
 	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/templates"
@@ -26,8 +27,10 @@ func newDemoCmd(g *Globals) *cobra.Command {
 		Short: "Run the whole pipeline on embedded sample bans and print the report",
 		Long: `Record an embedded sample of realistic bans (several jails, IPv4 and IPv6, repeat
 offenders, a retried command, a restored ban, unbans) into a buffer in a temporary folder,
-touch the flag file, flush to the console, and remove the folder. No configuration is read
-and nothing is sent anywhere.`,
+touch the flag file, flush to the console, and remove the folder. The report's providers and
+countries come from small demo GeoIP databases (documentation address ranges, made-up
+providers), and its returning addresses and trend from a sample history of two earlier
+reports. No configuration is read and nothing is sent anywhere.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			f := templates.Format(format)
@@ -57,13 +60,23 @@ func demoRun(g *Globals, f templates.Format) error {
 	cfg.Report.Timezone = "UTC"
 	cfg.Channels = map[string]config.Channel{"console": {Type: "file"}}
 
+	// Providers and countries, through the same keys as a real setup.
+	if cfg.GeoIP.ASNDB, cfg.GeoIP.CountryDB, err = geoip.DemoDatabases(dir); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+
 	// What fail2ban does: one ban command per ban.
 	buf := buffer.New(cfg.Buffer.Dir, cfg.Buffer.Fsync)
-	recs := sample.Records(time.Now())
+	now := time.Now()
+	recs := sample.Records(now)
 	for _, r := range recs {
 		if err := buf.Append(r); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
+	}
+	// Earlier reports, for returning addresses and a trend.
+	if err := sample.History(now).Save(cfg.HistoryFile(), false); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	// What cron does, the sendmail-cron way.
 	if err := os.WriteFile(cfg.Flag, nil, 0o600); err != nil {

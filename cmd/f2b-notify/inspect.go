@@ -196,7 +196,8 @@ func newCheckCmd(g *Globals) *cobra.Command {
 		Long: `Validate the configuration and check, without sending, what would make the next flush fail
 on this machine: every channel's templates parse and render on sample data, a sendmail
 channel's program exists and can be run, a file channel's folder exists and the file can be
-written, the buffer folder can hold bans, the flag's folder exists. Disabled channels are
+written, the buffer folder can hold bans, the flag's folder exists, every record of the GeoIP
+databases (geoip.asn_db, geoip.country_db) can be read. Disabled channels are
 checked too; how many have a problem is one warning line (-v shows each). Also warns, on
 standard error, when a file holding secrets is readable by other users, and when a channel
 sends its token, password or secret webhook URL over plain http to another machine
@@ -240,6 +241,11 @@ func checkRun(o *CheckOptions) error {
 	var problems []string
 	if len(targets) == 0 {
 		problems = append(problems, "no enabled channel: flush would refuse to run")
+	}
+	if err := flush.CheckGeoIP(cfg); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			problems = append(problems, oneLine(line))
+		}
 	}
 	d := sampleDigest(cfg, o.Now)
 	for _, t := range targets {

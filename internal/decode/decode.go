@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 
@@ -16,11 +18,40 @@ import (
 )
 
 // Hook converts the strings YAML and the environment give into durations
-// and comma-separated lists.
+// (Go's, such as 720h, and days, such as 90d or 1d12h) and comma-separated
+// lists.
 var Hook = mapstructure.ComposeDecodeHookFunc(
+	daysHook,
 	mapstructure.StringToTimeDurationHookFunc(),
 	mapstructure.StringToSliceHookFunc(","),
 )
+
+// daysHook reads a duration that starts with a number of days: "90d",
+// "1d12h". Go's durations have no unit of days, the natural one for how
+// long to keep things.
+func daysHook(from, to reflect.Type, data any) (any, error) {
+	s, ok := data.(string)
+	if !ok || to != reflect.TypeFor[time.Duration]() {
+		return data, nil
+	}
+	d, rest, found := strings.Cut(strings.TrimSpace(s), "d")
+	if !found || d == "" {
+		return data, nil
+	}
+	days, err := strconv.ParseUint(d, 10, 16)
+	if err != nil {
+		return data, nil // not a number of days: Go's parser names the mistake
+	}
+	total := time.Duration(days) * 24 * time.Hour
+	if rest != "" {
+		more, err := time.ParseDuration(rest)
+		if err != nil || more < 0 {
+			return nil, fmt.Errorf("time: invalid duration %q", s)
+		}
+		total += more
+	}
+	return total, nil
+}
 
 // Configure makes a decoder strict; viper's Unmarshal takes it as an option.
 func Configure(dc *mapstructure.DecoderConfig) {

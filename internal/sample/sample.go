@@ -5,9 +5,11 @@ package sample
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/history"
 )
 
 type attacker struct {
@@ -65,4 +67,21 @@ func Records(end time.Time) []*buffer.Record {
 			Time: float64(end.Add(-time.Hour).Unix()), At: end.Add(-time.Hour).Unix()},
 	)
 	return out
+}
+
+// History returns a record of earlier reports to go with Records(end): one
+// a day before end and one a week before, which had two of the sample's
+// addresses, so that a report of the sample shows returning addresses and
+// a trend.
+func History(end time.Time) *history.History {
+	h := &history.History{}
+	for _, back := range []time.Duration{7 * 24 * time.Hour, 24 * time.Hour} {
+		addrs := func(yield func(netip.Addr) bool) {
+			_ = yield(netip.MustParseAddr("203.0.113.45")) && yield(netip.MustParseAddr("2001:db8:4::17"))
+		}
+		// The sample's times are valid: Record refuses only times before
+		// 1970 or after 2106.
+		_ = h.Record(end.Add(-back), addrs, []history.JailTotal{{Jail: "recidive", Bans: 1, Addresses: 1}, {Jail: "sshd", Bans: 7, Addresses: 2}})
+	}
+	return h
 }

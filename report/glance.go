@@ -1,0 +1,343 @@
+package report
+
+import (
+	"cmp"
+	"iter"
+	"maps"
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/f2b-notify/f2b-notify/internal/chart"
+	"github.com/f2b-notify/f2b-notify/internal/geoip"
+	"github.com/f2b-notify/f2b-notify/internal/history"
+	"github.com/f2b-notify/f2b-notify/internal/netgroup"
+)
+
+// Locator tells which provider and country an address belongs to; a
+// *geoip.Resolver is one.
+type Locator interface {
+	Lookup(addr netip.Addr) (geoip.Info, error)
+}
+
+// EscalationJail is the jail fail2ban ships to ban again, for longer, the
+// addresses that other jails keep banning.
+const EscalationJail = "recidive"
+
+// MaxNameLen bounds the characters of a provider's or country's name shown:
+// they come from a database file someone else wrote.
+const MaxNameLen = 64
+
+// MaxWarningLen bounds the characters of a warning shown: it may quote a
+// file's content.
+const MaxWarningLen = 300
+
+// Network is one network of the digest's rollup of addresses.
+type Network struct {
+	Prefix    string // 203.0.113.0/24
+	Addresses int
+	Bans      int
+	Jails     []string // sorted
+}
+
+// ASN is one provider (autonomous system) the banned addresses belong to.
+type ASN struct {
+	ASN       uint32
+	Org       string // neutralised: from a database file
+	Addresses int
+	Bans      int
+}
+
+// Country is one country the banned addresses belong to.
+type Country struct {
+	Code      string // ISO 3166-1 alpha-2
+	Name      string // neutralised: from a database file
+	Addresses int
+	Bans      int
+}
+
+// Previous is the report before this one, from the history.
+type Previous struct {
+	Time      time.Time
+	Bans      int
+	Addresses int // summed over its jails: an address banned by two jails counts twice
+	Jails     []history.JailTotal
+	// Change is the change in bans from the previous report, in percent
+	// (+48 for half as many again); 0 when the previous report had none.
+	Change float64
+}
+
+// Trend says how this report's bans compare with the previous report's:
+// "+48%", "-12%", "±0%"; "" when the previous report had no ban.
+func (p *Previous) Trend() string {
+	if p == nil || p.Bans == 0 {
+		return ""
+	}
+	c := math.Round(p.Change)
+	switch {
+	case c > 0:
+		return "+" + strconv.Itoa(int(c)) + "%"
+	case c < 0:
+		return strconv.Itoa(int(c)) + "%"
+	}
+	return "±0%"
+}
+
+// glance gathers, while Digest walks every offender, what the summary says
+// of them all: networks, providers, countries, new and returning, still
+// banned, escalated.
+type glance struct {
+	b        *Builder
+	now      float64
+	nets     *netgroup.Grouper
+	asns     map[uint32]*ASN
+	cc       map[string]*Country
+	geoErr   error
+	geoFails int
+	addrs    bannedAddrs // every banned address, for Digest.Record
+	keep     bool
+	jails    []string // an offender's, reused
+}
+
+func (b *Builder) newGlance(now time.Time) *glance {
+	v4, v6 := b.opt.NetV4Bits, b.opt.NetV6Bits
+	if v4 == 0 && v6 == 0 {
+		v4, v6 = netgroup.DefaultV4Bits, netgroup.DefaultV6Bits
+	}
+	g := &glance{b: b, now: float64(now.Unix()), nets: netgroup.New(v4, v6), keep: b.opt.History != nil}
+	if b.opt.Geo != nil {
+		g.asns, g.cc = map[uint32]*ASN{}, map[string]*Country{}
+	}
+	if g.keep {
+		g.addrs.v4 = make([][4]byte, 0, len(b.banned.v4))
+		g.addrs.v6 = make([][16]byte, 0, len(b.banned.v6)+len(b.banned.other))
+	}
+	return g
+}
+
+// add counts the offender o at addr (text: its text when not canonical).
+func (g *glance) add(d *Digest, addr netip.Addr, text string, o *offender) {
+	b := g.b
+	bans := int(o.bans)
+	g.jails = g.jails[:0]
+	b.eachJail(o.jail, func(name string) { g.jails = append(g.jails, name) })
+	g.nets.AddNew(addr, g.jails, bans) // each address once: Digest walks a set
+	escalated := slices.Contains(g.jails, EscalationJail)
+	if escalated {
+		d.Totals.Escalated++
+	}
+	if still, _ := g.stillBanned(addr, text, o); still {
+		d.Totals.StillBanned++
+	}
+	if g.keep && addr.IsValid() {
+		if a := addr.Unmap(); a.Is4() {
+			g.addrs.v4 = append(g.addrs.v4, a.As4())
+		} else {
+			g.addrs.v6 = append(g.addrs.v6, a.As16())
+		}
+	}
+	if h := b.opt.History; h != nil {
+		if _, _, _, ok := h.Lookup(addr); ok {
+			d.Totals.Returning++
+		} else {
+			d.Totals.New++
+		}
+	}
+	if b.opt.Geo == nil || !addr.IsValid() {
+		return
+	}
+	info, err := b.opt.Geo.Lookup(addr)
+	if err != nil {
+		g.geoFails++
+		if g.geoErr == nil {
+			g.geoErr = err
+		}
+	}
+	if info.ASN != 0 {
+		a := g.asns[info.ASN]
+		if a == nil {
+			a = &ASN{ASN: info.ASN, Org: showName(info.Org)}
+			g.asns[info.ASN] = a
+		}
+		a.Addresses++
+		a.Bans += bans
+	}
+	if info.Country != "" {
+		c := g.cc[info.Country]
+		if c == nil {
+			c = &Country{Code: showName(info.Country), Name: showName(info.CountryName)}
+			g.cc[info.Country] = c
+		}
+		c.Addresses++
+		c.Bans += bans
+	}
+}
+
+// showName is a name from a database file as a report shows it.
+func showName(s string) string {
+	s, _ = shown(s, MaxNameLen)
+	return s
+}
+
+// stillBanned reports whether the offender's last ban still holds at the
+// time the digest is built, and until when (zero for a permanent ban or an
+// unknown bantime). A ban whose bantime is unknown is not taken as holding;
+// an unban recorded after the last ban ends it.
+func (g *glance) stillBanned(addr netip.Addr, text string, o *offender) (bool, time.Time) {
+	if h, ok := g.b.unbanned.lookup(addr, text); ok && g.b.unbans.at(h).last >= o.last {
+		return false, time.Time{}
+	}
+	switch {
+	case o.bantime < 0:
+		return true, time.Time{}
+	case o.bantime == 0:
+		return false, time.Time{}
+	}
+	until := o.last + float64(o.bantime)
+	return until > g.now, unix(until)
+}
+
+// finish fills in the digest's rollups.
+func (g *glance) finish(d *Digest) {
+	b := g.b
+	top := b.opt.TopNetworks
+	if top == 0 {
+		top = 5
+	}
+	d.Totals.Networks = g.nets.Len()
+	for _, n := range g.nets.Top(top) {
+		jails := make([]string, len(n.Jails))
+		for i, j := range n.Jails {
+			jails[i] = Neutralise(j)
+		}
+		d.Networks = append(d.Networks, Network{Prefix: n.Prefix.String(), Addresses: n.Addresses, Bans: n.Bans, Jails: jails})
+	}
+	if b.opt.Geo != nil {
+		d.Totals.ASNs, d.Totals.Countries = len(g.asns), len(g.cc)
+		d.ASNs = topOf(slices.Collect(maps.Values(g.asns)), top, func(a, c *ASN) int {
+			return cmp.Or(cmp.Compare(c.Bans, a.Bans), cmp.Compare(c.Addresses, a.Addresses), cmp.Compare(a.ASN, c.ASN))
+		})
+		d.Countries = topOf(slices.Collect(maps.Values(g.cc)), top, func(a, c *Country) int {
+			return cmp.Or(cmp.Compare(c.Bans, a.Bans), cmp.Compare(c.Addresses, a.Addresses), cmp.Compare(a.Code, c.Code))
+		})
+		if g.geoErr != nil {
+			w, _ := shown(textLine("provider and country look-ups failed for "+strconv.Itoa(g.geoFails)+" addresses: "+g.geoErr.Error()), MaxWarningLen)
+			d.Notes.Warnings = append(d.Notes.Warnings, w)
+		}
+	}
+	if h := b.opt.History; h != nil {
+		if p, ok := h.Previous(); ok {
+			prev := &Previous{Time: p.Time}
+			for _, j := range p.Jails {
+				j.Jail = Neutralise(j.Jail) // as recorded, but from a file
+				prev.Jails = append(prev.Jails, j)
+				prev.Bans += j.Bans
+				prev.Addresses += j.Addresses
+			}
+			if prev.Bans > 0 {
+				prev.Change = float64(d.Totals.Bans-prev.Bans) * 100 / float64(prev.Bans)
+			}
+			d.Previous = prev
+		}
+	}
+	d.addrs = g.addrs
+}
+
+// topOf sorts all by cmp and returns the first n of them (all for n < 0),
+// as values.
+func topOf[T any](all []*T, n int, cmp func(a, b *T) int) []T {
+	slices.SortFunc(all, cmp)
+	if n >= 0 && len(all) > n {
+		all = all[:n]
+	}
+	out := make([]T, len(all))
+	for i, p := range all {
+		out[i] = *p
+	}
+	return out
+}
+
+// textLine keeps the first line of s.
+func textLine(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// exportGlance fills in what the offender row o says of its address.
+func (g *glance) exportGlance(off *Offender, addr netip.Addr, text string, o *offender) {
+	off.StillBanned, off.BannedUntil = g.stillBanned(addr, text, o)
+	off.Escalated = slices.Contains(off.Jails, EscalationJail)
+	if h := g.b.opt.History; h != nil {
+		if first, _, n, ok := h.Lookup(addr); ok {
+			off.Returning, off.FirstReported, off.Reports = true, first, n
+		}
+	}
+	if g.b.opt.Geo != nil && addr.IsValid() {
+		info, _ := g.b.opt.Geo.Lookup(addr)
+		off.ASN, off.ASOrg = info.ASN, showName(info.Org)
+		off.Country, off.CountryName = showName(info.Country), showName(info.CountryName)
+	}
+}
+
+// banTimes counts bans per minute, for the sparkline.
+type banTimes map[int64]int32
+
+func (bt banTimes) add(t float64) { bt[int64(math.Floor(t/60))]++ }
+
+// sparkline draws the bans of bt over from..to.
+func (bt banTimes) sparkline(from, to time.Time) string {
+	if len(bt) == 0 || !from.Before(to) {
+		return ""
+	}
+	tl := chart.NewTimeline(from, to)
+	for m, n := range bt {
+		tl.Add("", time.Unix(m*60, 0), int(n))
+	}
+	if tl.Len() < 2 {
+		return ""
+	}
+	return chart.Sparkline(tl.Totals())
+}
+
+// bannedAddrs are a digest's banned addresses: 4 bytes an IPv4 address, 16
+// an IPv6 one, no pointer.
+type bannedAddrs struct {
+	v4 [][4]byte
+	v6 [][16]byte
+}
+
+// Addresses returns every banned address of the digest, for the history;
+// empty unless the digest was built with a history.
+func (d *Digest) Addresses() iter.Seq[netip.Addr] {
+	return func(yield func(netip.Addr) bool) {
+		for _, a := range d.addrs.v4 {
+			if !yield(netip.AddrFrom4(a)) {
+				return
+			}
+		}
+		for _, a := range d.addrs.v6 {
+			if !yield(netip.AddrFrom16(a)) {
+				return
+			}
+		}
+	}
+}
+
+// Record adds the digest to the history as a report made at t: its
+// addresses and its totals per jail.
+func (d *Digest) Record(h *history.History, t time.Time) error {
+	jails := make([]history.JailTotal, 0, len(d.Jails))
+	for _, j := range d.Jails {
+		if j.Bans > 0 {
+			jails = append(jails, history.JailTotal{Jail: j.Name, Bans: j.Bans, Addresses: j.IPs})
+		}
+	}
+	slices.SortFunc(jails, func(a, b history.JailTotal) int { return cmp.Compare(a.Jail, b.Jail) })
+	return h.Record(t, d.Addresses(), jails)
+}

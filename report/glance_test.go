@@ -1,0 +1,75 @@
+package report_test
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/geoip"
+	"github.com/f2b-notify/f2b-notify/internal/history"
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+// TestDigestAtAGlance: networks, providers and countries from the demo
+// databases, new and returning addresses from the history, the change from
+// the previous report, and which bans still hold.
+func TestDigestAtAGlance(t *testing.T) {
+	base := 1795600000.0
+	now := time.Unix(int64(base)+3600, 0)
+	h := &history.History{}
+	if err := h.Record(now.Add(-24*time.Hour), func(yield func(netip.Addr) bool) { yield(netip.MustParseAddr("192.0.2.1")) },
+		[]history.JailTotal{{Jail: "sshd", Bans: 2, Addresses: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	withBantime := func(r *buffer.Record, bt int64) *buffer.Record { r.Bantime = bt; return r }
+	d := build(report.Options{Generated: now, Geo: geoip.Demo(), History: h},
+		withBantime(ban("sshd", "192.0.2.1", base, 3), 600),         // ended
+		withBantime(ban("sshd", "192.0.2.7", base+3000, 3), 3600),   // holds
+		withBantime(ban("recidive", "192.0.2.7", base+3100, 1), -1), // permanent
+		withBantime(ban("nginx", "198.51.100.4", base+10, 3), -1),   // unbanned below
+		&buffer.Record{V: 1, Action: buffer.ActionUnban, Jail: "nginx", IP: "198.51.100.4", At: int64(base) + 20},
+	)
+	tot := d.Totals
+	if tot.Bans != 4 || tot.New != 2 || tot.Returning != 1 || tot.StillBanned != 1 || tot.Escalated != 1 || tot.Networks != 2 || tot.ASNs != 2 || tot.Countries != 2 {
+		t.Fatalf("totals %+v", tot)
+	}
+	if n := d.Networks[0]; n.Prefix != "192.0.2.0/24" || n.Addresses != 2 || n.Bans != 3 || strings.Join(n.Jails, ",") != "recidive,sshd" {
+		t.Errorf("top network %+v", n)
+	}
+	if a := d.ASNs[0]; a.ASN != 64496 || a.Org != "Example Hosting (demo data)" || a.Addresses != 2 || a.Bans != 3 {
+		t.Errorf("top provider %+v", a)
+	}
+	if c := d.Countries[0]; c.Code != "NL" || c.Name != "Netherlands" {
+		t.Errorf("top country %+v", c)
+	}
+	if d.Previous == nil || d.Previous.Bans != 2 || d.Previous.Trend() != "+100%" {
+		t.Errorf("previous %+v", d.Previous)
+	}
+	rows := map[string]report.Offender{}
+	for _, o := range d.Offenders {
+		rows[o.IP] = o
+	}
+	if o := rows["192.0.2.1"]; !o.Returning || o.FirstReported.IsZero() || o.StillBanned || o.Country != "NL" || o.ASN != 64496 {
+		t.Errorf("returning offender %+v", o)
+	}
+	if o := rows["192.0.2.7"]; o.Returning || !o.StillBanned || !o.BannedUntil.IsZero() || !o.Escalated {
+		t.Errorf("escalated offender %+v", o)
+	}
+	if o := rows["198.51.100.4"]; o.StillBanned || o.ASOrg != "Documentation Cloud (demo data)" {
+		t.Errorf("unbanned offender %+v", o)
+	}
+	if d.Sparkline == "" {
+		t.Error("no sparkline for an hour of bans")
+	}
+
+	// Recording the digest makes its addresses returning next time.
+	if err := d.Record(h, now); err != nil {
+		t.Fatal(err)
+	}
+	next := build(report.Options{Generated: now.Add(time.Hour), History: h}, ban("sshd", "198.51.100.4", base+5000, 1))
+	if next.Totals.Returning != 1 || next.Previous.Bans != 4 || next.Previous.Trend() != "-75%" {
+		t.Errorf("after recording: totals %+v, previous %+v", next.Totals, next.Previous)
+	}
+}

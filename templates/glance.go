@@ -1,0 +1,94 @@
+package templates
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/f2b-notify/f2b-notify/report"
+)
+
+// glance returns the digest's summary in at most four lines of plain text,
+// for the top of a report: the bans and the trend, where they came from,
+// new and returning addresses, and what is still banned. Lines whose data
+// the digest lacks (no GeoIP database, no history) are left out; a digest
+// without bans has none. Each line is printed by the template, so escaped
+// for its format like any value.
+func glance(d *report.Digest) []string {
+	t := d.Totals
+	if t.Bans == 0 {
+		return nil
+	}
+	n := func(k int, one, many string) string {
+		if k == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", k, many)
+	}
+	first := n(t.Bans, "ban", "bans") + " from " + n(t.IPs, "address", "addresses")
+	if p := d.Previous; p != nil {
+		switch tr := p.Trend(); {
+		case tr == "±0%":
+			first += ", as many as the previous report"
+		case tr != "":
+			first += ", " + tr + " on the previous report (" + n(p.Bans, "ban", "bans") + ")"
+		default:
+			first += "; the previous report had none"
+		}
+	}
+	lines := []string{first}
+
+	var where []string
+	if t.Networks > 0 {
+		where = append(where, n(t.Networks, "network", "networks"))
+	}
+	if t.ASNs > 0 {
+		where = append(where, n(t.ASNs, "provider", "providers"))
+	}
+	if t.Countries > 0 {
+		where = append(where, n(t.Countries, "country", "countries"))
+	}
+	var most []string
+	if len(d.ASNs) > 0 {
+		a := d.ASNs[0]
+		s := fmt.Sprintf("%s from AS%d", n(a.Addresses, "address", "addresses"), a.ASN)
+		if a.Org != "" {
+			s += " (" + truncate(40, a.Org) + ")"
+		}
+		most = append(most, s)
+	}
+	if len(d.Countries) > 0 {
+		c := d.Countries[0]
+		name := c.Code
+		if c.Name != "" {
+			name = truncate(40, c.Name)
+		}
+		most = append(most, fmt.Sprintf("%d from %s", c.Addresses, name))
+	}
+	if len(d.Networks) > 0 && len(most) < 2 {
+		w := d.Networks[0]
+		most = append(most, fmt.Sprintf("%s from %s", n(w.Addresses, "address", "addresses"), w.Prefix))
+	}
+	if len(where) > 0 {
+		s := "In " + joinAnd(where)
+		if len(most) > 0 {
+			s += "; most: " + strings.Join(most, ", ")
+		}
+		lines = append(lines, s)
+	}
+	if t.New+t.Returning > 0 {
+		lines = append(lines, fmt.Sprintf("New: %s; returning from earlier reports: %d", n(t.New, "address", "addresses"), t.Returning))
+	}
+	still := "Still banned: " + n(t.StillBanned, "address", "addresses")
+	if t.Escalated > 0 {
+		still += fmt.Sprintf("; %d banned again for longer by %s", t.Escalated, report.EscalationJail)
+	}
+	return append(lines, still)
+}
+
+// joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
