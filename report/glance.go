@@ -107,6 +107,7 @@ func (b *Builder) newGlance(now time.Time) *glance {
 		v4, v6 = netgroup.DefaultV4Bits, netgroup.DefaultV6Bits
 	}
 	g := &glance{b: b, now: float64(now.Unix()), nets: netgroup.New(v4, v6), keep: b.opt.History != nil}
+	g.nets.Reserve(len(b.banned.v4), len(b.banned.v6)+len(b.banned.other))
 	if b.opt.Geo != nil {
 		g.asns, g.cc = map[uint32]*ASN{}, map[string]*Country{}
 	}
