@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
@@ -78,6 +80,7 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 	api := startFaultServer(t, nil)
 	chat := chatChannels(api.addr)
 	sendmail, mailDir := fakeSendmail(t, t.TempDir(), 0)
+	syslogSock, syslogGot := listenSyslog(t)
 	// The providers' and countries' names of a GeoIP database are as
 	// hostile: each address banned with corpus entry i as user name is held
 	// by a provider, in a country, of that name.
@@ -104,7 +107,12 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
     type: webhook
     url: http://%s/hook
     retries: 0
-%s`, sink.Port(), sendmail, api.addr, chat)})
+  syslog:
+    type: syslog
+    network: unixgram
+    address: %s
+    retries: 0
+%s`, sink.Port(), sendmail, api.addr, syslogSock, chat)})
 
 	progs := []string{binary}
 	if banBinary != "" {
@@ -257,6 +265,13 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 	visible("text file", text, id)
 	leaks += acts("text file", text)
 
+	// The syslog channel, as the socket received it.
+	logged := syslogGot()
+	if logged == "" {
+		t.Error("the syslog socket received nothing")
+	}
+	leaks += acts("syslog", logged)
+
 	// E-mail through the SMTP sink, and through sendmail.
 	msgs := sink.Messages()
 	if len(msgs) != 1 {
@@ -359,12 +374,13 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 	}
 	figures(t, "hostile-corpus", len(corpus)*2+1, 0, 0, leaks, fmt.Sprintf("strings=%d", len(corpus)),
 		fmt.Sprintf("refused_nul=%d", refusedNUL), fmt.Sprintf("refused_jail=%d", refusedJail),
-		fmt.Sprintf("stored=%d", len(stored)+1), fmt.Sprintf("formats=text,console,smtp-text,smtp-html,sendmail-text,sendmail-html,%s", strings.Join(sortedStrings(ks), ",")))
+		fmt.Sprintf("stored=%d", len(stored)+1), fmt.Sprintf("formats=text,console,smtp-text,smtp-html,sendmail-text,sendmail-html,syslog,%s", strings.Join(sortedStrings(ks), ",")),
+		fmt.Sprintf("syslog_bytes=%d", len(logged)))
 }
 
 // localKinds are the kinds the test configures itself: they send to no
 // HTTP API.
-var localKinds = map[string]bool{"file": true, "smtp": true, "sendmail": true}
+var localKinds = map[string]bool{"file": true, "smtp": true, "sendmail": true, "syslog": true}
 
 // notHere are the kinds the hostile corpus does not reach here yet, each
 // with the reason. They send the text report, which the file channel above
@@ -372,7 +388,6 @@ var localKinds = map[string]bool{"file": true, "smtp": true, "sendmail": true}
 var notHere = map[string]string{
 	"pushover":   "the client library's API address is fixed (a test can only swap it process-wide)",
 	"mattermost": "it logs in first and posts with the session token, which the generic fake API does not give",
-	"syslog":     "it writes to a syslog socket, not an HTTP API",
 }
 
 // chatChannels configures a channel of every HTTP kind but the webhook
@@ -461,4 +476,37 @@ func hostileGeoIP(t *testing.T, corpus []string) (asn, country string) {
 		}
 	}
 	return filepath.Join(dir, "asn.mmdb"), filepath.Join(dir, "country.mmdb")
+}
+
+// listenSyslog listens on a Unix datagram socket, as a syslog daemon
+// does, and returns its path and a function that returns what it has
+// received so far, messages one after the other.
+func listenSyslog(t *testing.T) (string, func() string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "log.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	var mu sync.Mutex
+	var got strings.Builder
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			got.Write(buf[:n])
+			got.WriteByte('\n')
+			mu.Unlock()
+		}
+	}()
+	return path, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return got.String()
+	}
 }
