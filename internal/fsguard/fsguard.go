@@ -291,12 +291,21 @@ func SyncDir(dir string) error {
 // content or the new, never half of it. The rename replaces a symbolic
 // link at name instead of writing through it. perm is the file's mode.
 func WriteFileAtomic(name string, data []byte, perm fs.FileMode, fsync bool) error {
+	return WriteAtomic(name, perm, fsync, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteAtomic is WriteFileAtomic for content that write streams to the
+// temporary file; an error from write leaves name as it was.
+func WriteAtomic(name string, perm fs.FileMode, fsync bool, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", name, err)
 	}

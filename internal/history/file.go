@@ -10,7 +10,6 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -182,47 +181,19 @@ func readSeen(d *decoder) seen {
 // before the rename and the folder after it, so that the new history
 // survives a power cut too. The file is the same bytes for the same
 // History.
-func (h *History) Save(path string, fsync bool) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+func (h *History) Save(path string, fsync bool) error {
+	err := fsguard.WriteAtomic(path, 0o600, fsync, func(f io.Writer) error {
+		crc := crc32.New(castagnoli)
+		w := bufio.NewWriterSize(io.MultiWriter(f, crc), 1<<16)
+		h.encode(w)
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		_, err := f.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("save history %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	crc := crc32.New(castagnoli)
-	w := bufio.NewWriterSize(io.MultiWriter(f, crc), 1<<16)
-	h.encode(w)
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("save history %s: write %s: %w", path, f.Name(), err)
-	}
-	if _, err := f.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32())); err != nil {
-		return fmt.Errorf("save history %s: write %s: %w", path, f.Name(), err)
-	}
-	if fsync {
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("save history %s: sync %s: %w", path, f.Name(), err)
-		}
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save history %s: close %s: %w", path, f.Name(), err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("save history %s: %w", path, err)
-	}
-	if fsync {
-		d, err := os.Open(dir)
-		if err == nil {
-			err = d.Sync()
-			d.Close()
-		}
-		if err != nil {
-			return fmt.Errorf("save history %s: saved, but sync the folder: %w", path, err)
-		}
+		return fmt.Errorf("save history: %w", err)
 	}
 	return nil
 }
