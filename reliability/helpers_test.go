@@ -613,3 +613,23 @@ func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// deliveredOnce checks that each of ips reached a channel (where) exactly
+// once, as seen counts them, and returns how many never did and how many
+// copies beyond the first arrived. It removes ips from seen, so that what
+// is left there was delivered without being banned.
+func deliveredOnce(t *testing.T, where string, seen map[string]int, ips []string) (lost, dup int) {
+	t.Helper()
+	for _, ip := range ips {
+		switch n := seen[ip]; {
+		case n == 0:
+			lost++
+			t.Errorf("%s never reached %s", ip, where)
+		case n > 1:
+			dup += n - 1
+			t.Errorf("%s reached %s %d times", ip, where, n)
+		}
+		delete(seen, ip)
+	}
+	return lost, dup
+}

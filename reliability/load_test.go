@@ -94,21 +94,13 @@ func TestLoadManyWritersWhileFlushing(t *testing.T) {
 	}
 	text := readFile(t, reports)
 	seen := countIPs(text)
-	lost, dup := 0, 0
+	var banned []string
 	for p := range writers {
 		for i := range perWriter {
-			ip := ipN(p<<12 | i)
-			switch n := seen[ip]; {
-			case n == 0:
-				lost++
-				t.Errorf("%s never delivered", ip)
-			case n > 1:
-				dup += n - 1
-				t.Errorf("%s delivered %d times", ip, n)
-			}
-			delete(seen, ip)
+			banned = append(banned, ipN(p<<12|i))
 		}
 	}
+	lost, dup := deliveredOnce(t, "the report", seen, banned)
 	for ip, n := range seen {
 		t.Errorf("%s delivered %d times, but nobody banned it", ip, n)
 	}

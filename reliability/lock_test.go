@@ -142,19 +142,9 @@ func TestBansWhileTheLockIsHeldLongerThanFail2bansTimeout(t *testing.T) {
 		t.Fatalf("flush after the lock is released: %v", fl)
 	}
 	seen := countIPs(readFile(t, reports))
-	lost, dup := 0, 0
-	for _, ip := range banned {
-		switch n := seen[ip]; {
-		case n == 0:
-			lost++
-			t.Errorf("%s exited 0 but never reached the report", ip)
-		case n > 1:
-			dup += n - 1
-			t.Errorf("%s reached the report %d times", ip, n)
-		}
-	}
-	if len(seen) != len(banned) {
-		t.Errorf("the report holds %d addresses, %d were banned", len(seen), len(banned))
+	lost, dup := deliveredOnce(t, "the report", seen, banned)
+	if len(seen) != 0 {
+		t.Errorf("the report holds %d addresses nobody banned: %v", len(seen), seen)
 	}
 	if left, _ := s.records(); len(left) != 0 {
 		t.Errorf("after the flush %d records are still pending or spooled", len(left))
@@ -369,18 +359,7 @@ func TestKillsInTheBanPathWithoutTheLock(t *testing.T) {
 	if r := s.cmd("flush"); r.Code != 0 {
 		t.Fatalf("clean flush: %v", r)
 	}
-	seen := countIPs(readFile(t, reports))
-	lost, dup := 0, 0
-	for _, ip := range banned {
-		switch n := seen[ip]; {
-		case n == 0:
-			lost++
-			t.Errorf("%s never delivered", ip)
-		case n > 1:
-			dup += n - 1
-			t.Errorf("%s delivered %d times", ip, n)
-		}
-	}
+	lost, dup := deliveredOnce(t, "the report", countIPs(readFile(t, reports)), banned)
 	if left, _ := s.records(); len(left) != 0 {
 		t.Errorf("after the clean flush %d records are left", len(left))
 	}
