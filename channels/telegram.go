@@ -49,7 +49,7 @@ package channels
 // The client is written here on channels/http.go rather than taken from
 // github.com/nikoksr/notify: its telegram service does network I/O in its
 // constructor, ignores the context, sends HTML unescaped and puts the token
-// in its errors (see DESIGN.md).
+// in its errors (measured against v1.3.0; the README says more).
 
 import (
 	"context"
