@@ -56,7 +56,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	pdapi "github.com/PagerDuty/go-pagerduty"
 	poapi "github.com/gregdel/pushover"
@@ -121,15 +120,6 @@ const (
 	pagerdutyTitle     = 255   // characters of the incident's title kept
 	syslogLimit        = 8000  // bytes: rsyslog's and syslog-ng's default message size is 8 KiB, header included
 )
-
-// notifyCut returns s cut to n characters, with "…" as the last one.
-func notifyCut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
 
 // notifyKey is one setting's key and value.
 type notifyKey struct{ key, v string }
@@ -229,7 +219,7 @@ type titled struct {
 }
 
 func (t titled) Send(ctx context.Context, subject, message string) error {
-	return t.notifySender.Send(ctx, notifyCut(subject, t.max), message)
+	return t.notifySender.Send(ctx, cutRunes(subject, t.max), message)
 }
 
 func notifyTitled(s notifySender, max int) notifySender { return titled{s, max} }

@@ -143,7 +143,7 @@ func (c *notifyChannel) Send(ctx context.Context, subject, body string) error {
 // maxNotifyError characters; errors.As still finds the library's typed
 // errors in it, but its text is never shown.
 func (c *notifyChannel) clean(err error) error {
-	return &emailRedactedError{msg: notifyCut(RedactString(err.Error(), c.secrets...), maxNotifyError), err: err}
+	return &emailRedactedError{msg: cutRunes(RedactString(err.Error(), c.secrets...), maxNotifyError), err: err}
 }
 
 // notifyStatusText finds an HTTP status code in the text of an error of a

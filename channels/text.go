@@ -12,3 +12,12 @@ func cutBytes(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// cutRunes cuts s to at most n characters, "…" being the last one when cut.
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
