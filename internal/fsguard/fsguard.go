@@ -165,10 +165,15 @@ func Check(path string) error {
 		}
 	}
 	// ...and the file itself and the folders above it once links are
-	// resolved.
+	// resolved: where nothing on the way is a link, only the file is left
+	// to check, its folders are the ones above.
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
 		return fmt.Errorf("check %s: %w", path, err)
+	}
+	if real == p {
+		_, err := checkOne(path, p, p == abs)
+		return err
 	}
 	return checkChain(path, real, p == abs)
 }
@@ -191,32 +196,9 @@ func CheckSetup(configPath, bufferDir string) error {
 // checkChain checks p and every folder above it. first says whether p is
 // the checked path itself, to which the sticky exception does not apply.
 func checkChain(checked, p string, first bool) error {
-	uid := euid()
 	for {
-		st, err := os.Lstat(p)
-		if err != nil {
-			return fmt.Errorf("check %s: %w", checked, err)
-		}
-		sys, ok := st.Sys().(*syscall.Stat_t)
-		if !ok {
-			return nil
-		}
-		isLink := st.Mode()&fs.ModeSymlink != 0 // a link's own mode is always 0777
-		owner := int(sys.Uid)
-		switch {
-		case owner != 0 && owner != uid:
-			return &UnsafeError{Checked: checked, Path: p,
-				Problem: fmt.Sprintf("owned by uid %d, not by %s", owner, strings.TrimSuffix("root or uid "+strconv.Itoa(uid), " or uid 0")),
-				Fix:     "chown " + strings.TrimPrefix(ownerName(uid), "uid ") + " " + p}
-		case isLink:
-		case st.Mode()&0o002 != 0 && !(st.IsDir() && !first && owner == 0 && st.Mode()&fs.ModeSticky != 0):
-			return &UnsafeError{Checked: checked, Path: p,
-				Problem: fmt.Sprintf("writable by every user (mode %04o)", modeBits(st.Mode())),
-				Fix:     "chmod o-w " + p}
-		case st.Mode()&0o020 != 0 && !(st.IsDir() && !first && owner == 0 && st.Mode()&fs.ModeSticky != 0):
-			return &UnsafeError{Checked: checked, Path: p,
-				Problem: fmt.Sprintf("writable by its group, gid %d (mode %04o)", sys.Gid, modeBits(st.Mode())),
-				Fix:     "chmod g-w " + p}
+		if done, err := checkOne(checked, p, first); done || err != nil {
+			return err
 		}
 		first = false
 		parent := filepath.Dir(p)
@@ -225,6 +207,38 @@ func checkChain(checked, p string, first bool) error {
 		}
 		p = parent
 	}
+}
+
+// checkOne checks p alone, for Check of checked; done is true when there
+// is nothing to check above it (a system without Unix owners).
+func checkOne(checked, p string, first bool) (done bool, err error) {
+	st, err := os.Lstat(p)
+	if err != nil {
+		return true, fmt.Errorf("check %s: %w", checked, err)
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return true, nil
+	}
+	uid := euid()
+	isLink := st.Mode()&fs.ModeSymlink != 0 // a link's own mode is always 0777
+	owner := int(sys.Uid)
+	switch {
+	case owner != 0 && owner != uid:
+		return true, &UnsafeError{Checked: checked, Path: p,
+			Problem: fmt.Sprintf("owned by uid %d, not by %s", owner, strings.TrimSuffix("root or uid "+strconv.Itoa(uid), " or uid 0")),
+			Fix:     "chown " + strings.TrimPrefix(ownerName(uid), "uid ") + " " + p}
+	case isLink:
+	case st.Mode()&0o002 != 0 && !(st.IsDir() && !first && owner == 0 && st.Mode()&fs.ModeSticky != 0):
+		return true, &UnsafeError{Checked: checked, Path: p,
+			Problem: fmt.Sprintf("writable by every user (mode %04o)", modeBits(st.Mode())),
+			Fix:     "chmod o-w " + p}
+	case st.Mode()&0o020 != 0 && !(st.IsDir() && !first && owner == 0 && st.Mode()&fs.ModeSticky != 0):
+		return true, &UnsafeError{Checked: checked, Path: p,
+			Problem: fmt.Sprintf("writable by its group, gid %d (mode %04o)", sys.Gid, modeBits(st.Mode())),
+			Fix:     "chmod g-w " + p}
+	}
+	return false, nil
 }
 
 // ownerName is how chown and the messages name a user: root, or the uid.
