@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -190,10 +191,10 @@ func plural(n any, singular, plural string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if i == 1 {
-		return singular, nil
+	if i != int64(int(i)) { // a count too large for int: never one
+		return plural, nil
 	}
-	return plural, nil
+	return textutil.Plural(int(i), singular, plural), nil
 }
 
 // padRight pads v, shown as text, with spaces on the right to n runes.
@@ -288,24 +289,18 @@ func toInt64(fn string, v any) (int64, error) {
 // this channel missed, rows left out, attacker's text cut. Every default
 // template prints them the same way: {{range notes .Notes}}...{{.}}...{{end}}.
 func (f *funcs) notes(n report.Notes) []string {
-	p := func(k int, one, many string) string {
-		if k == 1 {
-			return one
-		}
-		return many
-	}
 	out := slices.Clone(n.Warnings)
 	if n.TornLines > 0 {
-		out = append(out, fmt.Sprintf("%d damaged buffer %s skipped (a write cut short by a crash).", n.TornLines, p(n.TornLines, "line was", "lines were")))
+		out = append(out, fmt.Sprintf("%d damaged buffer %s skipped (a write cut short by a crash).", n.TornLines, textutil.Plural(n.TornLines, "line was", "lines were")))
 	}
 	if n.Dropped > 0 {
-		out = append(out, fmt.Sprintf("%d %s deleted by retention before this channel received %s.", n.Dropped, p(n.Dropped, "record was", "records were"), p(n.Dropped, "it", "them")))
+		out = append(out, fmt.Sprintf("%d %s deleted by retention before this channel received %s.", n.Dropped, textutil.Plural(n.Dropped, "record was", "records were"), textutil.Plural(n.Dropped, "it", "them")))
 	}
 	for _, st := range n.Strays {
 		out = append(out, st.Sentence("here"))
 	}
 	if n.MissedReports > 0 {
-		s := fmt.Sprintf("This channel missed %d earlier %s (bans included); ", n.MissedReports, p(n.MissedReports, "report", "reports"))
+		s := fmt.Sprintf("This channel missed %d earlier %s (bans included); ", n.MissedReports, textutil.Plural(n.MissedReports, "report", "reports"))
 		if n.LastSuccess.IsZero() {
 			s += "none has reached it yet."
 		} else {
@@ -314,26 +309,26 @@ func (f *funcs) notes(n report.Notes) []string {
 		out = append(out, s)
 	}
 	if n.MoreOffenders > 0 {
-		out = append(out, fmt.Sprintf("%d more %s left out (report.max_offenders, or this channel's size limit).", n.MoreOffenders, p(n.MoreOffenders, "offender was", "offenders were")))
+		out = append(out, fmt.Sprintf("%d more %s left out (report.max_offenders, or this channel's size limit).", n.MoreOffenders, textutil.Plural(n.MoreOffenders, "offender was", "offenders were")))
 	}
 	if n.MoreUnbans > 0 {
-		out = append(out, fmt.Sprintf("%d more %s left out to fit this channel's size limit.", n.MoreUnbans, p(n.MoreUnbans, "unban was", "unbans were")))
+		out = append(out, fmt.Sprintf("%d more %s left out to fit this channel's size limit.", n.MoreUnbans, textutil.Plural(n.MoreUnbans, "unban was", "unbans were")))
 	}
 	if n.MoreJails > 0 {
-		out = append(out, fmt.Sprintf("%d more %s left out of the per-jail table to fit this channel's size limit; the totals count %s.", n.MoreJails, p(n.MoreJails, "jail was", "jails were"), p(n.MoreJails, "it", "them")))
+		out = append(out, fmt.Sprintf("%d more %s left out of the per-jail table to fit this channel's size limit; the totals count %s.", n.MoreJails, textutil.Plural(n.MoreJails, "jail was", "jails were"), textutil.Plural(n.MoreJails, "it", "them")))
 	}
-	users := fmt.Sprintf("%d user %s", n.CutUsers, p(n.CutUsers, "name", "names"))
-	lines := fmt.Sprintf("%d log %s", n.CutMatches, p(n.CutMatches, "line", "lines"))
+	users := fmt.Sprintf("%d user %s", n.CutUsers, textutil.Plural(n.CutUsers, "name", "names"))
+	lines := fmt.Sprintf("%d log %s", n.CutMatches, textutil.Plural(n.CutMatches, "line", "lines"))
 	switch {
 	case n.CutUsers > 0 && n.CutMatches > 0:
 		out = append(out, fmt.Sprintf("%s and %s were cut, to %d and %d characters.", users, lines, report.MaxUserLen, report.MaxLineLen))
 	case n.CutUsers > 0:
-		out = append(out, fmt.Sprintf("%s %s cut to %d characters.", users, p(n.CutUsers, "was", "were"), report.MaxUserLen))
+		out = append(out, fmt.Sprintf("%s %s cut to %d characters.", users, textutil.Plural(n.CutUsers, "was", "were"), report.MaxUserLen))
 	case n.CutMatches > 0:
-		out = append(out, fmt.Sprintf("%s %s cut to %d characters.", lines, p(n.CutMatches, "was", "were"), report.MaxLineLen))
+		out = append(out, fmt.Sprintf("%s %s cut to %d characters.", lines, textutil.Plural(n.CutMatches, "was", "were"), report.MaxLineLen))
 	}
 	if n.CappedOffenders > 0 {
-		out = append(out, fmt.Sprintf("%d %s more user names and log lines than %d characters hold; the rest %s counted as more.", n.CappedOffenders, p(n.CappedOffenders, "offender had", "offenders had"), report.MaxOffenderText, p(n.CappedOffenders, "is", "are")))
+		out = append(out, fmt.Sprintf("%d %s more user names and log lines than %d characters hold; the rest %s counted as more.", n.CappedOffenders, textutil.Plural(n.CappedOffenders, "offender had", "offenders had"), report.MaxOffenderText, textutil.Plural(n.CappedOffenders, "is", "are")))
 	}
 	return out
 }

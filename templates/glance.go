@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -18,19 +19,13 @@ func glance(d *report.Digest) []string {
 	if t.Bans == 0 {
 		return nil
 	}
-	n := func(k int, one, many string) string {
-		if k == 1 {
-			return "1 " + one
-		}
-		return fmt.Sprintf("%d %s", k, many)
-	}
-	first := n(t.Bans, "ban", "bans") + " from " + n(t.IPs, "address", "addresses")
+	first := textutil.Count(t.Bans, "ban", "bans") + " from " + textutil.Count(t.IPs, "address", "addresses")
 	if p := d.Previous; p != nil {
 		switch tr := p.Trend(); {
 		case tr == "±0%":
 			first += ", as many as the previous report"
 		case tr != "":
-			first += ", " + tr + " on the previous report (" + n(p.Bans, "ban", "bans") + ")"
+			first += ", " + tr + " on the previous report (" + textutil.Count(p.Bans, "ban", "bans") + ")"
 		default:
 			first += "; the previous report had none"
 		}
@@ -39,18 +34,18 @@ func glance(d *report.Digest) []string {
 
 	var where []string
 	if t.Networks > 0 {
-		where = append(where, n(t.Networks, "network", "networks"))
+		where = append(where, textutil.Count(t.Networks, "network", "networks"))
 	}
 	if t.ASNs > 0 {
-		where = append(where, n(t.ASNs, "provider", "providers"))
+		where = append(where, textutil.Count(t.ASNs, "provider", "providers"))
 	}
 	if t.Countries > 0 {
-		where = append(where, n(t.Countries, "country", "countries"))
+		where = append(where, textutil.Count(t.Countries, "country", "countries"))
 	}
 	var most []string
 	if len(d.ASNs) > 0 {
 		a := d.ASNs[0]
-		s := fmt.Sprintf("%s from AS%d", n(a.Addresses, "address", "addresses"), a.ASN)
+		s := fmt.Sprintf("%s from AS%d", textutil.Count(a.Addresses, "address", "addresses"), a.ASN)
 		if a.Org != "" {
 			s += " (" + truncate(40, a.Org) + ")"
 		}
@@ -66,7 +61,7 @@ func glance(d *report.Digest) []string {
 	}
 	if len(d.Networks) > 0 && len(most) < 2 {
 		w := d.Networks[0]
-		most = append(most, fmt.Sprintf("%s from %s", n(w.Addresses, "address", "addresses"), w.Prefix))
+		most = append(most, fmt.Sprintf("%s from %s", textutil.Count(w.Addresses, "address", "addresses"), w.Prefix))
 	}
 	if len(where) > 0 {
 		s := "In " + joinAnd(where)
@@ -76,9 +71,9 @@ func glance(d *report.Digest) []string {
 		lines = append(lines, s)
 	}
 	if t.New+t.Returning > 0 {
-		lines = append(lines, fmt.Sprintf("New: %s; returning from earlier reports: %d", n(t.New, "address", "addresses"), t.Returning))
+		lines = append(lines, fmt.Sprintf("New: %s; returning from earlier reports: %d", textutil.Count(t.New, "address", "addresses"), t.Returning))
 	}
-	still := "Still banned: " + n(t.StillBanned, "address", "addresses")
+	still := "Still banned: " + textutil.Count(t.StillBanned, "address", "addresses")
 	if t.Escalated > 0 {
 		still += fmt.Sprintf("; %d banned again for longer by %s", t.Escalated, report.EscalationJail)
 	}

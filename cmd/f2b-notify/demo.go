@@ -16,6 +16,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/geoip"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/templates"
 )
@@ -82,7 +83,7 @@ func demoRun(g *Globals, f templates.Format) error {
 	if err := os.WriteFile(cfg.Flag, nil, 0o600); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	fmt.Fprintf(g.IO.Err, "demo: recorded %s in %s, flag set; flushing to the console as %s\n\n", count(len(recs), "sample event", "sample events"), cfg.Buffer.Dir, f)
+	fmt.Fprintf(g.IO.Err, "demo: recorded %s in %s, flag set; flushing to the console as %s\n\n", textutil.Count(len(recs), "sample event", "sample events"), cfg.Buffer.Dir, f)
 
 	loc, _ := cfg.Location()
 	t, err := render.NewTarget(&formatted{channels.NewFile("console", g.IO.Out), f}, cfg.Channels["console"], loc)

@@ -19,6 +19,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/banpath"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/render"
 )
 
@@ -285,7 +286,7 @@ func failedSummary(res *flush.Result) string {
 	what := ofChannels(names, len(res.Channels)) + " failed"
 	switch {
 	case withBans == 0:
-		return what + "; no bans were waiting for " + plural(len(names), "it", "them")
+		return what + "; no bans were waiting for " + textutil.Plural(len(names), "it", "them")
 	case len(names) == 1:
 		return what + "; its bans are kept for the next flush"
 	}
@@ -313,11 +314,11 @@ func printResult(w io.Writer, res *flush.Result) {
 		fmt.Fprintln(w, "no bans to report")
 	}
 	if res.Dropped > 0 {
-		fmt.Fprintf(w, "retention dropped %s (counted in the next reports)\n", count(res.Dropped, "record", "records"))
+		fmt.Fprintf(w, "retention dropped %s (counted in the next reports)\n", textutil.Count(res.Dropped, "record", "records"))
 	}
 	for _, c := range res.Channels {
 		if c.Resumed > 0 {
-			fmt.Fprintf(w, "%s: sent the last %s of a report an earlier flush left half sent\n", c.Name, count(c.Resumed, "message", "messages"))
+			fmt.Fprintf(w, "%s: sent the last %s of a report an earlier flush left half sent\n", c.Name, textutil.Count(c.Resumed, "message", "messages"))
 		}
 		switch {
 		case c.Err != nil:
@@ -326,11 +327,11 @@ func printResult(w io.Writer, res *flush.Result) {
 				fmt.Fprintf(w, "%s: nothing new\n", c.Name)
 			}
 		case c.Held:
-			fmt.Fprintf(w, "%s: %s, fewer than its min_bans; kept for a later report\n", c.Name, count(c.Bans, "ban", "bans"))
+			fmt.Fprintf(w, "%s: %s, fewer than its min_bans; kept for a later report\n", c.Name, textutil.Count(c.Bans, "ban", "bans"))
 		case c.Skipped:
-			fmt.Fprintf(w, "%s: nothing to send; %s without new bans %s for the next report\n", c.Name, count(c.Batches, "batch", "batches"), plural(c.Batches, "waits", "wait"))
+			fmt.Fprintf(w, "%s: nothing to send; %s without new bans %s for the next report\n", c.Name, textutil.Count(c.Batches, "batch", "batches"), textutil.Plural(c.Batches, "waits", "wait"))
 		default:
-			fmt.Fprintf(w, "%s: sent %s from %s\n", c.Name, count(c.Bans, "ban", "bans"), count(c.Batches, "batch", "batches"))
+			fmt.Fprintf(w, "%s: sent %s from %s\n", c.Name, textutil.Count(c.Bans, "ban", "bans"), textutil.Count(c.Batches, "batch", "batches"))
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 	"github.com/f2b-notify/f2b-notify/internal/sample"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/report"
 )
@@ -92,7 +93,7 @@ func previewRun(o *PreviewOptions) error {
 		}
 	}
 	if failed > 0 {
-		return &exitError{code: exitFail, msg: "preview: " + count(failed, "channel", "channels") + " cannot render"}
+		return &exitError{code: exitFail, msg: "preview: " + textutil.Count(failed, "channel", "channels") + " cannot render"}
 	}
 	return nil
 }
@@ -270,7 +271,7 @@ func checkRun(o *CheckOptions) error {
 		}
 	case len(off) > 0:
 		fmt.Fprintf(o.IO.Err, "%s: warning: %s (flush skips %s); check -v shows %s\n", cfg.File,
-			count(len(off), "disabled channel has a problem", "disabled channels have problems"), plural(len(off), "it", "them"), plural(len(off), "it", "them"))
+			textutil.Count(len(off), "disabled channel has a problem", "disabled channels have problems"), textutil.Plural(len(off), "it", "them"), textutil.Plural(len(off), "it", "them"))
 	}
 	if err := checkWritable(cfg.Buffer.Dir); err != nil {
 		problems = append(problems, err.Error())
@@ -290,7 +291,7 @@ func checkRun(o *CheckOptions) error {
 		fmt.Fprintln(o.IO.Err, cfg.File+": "+p)
 	}
 	if len(problems) > 0 {
-		return &exitError{code: exitFail, msg: "check: " + count(len(problems), "problem", "problems") + " in " + cfg.File}
+		return &exitError{code: exitFail, msg: "check: " + textutil.Count(len(problems), "problem", "problems") + " in " + cfg.File}
 	}
 	fmt.Fprintf(o.IO.Out, "%s: ok\n", cfg.File)
 	return nil

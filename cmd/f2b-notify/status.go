@@ -13,6 +13,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -185,12 +186,12 @@ func flagStatus(buf *buffer.Buffer, path string) FlagStatus {
 
 // printStatus writes s for a person.
 func printStatus(w io.Writer, s *Status) {
-	fmt.Fprintf(w, "buffer: %s\npending: %s", s.Buffer, count(s.Pending.Records, "record", "records"))
+	fmt.Fprintf(w, "buffer: %s\npending: %s", s.Buffer, textutil.Count(s.Pending.Records, "record", "records"))
 	if own := s.Pending.Files - 1; own > 0 {
-		fmt.Fprintf(w, " (%d in %s: bans that found the buffer lock busy)", own, plural(own, "a file of its own", "files of their own"))
+		fmt.Fprintf(w, " (%d in %s: bans that found the buffer lock busy)", own, textutil.Plural(own, "a file of its own", "files of their own"))
 	}
 	if s.Pending.Damaged > 0 {
-		fmt.Fprintf(w, " (%s)", count(s.Pending.Damaged, "damaged line", "damaged lines"))
+		fmt.Fprintf(w, " (%s)", textutil.Count(s.Pending.Damaged, "damaged line", "damaged lines"))
 	}
 	fmt.Fprintf(w, "\nbatches: %d\n", s.Batches)
 	for _, st := range s.Strays {
@@ -209,15 +210,15 @@ func printStatus(w io.Writer, s *Status) {
 		if !c.Enabled {
 			state = "disabled"
 		}
-		fmt.Fprintf(w, "channel %s (%s, %s): %s waiting", c.Name, c.Type, state, count(c.Waiting, "batch", "batches"))
+		fmt.Fprintf(w, "channel %s (%s, %s): %s waiting", c.Name, c.Type, state, textutil.Count(c.Waiting, "batch", "batches"))
 		if c.LastSuccess != nil {
 			fmt.Fprintf(w, ", last delivery %s", c.LastSuccess.Format(time.RFC3339))
 		}
 		if c.Missed > 0 {
-			fmt.Fprintf(w, ", %s, last error: %s", count(c.Missed, "missed report", "missed reports"), c.LastError)
+			fmt.Fprintf(w, ", %s, last error: %s", textutil.Count(c.Missed, "missed report", "missed reports"), c.LastError)
 		}
 		if c.Dropped > 0 {
-			fmt.Fprintf(w, ", %s dropped by retention", count(c.Dropped, "record", "records"))
+			fmt.Fprintf(w, ", %s dropped by retention", textutil.Count(c.Dropped, "record", "records"))
 		}
 		if c.PartialOf > 0 {
 			fmt.Fprintf(w, ", a split report cut off after message %d of %d (the next flush sends the rest first)", c.PartialSent, c.PartialOf)

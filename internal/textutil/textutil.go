@@ -1,11 +1,13 @@
 // Package textutil holds the few text predicates and clean-ups that the
 // configuration, the templates, the channels and the ban path share: what a
-// control character is, and how an error is put on one line. It imports
+// control character is, how an error is put on one line, and how a count
+// agrees with its noun. It imports
 // only the standard library's strings and unicode, so the lean ban path may
 // use it.
 package textutil
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -14,6 +16,20 @@ import (
 // included, becomes one space. fail2ban logs each line of a command's output
 // on its own, and a terminal shows an error best on one line.
 func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Plural is one when n is 1, else many: the word that agrees with a count.
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Count says n things, in the singular for one: Count(1, "batch",
+// "batches") is "1 batch", Count(3, ...) "3 batches".
+func Count(n int, one, many string) string {
+	return strconv.Itoa(n) + " " + Plural(n, one, many)
+}
 
 // IsControl reports whether r is a C0 or C1 control character or DEL.
 func IsControl(r rune) bool {
