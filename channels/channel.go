@@ -35,6 +35,9 @@ type Message struct {
 	// messages to send in order, in the first format; Bodies then holds the
 	// first page. Deliver posts them one by one with the channel's Send.
 	Pages []string
+	// Attachments go with the report when the channel takes them (see
+	// Attacher): the chart of its bans, the full list of its offenders.
+	Attachments []Attachment
 }
 
 // Messages is what a splitting channel posts, in order: the pages of a

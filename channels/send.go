@@ -35,6 +35,9 @@ type Verdict struct {
 	Attempts int
 	Elapsed  time.Duration
 	Sent     int // pages of a split report delivered, From included
+	// Warnings are the attachments that could not be sent after the report
+	// was delivered, one line each, redacted like Err.
+	Warnings []string
 }
 
 // permanent marks an error that retrying cannot fix (such as a 4xx answer).
@@ -121,19 +124,12 @@ func Deliver(ctx context.Context, j Job) Verdict {
 		if err == nil || IsPermanent(err) || v.Attempts == attempts {
 			break
 		}
-		wait := backoff(v.Attempts)
-		var ra *RetryAfterError
-		if errors.As(err, &ra) && ra.After > wait {
-			wait = min(ra.After, MaxRetryAfter)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			err = fmt.Errorf("%w (gave up: %w)", err, context.Cause(ctx))
+		if err = pause(ctx, err, backoff(v.Attempts)); err != nil {
 			v.Attempts = attempts
-		case <-t.C:
 		}
+	}
+	if err == nil {
+		v.Warnings = sendAttachments(ctx, j, timeout, attempts, backoff)
 	}
 	v.Elapsed = time.Since(start)
 	if err != nil {
@@ -143,6 +139,54 @@ func Deliver(ctx context.Context, j Job) Verdict {
 		v.Err = j.Redactor.Error(err)
 	}
 	return v
+}
+
+// pause waits before the retry that follows err: wait, or longer if err
+// says when to try again (capped at MaxRetryAfter). It returns nil when the
+// retry may go, or err with why not when ctx ended first.
+func pause(ctx context.Context, err error, wait time.Duration) error {
+	var ra *RetryAfterError
+	if errors.As(err, &ra) && ra.After > wait {
+		wait = min(ra.After, MaxRetryAfter)
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("%w (gave up: %w)", err, context.Cause(ctx))
+	case <-t.C:
+		return nil
+	}
+}
+
+// sendAttachments posts the message's attachments, in order, through a
+// channel that sends them as messages of their own, each with up to
+// attempts tries. The report is out already, so a failure costs nothing
+// but that attachment: it is returned as a warning, redacted, and the
+// next attachment is tried.
+func sendAttachments(ctx context.Context, j Job, timeout time.Duration, attempts int, backoff func(int) time.Duration) []string {
+	as, ok := j.Channel.(AttachmentSender)
+	if !ok {
+		return nil
+	}
+	var warnings []string
+	for _, a := range j.Message.Attachments {
+		var err error
+		for n := 1; ; n++ {
+			err = attempt(ctx, timeout, func(actx context.Context) error { return as.SendAttachment(actx, a) })
+			if err == nil || IsPermanent(err) || n == attempts {
+				break
+			}
+			if err = pause(ctx, err, backoff(n)); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			err = fmt.Errorf("channel %q: the report was delivered, but not the attached %s: %w", j.Channel.Name(), a.Name, err)
+			warnings = append(warnings, j.Redactor.Error(err).Error())
+		}
+	}
+	return warnings
 }
 
 // attempt runs send with a context that ends after timeout.

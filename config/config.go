@@ -123,7 +123,19 @@ type Channel struct {
 	Templates map[string]string `mapstructure:"templates"` // format -> template file
 	Jails     []string          `mapstructure:"jails"`     // only bans of these jails; empty for all
 	MinBans   int               `mapstructure:"min_bans"`  // hold the report until it has this many bans
-	Settings  map[string]any    `mapstructure:",remain"`
+	// Attachments lists what goes with the report where the channel can
+	// carry files: "chart", "full_list". Unset is both; [] is none.
+	Attachments *[]string      `mapstructure:"attachments"`
+	Settings    map[string]any `mapstructure:",remain"`
+}
+
+// AttachmentNames are the values of a channel's attachments key.
+var AttachmentNames = []string{"chart", "full_list"}
+
+// Takes reports whether the channel's attachments key lets the report carry
+// the attachment named (one of AttachmentNames).
+func (c Channel) Takes(name string) bool {
+	return c.Attachments == nil || slices.Contains(*c.Attachments, name)
 }
 
 // IsEnabled reports whether the channel takes part in flushes.
@@ -307,6 +319,13 @@ func (c *Config) Validate() error {
 		}
 		if ch.Retries != nil && *ch.Retries < 0 {
 			return fmt.Errorf("key channels.%s.retries: must not be negative", name)
+		}
+		if ch.Attachments != nil {
+			for _, a := range *ch.Attachments {
+				if !slices.Contains(AttachmentNames, a) {
+					return fmt.Errorf("key channels.%s.attachments: unknown attachment %q (want %s, or [] for none)", name, a, strings.Join(AttachmentNames, ", "))
+				}
+			}
 		}
 		for f, file := range ch.Templates {
 			if _, err := templates.Lookup(templates.Format(f)); err != nil {

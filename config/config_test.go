@@ -47,6 +47,7 @@ channels:
     type: file
     enabled: false
     path: /var/log/x
+    attachments: []
 `)
 	c, err := config.Load(p)
 	if err != nil {
@@ -59,8 +60,14 @@ channels:
 	if m.Type != "sendmail" || m.Timeout != 10*time.Second || m.Attempts() != 1 || m.Settings["from"] != "fail2ban@localhost" {
 		t.Errorf("channel: %+v", m)
 	}
+	if !m.Takes("chart") || !m.Takes("full_list") {
+		t.Errorf("a channel without an attachments key does not take every attachment")
+	}
 	if got := c.EnabledChannels(); len(got) != 1 || got[0] != "admin-mail" {
 		t.Errorf("enabled channels %v", got)
+	}
+	if l := c.Channels["log"]; l.Takes("chart") || l.Takes("full_list") {
+		t.Errorf("attachments: [] still takes some: %v", *l.Attachments)
 	}
 	if c.File != p {
 		t.Errorf("File = %q", c.File)
@@ -93,6 +100,7 @@ func TestErrorsNameFileAndKey(t *testing.T) {
 		{"bad template format", "channels:\n  x:\n    type: file\n    templates:\n      pdf: /t\n", "channels.x.templates.pdf"},
 		{"bad zone", "report:\n  timezone: Mars/Olympus\n", "report.timezone"},
 		{"negative retries", "channels:\n  x:\n    type: file\n    retries: -1\n", "channels.x.retries"},
+		{"unknown attachment", "channels:\n  x:\n    type: file\n    attachments: [chart, pdf]\n", `key channels.x.attachments: unknown attachment "pdf" (want chart, full_list, or [] for none)`},
 		// Keys are case-sensitive: viper alone would read these as buffer.dir.
 		{"capital top key", "Buffer:\n  dir: /x\n", "unknown key Buffer (keys are lower case: buffer)"},
 		{"capital nested key", "buffer:\n  Dir: /x\n", "unknown key buffer.Dir"},

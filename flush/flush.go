@@ -58,6 +58,9 @@ type ChannelResult struct {
 	Resumed  int  // messages sent to finish a split report an earlier flush left half sent
 	Held     bool // fewer bans than its min_bans: nothing sent, nothing confirmed
 	Err      error
+	// Warnings are the attachments of its delivered report that could not
+	// be sent (the report and its bans count as delivered).
+	Warnings []string
 }
 
 // Failed lists the channels whose delivery failed.

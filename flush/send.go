@@ -73,6 +73,7 @@ func (f *flusher) deliver(ctx context.Context, i int, s *step) channels.Verdict 
 	s.job.Backoff = f.backoff
 	v := channels.Deliver(ctx, s.job)
 	cr.Attempts += v.Attempts
+	cr.Warnings = append(cr.Warnings, v.Warnings...)
 	if v.Err != nil {
 		f.ledger.fail(t.Name, v.Err)
 	} else {

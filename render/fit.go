@@ -16,8 +16,11 @@ import (
 // maxPages of them (0: no cap), the last cut. It never cuts inside the
 // markup, because it only ever renders whole templates, and never drops the
 // report: the totals are always there.
+//
+// d.Notes.FullList, when set, names the attachment that lists every
+// offender: only the messages that leave offender rows out keep it.
 func fit(d *report.Digest, limit int, measure func(string) int, split bool, maxPages int, render func(*report.Digest) (string, error)) ([]string, error) {
-	full, err := render(d)
+	full, err := render(uncut(d))
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +90,9 @@ func tryRows(d *report.Digest, offenders, unbans, jails, limit int, measure func
 	c.Offenders = d.Offenders[:offenders]
 	c.Notes.MoreOffenders = d.Notes.MoreOffenders + len(d.Offenders) - offenders
 	c.Notes.CountCuts(c.Offenders)
+	if offenders == len(d.Offenders) {
+		c.Notes.FullList = ""
+	}
 	c.Unbans = d.Unbans[:unbans]
 	c.Notes.MoreUnbans = d.Notes.MoreUnbans + len(d.Unbans) - unbans
 	c.Jails = d.Jails[:jails]
@@ -130,7 +136,7 @@ func paginate(d *report.Digest, limit int, measure func(string) int, maxPages in
 		if i > 0 {
 			c.Unbans = nil // once is enough
 		}
-		s, err := render(&c)
+		s, err := render(uncut(&c))
 		if err != nil {
 			return nil, err
 		}
@@ -142,6 +148,17 @@ func paginate(d *report.Digest, limit int, measure func(string) int, maxPages in
 		pages = append(pages, s)
 	}
 	return pages, nil
+}
+
+// uncut is d for a message that shows every offender row of d: one that
+// names no attached list.
+func uncut(d *report.Digest) *report.Digest {
+	if d.Notes.FullList == "" {
+		return d
+	}
+	c := *d
+	c.Notes.FullList = ""
+	return &c
 }
 
 // gallop is sort.Search that probes 1, 2, 4, ... first: the answer is

@@ -171,6 +171,11 @@ func (t *Target) render(d *report.Digest) (channels.Message, error) {
 	if sp, ok := t.Channel.(channels.Splitter); ok {
 		split, maxPages = sp.Split(), sp.MaxMessages()
 	}
+	if t.takes(channels.FullList) {
+		listed := *d
+		listed.Notes.FullList = FullListCSV
+		d = &listed
+	}
 	primary := t.Bodies[formats[0]]
 	var used *report.Digest
 	pages, err := fit(d, t.Channel.Limit(), measure, split, maxPages, func(c *report.Digest) (string, error) {
@@ -187,6 +192,7 @@ func (t *Target) render(d *report.Digest) (channels.Message, error) {
 		}
 	}
 	m.Bodies[formats[0]] = pages[0]
+	leftOut := used.Notes.FullList != "" // the last message rendered left rows out
 	if len(pages) > 1 {
 		m.Pages = pages
 		used = d
@@ -198,5 +204,32 @@ func (t *Target) render(d *report.Digest) (channels.Message, error) {
 		}
 		m.Bodies[f] = body
 	}
+	if m.Attachments, err = t.attachments(d, leftOut); err != nil {
+		return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
+	}
 	return m, nil
+}
+
+// attachments are the files that go with the report of d where the
+// channel takes them: the chart of its bans, and, when rows were cut from
+// the message, the list of every offender.
+func (t *Target) attachments(d *report.Digest, leftOut bool) ([]channels.Attachment, error) {
+	var out []channels.Attachment
+	if t.takes(channels.Chart) {
+		a, err := t.chartOf(d)
+		if err != nil {
+			return nil, err
+		}
+		if a != nil {
+			out = append(out, *a)
+		}
+	}
+	if leftOut && t.takes(channels.FullList) {
+		a, err := fullList(d, t.Location)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *a)
+	}
+	return out, nil
 }

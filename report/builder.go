@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/chart"
 	"github.com/f2b-notify/f2b-notify/internal/history"
 )
 
@@ -90,7 +91,7 @@ type Builder struct {
 	notes     Notes
 	strays    map[string]int // records by the configuration that could not be read (Record.Config)
 	from, to  float64        // event times, epoch seconds
-	minutes   banTimes       // bans per minute, for the sparkline
+	minutes   banTimes       // bans per jail and minute, for the chart and the sparkline
 }
 
 // maxStrays bounds the configuration files a digest names for its strays;
@@ -320,7 +321,7 @@ func (b *Builder) addBan(r *buffer.Record, t float64, line *LineRef) {
 		return
 	}
 	b.span(t)
-	b.minutes.add(t)
+	b.minutes.add(b.jailID(r.Jail), t)
 	o.bans++
 	o.failures += int32(r.Failures)
 	o.first = min(o.first, t)
@@ -501,7 +502,10 @@ func (b *Builder) Digest() *Digest {
 		g.exportGlance(&d.Offenders[i], r.addr, r.text, r.o)
 	}
 	g.finish(d)
-	d.Sparkline = b.minutes.sparkline(d.From, d.To)
+	d.chart = banChart{times: b.minutes, jails: b.jailNames}
+	if tl := d.Timeline(nil); tl != nil {
+		d.Sparkline = chart.Sparkline(tl.Totals())
+	}
 	lines.close()
 	d.Notes.CountCuts(d.Offenders)
 

@@ -35,6 +35,7 @@ type Digest struct {
 	Previous  *Previous
 
 	addrs bannedAddrs // every banned address, with a history: see Record
+	chart banChart    // bans per jail and minute: see Timeline
 }
 
 // Totals sums up a digest.
@@ -116,6 +117,10 @@ type Notes struct {
 	MoreUnbans    int // unbans left out to fit the channel's size limit
 	MoreJails     int // jail rows left out to fit the channel's size limit (the totals count them)
 	Page, Pages   int // when a report is split into several messages: this one's number, from 1, and their count
+	// FullList is the name of the attached file that lists every offender
+	// row, set when this message was cut to fit the channel and the channel
+	// carries the list ("" otherwise).
+	FullList string
 	// User names and log lines cut to MaxUserLen and MaxLineLen characters,
 	// and offenders whose names and lines went beyond MaxOffenderText, in
 	// the offender rows shown (see CountCuts).

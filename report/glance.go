@@ -286,24 +286,53 @@ func (g *glance) exportGlance(off *Offender, addr netip.Addr, text string, o *of
 	}
 }
 
-// banTimes counts bans per minute, for the sparkline.
-type banTimes map[int64]int32
+// banMinute is one jail's minute: the key of banTimes.
+type banMinute struct {
+	jail   int32 // number+1 in Builder.jailNames
+	minute int64 // Unix time / 60
+}
 
-func (bt banTimes) add(t float64) { bt[int64(math.Floor(t/60))]++ }
+// banTimes counts bans per jail and minute, for the chart and the
+// sparkline: a day of bans in five jails is at most 7,200 entries.
+type banTimes map[banMinute]int32
 
-// sparkline draws the bans of bt over from..to.
-func (bt banTimes) sparkline(from, to time.Time) string {
-	if len(bt) == 0 || !from.Before(to) {
-		return ""
+func (bt banTimes) add(jail int32, t float64) {
+	bt[banMinute{jail, int64(math.Floor(t / 60))}]++
+}
+
+// banChart is what a digest keeps to draw its bans over its period.
+type banChart struct {
+	times banTimes
+	jails []string // by number-1, as recorded
+}
+
+// timeline counts the bans of c over from..to per jail (names neutralised,
+// as the report shows them), its buckets aligned in loc; nil when there is
+// nothing to draw: no ban, or a period too short for two buckets.
+func (c banChart) timeline(from, to time.Time, loc *time.Location) *chart.Timeline {
+	if len(c.times) == 0 || !from.Before(to) {
+		return nil
 	}
-	tl := chart.NewTimeline(from, to)
-	for m, n := range bt {
-		tl.Add("", time.Unix(m*60, 0), int(n))
-	}
+	tl := chart.NewTimeline(from.In(loc), to.In(loc))
 	if tl.Len() < 2 {
-		return ""
+		return nil
 	}
-	return chart.Sparkline(tl.Totals())
+	for k, n := range c.times {
+		tl.Add(Neutralise(c.jails[k.jail-1]), time.Unix(k.minute*60, 0), int(n))
+	}
+	return tl
+}
+
+// Timeline returns the digest's bans per jail over its period, in buckets
+// aligned and labelled in loc (nil: the host's zone), for a chart; nil when
+// there is nothing to draw (no ban, or a period too short for two buckets).
+// Each call builds a new Timeline from counts per minute: a day of bans in
+// five jails is at most 7,200 of them.
+func (d *Digest) Timeline(loc *time.Location) *chart.Timeline {
+	if loc == nil {
+		loc = time.Local
+	}
+	return d.chart.timeline(d.From, d.To, loc)
 }
 
 // bannedAddrs are a digest's banned addresses: 4 bytes an IPv4 address, 16

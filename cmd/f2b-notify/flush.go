@@ -336,9 +336,15 @@ func printResult(w io.Writer, res *flush.Result) {
 	}
 }
 
-// printFailures says, one line each, why each failed channel failed.
+// printFailures says, one line each, why each failed channel failed, and
+// which attachments of a delivered report could not be sent.
 func printFailures(w io.Writer, res *flush.Result) {
 	for _, c := range res.Failed() {
 		fmt.Fprintf(w, "%s: FAILED: %s\n", c.Name, oneLine(c.Err.Error()))
+	}
+	for _, c := range res.Channels {
+		for _, warning := range c.Warnings {
+			fmt.Fprintf(w, "f2b-notify: warning: %s\n", oneLine(warning))
+		}
 	}
 }

@@ -30,20 +30,27 @@ type PreviewOptions struct {
 	*Globals
 	Channel string // only this channel; "" for every enabled one
 	Payload bool   // the exact request body, message or file text each channel would be sent
+	// Attachments, when set, is a folder where the files that would go
+	// with each report (the chart, the full list) are written, as
+	// CHANNEL-NAME.
+	Attachments string
 }
 
 func newPreviewCmd(g *Globals) *cobra.Command {
 	o := &PreviewOptions{Globals: g}
 	cmd := &cobra.Command{
-		Use:   "preview [--channel NAME] [--payload]",
+		Use:   "preview [--channel NAME] [--payload] [--attachments DIR]",
 		Short: "Print the report the next flush would send, per channel, without sending",
 		Long: `Render, for each enabled channel (or the one named), the report that the next flush would
 send it: the bans it has not received yet, pending ones included. Nothing is sent, claimed
-or changed.`,
+or changed. The files that would go with each report (the chart of bans, the full list of
+offenders when the channel's size limit cuts rows) are listed after it; --attachments DIR
+writes them there as CHANNEL-FILE, to look at.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return previewRun(o) },
 	}
 	cmd.Flags().StringVar(&o.Channel, "channel", "", "only this channel")
+	cmd.Flags().StringVar(&o.Attachments, "attachments", "", "write the files that would go with each report into this folder (created if missing)")
 	cmd.Flags().BoolVar(&o.Payload, "payload", false, "print exactly what each channel would be sent: the request body (HTTP channels), the e-mail message (sendmail, smtp), the text appended (file)")
 	return cmd
 }
@@ -87,7 +94,7 @@ func previewRun(o *PreviewOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := printRendered(o.IO.Out, t, flush.ForChannel(d, st), o.Payload); err != nil {
+		if err := printRendered(o.IO.Out, t, flush.ForChannel(d, st), o.Payload, o.Attachments); err != nil {
 			fmt.Fprintf(o.IO.Out, "### %s: %s\n", t.Name, oneLine(err.Error()))
 			failed++
 		}
@@ -144,20 +151,31 @@ func printRest(w io.Writer, t *render.Target, rest *buffer.Partial, payload bool
 }
 
 // printRendered writes a channel's subject and every format of its report,
-// or with payload the request body it would send.
-func printRendered(w io.Writer, t *render.Target, d *report.Digest, payload bool) error {
+// or with payload the request body it would send, then the attachments
+// that go with it, each written into the folder dir unless dir is "".
+func printRendered(w io.Writer, t *render.Target, d *report.Digest, payload bool, dir string) error {
 	m, err := t.Render(d)
 	if err != nil {
 		return err
 	}
 	if payload {
-		return printPayload(w, t, m)
+		if err := printPayload(w, t, m); err != nil {
+			return err
+		}
+	} else {
+		printBodies(w, t, m)
 	}
+	return saveAttachments(w, t.Name, m.Attachments, dir)
+}
+
+// printBodies writes the pages of a split report, or the subject and every
+// format of a whole one.
+func printBodies(w io.Writer, t *render.Target, m channels.Message) {
 	for i, page := range m.Pages {
 		fmt.Fprintf(w, "### channel %s (%s), message %d of %d\n%s\n\n", t.Name, t.Config.Type, i+1, len(m.Pages), page)
 	}
 	if len(m.Pages) > 0 {
-		return nil
+		return
 	}
 	for _, f := range t.Channel.Formats() {
 		fmt.Fprintf(w, "### channel %s (%s, %s)\nSubject: %s\n\n%s", t.Name, t.Config.Type, f, m.Subject, m.Bodies[f])
@@ -165,6 +183,27 @@ func printRendered(w io.Writer, t *render.Target, d *report.Digest, payload bool
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintln(w)
+	}
+}
+
+// saveAttachments lists a report's attachments and, with a folder, writes
+// each there as CHANNEL-NAME.
+func saveAttachments(w io.Writer, channel string, as []channels.Attachment, dir string) error {
+	if len(as) > 0 && dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create the folder for attachments: %w", err)
+		}
+	}
+	for _, a := range as {
+		where := ""
+		if dir != "" {
+			path := filepath.Join(dir, channel+"-"+a.Name)
+			if err := os.WriteFile(path, a.Data, 0o600); err != nil {
+				return fmt.Errorf("write attachment %s: %w", a.Name, err)
+			}
+			where = ", written to " + path
+		}
+		fmt.Fprintf(w, "### channel %s: attachment %s (%s, %d bytes%s): %s\n", channel, a.Name, a.Type, len(a.Data), where, a.Caption)
 	}
 	return nil
 }
