@@ -71,7 +71,7 @@ func TestSecondReportShowsReturningAndTrend(t *testing.T) {
 	e.ban(t, "192.0.2.1", 100)
 	e.ban(t, "192.0.2.2", 101)
 	e.run(t, tg, flush.Options{Now: time.Unix(1000, 0)})
-	if first := out.String(); !strings.Contains(first, "2 bans from 2 addresses\n") || !strings.Contains(first, "New: 2 addresses; returning from earlier reports: 0") {
+	if first := out.String(); !strings.Contains(first, "2 bans from 2 addresses\n") || !strings.Contains(first, "New: 2 addresses; returning: 0") {
 		t.Fatalf("first report:\n%s", first)
 	}
 	out.Reset()
@@ -82,7 +82,7 @@ func TestSecondReportShowsReturningAndTrend(t *testing.T) {
 	second := out.String()
 	for _, want := range []string{
 		"3 bans from 2 addresses, +50% on the previous report (2 bans)\n",
-		"New: 1 address; returning from earlier reports: 1\n",
+		"New: 1 address; returning: 1; still banned: 0 addresses\n",
 		"In 2 networks; most: 1 address from 192.0.2.0/24\n",
 	} {
 		if !strings.Contains(second, want) {

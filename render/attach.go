@@ -42,29 +42,9 @@ func (t *Target) chartOf(d *report.Digest) (*channels.Attachment, error) {
 		return nil, err
 	}
 	last := tl.Bucket(tl.Len() - 1).Add(tl.Step())
-	caption := fmt.Sprintf("Bans per %s and jail, %s – %s", stepName(tl.Step()),
+	caption := fmt.Sprintf("Bans per %s and jail, %s – %s", chart.StepName(tl.Step()),
 		tl.Bucket(0).Format("2006-01-02 15:04"), last.Format("2006-01-02 15:04 MST"))
 	return &channels.Attachment{Kind: channels.Chart, Name: ChartName, Type: "image/png", Data: png, Caption: caption}, nil
-}
-
-// stepName is a bucket size as the chart's caption says it: "hour",
-// "10 minutes", "6 hours", "day".
-func stepName(step time.Duration) string {
-	switch {
-	case step%(24*time.Hour) == 0:
-		return plural(int(step/(24*time.Hour)), "day")
-	case step%time.Hour == 0:
-		return plural(int(step/time.Hour), "hour")
-	default:
-		return plural(int(step/time.Minute), "minute")
-	}
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // fullList is every offender row of d as CSV, one line per address, for a

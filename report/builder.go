@@ -503,9 +503,11 @@ func (b *Builder) Digest() *Digest {
 	}
 	g.finish(d)
 	d.chart = banChart{times: b.minutes, jails: b.jailNames}
-	if tl := d.Timeline(nil); tl != nil {
+	tl := d.Timeline(nil)
+	if tl != nil {
 		d.Sparkline = chart.Sparkline(tl.Totals())
 	}
+	d.StandsOut = g.standsOut(tl)
 	lines.close()
 	d.Notes.CountCuts(d.Offenders)
 

@@ -33,6 +33,7 @@ type Digest struct {
 	Countries []Country // sorted by bans, then addresses, then code
 	Sparkline string
 	Previous  *Previous
+	StandsOut *StandOut // the one thing worth a line of its own; nil for none
 
 	addrs bannedAddrs // every banned address, with a history: see Record
 	chart banChart    // bans per jail and minute: see Timeline

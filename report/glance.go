@@ -98,7 +98,12 @@ type glance struct {
 	geoFails int
 	addrs    bannedAddrs // every banned address, for Digest.Record
 	keep     bool
-	jails    []string // an offender's, reused
+	// multi is the address banned by the most jails (recidive aside), for
+	// what stands out: its address and jails, sorted; none below two.
+	multi      netip.Addr
+	multiText  string
+	multiJails []string
+	jails      []string // an offender's, reused
 }
 
 func (b *Builder) newGlance(now time.Time) *glance {
@@ -129,6 +134,7 @@ func (g *glance) add(d *Digest, addr netip.Addr, text string, o *offender) {
 	if escalated {
 		d.Totals.Escalated++
 	}
+	g.noteJails(addr, text)
 	if still, _ := g.stillBanned(addr, text, o); still {
 		d.Totals.StillBanned++
 	}
@@ -244,6 +250,114 @@ func (g *glance) finish(d *Digest) {
 		}
 	}
 	d.addrs = g.addrs
+}
+
+// noteJails keeps the address banned by the most jails, recidive aside
+// (its bans repeat another jail's); ties go to the address first in order.
+func (g *glance) noteJails(addr netip.Addr, text string) {
+	n := len(g.jails)
+	if slices.Contains(g.jails, EscalationJail) {
+		n--
+	}
+	best := len(g.multiJails)
+	if n < 2 || n < best || n == best && !addrBefore(addr, text, g.multi, g.multiText) {
+		return
+	}
+	g.multi, g.multiText = addr, text
+	g.multiJails = g.multiJails[:0]
+	for _, j := range g.jails {
+		if j != EscalationJail {
+			g.multiJails = append(g.multiJails, j)
+		}
+	}
+	slices.Sort(g.multiJails)
+}
+
+// addrBefore orders addresses for ties: by address, then by text for the
+// ones that do not parse.
+func addrBefore(a netip.Addr, at string, b netip.Addr, bt string) bool {
+	if c := a.Compare(b); c != 0 {
+		return c < 0
+	}
+	return at < bt
+}
+
+// StandOut is the one thing of a report worth a line of its own: only one
+// of its parts is set, the first that applies of jails banning for the
+// first time, a spike, an address several jails banned.
+type StandOut struct {
+	// NewJails ban for the first time: no earlier report of the history
+	// had them (sorted, neutralised).
+	NewJails []string
+	// Spike is the busiest bucket of the period, when it holds at least
+	// SpikeMin bans and SpikeTimes times the average bucket.
+	Spike *Spike
+	// Address was banned by the jails Jails (at least two, recidive aside,
+	// sorted, neutralised).
+	Address string
+	Jails   []string
+}
+
+// Spike is a bucket of the period with many more bans than the others.
+type Spike struct {
+	At    time.Time     // the bucket's start
+	Step  time.Duration // its length
+	Bans  int
+	Times float64 // its bans over the average bucket's
+}
+
+// Spike thresholds: see StandOut.Spike.
+const (
+	SpikeMin   = 10
+	SpikeTimes = 4.0
+)
+
+// standsOut finds what stands out in d; nil when nothing does.
+func (g *glance) standsOut(tl *chart.Timeline) *StandOut {
+	if h := g.b.opt.History; h != nil && len(h.Reports()) > 0 {
+		known := map[string]bool{}
+		for _, r := range h.Reports() {
+			for _, j := range r.Jails {
+				known[j.Jail] = true
+			}
+		}
+		var fresh []string
+		for name, j := range g.b.jails {
+			if j.Bans > 0 && !known[name] {
+				fresh = append(fresh, Neutralise(name))
+			}
+		}
+		if len(fresh) > 0 {
+			slices.Sort(fresh)
+			return &StandOut{NewJails: fresh}
+		}
+	}
+	if tl != nil {
+		totals := tl.Totals()
+		top, sum := 0, 0
+		for i, n := range totals {
+			sum += n
+			if n > totals[top] {
+				top = i
+			}
+		}
+		avg := float64(sum) / float64(len(totals))
+		if n := totals[top]; n >= SpikeMin && float64(n) >= SpikeTimes*avg {
+			return &StandOut{Spike: &Spike{At: tl.Bucket(top), Step: tl.Step(), Bans: n, Times: float64(n) / avg}}
+		}
+	}
+	if len(g.multiJails) >= 2 {
+		who := g.multiText
+		if g.multi.IsValid() {
+			who = g.multi.String()
+		}
+		jails := make([]string, len(g.multiJails))
+		for i, j := range g.multiJails {
+			jails[i] = Neutralise(j)
+		}
+		return &StandOut{Address: Neutralise(who), Jails: jails}
+	}
+	return nil
 }
 
 // topOf sorts all by cmp and returns the first n of them (all for n < 0),

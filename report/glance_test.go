@@ -1,7 +1,9 @@
 package report_test
 
 import (
+	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +73,58 @@ func TestDigestAtAGlance(t *testing.T) {
 	next := build(report.Options{Generated: now.Add(time.Hour), History: h}, ban("sshd", "198.51.100.4", base+5000, 1))
 	if next.Totals.Returning != 1 || next.Previous.Bans != 4 || next.Previous.Trend() != "-75%" {
 		t.Errorf("after recording: totals %+v, previous %+v", next.Totals, next.Previous)
+	}
+}
+
+// TestWhatStandsOut: a jail that no earlier report had comes first, then a
+// spike of bans in one bucket, then an address banned by several jails
+// (recidive aside); a quiet, even day has nothing.
+func TestWhatStandsOut(t *testing.T) {
+	base := 1795600800.0 // on the hour
+	h := &history.History{}
+	if err := h.Record(time.Unix(int64(base)-86400, 0), func(func(netip.Addr) bool) {}, []history.JailTotal{{Jail: "sshd", Bans: 1, Addresses: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	even := func(jail string) []*buffer.Record { // a ban an hour for a day
+		var out []*buffer.Record
+		for i := range 24 {
+			out = append(out, ban(jail, "192.0.2."+strconv.Itoa(i+1), base+float64(i)*3600, 3))
+		}
+		return out
+	}
+	spike := append(even("sshd"), func() []*buffer.Record {
+		var out []*buffer.Record
+		for i := range 30 {
+			out = append(out, ban("sshd", "198.51.100."+strconv.Itoa(i+1), base+5*3600+float64(i), 3))
+		}
+		return out
+	}()...)
+	several := append(even("sshd"), ban("dovecot", "192.0.2.5", base+100, 3), ban("postfix", "192.0.2.5", base+200, 3), ban("recidive", "192.0.2.5", base+300, 3))
+	for _, tt := range []struct {
+		name string
+		opt  report.Options
+		recs []*buffer.Record
+		want string
+	}{
+		{"even", report.Options{History: h}, even("sshd"), "<nil>"},
+		{"a new jail", report.Options{History: h}, append(even("sshd"), ban("nginx", "203.0.113.1", base, 3)), "new jails [nginx]"},
+		{"a new jail, without a history", report.Options{}, append(even("sshd"), ban("nginx", "203.0.113.1", base, 3)), "<nil>"},
+		{"a spike", report.Options{History: h}, spike, "spike of 31 at 15:00 UTC per 1h0m0s"},
+		{"several jails", report.Options{}, append(several, ban("dovecot", "192.0.2.9", base, 3)), "192.0.2.5 in [dovecot postfix sshd]"},
+	} {
+		so := build(tt.opt, tt.recs...).StandsOut
+		got := "<nil>"
+		switch {
+		case so == nil:
+		case so.NewJails != nil:
+			got = fmt.Sprintf("new jails %v", so.NewJails)
+		case so.Spike != nil:
+			got = fmt.Sprintf("spike of %d at %s per %v", so.Spike.Bans, so.Spike.At.UTC().Format("15:04 MST"), so.Spike.Step)
+		default:
+			got = fmt.Sprintf("%s in %v", so.Address, so.Jails)
+		}
+		if got != tt.want {
+			t.Errorf("%s: stands out: %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }

@@ -30,6 +30,7 @@ func sampleDigest() *report.Digest {
 		ASNs:      []report.ASN{{ASN: 64496, Org: "Example Hosting", Addresses: 2, Bans: 5}},
 		Countries: []report.Country{{Code: "NL", Name: "Netherlands", Addresses: 3, Bans: 6}},
 		Sparkline: "▁▂▅█▃▁",
+		StandsOut: &report.StandOut{Address: "203.0.113.7", Jails: []string{"postfix-sasl", "sshd"}},
 		Previous:  &report.Previous{Time: at("2024-05-01T06:00:00Z"), Bans: 6, Addresses: 4, Change: 50},
 		Jails: []report.JailStat{
 			{Name: "sshd", Bans: 5, Unbans: 2, IPs: 4, Failures: 55},

@@ -3,18 +3,21 @@ package templates
 import (
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/f2b-notify/f2b-notify/internal/chart"
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
 // glance returns the digest's summary in at most four lines of plain text,
-// for the top of a report: the bans and the trend, where they came from,
-// new and returning addresses, and what is still banned. Lines whose data
-// the digest lacks (no GeoIP database, no history) are left out; a digest
-// without bans has none. Each line is printed by the template, so escaped
-// for its format like any value.
-func glance(d *report.Digest) []string {
+// for the top of a report (the template adds the sparkline, a fifth): the
+// bans and the trend, where they came from, new, returning and still
+// banned addresses, and the one thing that stands out. Lines whose data the
+// digest lacks (no GeoIP database, no history, nothing standing out) are
+// left out; a digest without bans has none. Each line is printed by the
+// template, so escaped for its format like any value.
+func (f *funcs) glance(d *report.Digest) []string {
 	t := d.Totals
 	if t.Bans == 0 {
 		return nil
@@ -70,14 +73,43 @@ func glance(d *report.Digest) []string {
 		}
 		lines = append(lines, s)
 	}
-	if t.New+t.Returning > 0 {
-		lines = append(lines, fmt.Sprintf("New: %s; returning from earlier reports: %d", textutil.Count(t.New, "address", "addresses"), t.Returning))
-	}
-	still := "Still banned: " + textutil.Count(t.StillBanned, "address", "addresses")
+	still := "still banned: " + textutil.Count(t.StillBanned, "address", "addresses")
 	if t.Escalated > 0 {
-		still += fmt.Sprintf("; %d banned again for longer by %s", t.Escalated, report.EscalationJail)
+		still += fmt.Sprintf(" (%d banned again for longer by %s)", t.Escalated, report.EscalationJail)
 	}
-	return append(lines, still)
+	if t.New+t.Returning > 0 {
+		lines = append(lines, fmt.Sprintf("New: %s; returning: %d; %s", textutil.Count(t.New, "address", "addresses"), t.Returning, still))
+	} else {
+		lines = append(lines, strings.ToUpper(still[:1])+still[1:])
+	}
+	if s := f.standsOut(d); s != "" {
+		lines = append(lines, s)
+	}
+	return lines
+}
+
+// standsOut says in one line what stands out in d, if anything.
+func (f *funcs) standsOut(d *report.Digest) string {
+	so := d.StandsOut
+	switch {
+	case so == nil:
+		return ""
+	case len(so.NewJails) > 0:
+		return "First bans ever by " + textutil.Plural(len(so.NewJails), "jail ", "jails ") + joinAnd(so.NewJails)
+	case so.Spike != nil:
+		sp := so.Spike
+		layout := "15:04"
+		switch {
+		case sp.Step >= 24*time.Hour:
+			layout = "Jan 2"
+		case d.To.Sub(d.From) > 24*time.Hour:
+			layout = "Jan 2 15:04"
+		}
+		return fmt.Sprintf("Spike: %d bans in the %s from %s, %.0f× the average", sp.Bans, chart.StepName(sp.Step), sp.At.In(f.loc).Format(layout), sp.Times)
+	case len(so.Jails) > 0:
+		return fmt.Sprintf("%s was banned by %d jails: %s", so.Address, len(so.Jails), joinAnd(so.Jails))
+	}
+	return ""
 }
 
 // joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".

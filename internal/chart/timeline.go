@@ -12,6 +12,7 @@ package chart
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -184,4 +185,20 @@ func (tl *Timeline) Labels() []string {
 		out[i] = tl.Bucket(i).Format(layout)
 	}
 	return out
+}
+
+// StepName says a bucket size as a sentence does after "per" or "the":
+// "hour", "10 minutes", "6 hours", "day", "7 days".
+func StepName(step time.Duration) string {
+	unit, n := "minute", int(step/time.Minute)
+	switch {
+	case step%(24*time.Hour) == 0:
+		unit, n = "day", int(step/(24*time.Hour))
+	case step%time.Hour == 0:
+		unit, n = "hour", int(step/time.Hour)
+	}
+	if n == 1 {
+		return unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
 }

@@ -72,7 +72,8 @@ func Records(end time.Time) []*buffer.Record {
 // History returns a record of earlier reports to go with Records(end): one
 // a day before end and one a week before, which had two of the sample's
 // addresses, so that a report of the sample shows returning addresses and
-// a trend.
+// a trend. The older one also had the mail jails, so that nginx-http-auth
+// is the one jail that bans for the first time.
 func History(end time.Time) *history.History {
 	h := &history.History{}
 	for _, back := range []time.Duration{7 * 24 * time.Hour, 24 * time.Hour} {
@@ -81,7 +82,11 @@ func History(end time.Time) *history.History {
 		}
 		// The sample's times are valid: Record refuses only times before
 		// 1970 or after 2106.
-		_ = h.Record(end.Add(-back), addrs, []history.JailTotal{{Jail: "recidive", Bans: 1, Addresses: 1}, {Jail: "sshd", Bans: 7, Addresses: 2}})
+		jails := []history.JailTotal{{Jail: "recidive", Bans: 1, Addresses: 1}, {Jail: "sshd", Bans: 7, Addresses: 2}}
+		if back > 24*time.Hour {
+			jails = append(jails, history.JailTotal{Jail: "dovecot", Bans: 1, Addresses: 1}, history.JailTotal{Jail: "postfix-sasl", Bans: 2, Addresses: 1})
+		}
+		_ = h.Record(end.Add(-back), addrs, jails)
 	}
 	return h
 }
