@@ -38,15 +38,9 @@ var (
 	fakeSendmailBinary string // testdata/fakesendmail
 )
 
-func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+func TestMain(m *testing.M) { os.Exit(testenv.Main(func() int { return testMain(m) })) }
 
 func testMain(m *testing.M) int {
-	// Only the configuration files the tests write decide.
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "F2B_NOTIFY_") {
-			os.Unsetenv(k)
-		}
-	}
 	var err error
 	binDir, err = os.MkdirTemp("", "f2bn-reliability-bin-")
 	if err != nil {
@@ -125,22 +119,11 @@ type proc struct {
 	stdin   io.Reader
 }
 
-// baseEnv is the environment of every command: ours without F2B_NOTIFY_*.
-func baseEnv(extra []string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "F2B_NOTIFY_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
-}
-
 // command builds p in its own process group, so that a timeout or the end
 // of the test can kill it and every child it started.
 func (p proc) command() *exec.Cmd {
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
-	cmd.Env = baseEnv(p.env)
+	cmd.Env = testenv.Env(p.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: p.cred}
 	cmd.Stdin = p.stdin
 	return cmd

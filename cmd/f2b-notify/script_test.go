@@ -16,17 +16,26 @@ import (
 
 	"github.com/gofrs/flock"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/f2b-notify/f2b-notify/internal/testenv"
 )
 
 // TestMain makes the test binary double as f2b-notify: testscript puts a copy
 // named f2b-notify on the scripts' PATH and runs Main when argv[0] is that
 // name. The detached flush that `ban` starts re-executes os.Executable() with
-// the same argv[0], so it runs as f2b-notify too.
+// the same argv[0], so it runs as f2b-notify too. The tests themselves run
+// through testenv.Main, which keeps them away from the machine's default
+// buffer folder.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(guarded{m}, map[string]func(){
 		"f2b-notify": func() { os.Exit(Main()) },
 	})
 }
+
+// guarded runs the tests of m through testenv.Main.
+type guarded struct{ m *testing.M }
+
+func (g guarded) Run() int { return testenv.Main(g.m.Run) }
 
 // TestScripts runs testdata/script/*.txtar. Every script writes its buffer,
 // flag and reports under $WORK: the defaults (/var/lib/f2b-notify,
@@ -51,6 +60,9 @@ func TestScripts(t *testing.T) {
 				}
 			}
 			env.Vars = vars
+			// Where a ban goes when its configuration cannot be used.
+			env.Setenv("F2B_NOTIFY_CONFIG", testenv.DefaultConfig())
+			env.Setenv("DEFAULTBUF", testenv.DefaultBufferDir())
 			if err := expandWork(env.WorkDir); err != nil {
 				return err
 			}
