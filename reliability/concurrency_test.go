@@ -12,13 +12,12 @@ import (
 	"time"
 )
 
-// slowSite has a file channel and a sendmail channel whose sendmail takes
-// delay, so that a flush holds its lock that long.
-func slowSite(t *testing.T, delay time.Duration) (s *site, mailDir string) {
+// slowSite has a file channel, log, and a sendmail channel, mail, whose
+// sendmail takes delay, so that a flush holds its lock that long.
+func slowSite(t *testing.T, delay time.Duration, fsync bool) (s *site, mailDir string) {
 	t.Helper()
-	dir := t.TempDir()
-	sendmail, mailDir := fakeSendmail(t, dir, delay)
-	s = newSite(t, siteOptions{fsync: true, channels: fmt.Sprintf(`  log:
+	sendmail, mailDir := fakeSendmail(t, t.TempDir(), delay)
+	s = newSite(t, siteOptions{fsync: fsync, channels: fmt.Sprintf(`  log:
     type: file
     path: {DIR}/reports.txt
   mail:
@@ -64,7 +63,7 @@ func mailCounts(t *testing.T, mailDir string, into map[string]int) {
 // without waiting for the flush, preview and status answer. Nothing may
 // wait for the flush to end, and everything is delivered once afterwards.
 func TestCommandsDuringAFlush(t *testing.T) {
-	s, mailDir := slowSite(t, 3*time.Second)
+	s, mailDir := slowSite(t, 3*time.Second, true)
 	var want []string
 	for i := range 5 {
 		s.appendBan("sshd", ipN(i), 1)
@@ -120,7 +119,7 @@ func TestCommandsDuringAFlush(t *testing.T) {
 // runs instead of saying another one is running. It resends to the
 // channel whose send was cut, which at-least-once allows.
 func TestNoStaleLockAfterKill(t *testing.T) {
-	s, mailDir := slowSite(t, 2*time.Second)
+	s, mailDir := slowSite(t, 2*time.Second, true)
 	var want []string
 	for i := range 3 {
 		s.appendBan("sshd", ipN(i), 1)
