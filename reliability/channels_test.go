@@ -281,11 +281,7 @@ func TestChannelFaults(t *testing.T) {
     retries: %d
     timeout: 400ms
 `, scheme, srv.addr, secretURLToken, secretBearer, retries)})
-			var want []string
-			for i := range 4 {
-				s.appendBan("sshd", ipN(i), 3)
-				want = append(want, ipN(i))
-			}
+			want := s.appendBans(4, 3)
 			tried += len(want)
 			if fl.mode != modeTLS {
 				srv.setMode(fl.mode)
@@ -463,11 +459,7 @@ func TestSMTPFaults(t *testing.T) {
 %s`, fl.sink.Port(), fl.tls, pw, ca)
 			}
 			s := newSite(t, siteOptions{channels: chans("")})
-			var want []string
-			for i := range 3 {
-				s.appendBan("sshd", ipN(i), 3)
-				want = append(want, ipN(i))
-			}
+			want := s.appendBans(3, 3)
 			tried += len(want)
 			if fl.start != nil {
 				fl.start(fl.sink)

@@ -64,11 +64,7 @@ func mailCounts(t *testing.T, mailDir string, into map[string]int) {
 // wait for the flush to end, and everything is delivered once afterwards.
 func TestCommandsDuringAFlush(t *testing.T) {
 	s, mailDir := slowSite(t, 3*time.Second, true)
-	var want []string
-	for i := range 5 {
-		s.appendBan("sshd", ipN(i), 1)
-		want = append(want, ipN(i))
-	}
+	want := s.appendBans(5, 1)
 	first := background(t, proc{argv: []string{binary, "--config", s.cfg, "flush"}})
 	waitClaimed(t, s)
 
@@ -120,11 +116,7 @@ func TestCommandsDuringAFlush(t *testing.T) {
 // channel whose send was cut, which at-least-once allows.
 func TestNoStaleLockAfterKill(t *testing.T) {
 	s, mailDir := slowSite(t, 2*time.Second, true)
-	var want []string
-	for i := range 3 {
-		s.appendBan("sshd", ipN(i), 1)
-		want = append(want, ipN(i))
-	}
+	want := s.appendBans(3, 1)
 	f := background(t, proc{argv: []string{binary, "--config", s.cfg, "flush"}})
 	waitClaimed(t, s)
 	time.Sleep(300 * time.Millisecond) // the sendmail child is running now

@@ -86,9 +86,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	for _, f := range failures {
 		t.Run(f.name, func(t *testing.T) {
 			s, except := secretSite(t, srv, sink, "")
-			for i := range 3 {
-				s.appendBan("sshd", ipN(i), 1)
-			}
+			s.appendBans(3, 1)
 			srv.setMode(f.hook)
 			if f.smtp != nil {
 				f.smtp()
