@@ -357,14 +357,8 @@ func TestChannelFaults(t *testing.T) {
 			}
 			_, _, bodies := srv.seen()
 			got := webhookIPs(t, bodies)
-			logs := countIPs(readFile(t, filepath.Join(s.dir, "reports.txt")))
-			for _, ip := range want {
-				if got[ip] == 0 || logs[ip] == 0 {
-					lost++
-					t.Errorf("%s: webhook %d, file %d deliveries", ip, got[ip], logs[ip])
-				}
-				dup += max(got[ip]-1, 0) + max(logs[ip]-1, 0)
-			}
+			n, copies := deliveredWithTheFile(t, "webhook", got, s, want)
+			lost, dup = lost+n, dup+copies
 			if b, _ := buffer0(s); b != 0 {
 				t.Errorf("%d batches left after every channel got them", b)
 			}
@@ -494,14 +488,8 @@ func TestSMTPFaults(t *testing.T) {
 					got[ip] += n
 				}
 			}
-			logs := countIPs(readFile(t, filepath.Join(s.dir, "reports.txt")))
-			for _, ip := range want {
-				if got[ip] == 0 || logs[ip] == 0 {
-					lost++
-					t.Errorf("%s: mail %d, file %d deliveries", ip, got[ip], logs[ip])
-				}
-				dup += max(got[ip]-1, 0) + max(logs[ip]-1, 0)
-			}
+			n, copies := deliveredWithTheFile(t, "mail", got, s, want)
+			lost, dup = lost+n, dup+copies
 			leaks := secretsIn([]string{secretPassword}, r.Out, r.Err, r2.Out, r2.Err)
 			leaks = append(leaks, filesWithSecrets(t, []string{secretPassword}, nil, s.buf)...)
 			leaked += len(leaks)
@@ -511,4 +499,21 @@ func TestSMTPFaults(t *testing.T) {
 		})
 	}
 	figures(t, "smtp-faults", tried, lost, dup, leaked, fmt.Sprintf("faults=%d", len(faults)))
+}
+
+// deliveredWithTheFile checks that each address of want reached both the
+// channel what (got counts its deliveries) and the file channel of s, and
+// returns how many did not, each failing t, and how many copies beyond the
+// first arrived, which at-least-once allows after a fault.
+func deliveredWithTheFile(t *testing.T, what string, got map[string]int, s *site, want []string) (lost, dup int) {
+	t.Helper()
+	logs := countIPs(readFile(t, filepath.Join(s.dir, "reports.txt")))
+	for _, ip := range want {
+		if got[ip] == 0 || logs[ip] == 0 {
+			lost++
+			t.Errorf("%s: %s %d, file %d deliveries", ip, what, got[ip], logs[ip])
+		}
+		dup += max(got[ip]-1, 0) + max(logs[ip]-1, 0)
+	}
+	return lost, dup
 }
