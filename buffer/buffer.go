@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,8 +24,15 @@ const (
 	FlushLockFile = "flush.lock"
 	SpoolDir      = "spool"
 	LedgerFile    = "ledger.json"
-	batchSuffix   = ".jsonl"
+	// HistoryFile holds what earlier reports sent (internal/history).
+	HistoryFile = "history"
+	batchSuffix = ".jsonl"
 )
+
+// lockedFiles are the files of the buffer folder that only the holder of
+// the flush lock writes, each through a temporary file (NAME.tmp*) renamed
+// over it.
+var lockedFiles = []string{LedgerFile, FlagNotRemovedFile, HistoryFile}
 
 // Buffer is a buffer folder. Its methods do no I/O until called.
 type Buffer struct {
@@ -141,9 +149,10 @@ func pathless(err error, name string) error {
 
 // TryLockFlush takes the single-flight flush lock without waiting. ok is false
 // when another flush holds it. The lock dies with the process that holds it,
-// so a killed flush leaves nothing stale behind: the temporary ledger files a
-// flush killed in the middle of SaveLedger left are removed here, since only
-// the holder of this lock writes the ledger.
+// so a killed flush leaves nothing stale behind: the temporary files a flush
+// killed while it saved the ledger, the history or the note of a flag it
+// could not remove are removed here, since only the holder of this lock
+// writes those.
 func (b *Buffer) TryLockFlush() (unlock func(), ok bool, err error) {
 	if err := os.MkdirAll(b.Dir, 0o750); err != nil {
 		return nil, false, fmt.Errorf("create buffer folder %s: %w", b.Dir, err)
@@ -164,29 +173,31 @@ func (b *Buffer) TryLockFlush() (unlock func(), ok bool, err error) {
 	return func() { _ = l.Unlock() }, true, nil
 }
 
-// removeStaleTemps removes what writeFileAtomic leaves when its process dies
-// between creating the temporary file and renaming it, and the temporary
-// file of an append killed while it wrote a file of its own (see
-// appendSide). Such an append did not succeed, so fail2ban ran it again.
+// removeStaleTemps removes, under the flush lock, what a process killed
+// between creating a temporary file and renaming it left: the temporary
+// files of lockedFiles, whose writer held the lock and so is gone, and the
+// temporary file of an append killed while it wrote a file of its own (see
+// appendSide), once it is old enough not to be an append running now. Such
+// an append did not succeed, so fail2ban ran it again.
 func (b *Buffer) removeStaleTemps(now time.Time) error {
-	stale, err := filepath.Glob(filepath.Join(b.Dir, LedgerFile+".tmp*"))
+	entries, err := os.ReadDir(b.Dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("read buffer folder %s: %w", b.Dir, err)
 	}
-	sides, err := filepath.Glob(filepath.Join(b.Dir, sidePrefix+"*"+sideTemp))
-	if err != nil {
-		return err
-	}
-	for _, name := range sides {
-		// An append writes its file in a few milliseconds; one this old
-		// belongs to a process that died.
-		if st, err := os.Lstat(name); err == nil && now.Sub(st.ModTime()) > staleSideAge {
-			stale = append(stale, name)
+	for _, e := range entries {
+		name := e.Name()
+		stale := slices.ContainsFunc(lockedFiles, func(f string) bool { return strings.HasPrefix(name, f+".tmp") })
+		if !stale && strings.HasPrefix(name, sidePrefix) && strings.HasSuffix(name, sideTemp) {
+			// An append writes its file in a few milliseconds; one this
+			// old belongs to a process that died.
+			info, err := e.Info()
+			stale = err == nil && now.Sub(info.ModTime()) > staleSideAge
 		}
-	}
-	for _, name := range stale {
-		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove stale %s: %w", name, err)
+		if !stale {
+			continue
+		}
+		if err := os.Remove(b.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove stale %s: %w", b.path(name), err)
 		}
 	}
 	return nil

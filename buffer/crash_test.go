@@ -13,24 +13,49 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 )
 
-// A flush killed inside SaveLedger leaves its temporary file; the next flush
-// to take the lock removes it, so kills do not pile files up in the buffer.
-func TestFlushLockRemovesTemporaryLedgerFilesOfAKilledFlush(t *testing.T) {
+// A flush killed while it saved the ledger, the history or the note of a
+// flag it could not remove leaves its temporary file; the next flush to take
+// the lock removes it, so kills do not pile files up in the buffer. The files
+// themselves stay as they are.
+func TestFlushLockRemovesTemporaryFilesOfAKilledFlush(t *testing.T) {
 	b := buffer.New(t.TempDir(), false)
 	if err := b.SaveLedger(&buffer.Ledger{}); err != nil {
 		t.Fatal(err)
 	}
-	stale := filepath.Join(b.Dir, buffer.LedgerFile+".tmp123456")
-	if err := os.WriteFile(stale, []byte(`{"channels":`), 0o600); err != nil {
+	ledger, err := os.ReadFile(filepath.Join(b.Dir, buffer.LedgerFile))
+	if err != nil {
 		t.Fatal(err)
+	}
+	kept := map[string][]byte{
+		buffer.LedgerFile:         ledger,
+		buffer.HistoryFile:        []byte("f2bnhist\x01 a history"),
+		buffer.FlagNotRemovedFile: []byte("1 2 3.0 4.0\nread-only file system\n"),
+	}
+	var stale []string
+	for name, data := range kept {
+		if err := os.WriteFile(filepath.Join(b.Dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tmp := filepath.Join(b.Dir, name+".tmp123456")
+		if err := os.WriteFile(tmp, data[:len(data)/2], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		stale = append(stale, tmp)
 	}
 	unlock, ok, err := b.TryLockFlush()
 	if err != nil || !ok {
 		t.Fatalf("lock: %v %v", ok, err)
 	}
 	defer unlock()
-	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Errorf("stale temporary ledger file still there: %v", err)
+	for _, name := range stale {
+		if _, err := os.Stat(name); !os.IsNotExist(err) {
+			t.Errorf("stale temporary file %s still there: %v", filepath.Base(name), err)
+		}
+	}
+	for name, want := range kept {
+		if got, err := os.ReadFile(filepath.Join(b.Dir, name)); err != nil || string(got) != string(want) {
+			t.Errorf("%s suffered: %q, %v; want %q", name, got, err, want)
+		}
 	}
 	if _, err := b.LoadLedger(); err != nil {
 		t.Errorf("the ledger itself suffered: %v", err)

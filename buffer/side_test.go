@@ -8,26 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofrs/flock"
-
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/testenv"
 )
 
-// holdLock takes the buffer's lock as another process would (flock locks
-// belong to an open file, so a second open in this process conflicts).
+// holdLock takes the buffer's lock as another process would.
 func holdLock(t *testing.T, b *buffer.Buffer) (release func()) {
 	t.Helper()
-	if err := os.MkdirAll(b.Dir, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	l := flock.New(filepath.Join(b.Dir, buffer.LockFile))
-	if err := l.Lock(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	release = func() { once.Do(func() { _ = l.Unlock() }) }
-	t.Cleanup(release)
-	return release
+	return testenv.HoldLock(t, filepath.Join(b.Dir, buffer.LockFile))
 }
 
 // claimedIPs claims and returns how often each address is in the new batches.

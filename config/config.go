@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/internal/bankeys"
 	"github.com/f2b-notify/f2b-notify/internal/decode"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
@@ -98,7 +99,7 @@ type History struct {
 }
 
 // HistoryFile is the history's file in the buffer folder.
-func (c *Config) HistoryFile() string { return filepath.Join(c.Buffer.Dir, "history") }
+func (c *Config) HistoryFile() string { return filepath.Join(c.Buffer.Dir, buffer.HistoryFile) }
 
 // Flush bounds a whole flush.
 type Flush struct {

@@ -38,18 +38,14 @@ var f2bNotify, f2bNotifyBan string
 // wait bounds every wait for something fail2ban or a flush does.
 const wait = 20 * time.Second
 
+// TestMain runs the tests through testenv.Main: only the configuration files
+// the tests write decide, in fail2ban's action commands too (fail2ban passes
+// its environment on to them).
 func TestMain(m *testing.M) {
-	os.Exit(testMain(m))
+	os.Exit(testenv.Main(func() int { return testMain(m) }))
 }
 
 func testMain(m *testing.M) int {
-	// Only the configuration files the tests write decide; fail2ban passes
-	// its environment on to every action command.
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "F2B_NOTIFY_") {
-			os.Unsetenv(k)
-		}
-	}
 	dir, err := os.MkdirTemp("", "f2bn-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
@@ -197,18 +193,13 @@ func (res result) String() string {
 	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 }
 
-// run runs the binary with --config config and args, with no F2B_NOTIFY_*
-// variable from the test's environment.
+// run runs the binary with --config config and args, in testenv.Env.
 func run(t *testing.T, config string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, f2bNotify, append([]string{"--config", config}, args...)...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "F2B_NOTIFY_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
+	cmd.Env = testenv.Env()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

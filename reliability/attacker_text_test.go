@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/testenv"
 )
 
 // A thousand offenders, each trying five user names of 8 KiB or 100 KiB
@@ -37,7 +38,7 @@ func TestAttackerSizedUserNamesMakeABoundedReport(t *testing.T) {
 			writeLongNames(t, s, offenders, names, size)
 
 			cmd := exec.CommandContext(ctxTimeout(t, 5*time.Minute), binary, "--config", s.cfg, "flush")
-			cmd.Env = baseEnv(nil)
+			cmd.Env = testenv.Env()
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("flush: %v\n%s", err, out)

@@ -281,11 +281,7 @@ func TestChannelFaults(t *testing.T) {
     retries: %d
     timeout: 400ms
 `, scheme, srv.addr, secretURLToken, secretBearer, retries)})
-			var want []string
-			for i := range 4 {
-				s.appendBan("sshd", ipN(i), 3)
-				want = append(want, ipN(i))
-			}
+			want := s.appendBans(4, 3)
 			tried += len(want)
 			if fl.mode != modeTLS {
 				srv.setMode(fl.mode)
@@ -361,14 +357,8 @@ func TestChannelFaults(t *testing.T) {
 			}
 			_, _, bodies := srv.seen()
 			got := webhookIPs(t, bodies)
-			logs := countIPs(readFile(t, filepath.Join(s.dir, "reports.txt")))
-			for _, ip := range want {
-				if got[ip] == 0 || logs[ip] == 0 {
-					lost++
-					t.Errorf("%s: webhook %d, file %d deliveries", ip, got[ip], logs[ip])
-				}
-				dup += max(got[ip]-1, 0) + max(logs[ip]-1, 0)
-			}
+			n, copies := deliveredWithTheFile(t, "webhook", got, s, want)
+			lost, dup = lost+n, dup+copies
 			if b, _ := buffer0(s); b != 0 {
 				t.Errorf("%d batches left after every channel got them", b)
 			}
@@ -463,11 +453,7 @@ func TestSMTPFaults(t *testing.T) {
 %s`, fl.sink.Port(), fl.tls, pw, ca)
 			}
 			s := newSite(t, siteOptions{channels: chans("")})
-			var want []string
-			for i := range 3 {
-				s.appendBan("sshd", ipN(i), 3)
-				want = append(want, ipN(i))
-			}
+			want := s.appendBans(3, 3)
 			tried += len(want)
 			if fl.start != nil {
 				fl.start(fl.sink)
@@ -502,14 +488,8 @@ func TestSMTPFaults(t *testing.T) {
 					got[ip] += n
 				}
 			}
-			logs := countIPs(readFile(t, filepath.Join(s.dir, "reports.txt")))
-			for _, ip := range want {
-				if got[ip] == 0 || logs[ip] == 0 {
-					lost++
-					t.Errorf("%s: mail %d, file %d deliveries", ip, got[ip], logs[ip])
-				}
-				dup += max(got[ip]-1, 0) + max(logs[ip]-1, 0)
-			}
+			n, copies := deliveredWithTheFile(t, "mail", got, s, want)
+			lost, dup = lost+n, dup+copies
 			leaks := secretsIn([]string{secretPassword}, r.Out, r.Err, r2.Out, r2.Err)
 			leaks = append(leaks, filesWithSecrets(t, []string{secretPassword}, nil, s.buf)...)
 			leaked += len(leaks)
@@ -519,4 +499,21 @@ func TestSMTPFaults(t *testing.T) {
 		})
 	}
 	figures(t, "smtp-faults", tried, lost, dup, leaked, fmt.Sprintf("faults=%d", len(faults)))
+}
+
+// deliveredWithTheFile checks that each address of want reached both the
+// channel what (got counts its deliveries) and the file channel of s, and
+// returns how many did not, each failing t, and how many copies beyond the
+// first arrived, which at-least-once allows after a fault.
+func deliveredWithTheFile(t *testing.T, what string, got map[string]int, s *site, want []string) (lost, dup int) {
+	t.Helper()
+	logs := countIPs(readFile(t, filepath.Join(s.dir, "reports.txt")))
+	for _, ip := range want {
+		if got[ip] == 0 || logs[ip] == 0 {
+			lost++
+			t.Errorf("%s: %s %d, file %d deliveries", ip, what, got[ip], logs[ip])
+		}
+		dup += max(got[ip]-1, 0) + max(logs[ip]-1, 0)
+	}
+	return lost, dup
 }

@@ -12,13 +12,12 @@ import (
 	"time"
 )
 
-// slowSite has a file channel and a sendmail channel whose sendmail takes
-// delay, so that a flush holds its lock that long.
-func slowSite(t *testing.T, delay time.Duration) (s *site, mailDir string) {
+// slowSite has a file channel, log, and a sendmail channel, mail, whose
+// sendmail takes delay, so that a flush holds its lock that long.
+func slowSite(t *testing.T, delay time.Duration, fsync bool) (s *site, mailDir string) {
 	t.Helper()
-	dir := t.TempDir()
-	sendmail, mailDir := fakeSendmail(t, dir, delay)
-	s = newSite(t, siteOptions{fsync: true, channels: fmt.Sprintf(`  log:
+	sendmail, mailDir := fakeSendmail(t, t.TempDir(), delay)
+	s = newSite(t, siteOptions{fsync: fsync, channels: fmt.Sprintf(`  log:
     type: file
     path: {DIR}/reports.txt
   mail:
@@ -64,12 +63,8 @@ func mailCounts(t *testing.T, mailDir string, into map[string]int) {
 // without waiting for the flush, preview and status answer. Nothing may
 // wait for the flush to end, and everything is delivered once afterwards.
 func TestCommandsDuringAFlush(t *testing.T) {
-	s, mailDir := slowSite(t, 3*time.Second)
-	var want []string
-	for i := range 5 {
-		s.appendBan("sshd", ipN(i), 1)
-		want = append(want, ipN(i))
-	}
+	s, mailDir := slowSite(t, 3*time.Second, true)
+	want := s.appendBans(5, 1)
 	first := background(t, proc{argv: []string{binary, "--config", s.cfg, "flush"}})
 	waitClaimed(t, s)
 
@@ -120,12 +115,8 @@ func TestCommandsDuringAFlush(t *testing.T) {
 // runs instead of saying another one is running. It resends to the
 // channel whose send was cut, which at-least-once allows.
 func TestNoStaleLockAfterKill(t *testing.T) {
-	s, mailDir := slowSite(t, 2*time.Second)
-	var want []string
-	for i := range 3 {
-		s.appendBan("sshd", ipN(i), 1)
-		want = append(want, ipN(i))
-	}
+	s, mailDir := slowSite(t, 2*time.Second, true)
+	want := s.appendBans(3, 1)
 	f := background(t, proc{argv: []string{binary, "--config", s.cfg, "flush"}})
 	waitClaimed(t, s)
 	time.Sleep(300 * time.Millisecond) // the sendmail child is running now

@@ -38,15 +38,9 @@ var (
 	fakeSendmailBinary string // testdata/fakesendmail
 )
 
-func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+func TestMain(m *testing.M) { os.Exit(testenv.Main(func() int { return testMain(m) })) }
 
 func testMain(m *testing.M) int {
-	// Only the configuration files the tests write decide.
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "F2B_NOTIFY_") {
-			os.Unsetenv(k)
-		}
-	}
 	var err error
 	binDir, err = os.MkdirTemp("", "f2bn-reliability-bin-")
 	if err != nil {
@@ -125,22 +119,11 @@ type proc struct {
 	stdin   io.Reader
 }
 
-// baseEnv is the environment of every command: ours without F2B_NOTIFY_*.
-func baseEnv(extra []string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "F2B_NOTIFY_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
-}
-
 // command builds p in its own process group, so that a timeout or the end
 // of the test can kill it and every child it started.
 func (p proc) command() *exec.Cmd {
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
-	cmd.Env = baseEnv(p.env)
+	cmd.Env = testenv.Env(p.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: p.cred}
 	cmd.Stdin = p.stdin
 	return cmd
@@ -404,26 +387,37 @@ func (s *site) ledger() *buffer.Ledger {
 // appendBan stores a ban directly, as `ban` would.
 func (s *site) appendBan(jail, ip string, failures int) {
 	s.t.Helper()
-	r := &buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: jail, IP: ip, Failures: failures,
-		Time: float64(time.Now().Unix()), At: time.Now().Unix()}
-	if err := buffer.New(s.buf, false).Append(r); err != nil {
-		s.t.Fatal(err)
+	s.store(buffer.New(s.buf, false), jail, ip, failures)
+}
+
+// appendBans stores n bans in the jail sshd, of ipN(0) on, and returns
+// their addresses.
+func (s *site) appendBans(n, failures int) []string {
+	s.t.Helper()
+	ips := make([]string, n)
+	for i := range ips {
+		ips[i] = ipN(i)
+		s.appendBan("sshd", ips[i], failures)
 	}
+	return ips
 }
 
 // appendBanBeside stores a ban as `ban` does when another process holds the
 // buffer lock: in a file of its own.
 func (s *site) appendBanBeside(jail, ip string, failures int) {
 	s.t.Helper()
-	if err := os.MkdirAll(s.buf, 0o750); err != nil {
-		s.t.Fatal(err)
-	}
 	release := holdLock(s.t, s)
 	defer release()
 	b := buffer.New(s.buf, false)
 	b.LockWait = time.Nanosecond
-	r := &buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: jail, IP: ip, Failures: failures,
-		Time: float64(time.Now().Unix()), At: time.Now().Unix()}
+	s.store(b, jail, ip, failures)
+}
+
+// store appends to b a ban of ip in jail, dated now.
+func (s *site) store(b *buffer.Buffer, jail, ip string, failures int) {
+	s.t.Helper()
+	now := time.Now().Unix()
+	r := &buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: jail, IP: ip, Failures: failures, Time: float64(now), At: now}
 	if err := b.Append(r); err != nil {
 		s.t.Fatal(err)
 	}

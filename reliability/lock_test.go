@@ -54,14 +54,7 @@ func lockHeld(t *testing.T, s *site) bool {
 // under test are other processes) and returns its release.
 func holdLock(t testing.TB, s *site) (release func()) {
 	t.Helper()
-	l := flock.New(filepath.Join(s.buf, buffer.LockFile), flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
-	if err := l.Lock(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	release = func() { once.Do(func() { _ = l.Unlock() }) }
-	t.Cleanup(release)
-	return release
+	return testenv.HoldLock(t, filepath.Join(s.buf, buffer.LockFile))
 }
 
 // TestBansWhileTheLockIsHeldLongerThanFail2bansTimeout holds the buffer lock

@@ -86,9 +86,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	for _, f := range failures {
 		t.Run(f.name, func(t *testing.T) {
 			s, except := secretSite(t, srv, sink, "")
-			for i := range 3 {
-				s.appendBan("sshd", ipN(i), 1)
-			}
+			s.appendBans(3, 1)
 			srv.setMode(f.hook)
 			if f.smtp != nil {
 				f.smtp()
@@ -99,16 +97,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 					f.clear()
 				}
 			}()
-			var outputs []string
-			for _, args := range commands {
-				r := s.cmd(args...)
-				tried++
-				outputs = append(outputs, r.Out, r.Err)
-				if found := secretsIn(allSecrets, r.Out, r.Err); len(found) > 0 {
-					leaked += len(found)
-					t.Errorf("%v printed %v:\n%v", args, found, r)
-				}
-			}
+			results, n := s.cmdsPrintingNo(t, allSecrets, commands)
+			tried, leaked = tried+len(commands), leaked+n
 			// A detached flush started by a ban when the flag is there.
 			if err := os.WriteFile(s.flag, nil, 0o600); err != nil {
 				t.Fatal(err)
@@ -127,7 +117,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				leaked += len(found)
 				t.Errorf("secrets in files: %v", found)
 			}
-			if !strings.Contains(strings.Join(outputs, ""), "FAILED") {
+			if !strings.Contains(printed(results), "FAILED") {
 				t.Errorf("no command reported the failure %s", f.name)
 			}
 		})
@@ -136,21 +126,44 @@ func TestSecretsNeverLeak(t *testing.T) {
 	t.Run("wrong-type-secret", func(t *testing.T) {
 		s, _ := secretSite(t, srv, sink, "  other:\n    type: webhook\n    url: http://127.0.0.1:1/x\n    token: ["+secretBearer+", x]\n  third:\n    type: webhook\n    url: \"http://127.0.0.1:1/"+secretURLToken+" x\"\n")
 		s.appendBan("sshd", ipN(1), 1)
-		for _, args := range [][]string{{"check"}, {"flush"}} {
-			r := s.cmd(args...)
-			t.Logf("%v: %s", args, strings.TrimSpace(r.Out+r.Err))
-			tried++
+		commands := [][]string{{"check"}, {"flush"}}
+		results, n := s.cmdsPrintingNo(t, allSecrets, commands)
+		tried, leaked = tried+len(commands), leaked+n
+		for i, r := range results {
+			t.Logf("%v: %s", commands[i], strings.TrimSpace(r.Out+r.Err))
 			if r.Code == 0 {
-				t.Errorf("%v accepted the mistakes: %v", args, r)
-			}
-			if found := secretsIn(allSecrets, r.Out, r.Err); len(found) > 0 {
-				leaked += len(found)
-				t.Errorf("%v quoted %v:\n%v", args, found, r)
+				t.Errorf("%v accepted the mistakes: %v", commands[i], r)
 			}
 		}
 	})
 	figures(t, "secrets", tried, 0, 0, leaked, fmt.Sprintf("failures=%d", len(failures)), fmt.Sprintf("commands=%d", len(commands)+1),
 		"secrets=url-token,bearer-token,smtp-password")
+}
+
+// cmdsPrintingNo runs each of commands in s and fails t for every secret of
+// secrets that one prints. It returns their results, and how many secrets
+// they printed.
+func (s *site) cmdsPrintingNo(t *testing.T, secrets []string, commands [][]string) (results []result, leaked int) {
+	t.Helper()
+	for _, args := range commands {
+		r := s.cmd(args...)
+		results = append(results, r)
+		if found := secretsIn(secrets, r.Out, r.Err); len(found) > 0 {
+			leaked += len(found)
+			t.Errorf("%v printed %v:\n%v", args, found, r)
+		}
+	}
+	return results, leaked
+}
+
+// printed is what the commands of results printed, all of it.
+func printed(results []result) string {
+	var b strings.Builder
+	for _, r := range results {
+		b.WriteString(r.Out)
+		b.WriteString(r.Err)
+	}
+	return b.String()
 }
 
 // flushRunning reports whether a flush holds the site's flush lock.
@@ -326,17 +339,9 @@ func TestSecretsAreRedactedWhicheverKeyOrMessageHoldsThem(t *testing.T) {
 	}
 	s.appendBan("sshd", ipN(1), 2)
 
-	tried, leaked := 0, 0
-	var all []string
-	for _, args := range [][]string{{"check"}, {"flush"}, {"test"}, {"preview"}, {"status"}} {
-		r := s.cmd(args...)
-		tried++
-		all = append(all, r.Out, r.Err)
-		if found := secretsIn(secrets, r.Out, r.Err); len(found) > 0 {
-			leaked += len(found)
-			t.Errorf("%v printed %v:\n%v", args, found, r)
-		}
-	}
+	commands := [][]string{{"check"}, {"flush"}, {"test"}, {"preview"}, {"status"}}
+	results, leaked := s.cmdsPrintingNo(t, secrets, commands)
+	tried := len(commands)
 	s.failedDetachedFlush(ipN(2))
 	tried++
 	if found := filesWithSecrets(t, secrets, map[string]bool{s.cfg: true, tokenFile: true}, s.dir); len(found) > 0 {
@@ -344,7 +349,7 @@ func TestSecretsAreRedactedWhicheverKeyOrMessageHoldsThem(t *testing.T) {
 		t.Errorf("secrets in files: %v", found)
 	}
 	// Every channel failed and said so, with the server's words redacted.
-	out := strings.Join(all, "")
+	out := printed(results)
 	for _, n := range []string{"tg", "tg2", "slack", "misplaced", "hook", "filed"} {
 		if !strings.Contains(out, n+": FAILED") && !strings.Contains(out, `channel "`+n+`"`) {
 			t.Errorf("no command reported channel %s failing:\n%s", n, out)

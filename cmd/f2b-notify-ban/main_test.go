@@ -8,7 +8,12 @@ import (
 	"testing"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/testenv"
 )
+
+// TestMain runs the tests through testenv.Main, which keeps them away from
+// the machine's default buffer folder and its F2B_NOTIFY_* variables.
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m.Run)) }
 
 func setup(t *testing.T) (config, pending string) {
 	t.Helper()
@@ -17,10 +22,6 @@ func setup(t *testing.T) (config, pending string) {
 	body := "buffer:\n  dir: " + filepath.Join(dir, "buf") + "\n  fsync: false\nflag: " + filepath.Join(dir, "mail.flag") + "\n"
 	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
-	}
-	for _, k := range []string{"F2B_NOTIFY_CONFIG", "F2B_NOTIFY_BUFFER_DIR", "F2B_NOTIFY_FLAG", "F2B_NOTIFY_BUFFER_FSYNC"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
 	}
 	return config, filepath.Join(dir, "buf", buffer.PendingFile)
 }
@@ -75,6 +76,22 @@ func TestLeanBanRecordsLikeTheFullCommand(t *testing.T) {
 	}
 	if r := records(t, pending)[2]; r.User != "<admin>" || len(r.Matches) != 1 || r.Matches[0] != "<root>" {
 		t.Errorf("tag-shaped user and match not kept: %+v", r)
+	}
+}
+
+// A ban whose configuration is missing is stored in the folder of the
+// default configuration, which under the tests is testenv's, never the
+// machine's /var/lib/f2b-notify.
+func TestLeanBanOfAMissingConfigurationGoesToTheDefaultFolder(t *testing.T) {
+	config, _ := setup(t)
+	missing := filepath.Join(filepath.Dir(config), "typo.yaml")
+	e := run([]string{"--config", missing, "ban", "--jail", "sshd", "--ip", "192.0.2.78"})
+	if e.Code != 1 || !strings.Contains(e.Msg, "no such file or directory") {
+		t.Fatalf("exit %d: %s", e.Code, e.Msg)
+	}
+	got := records(t, filepath.Join(testenv.DefaultBufferDir(), buffer.PendingFile))
+	if len(got) == 0 || got[len(got)-1].IP != "192.0.2.78" || got[len(got)-1].Config != missing {
+		t.Errorf("default folder holds %+v, want the ban naming %s last", got, missing)
 	}
 }
 

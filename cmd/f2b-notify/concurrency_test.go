@@ -46,12 +46,7 @@ channels:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"F2B_NOTIFY_CONFIG=" + cfgPath}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "F2B_NOTIFY_") {
-			env = append(env, kv)
-		}
-	}
+	env := testenv.Env("F2B_NOTIFY_CONFIG=" + cfgPath)
 	run := func(args ...string) (string, error) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = env

@@ -16,17 +16,26 @@ import (
 
 	"github.com/gofrs/flock"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/f2b-notify/f2b-notify/internal/testenv"
 )
 
 // TestMain makes the test binary double as f2b-notify: testscript puts a copy
 // named f2b-notify on the scripts' PATH and runs Main when argv[0] is that
 // name. The detached flush that `ban` starts re-executes os.Executable() with
-// the same argv[0], so it runs as f2b-notify too.
+// the same argv[0], so it runs as f2b-notify too. The tests themselves run
+// through testenv.Main, which keeps them away from the machine's default
+// buffer folder.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(guarded{m}, map[string]func(){
 		"f2b-notify": func() { os.Exit(Main()) },
 	})
 }
+
+// guarded runs the tests of m through testenv.Main.
+type guarded struct{ m *testing.M }
+
+func (g guarded) Run() int { return testenv.Main(g.m.Run) }
 
 // TestScripts runs testdata/script/*.txtar. Every script writes its buffer,
 // flag and reports under $WORK: the defaults (/var/lib/f2b-notify,
@@ -51,6 +60,9 @@ func TestScripts(t *testing.T) {
 				}
 			}
 			env.Vars = vars
+			// Where a ban goes when its configuration cannot be used.
+			env.Setenv("F2B_NOTIFY_CONFIG", testenv.DefaultConfig())
+			env.Setenv("DEFAULTBUF", testenv.DefaultBufferDir())
 			if err := expandWork(env.WorkDir); err != nil {
 				return err
 			}
@@ -101,18 +113,30 @@ func expandWork(dir string) error {
 // exits N PROG ARGS...: run PROG like exec and require exit status N; its
 // stdout and stderr are kept for the stdout and stderr commands.
 func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	want := wantStatus(ts, "exits", neg, args)
+	checkStatus(ts, "exits", want, ts.Exec(args[1], args[2:]...))
+}
+
+// wantStatus is the N of the command name's "N program [args...]".
+func wantStatus(ts *testscript.TestScript, name string, neg bool, args []string) int {
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: exits N program [args...]")
+		ts.Fatalf("usage: %s N program [args...]", name)
 	}
 	want, err := strconv.Atoi(args[0])
 	if err != nil {
-		ts.Fatalf("exits: bad status %q", args[0])
+		ts.Fatalf("%s: bad status %q", name, args[0])
 	}
+	return want
+}
+
+// checkStatus fails the script unless err, what running a program
+// returned, says it exited with status want.
+func checkStatus(ts *testscript.TestScript, name string, want int, err error) {
 	got := 0
-	if err := ts.Exec(args[1], args[2:]...); err != nil {
+	if err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
-			ts.Fatalf("exits: %v", err)
+			ts.Fatalf("%s: %v", name, err)
 		}
 		got = ee.ExitCode()
 	}
@@ -235,13 +259,7 @@ func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
 // folders above it in the temporary folder are made searchable by others, so
 // that nobody reaches the files the script gives it. It needs root.
 func cmdNobody(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 {
-		ts.Fatalf("usage: nobody N program [args...]")
-	}
-	want, err := strconv.Atoi(args[0])
-	if err != nil {
-		ts.Fatalf("nobody: bad status %q", args[0])
-	}
+	want := wantStatus(ts, "nobody", neg, args)
 	if os.Geteuid() != 0 {
 		ts.Fatalf("nobody: the script runs a command as another user: run the tests as root")
 	}
@@ -272,15 +290,5 @@ func cmdNobody(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	got := 0
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			ts.Fatalf("nobody: %v", err)
-		}
-		got = ee.ExitCode()
-	}
-	if got != want {
-		ts.Fatalf("exit status %d, want %d", got, want)
-	}
+	checkStatus(ts, "nobody", want, cmd.Run())
 }
