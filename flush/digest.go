@@ -6,6 +6,7 @@ import (
 
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -92,6 +93,17 @@ func ForChannel(d *report.Digest, st *buffer.ChannelState) *report.Digest {
 	c.Notes.Dropped = st.Dropped
 	c.Notes.LastSuccess = st.LastSuccess
 	return &c
+}
+
+// AsEmpty returns channel t's digest d (made for it by ForChannel) as the
+// report of no bans that report.send_empty sends, saying since when there
+// were none; none is false, and d is returned as it is, when d has
+// something to tell (bans, or a note on lost or damaged records).
+func AsEmpty(t *render.Target, d *report.Digest) (q *report.Digest, none bool) {
+	if worthSending(d) {
+		return d, false
+	}
+	return d.Quiet(d.Notes.LastSuccess, t.Config.Jails), true
 }
 
 // holdsRecords reports whether a digest counts any record (of the jails it

@@ -11,6 +11,8 @@ package report
 import (
 	"fmt"
 	"time"
+
+	"github.com/f2b-notify/f2b-notify/internal/history"
 )
 
 // Digest is the data a report template renders.
@@ -34,7 +36,16 @@ type Digest struct {
 	Sparkline string
 	Previous  *Previous
 
-	addrs bannedAddrs // every banned address, with a history: see Record
+	// A report sent although it has no ban, because report.send_empty
+	// asks for one (see Quiet): Empty is set, Since is when the channel
+	// was last sent a report (zero when nothing is known), and LastBans is
+	// the latest earlier report with bans the history knows (nil: none).
+	Empty    bool
+	Since    time.Time
+	LastBans *Previous
+
+	addrs   bannedAddrs      // every banned address, with a history: see Record
+	history *history.History // what Previous was read from, for Quiet
 }
 
 // Totals sums up a digest.

@@ -229,21 +229,58 @@ func (g *glance) finish(d *Digest) {
 		}
 	}
 	if h := b.opt.History; h != nil {
-		if p, ok := h.Previous(); ok {
-			prev := &Previous{Time: p.Time}
-			for _, j := range p.Jails {
-				j.Jail = Neutralise(j.Jail) // as recorded, but from a file
-				prev.Jails = append(prev.Jails, j)
-				prev.Bans += j.Bans
-				prev.Addresses += j.Addresses
-			}
-			if prev.Bans > 0 {
-				prev.Change = float64(d.Totals.Bans-prev.Bans) * 100 / float64(prev.Bans)
-			}
-			d.Previous = prev
-		}
+		d.history = h
+		d.Previous = previousOf(h, nil, d.Totals.Bans, false)
 	}
 	d.addrs = g.addrs
+}
+
+// previousOf is the latest report of h, restricted to the jails given
+// (all for none), compared with bans; with withBans, the latest that had
+// bans in those jails. Nil when there is none.
+func previousOf(h *history.History, jails []string, bans int, withBans bool) *Previous {
+	reports := h.Reports()
+	for i := len(reports) - 1; i >= 0; i-- {
+		prev := &Previous{Time: reports[i].Time}
+		for _, j := range reports[i].Jails {
+			if len(jails) > 0 && !slices.Contains(jails, j.Jail) {
+				continue
+			}
+			j.Jail = Neutralise(j.Jail) // as recorded, but from a file
+			prev.Jails = append(prev.Jails, j)
+			prev.Bans += j.Bans
+			prev.Addresses += j.Addresses
+		}
+		if withBans && prev.Bans == 0 {
+			continue
+		}
+		if prev.Bans > 0 {
+			prev.Change = float64(bans-prev.Bans) * 100 / float64(prev.Bans)
+		}
+		return prev
+	}
+	return nil
+}
+
+// Quiet returns a copy of d, a digest without bans, as the report that
+// report.send_empty sends: marked Empty, saying no bans since the time
+// given (when the channel was last sent a report; zero for never, then
+// the latest report the history knows stands in), and with the latest
+// earlier report that had bans in jails (all for none), from the history
+// d was built with.
+func (d *Digest) Quiet(since time.Time, jails []string) *Digest {
+	c := *d
+	c.Empty = true
+	c.Since = since
+	if h := d.history; h != nil {
+		if since.IsZero() {
+			if p, ok := h.Previous(); ok {
+				c.Since = p.Time
+			}
+		}
+		c.LastBans = previousOf(h, jails, 0, true)
+	}
+	return &c
 }
 
 // topOf sorts all by cmp and returns the first n of them (all for n < 0),

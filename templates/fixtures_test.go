@@ -3,6 +3,7 @@ package templates
 import (
 	"time"
 
+	"github.com/f2b-notify/f2b-notify/internal/history"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -109,4 +110,21 @@ func hostileDigest() *report.Digest {
 		}},
 		Unbans: []report.Unban{{IP: "<img src=x onerror=alert(1)>", Jails: []string{script}, Count: 1, Last: at("2024-05-01T09:00:00Z")}},
 	}
+}
+
+// quietDigest is the report report.send_empty sends when a flush finds no
+// bans: since the previous report, with the last bans the history knows.
+func quietDigest() *report.Digest {
+	d := emptyDigest()
+	d.Empty = true
+	d.Since = at("2024-05-02T06:00:00Z")
+	d.Notes.LastSuccess = d.Since
+	d.Previous = &report.Previous{Time: d.Since}
+	d.LastBans = &report.Previous{Time: at("2024-04-30T06:00:00Z"), Bans: 14, Addresses: 9, Jails: []history.JailTotal{
+		{Jail: "nginx-http-auth", Bans: 2, Addresses: 1},
+		{Jail: "postfix-sasl", Bans: 3, Addresses: 2},
+		{Jail: "recidive", Bans: 1, Addresses: 1},
+		{Jail: "sshd", Bans: 8, Addresses: 5},
+	}}
+	return d
 }

@@ -36,7 +36,7 @@ func newFuncs(opt Options) map[string]any {
 	return map[string]any{
 		"date":     f.date,
 		"notes":    f.notes,
-		"glance":   glance,
+		"glance":   f.glance,
 		"inZone":   f.inZone,
 		"duration": duration,
 		"truncate": truncate,

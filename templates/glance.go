@@ -1,9 +1,12 @@
 package templates
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/f2b-notify/f2b-notify/internal/history"
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/report"
 )
@@ -14,9 +17,12 @@ import (
 // the digest lacks (no GeoIP database, no history) are left out; a digest
 // without bans has none. Each line is printed by the template, so escaped
 // for its format like any value.
-func glance(d *report.Digest) []string {
+func (f *funcs) glance(d *report.Digest) []string {
 	t := d.Totals
 	if t.Bans == 0 {
+		if d.Empty {
+			return f.quiet(d)
+		}
 		return nil
 	}
 	first := textutil.Count(t.Bans, "ban", "bans") + " from " + textutil.Count(t.IPs, "address", "addresses")
@@ -78,6 +84,32 @@ func glance(d *report.Digest) []string {
 		still += fmt.Sprintf("; %d banned again for longer by %s", t.Escalated, report.EscalationJail)
 	}
 	return append(lines, still)
+}
+
+// quiet is the summary of a report sent without bans (report.send_empty):
+// since when there were none, and the last bans the history knows of, in
+// which jails.
+func (f *funcs) quiet(d *report.Digest) []string {
+	const layout = "2006-01-02 15:04 MST"
+	first := "No bans to report"
+	if !d.Since.IsZero() {
+		first = "No bans since " + d.Since.In(f.loc).Format(layout)
+	}
+	lines := []string{first}
+	if p := d.LastBans; p != nil {
+		busiest := slices.Clone(p.Jails)
+		slices.SortStableFunc(busiest, func(a, b history.JailTotal) int { return cmp.Compare(b.Bans, a.Bans) })
+		jails := make([]string, 0, 4)
+		for i, j := range busiest {
+			if i == 3 {
+				jails = append(jails, textutil.Count(len(p.Jails)-i, "more jail", "more jails"))
+				break
+			}
+			jails = append(jails, truncate(30, j.Jail))
+		}
+		lines = append(lines, fmt.Sprintf("Last bans reported %s: %d in %s", p.Time.In(f.loc).Format(layout), p.Bans, joinAnd(jails)))
+	}
+	return lines
 }
 
 // joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".

@@ -87,7 +87,11 @@ func previewRun(o *PreviewOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := printRendered(o.IO.Out, t, flush.ForChannel(d, st), o.Payload); err != nil {
+		d = flush.ForChannel(d, st)
+		if q, none := flush.AsEmpty(t, d); none && rest == nil && cfg.Report.SendEmpty {
+			d = q // what report.send_empty sends when there is no ban
+		}
+		if err := printRendered(o.IO.Out, t, d, o.Payload); err != nil {
 			fmt.Fprintf(o.IO.Out, "### %s: %s\n", t.Name, oneLine(err.Error()))
 			failed++
 		}
