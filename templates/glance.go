@@ -112,6 +112,37 @@ func (f *funcs) quiet(d *report.Digest) []string {
 	return lines
 }
 
+// origin says in one line where an offender comes from and whether it is
+// back: "AS64499 Test-Net Telecom · BR Brazil · returning, 4 reports since
+// Nov 02". Each part only when the digest knows it (a GeoIP database, the
+// history); "" when it knows none, and the template then shows no line.
+func (f *funcs) origin(o report.Offender) string {
+	var parts []string
+	if o.ASN != 0 {
+		s := fmt.Sprintf("AS%d", o.ASN)
+		if o.ASOrg != "" {
+			s += " " + truncate(40, o.ASOrg)
+		}
+		parts = append(parts, s)
+	}
+	if o.Country != "" {
+		s := o.Country
+		if o.CountryName != "" {
+			s += " " + truncate(40, o.CountryName)
+		}
+		parts = append(parts, s)
+	}
+	if o.Returning {
+		day := o.FirstReported.In(f.loc).Format("Jan 02")
+		if o.Reports > 1 {
+			parts = append(parts, fmt.Sprintf("returning, %d reports since %s", o.Reports, day))
+		} else {
+			parts = append(parts, "returning, reported "+day)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
 // joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".
 func joinAnd(words []string) string {
 	if len(words) < 2 {

@@ -120,6 +120,35 @@ func TestQuietReportGolden(t *testing.T) {
 	}
 }
 
+// TestOriginLine: an offender's row says its provider, country and earlier
+// reports in one line, in every format, when the digest knows them; a row
+// whose offender nothing is known of has no such line.
+func TestOriginLine(t *testing.T) {
+	known := sampleDigest()
+	known.Offenders = known.Offenders[:1]
+	unknown := sampleDigest()
+	unknown.Offenders = unknown.Offenders[2:3]
+	for _, f := range Formats() {
+		if f == JSON {
+			continue // the fields themselves
+		}
+		tmpl := mustDefault(t, f, utc)
+		got, err := tmpl.Render(known)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "AS64496 Example Hosting · NL Netherlands · returning, 4 reports since Apr 02"; !strings.Contains(got, want) {
+			t.Errorf("%s: the row does not say %q:\n%s", f, want, got)
+		}
+		if got, err = tmpl.Render(unknown); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(got, "rom: ") || strings.Contains(got, " · returning") {
+			t.Errorf("%s: a line of origin for an offender nothing is known of:\n%s", f, got)
+		}
+	}
+}
+
 func TestTextTableWidth(t *testing.T) {
 	got, err := mustDefault(t, Text, utc).Render(sampleDigest())
 	if err != nil {
