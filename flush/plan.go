@@ -78,7 +78,7 @@ func (f *flusher) planChannel(t *render.Target, cr *ChannelResult, batches []buf
 	if cr.Err = t.Err; cr.Err != nil {
 		return pl
 	}
-	pl.send, pl.confirm = newReport(t, cr, ForChannel(d, &st), batchIDs(todo), empty)
+	pl.send, pl.confirm = newReport(t, cr, ForChannel(d, t, &st), batchIDs(todo), empty)
 	return pl
 }
 

@@ -87,7 +87,7 @@ func previewRun(o *PreviewOptions) error {
 		if err != nil {
 			return err
 		}
-		d = flush.ForChannel(d, st)
+		d = flush.ForChannel(d, t, st)
 		if q, none := flush.AsEmpty(t, d); none && rest == nil && cfg.Report.SendEmpty {
 			d = q // what report.send_empty sends when there is no ban
 		}
