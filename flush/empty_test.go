@@ -177,3 +177,18 @@ func TestSendEmptyOnlyWhenNothingElseIsSent(t *testing.T) {
 		t.Errorf("the unban shown in the empty reports is not confirmed: %d deleted, spool %v", res.Deleted, b)
 	}
 }
+
+// TestSendEmptyNotWhileMinBansHolds: a channel whose min_bans holds its bans
+// back is sent no report of no bans: it has bans, kept for later.
+func TestSendEmptyNotWhileMinBansHolds(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Report.SendEmpty = true
+	held := &memChannel{name: "held"}
+	tg := targets(t, held)
+	tg[0].Config.MinBans = 5
+	e.ban(t, "192.0.2.1", 100)
+	res := e.run(t, tg, flush.Options{})
+	if len(held.received()) != 0 || !res.Channels[0].Held || res.Channels[0].Empty || res.Deleted != 0 {
+		t.Errorf("a channel holding its bans for min_bans: %+v, sent %q", res, held.received())
+	}
+}
