@@ -112,10 +112,14 @@ func TestDiscordRequest(t *testing.T) {
 		t.Errorf("content is not the report")
 	}
 	for _, want := range []string{"**Fail2Ban report for web1.example.org**", "**15** bans", "**Jails**", "- sshd: 10 bans", "- **203.0.113.45** (recidive, sshd)",
-		`users: \<script\>alert(1)\</script\>`} {
+		"\n  from: AS64499 Test-Net Telecom (demo data) · BR Brazil · returning, 2 reports since Nov 18\n"} {
 		if !strings.Contains(msg.Content, want) {
 			t.Errorf("the report lacks %q:\n%s", want, msg.Content)
 		}
+	}
+	alone := renderReport(t, ch, config.Channel{}, offenderAlone(t, sampleDigest(), "192.0.2.9"))
+	if want := `users: \<script\>alert(1)\</script\>`; !strings.Contains(alone.Bodies[channels.DiscordFormat], want) {
+		t.Errorf("the report lacks %q:\n%s", want, alone.Bodies[channels.DiscordFormat])
 	}
 	checkGolden(t, "discord", "sample", []byte(msg.Content))
 }

@@ -298,6 +298,24 @@ func sampleDigest() *report.Digest {
 	return b.Digest()
 }
 
+// offenderAlone is d with only the offender at ip among its offender rows:
+// a check of how that row shows then holds in any channel's limit, however
+// many rows before it the limit leaves out.
+func offenderAlone(t *testing.T, d *report.Digest, ip string) *report.Digest {
+	t.Helper()
+	c := *d
+	c.Offenders = nil
+	for _, o := range d.Offenders {
+		if o.IP == ip {
+			c.Offenders = append(c.Offenders, o)
+		}
+	}
+	if len(c.Offenders) != 1 {
+		t.Fatalf("the digest has %d offenders at %s, want 1", len(c.Offenders), ip)
+	}
+	return &c
+}
+
 // hostileGeo is a GeoIP database whose provider and country names are s.
 type hostileGeo string
 

@@ -147,8 +147,15 @@ func TestNtfyRequest(t *testing.T) {
 		msg.Priority == nil || *msg.Priority != 4 || strings.Join(msg.Tags, ",") != "warning,fail2ban" || msg.Markdown {
 		t.Errorf("message %+v", msg)
 	}
-	if !strings.Contains(msg.Message, "users:  <script>alert(1)</script>") {
-		t.Errorf("the plain-text report does not show the user name as it is")
+	if n := utf8.RuneCountInString(msg.Message); n > 4096 {
+		t.Errorf("the report is %d characters, over ntfy's 4,096", n)
+	}
+	if !strings.Contains(msg.Message, "\n      from:   AS64499 Test-Net Telecom (demo data) · BR Brazil · returning, 2 reports since Nov 18\n") {
+		t.Errorf("the first offender's row does not say where it comes from and that it is back")
+	}
+	alone := renderReport(t, ch, config.Channel{}, offenderAlone(t, sampleDigest(), "192.0.2.9"))
+	if !strings.Contains(alone.Bodies[channels.Text], "\n      users:  <script>alert(1)</script>\n") {
+		t.Errorf("the plain-text report does not show the user name as it is:\n%s", alone.Bodies[channels.Text])
 	}
 	checkGolden(t, "ntfy", "sample", indentJSON(t, r.Body))
 

@@ -72,7 +72,8 @@ type Report struct {
 	MaxMatches      int      `mapstructure:"max_matches"`
 	MaxOffenders    int      `mapstructure:"max_offenders"` // offender rows, the worst first; 0 for all
 	IncludeRestored bool     `mapstructure:"include_restored"`
-	Subject         string   `mapstructure:"subject"` // text template; "" for the default
+	SendEmpty       bool     `mapstructure:"send_empty"` // a flush with no ban for a channel sends it a short report saying so
+	Subject         string   `mapstructure:"subject"`    // text template; "" for the default
 	Networks        Networks `mapstructure:"networks"`
 }
 
@@ -170,6 +171,7 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("report.max_matches", 3)
 	v.SetDefault("report.max_offenders", 1000)
 	v.SetDefault("report.include_restored", false)
+	v.SetDefault("report.send_empty", false)
 	v.SetDefault("report.subject", "")
 	v.SetDefault("report.networks.ipv4_prefix", 24)
 	v.SetDefault("report.networks.ipv6_prefix", 64)

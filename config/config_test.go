@@ -93,6 +93,8 @@ func TestErrorsNameFileAndKey(t *testing.T) {
 		{"unknown top key", "bufer:\n  dir: /x\n", "bufer"},
 		{"unknown nested key", "buffer:\n  dirr: /x\n", "dirr"},
 		{"wrong type", "buffer:\n  fsync: maybe\n", "buffer.fsync"},
+		{"send_empty not a boolean", "report:\n  send_empty: sometimes\n", `key report.send_empty: want true or false, not "sometimes"`},
+		{"send_empty misspelt", "report:\n  send_empty_reports: true\n", "report.send_empty_reports"},
 		{"bad duration", "flush:\n  timeout: soon\n", "flush.timeout"},
 		{"malformed yaml", "buffer: [\n", "yaml"},
 		{"channel without type", "channels:\n  x:\n    path: /y\n", "channels.x.type"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -84,14 +85,27 @@ func digestFor(cfg *config.Config, files []string, jails []string, x *Extras) (*
 	return b.Digest(), nil
 }
 
-// ForChannel returns a copy of d with the notes that concern one channel:
-// reports it missed, and records retention dropped before it got them.
-func ForChannel(d *report.Digest, st *buffer.ChannelState) *report.Digest {
-	c := *d
+// ForChannel returns a copy of d with what concerns channel t alone: the
+// previous report it was sent, in the jails it takes (see
+// report.Digest.PreviousFor), and the notes on reports it missed and on
+// records retention dropped before it got them.
+func ForChannel(d *report.Digest, t *render.Target, st *buffer.ChannelState) *report.Digest {
+	c := d.PreviousFor(t.Name, t.Config.Jails)
 	c.Notes.MissedReports = st.Missed
 	c.Notes.Dropped = st.Dropped
 	c.Notes.LastSuccess = st.LastSuccess
-	return &c
+	return c
+}
+
+// AsEmpty returns channel t's digest d (made for it by ForChannel) as the
+// report of no bans that report.send_empty sends, saying since when there
+// were none; none is false, and d is returned as it is, when d has
+// something to tell (bans, or a note on lost or damaged records).
+func AsEmpty(t *render.Target, d *report.Digest) (q *report.Digest, none bool) {
+	if worthSending(d) {
+		return d, false
+	}
+	return d.Quiet(d.Notes.LastSuccess, t.Name, t.Config.Jails), true
 }
 
 // holdsRecords reports whether a digest counts any record (of the jails it

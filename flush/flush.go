@@ -24,8 +24,12 @@ import (
 
 // Options tune one flush.
 type Options struct {
-	IfFlag bool      // do nothing unless the flag file exists
-	Now    time.Time // zero: time.Now()
+	IfFlag bool // do nothing unless the flag file exists
+	// NoEmpty sends no report without bans, whatever report.send_empty
+	// says: for the flush that a stopping jail starts to send what is
+	// pending, which is no scheduled report.
+	NoEmpty bool
+	Now     time.Time // zero: time.Now()
 	// Backoff is the wait before a channel's retry number n; nil is
 	// channels.DefaultBackoff.
 	Backoff func(n int) time.Duration
@@ -57,6 +61,7 @@ type ChannelResult struct {
 	Skipped  bool // its batches held no new ban, only unbans or restored bans: nothing sent, and they wait, unconfirmed, for its next report
 	Resumed  int  // messages sent to finish a split report an earlier flush left half sent
 	Held     bool // fewer bans than its min_bans: nothing sent, nothing confirmed
+	Empty    bool // a report without bans, as report.send_empty asks
 	Err      error
 	// Warnings are the attachments of its delivered report that could not
 	// be sent (the report and its bans count as delivered).
@@ -84,7 +89,10 @@ func Run(ctx context.Context, cfg *config.Config, targets []*render.Target, opt 
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	f := &flusher{cfg: cfg, buf: buffer.New(cfg.Buffer.Dir, cfg.Buffer.Fsync), targets: targets, now: opt.Now, backoff: opt.Backoff, res: &Result{}}
+	f := &flusher{
+		cfg: cfg, buf: buffer.New(cfg.Buffer.Dir, cfg.Buffer.Fsync), targets: targets, now: opt.Now, backoff: opt.Backoff,
+		sendEmpty: cfg.Report.SendEmpty && !opt.NoEmpty, res: &Result{},
+	}
 
 	// Single flight: a second flush leaves at once.
 	unlock, ok, err := f.buf.TryLockFlush()
@@ -124,9 +132,11 @@ type flusher struct {
 	targets []*render.Target
 	now     time.Time
 	backoff func(n int) time.Duration // nil: channels.DefaultBackoff
-	ledger  *book                     // set by claim
-	extras  *Extras
-	res     *Result
+	// sendEmpty: a channel with no ban to be sent gets a report saying so.
+	sendEmpty bool
+	ledger    *book // set by claim
+	extras    *Extras
+	res       *Result
 }
 
 // run is the flush, stage by stage.

@@ -1,13 +1,11 @@
 package flush
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -33,7 +31,13 @@ type Extras struct {
 	Warnings []string
 
 	mu        sync.Mutex
-	delivered []*report.Digest // digests some channel received, for the history
+	delivered []delivered // the reports channels received, for the history
+}
+
+// delivered is a report a channel received.
+type delivered struct {
+	channel string
+	digest  *report.Digest
 }
 
 // OpenExtras opens what cfg's geoip and history keys name.
@@ -105,16 +109,14 @@ func (x *Extras) options(opt *report.Options) {
 	opt.Warnings = x.Warnings
 }
 
-// deliveredDigest notes that a channel received a report of d.
-func (x *Extras) deliveredDigest(d *report.Digest) {
+// deliveredDigest notes that channel received a report of d.
+func (x *Extras) deliveredDigest(channel string, d *report.Digest) {
 	if x == nil || x.History == nil || d == nil {
 		return
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if !slices.Contains(x.delivered, d) {
-		x.delivered = append(x.delivered, d)
-	}
+	x.delivered = append(x.delivered, delivered{channel, d})
 }
 
 // remember records the reports delivered in the history, prunes it and
@@ -125,13 +127,12 @@ func (f *flusher) remember() error {
 	if x == nil || x.History == nil || len(x.delivered) == 0 {
 		return nil
 	}
-	// Channels that take different jails got different digests, all made
-	// now: each adds its addresses; the one with the most bans gives the
-	// report's totals, recorded last.
-	slices.SortStableFunc(x.delivered, func(a, b *report.Digest) int { return cmp.Compare(a.Totals.Bans, b.Totals.Bans) })
+	// Each channel's report is recorded as its own, with the totals of the
+	// jails it takes and the batches it had: its next report compares with
+	// it. The addresses count once for this flush, however many channels.
 	var err error
-	for _, d := range x.delivered {
-		if err = d.Record(x.History, f.now); err != nil {
+	for _, r := range x.delivered {
+		if err = r.digest.Record(x.History, f.now, r.channel); err != nil {
 			break
 		}
 	}

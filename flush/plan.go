@@ -59,11 +59,15 @@ func (f *flusher) planChannel(t *render.Target, cr *ChannelResult, batches []buf
 		pl.resume.job.From = rest.Sent
 	}
 	cr.Batches = len(todo)
+	// A report without bans (report.send_empty) only when the channel gets
+	// nothing else from this flush: one message per flush at most.
+	empty := f.sendEmpty && pl.resume == nil
 	if len(todo) == 0 {
 		// Nothing new to send; a broken configuration is still reported,
 		// so that cron sees it before bans arrive.
-		cr.Err = t.Err
-		return pl
+		if cr.Err = t.Err; cr.Err != nil || !empty {
+			return pl
+		}
 	}
 	d, err := digests.get(todo, t.Config.Jails)
 	if err != nil {
@@ -74,18 +78,25 @@ func (f *flusher) planChannel(t *render.Target, cr *ChannelResult, batches []buf
 	if cr.Err = t.Err; cr.Err != nil {
 		return pl
 	}
-	pl.send, pl.confirm = newReport(t, cr, ForChannel(d, &st), batchIDs(todo))
-	if pl.send != nil {
-		pl.send.digest = d
-	}
+	pl.send, pl.confirm = newReport(t, cr, ForChannel(d, t, &st), batchIDs(todo), empty)
 	return pl
 }
 
 // newReport is the report of the batches ids to channel t, whose digest for
 // it is d: a message to send, or the batches to confirm without one (they
-// hold nothing for it), or neither (the report waits; cr says why).
-func newReport(t *render.Target, cr *ChannelResult, d *report.Digest, ids []string) (send *step, confirm []string) {
+// hold nothing for it), or neither (the report waits; cr says why). With
+// empty (report.send_empty), a digest without bans is sent all the same,
+// as a short report saying so; it confirms the batches it covers.
+func newReport(t *render.Target, cr *ChannelResult, d *report.Digest, ids []string, empty bool) (send *step, confirm []string) {
+	q, none := AsEmpty(t, d)
 	switch {
+	case none && empty:
+		// No ban for it: only unbans or restored bans, which the report
+		// shows, or records of jails it does not take, or nothing at all.
+		if !holdsRecords(d) {
+			cr.Batches = 0
+		}
+		d, cr.Empty = q, true
 	case !worthSending(d) && !holdsRecords(d):
 		// Only records of jails it does not take: nothing for it.
 		cr.Batches = 0
@@ -104,7 +115,11 @@ func newReport(t *render.Target, cr *ChannelResult, d *report.Digest, ids []stri
 	if cr.Err = err; err != nil {
 		return nil, nil
 	}
-	return &step{job: t.Job(msg), batches: ids, jails: d.Jails}, nil
+	s := &step{job: t.Job(msg), batches: ids, jails: d.Jails, digest: d}
+	if cr.Empty {
+		s.jails = nil // the last report's bans per jail (metrics) stay those of a report with bans
+	}
+	return s, nil
 }
 
 // digestCache builds each distinct digest once: the channels that have

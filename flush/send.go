@@ -78,7 +78,7 @@ func (f *flusher) deliver(ctx context.Context, i int, s *step) channels.Verdict 
 		f.ledger.fail(t.Name, v.Err)
 	} else {
 		f.ledger.delivered(t.Name, s.batches, s.jails)
-		f.extras.deliveredDigest(s.digest)
+		f.extras.deliveredDigest(t.Name, s.digest)
 	}
 	return v
 }

@@ -11,6 +11,8 @@ package report
 import (
 	"fmt"
 	"time"
+
+	"github.com/f2b-notify/f2b-notify/internal/history"
 )
 
 // Digest is the data a report template renders.
@@ -35,8 +37,17 @@ type Digest struct {
 	Previous  *Previous
 	StandsOut *StandOut // the one thing worth a line of its own; nil for none
 
-	addrs bannedAddrs // every banned address, with a history: see Record
-	chart banChart    // bans per jail and minute: see Timeline
+	// A report sent although it has no ban, because report.send_empty
+	// asks for one (see Quiet): Empty is set, Since is when the channel
+	// was last sent a report (zero when nothing is known), and LastBans is
+	// the latest earlier report with bans the history knows (nil: none).
+	Empty    bool
+	Since    time.Time
+	LastBans *Previous
+
+	addrs   bannedAddrs      // every banned address, with a history: see Record
+	history *history.History // what Previous was read from, for Quiet
+	chart   banChart         // bans per jail and minute: see Timeline
 }
 
 // Totals sums up a digest.

@@ -58,7 +58,9 @@ type Country struct {
 	Bans      int
 }
 
-// Previous is the report before this one, from the history.
+// Previous is the report before this one, from the history: for a
+// channel's report, the previous report that channel was sent, in the
+// jails it takes (see Digest.PreviousFor).
 type Previous struct {
 	Time      time.Time
 	Bans      int
@@ -235,19 +237,8 @@ func (g *glance) finish(d *Digest) {
 		}
 	}
 	if h := b.opt.History; h != nil {
-		if p, ok := h.Previous(); ok {
-			prev := &Previous{Time: p.Time}
-			for _, j := range p.Jails {
-				j.Jail = Neutralise(j.Jail) // as recorded, but from a file
-				prev.Jails = append(prev.Jails, j)
-				prev.Bans += j.Bans
-				prev.Addresses += j.Addresses
-			}
-			if prev.Bans > 0 {
-				prev.Change = float64(d.Totals.Bans-prev.Bans) * 100 / float64(prev.Bans)
-			}
-			d.Previous = prev
-		}
+		d.history = h
+		d.Previous = previousOf(h, "", nil, d.Totals.Bans, false)
 	}
 	d.addrs = g.addrs
 }
@@ -358,6 +349,72 @@ func (g *glance) standsOut(tl *chart.Timeline) *StandOut {
 		return &StandOut{Address: Neutralise(who), Jails: jails}
 	}
 	return nil
+}
+
+// previousOf is the latest report of h sent to channel (see
+// history.PreviousFor; any channel's for ""), restricted to the jails given
+// (all for none), compared with bans; with withBans, the latest that had
+// bans in those jails. Nil when there is none.
+func previousOf(h *history.History, channel string, jails []string, bans int, withBans bool) *Previous {
+	reports := h.Reports()
+	for i := len(reports) - 1; i >= 0; i-- {
+		if c := reports[i].Channel; channel != "" && c != channel && c != "" {
+			continue // another channel's: other jails, other batches
+		}
+		prev := &Previous{Time: reports[i].Time}
+		for _, j := range reports[i].Jails {
+			if len(jails) > 0 && !slices.Contains(jails, j.Jail) {
+				continue
+			}
+			j.Jail = Neutralise(j.Jail) // as recorded, but from a file
+			prev.Jails = append(prev.Jails, j)
+			prev.Bans += j.Bans
+			prev.Addresses += j.Addresses
+		}
+		if withBans && prev.Bans == 0 {
+			continue
+		}
+		if prev.Bans > 0 {
+			prev.Change = float64(bans-prev.Bans) * 100 / float64(prev.Bans)
+		}
+		return prev
+	}
+	return nil
+}
+
+// PreviousFor returns a copy of d whose Previous, from the history d was
+// built with, is the previous report channel was sent, restricted to jails
+// (the jails it takes; all for none): a channel that reports sshd alone
+// compares its sshd bans with its previous report's, not with every
+// jail's. A report from before reports were recorded per channel stands
+// in, restricted to jails, until the channel has one of its own.
+func (d *Digest) PreviousFor(channel string, jails []string) *Digest {
+	c := *d
+	if d.history != nil {
+		c.Previous = previousOf(d.history, channel, jails, d.Totals.Bans, false)
+	}
+	return &c
+}
+
+// Quiet returns a copy of d, a digest without bans, as the report that
+// report.send_empty sends to channel: marked Empty, saying no bans since
+// the time given (when the channel was last sent a report; zero for never,
+// then the latest report the history knows stands in), and with the
+// latest earlier report to it that had bans in jails (all for none), from
+// the history d was built with.
+func (d *Digest) Quiet(since time.Time, channel string, jails []string) *Digest {
+	c := *d
+	c.Empty = true
+	c.Since = since
+	if h := d.history; h != nil {
+		if since.IsZero() {
+			if p, ok := h.Previous(); ok {
+				c.Since = p.Time
+			}
+		}
+		c.LastBans = previousOf(h, channel, jails, 0, true)
+	}
+	return &c
 }
 
 // topOf sorts all by cmp and returns the first n of them (all for n < 0),
@@ -473,9 +530,10 @@ func (d *Digest) Addresses() iter.Seq[netip.Addr] {
 	}
 }
 
-// Record adds the digest to the history as a report made at t: its
-// addresses and its totals per jail.
-func (d *Digest) Record(h *history.History, t time.Time) error {
+// Record adds the digest to the history as a report made at t for
+// channel ("" for none in particular): its addresses and its totals per
+// jail.
+func (d *Digest) Record(h *history.History, t time.Time, channel string) error {
 	jails := make([]history.JailTotal, 0, len(d.Jails))
 	for _, j := range d.Jails {
 		if j.Bans > 0 {
@@ -483,5 +541,5 @@ func (d *Digest) Record(h *history.History, t time.Time) error {
 		}
 	}
 	slices.SortFunc(jails, func(a, b history.JailTotal) int { return cmp.Compare(a.Jail, b.Jail) })
-	return h.Record(t, d.Addresses(), jails)
+	return h.RecordFor(t, channel, d.Addresses(), jails)
 }

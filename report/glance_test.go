@@ -67,7 +67,7 @@ func TestDigestAtAGlance(t *testing.T) {
 	}
 
 	// Recording the digest makes its addresses returning next time.
-	if err := d.Record(h, now); err != nil {
+	if err := d.Record(h, now, ""); err != nil {
 		t.Fatal(err)
 	}
 	next := build(report.Options{Generated: now.Add(time.Hour), History: h}, ban("sshd", "198.51.100.4", base+5000, 1))
@@ -126,5 +126,41 @@ func TestWhatStandsOut(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%s: stands out: %s, want %s", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestPreviousForChannel: a channel's digest compares with the previous
+// report that channel was sent; until it has one, with a report recorded
+// for no channel in particular (a history from before reports were recorded
+// per channel), restricted to the jails it takes.
+func TestPreviousForChannel(t *testing.T) {
+	base := 1795600000.0
+	now := time.Unix(int64(base)+3600, 0)
+	none := func(func(netip.Addr) bool) {}
+	h := &history.History{}
+	if err := h.Record(now.Add(-48*time.Hour), none, []history.JailTotal{{Jail: "nginx", Bans: 6, Addresses: 6}, {Jail: "sshd", Bans: 4, Addresses: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.RecordFor(now.Add(-24*time.Hour), "all", none, []history.JailTotal{{Jail: "nginx", Bans: 1, Addresses: 1}, {Jail: "sshd", Bans: 1, Addresses: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	d := build(report.Options{Generated: now, History: h}, ban("sshd", "192.0.2.1", base, 3), ban("sshd", "192.0.2.2", base, 3))
+	for _, c := range []struct {
+		channel string
+		jails   []string
+		bans    int
+		trend   string
+	}{
+		{"all", nil, 2, "±0%"},                    // its own previous report
+		{"ssh-only", []string{"sshd"}, 4, "-50%"}, // the old report's sshd bans
+		{"new", nil, 10, "-80%"},                  // the old report, every jail
+	} {
+		p := d.PreviousFor(c.channel, c.jails).Previous
+		if p == nil || p.Bans != c.bans || p.Trend() != c.trend {
+			t.Errorf("%s: previous %+v, want %d bans and %s", c.channel, p, c.bans, c.trend)
+		}
+	}
+	if d.Previous == nil || d.Previous.Bans != 2 {
+		t.Errorf("the digest's own previous report (any channel's latest): %+v", d.Previous)
 	}
 }

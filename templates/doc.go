@@ -47,8 +47,15 @@
 //	glance DIGEST         the report in at most four lines of plain text: bans
 //	                      and the change from the previous report, networks,
 //	                      providers and countries, new and returning
-//	                      addresses, still banned; every default template
+//	                      addresses, still banned; in a report of no bans
+//	                      (report.send_empty), since when there were none and
+//	                      the last bans known; every default template
 //	                      starts with it: {{range glance .}}{{.}}{{end}}
+//	origin OFFENDER       where an offender comes from and whether it is back, in
+//	                      one line: "AS64499 Test-Net Telecom · BR Brazil ·
+//	                      returning, 4 reports since Nov 02"; each part only
+//	                      when known (GeoIP databases, the history), "" when
+//	                      none is: {{with origin .}}from: {{.}}{{end}}
 //	padRight N V          V as text, padded with spaces to N runes (for tables).
 //	padLeft N V           the same, padded on the left (for numbers).
 //	                      {{padRight 20 .Name}}{{padLeft 6 .Bans}}

@@ -3,6 +3,7 @@ package templates
 import (
 	"time"
 
+	"github.com/f2b-notify/f2b-notify/internal/history"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -45,11 +46,14 @@ func sampleDigest() *report.Digest {
 				MoreUsers:   4,
 				Matches:     []string{"May  2 21:40:58 web1 sshd[4123]: Failed password for root from 203.0.113.7 port 52144 ssh2", "May  2 21:40:59 web1 sshd[4123]: Failed password for admin from 203.0.113.7 port 52144 ssh2"},
 				MoreMatches: 38,
+				ASN:         64496, ASOrg: "Example Hosting", Country: "NL", CountryName: "Netherlands",
+				Returning: true, FirstReported: at("2024-04-02T06:00:00Z"), Reports: 4,
 			},
 			{
 				IP: "2001:db8:85a3::8a2e:370:7334", IPv6: true, Jails: []string{"sshd"}, Bans: 2, Failures: 20,
 				FirstSeen: at("2024-05-01T23:05:00Z"), LastSeen: at("2024-05-02T03:30:00Z"), Bantime: -1,
 				Users:   []string{"ubuntu"},
+				Country: "BR", CountryName: "Brazil", Returning: true, FirstReported: at("2024-04-30T06:00:00Z"), Reports: 1,
 				Matches: []string{"May  2 03:30:00 web1 sshd[999]: Invalid user ubuntu from 2001:db8:85a3::8a2e:370:7334 port 40022"},
 			},
 			{
@@ -105,9 +109,27 @@ func hostileDigest() *report.Digest {
 			Failures:  3,
 			FirstSeen: at("2024-05-01T08:00:00Z"),
 			LastSeen:  at("2024-05-01T09:00:00Z"),
-			Users:     []string{n(script), n("{{.Host}}"), n("root\x1b[31m\u202eevil"), "raw\x1b[31mred\r\u009b1m\u202e\xff", "`*bold*` _it_ [x](http://e)"},
-			Matches:   []string{n("Failed for " + script + " &amp; \"'\n\x1b[1A"), "raw\x1b[31m match\x00\x7f\r{{.Host}}"},
+			ASN:       64496, ASOrg: n(script + " @everyone <!channel> [x](http://e)"), Country: "XX", CountryName: "raw\x1b[31m" + script + "\u202e",
+			Users:   []string{n(script), n("{{.Host}}"), n("root\x1b[31m\u202eevil"), "raw\x1b[31mred\r\u009b1m\u202e\xff", "`*bold*` _it_ [x](http://e)"},
+			Matches: []string{n("Failed for " + script + " &amp; \"'\n\x1b[1A"), "raw\x1b[31m match\x00\x7f\r{{.Host}}"},
 		}},
 		Unbans: []report.Unban{{IP: "<img src=x onerror=alert(1)>", Jails: []string{script}, Count: 1, Last: at("2024-05-01T09:00:00Z")}},
 	}
+}
+
+// quietDigest is the report report.send_empty sends when a flush finds no
+// bans: since the previous report, with the last bans the history knows.
+func quietDigest() *report.Digest {
+	d := emptyDigest()
+	d.Empty = true
+	d.Since = at("2024-05-02T06:00:00Z")
+	d.Notes.LastSuccess = d.Since
+	d.Previous = &report.Previous{Time: d.Since}
+	d.LastBans = &report.Previous{Time: at("2024-04-30T06:00:00Z"), Bans: 14, Addresses: 9, Jails: []history.JailTotal{
+		{Jail: "nginx-http-auth", Bans: 2, Addresses: 1},
+		{Jail: "postfix-sasl", Bans: 3, Addresses: 2},
+		{Jail: "recidive", Bans: 1, Addresses: 1},
+		{Jail: "sshd", Bans: 8, Addresses: 5},
+	}}
+	return d
 }

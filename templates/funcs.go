@@ -37,6 +37,7 @@ func newFuncs(opt Options) map[string]any {
 		"date":     f.date,
 		"notes":    f.notes,
 		"glance":   f.glance,
+		"origin":   f.origin,
 		"inZone":   f.inZone,
 		"duration": duration,
 		"truncate": truncate,

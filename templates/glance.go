@@ -1,11 +1,14 @@
 package templates
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/internal/chart"
+	"github.com/f2b-notify/f2b-notify/internal/history"
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/report"
 )
@@ -20,6 +23,9 @@ import (
 func (f *funcs) glance(d *report.Digest) []string {
 	t := d.Totals
 	if t.Bans == 0 {
+		if d.Empty {
+			return f.quiet(d)
+		}
 		return nil
 	}
 	first := textutil.Count(t.Bans, "ban", "bans") + " from " + textutil.Count(t.IPs, "address", "addresses")
@@ -110,6 +116,63 @@ func (f *funcs) standsOut(d *report.Digest) string {
 		return fmt.Sprintf("%s was banned by %d jails: %s", so.Address, len(so.Jails), joinAnd(so.Jails))
 	}
 	return ""
+}
+
+// quiet is the summary of a report sent without bans (report.send_empty):
+// since when there were none, and the last bans the history knows of, in
+// which jails.
+func (f *funcs) quiet(d *report.Digest) []string {
+	const layout = "2006-01-02 15:04 MST"
+	first := "No bans to report"
+	if !d.Since.IsZero() {
+		first = "No bans since " + d.Since.In(f.loc).Format(layout)
+	}
+	lines := []string{first}
+	if p := d.LastBans; p != nil {
+		busiest := slices.Clone(p.Jails)
+		slices.SortStableFunc(busiest, func(a, b history.JailTotal) int { return cmp.Compare(b.Bans, a.Bans) })
+		jails := make([]string, 0, 4)
+		for i, j := range busiest {
+			if i == 3 {
+				jails = append(jails, textutil.Count(len(p.Jails)-i, "more jail", "more jails"))
+				break
+			}
+			jails = append(jails, truncate(30, j.Jail))
+		}
+		lines = append(lines, fmt.Sprintf("Last bans reported %s: %d in %s", p.Time.In(f.loc).Format(layout), p.Bans, joinAnd(jails)))
+	}
+	return lines
+}
+
+// origin says in one line where an offender comes from and whether it is
+// back: "AS64499 Test-Net Telecom · BR Brazil · returning, 4 reports since
+// Nov 02". Each part only when the digest knows it (a GeoIP database, the
+// history); "" when it knows none, and the template then shows no line.
+func (f *funcs) origin(o report.Offender) string {
+	var parts []string
+	if o.ASN != 0 {
+		s := fmt.Sprintf("AS%d", o.ASN)
+		if o.ASOrg != "" {
+			s += " " + truncate(40, o.ASOrg)
+		}
+		parts = append(parts, s)
+	}
+	if o.Country != "" {
+		s := o.Country
+		if o.CountryName != "" {
+			s += " " + truncate(40, o.CountryName)
+		}
+		parts = append(parts, s)
+	}
+	if o.Returning {
+		day := o.FirstReported.In(f.loc).Format("Jan 02")
+		if o.Reports > 1 {
+			parts = append(parts, fmt.Sprintf("returning, %d reports since %s", o.Reports, day))
+		} else {
+			parts = append(parts, "returning, reported "+day)
+		}
+	}
+	return strings.Join(parts, " · ")
 }
 
 // joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".

@@ -83,6 +83,72 @@ func TestDefaultTemplatesGolden(t *testing.T) {
 	}
 }
 
+// TestQuietReportGolden: the report that report.send_empty sends when there
+// is no ban, in every format, says since when and the last bans known, and
+// stays short.
+func TestQuietReportGolden(t *testing.T) {
+	for _, f := range Formats() {
+		t.Run(string(f), func(t *testing.T) {
+			got, err := mustDefault(t, f, utc).Render(quietDigest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "quiet."+string(f)+".golden", got)
+			for _, want := range []string{"No bans since 2024-05-02 06:00 UTC", "Last bans reported 2024-04-30 06:00 UTC: 14 in sshd, postfix-sasl, nginx-http-auth and 1 more jail"} {
+				if f != JSON && !strings.Contains(got, want) {
+					t.Errorf("the report does not say %q:\n%s", want, got)
+				}
+			}
+			if f == JSON && !strings.Contains(got, `"empty": true`) {
+				t.Errorf("the JSON report is not marked empty:\n%s", got)
+			}
+		})
+	}
+	// Without a previous report or a history: no time is made up.
+	d := emptyDigest()
+	d.Empty = true
+	got, err := mustDefault(t, Text, utc).Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(got, "\n"); first != "No bans to report" {
+		t.Errorf("first line %q, want %q", first, "No bans to report")
+	}
+	subject, err := Subject(DefaultSubject(), quietDigest(), utc)
+	if want := "[Fail2Ban] web1.example.org: no bans since 2024-05-02 06:00 UTC"; err != nil || subject != want {
+		t.Errorf("subject %q (%v), want %q", subject, err, want)
+	}
+}
+
+// TestOriginLine: an offender's row says its provider, country and earlier
+// reports in one line, in every format, when the digest knows them; a row
+// whose offender nothing is known of has no such line.
+func TestOriginLine(t *testing.T) {
+	known := sampleDigest()
+	known.Offenders = known.Offenders[:1]
+	unknown := sampleDigest()
+	unknown.Offenders = unknown.Offenders[2:3]
+	for _, f := range Formats() {
+		if f == JSON {
+			continue // the fields themselves
+		}
+		tmpl := mustDefault(t, f, utc)
+		got, err := tmpl.Render(known)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "AS64496 Example Hosting · NL Netherlands · returning, 4 reports since Apr 02"; !strings.Contains(got, want) {
+			t.Errorf("%s: the row does not say %q:\n%s", f, want, got)
+		}
+		if got, err = tmpl.Render(unknown); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(got, "rom: ") || strings.Contains(got, " · returning") {
+			t.Errorf("%s: a line of origin for an offender nothing is known of:\n%s", f, got)
+		}
+	}
+}
+
 func TestTextTableWidth(t *testing.T) {
 	got, err := mustDefault(t, Text, utc).Render(sampleDigest())
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 type FlushOptions struct {
 	*Globals
 	IfFlag     bool
+	NoEmpty    bool          // no report without bans, whatever report.send_empty says (the flush stop starts)
 	Verbose    bool          // say what was sent; else only failures are said
 	Timestamps bool          // begin each output line with the time (the detached flush's log)
 	Timeout    time.Duration // 0: the configuration's flush.timeout
@@ -52,6 +53,9 @@ A flag that cannot be removed makes the flush exit 1; bans then start no flush f
 same file, and --if-flag refuses it, until it is created anew. A configuration file or
 buffer folder that other users can change is refused.
 
+With report.send_empty, a flush that finds no ban for a channel sends it a short report
+saying so (with --if-flag, only when the flag is there).
+
 It prints nothing when all went well, so that cron mails nobody; -v says what was sent to
 each channel. Failures go to standard error. With metrics.textfile set, each flush replaces
 that file with Prometheus metrics for node_exporter's textfile collector; a file that
@@ -69,6 +73,8 @@ Exit status:
 	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "say what was sent to each channel, also when all went well")
 	cmd.Flags().BoolVar(&o.Timestamps, "timestamps", false, "begin each line of output with the time (RFC 3339)")
 	_ = cmd.Flags().MarkHidden("timestamps") // for the flush that bans and stop start, whose output goes to a log
+	cmd.Flags().BoolVar(&o.NoEmpty, "no-empty", false, "send no report without bans, whatever report.send_empty says")
+	_ = cmd.Flags().MarkHidden("no-empty") // for the flush that stop starts: it sends what is pending, it is no scheduled report
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "bound on the whole flush (default: flush.timeout of the configuration)")
 	return cmd
 }
@@ -92,7 +98,7 @@ BUFFER_DIR/last-flush.log) and waits for it at most --wait: a flush that ends by
 output and exit status shown here; one that takes longer (a channel that hangs) goes on in the
 background, so that a stopping fail2ban never waits for a channel. A channel that fails keeps
 its bans in the spool for the next flush. With nothing pending and nothing spooled it starts
-nothing.`,
+nothing. That flush sends no report of no bans, whatever report.send_empty says.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := buffer.ValidJail(o.Jail); err != nil {
@@ -122,7 +128,9 @@ func stopRun(o *StopOptions) error {
 		fmt.Fprintln(o.IO.Out, "nothing pending; no flush started")
 		return nil
 	}
-	args := []string{"flush", "-v", "--timestamps"}
+	// --no-empty: fail2ban stops its jails one after the other, and a
+	// report without bans for each would be noise, not news.
+	args := []string{"flush", "-v", "--timestamps", "--no-empty"}
 	if o.Timeout > 0 {
 		args = append(args, "--timeout", o.Timeout.String())
 	}
@@ -238,7 +246,7 @@ func flushTo(o *FlushOptions, out, errw io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := flush.Run(ctx, cfg, targets, flush.Options{IfFlag: o.IfFlag})
+	res, err := flush.Run(ctx, cfg, targets, flush.Options{IfFlag: o.IfFlag, NoEmpty: o.NoEmpty})
 	if res != nil {
 		if o.Verbose {
 			printResult(out, res)
@@ -322,6 +330,8 @@ func printResult(w io.Writer, res *flush.Result) {
 		}
 		switch {
 		case c.Err != nil:
+		case c.Empty:
+			fmt.Fprintf(w, "%s: sent a report of no bans (report.send_empty)\n", c.Name)
 		case c.Batches == 0:
 			if res.Batches > 0 && c.Resumed == 0 {
 				fmt.Fprintf(w, "%s: nothing new\n", c.Name)

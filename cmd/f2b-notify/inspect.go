@@ -94,7 +94,11 @@ func previewRun(o *PreviewOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := printRendered(o.IO.Out, t, flush.ForChannel(d, st), o.Payload, o.Attachments); err != nil {
+		d = flush.ForChannel(d, t, st)
+		if q, none := flush.AsEmpty(t, d); none && rest == nil && cfg.Report.SendEmpty {
+			d = q // what report.send_empty sends when there is no ban
+		}
+		if err := printRendered(o.IO.Out, t, d, o.Payload, o.Attachments); err != nil {
 			fmt.Fprintf(o.IO.Out, "### %s: %s\n", t.Name, oneLine(err.Error()))
 			failed++
 		}
@@ -220,6 +224,13 @@ func sampleDigest(cfg *config.Config, now time.Time) *report.Digest {
 	return b.Digest()
 }
 
+// quietSample is the report of no bans that report.send_empty sends, with
+// the last bans of the embedded sample history, as check renders it.
+func quietSample(cfg *config.Config, now time.Time) *report.Digest {
+	b := report.NewBuilder(report.Options{Host: cfg.Hostname(), Generated: now, History: sample.History(now)})
+	return b.Digest().Quiet(now.Add(-24*time.Hour), "", nil)
+}
+
 // CheckOptions are the arguments of `check`.
 type CheckOptions struct {
 	*Globals
@@ -234,7 +245,8 @@ func newCheckCmd(g *Globals) *cobra.Command {
 		Use:   "check [-v] [--send]",
 		Short: "Validate the configuration and everything the next flush needs on this machine",
 		Long: `Validate the configuration and check, without sending, what would make the next flush fail
-on this machine: every channel's templates parse and render on sample data, a sendmail
+on this machine: every channel's templates parse and render on sample data (with
+report.send_empty, on a report of no bans too), a sendmail
 channel's program exists and can be run, a file channel's folder exists and the file can be
 written, the buffer folder can hold bans, the flag's folder exists, every record of the GeoIP
 databases (geoip.asn_db, geoip.country_db) can be read. Disabled channels are
@@ -288,8 +300,12 @@ func checkRun(o *CheckOptions) error {
 		}
 	}
 	d := sampleDigest(cfg, o.Now)
+	var quiet *report.Digest // the report of no bans, when report.send_empty may send one
+	if cfg.Report.SendEmpty {
+		quiet = quietSample(cfg, o.Now)
+	}
 	for _, t := range targets {
-		if err := checkTarget(t, d); err != nil {
+		if err := checkTarget(t, d, quiet); err != nil {
 			problems = append(problems, oneLine(err.Error()))
 			continue
 		}
@@ -297,7 +313,7 @@ func checkRun(o *CheckOptions) error {
 	}
 	var off []string // the disabled channels' problems
 	for _, t := range disabled {
-		if err := checkTarget(t, d); err != nil {
+		if err := checkTarget(t, d, quiet); err != nil {
 			off = append(off, oneLine(err.Error()))
 			continue
 		}
@@ -352,12 +368,19 @@ func printPlainHTTP(w io.Writer, file string, targets []*render.Target) {
 // checkTarget reports what stops a channel from sending: its settings, its
 // templates, rendering them on the sample digest, or what it needs on this
 // machine (channels.Checker).
-func checkTarget(t *render.Target, d *report.Digest) error {
+// checkTarget renders d, and quiet unless nil, for target t, and runs the
+// channel's own checks.
+func checkTarget(t *render.Target, d, quiet *report.Digest) error {
 	if t.Err != nil {
 		return t.Err
 	}
 	if _, err := t.Render(d); err != nil {
 		return err
+	}
+	if quiet != nil {
+		if _, err := t.Render(quiet); err != nil {
+			return fmt.Errorf("the report of no bans (report.send_empty): %w", err)
+		}
 	}
 	if c, ok := t.Channel.(channels.Checker); ok {
 		return c.Check()

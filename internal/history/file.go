@@ -18,18 +18,25 @@ import (
 
 // The file: magic, then unsigned varints throughout:
 //
-//	"f2bnhist" version(1)
-//	reports: count, then per report: unix seconds, jail count, then per
-//	  jail: name length, name, bans, addresses
+//	"f2bnhist" version(2)
+//	reports: count, then per report: unix seconds, channel name length,
+//	  channel name, jail count, then per jail: name length, name, bans,
+//	  addresses
 //	addresses: count, then per address, sorted (IPv4 first):
 //	  family (4 or 6), 4 or 16 bytes, first (unix seconds), last-first, count
 //	CRC-32C of everything before it, 4 bytes little-endian
+//
+// Version 1, written before reports were recorded per channel, is the same
+// without the channel name; Load reads it, its reports for no channel in
+// particular (Report.Channel "").
 //
 // About 12 bytes per IPv4 address and 24 per IPv6 address, at most 16
 // and 32: 1,000,000 addresses take 12 to 32 MB.
 const (
 	magic   = "f2bnhist"
-	version = 1
+	version = 2
+	// version1 has no channel per report.
+	version1 = 1
 	// maxFile bounds what Load reads: far above what the bounds of Prune
 	// let Save write.
 	maxFile = 512 << 20
@@ -113,8 +120,9 @@ func decode(b []byte) (*History, error) {
 	if len(b) < len(magic)+1+4 || string(b[:len(magic)]) != magic {
 		return nil, fmt.Errorf("%w: no history header", ErrCorrupt)
 	}
-	if b[len(magic)] != version {
-		return nil, fmt.Errorf("%w: version %d, this f2b-notify reads %d", ErrCorrupt, b[len(magic)], version)
+	v := b[len(magic)]
+	if v != version && v != version1 {
+		return nil, fmt.Errorf("%w: version %d, this f2b-notify reads %d and %d", ErrCorrupt, v, version1, version)
 	}
 	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
 	if crc32.Checksum(body, castagnoli) != sum {
@@ -126,8 +134,12 @@ func decode(b []byte) (*History, error) {
 	h := &History{reports: make([]Report, 0, n)}
 	for range n {
 		t := time.Unix(int64(d.uint("report time", maxU32)), 0)
+		var channel string
+		if v != version1 {
+			channel = string(d.bytes("channel name", int(d.uint("channel name length", 1<<10))))
+		}
 		nj := d.uint("jail count", 1<<16)
-		r := Report{Time: t, Jails: make([]JailTotal, 0, min(nj, 64))}
+		r := Report{Time: t, Channel: channel, Jails: make([]JailTotal, 0, min(nj, 64))}
 		for range nj {
 			name := string(d.bytes("jail name", int(d.uint("jail name length", 1<<10))))
 			bans := int(d.uint("bans", 1<<62))
@@ -208,6 +220,8 @@ func (h *History) encode(w *bufio.Writer) {
 	put(uint64(len(h.reports)))
 	for _, r := range h.reports {
 		put(uint64(r.Time.Unix()))
+		put(uint64(len(r.Channel)))
+		w.WriteString(r.Channel)
 		put(uint64(len(r.Jails)))
 		for _, j := range r.Jails {
 			put(uint64(len(j.Jail)))

@@ -4,8 +4,9 @@
 // report's.
 //
 // Per address it keeps the first and last report the address appeared in
-// and in how many reports; per report, the bans and distinct addresses of
-// each jail. Prune bounds it by age and by number of addresses, oldest
+// and in how many reports; per report and channel it went to, the bans and
+// distinct addresses of each jail, so that each channel's next report
+// compares with its own previous one (channels may take different jails). Prune bounds it by age and by number of addresses, oldest
 // first. Save writes a compact binary file atomically (a temporary file
 // renamed over the old one); Load reads it without following a symbolic
 // link. A missing, unreadable or corrupt file means "no history": Load then
@@ -39,8 +40,14 @@ type JailTotal struct {
 
 // Report is the totals of one past report.
 type Report struct {
-	Time  time.Time
-	Jails []JailTotal // sorted by jail name
+	Time time.Time
+	// Channel is the channel the report went to: channels that take
+	// different jails, or that missed reports, are each sent a report of
+	// their own. "" for a report recorded for no channel in particular, as
+	// every report was in files of version 1: the largest report of its
+	// flush.
+	Channel string
+	Jails   []JailTotal // sorted by jail name
 }
 
 // History is the record of past reports. The zero value is an empty
@@ -84,9 +91,9 @@ func (h *History) Lookup(addr netip.Addr) (first, last time.Time, count int, ok 
 	return time.Unix(int64(s.first), 0), time.Unix(int64(s.last), 0), int(s.count), true
 }
 
-// Previous returns the latest report recorded; ok is false when there is
-// none. Call it before Record to compare the current report with the one
-// before.
+// Previous returns the latest report recorded, to any channel; ok is false
+// when there is none. Call it before Record to compare the current report
+// with the one before.
 func (h *History) Previous() (r Report, ok bool) {
 	if len(h.reports) == 0 {
 		return Report{}, false
@@ -94,11 +101,32 @@ func (h *History) Previous() (r Report, ok bool) {
 	return h.reports[len(h.reports)-1], true
 }
 
-// Record adds the report made at t: the addresses it listed (each counts
-// once per report, however often addrs yields it) and its totals per jail.
-// Recording the same t again adds the addresses that are new to it and
-// replaces its totals. t must lie between 1970 and 2106.
+// PreviousFor returns the latest report recorded for channel, or, when a
+// report recorded for no channel in particular (Channel "", such as every
+// report of a file of version 1) is later, that one; ok is false when there
+// is neither. Reports of other channels are not it: they may cover other
+// jails and other batches.
+func (h *History) PreviousFor(channel string) (r Report, ok bool) {
+	for i := len(h.reports) - 1; i >= 0; i-- {
+		if c := h.reports[i].Channel; c == channel || c == "" {
+			return h.reports[i], true
+		}
+	}
+	return Report{}, false
+}
+
+// Record adds the report made at t for no channel in particular: see
+// RecordFor.
 func (h *History) Record(t time.Time, addrs iter.Seq[netip.Addr], perJail []JailTotal) error {
+	return h.RecordFor(t, "", addrs, perJail)
+}
+
+// RecordFor adds the report made at t for channel: the addresses it listed
+// (each counts once per report time, however often addrs yields it, and
+// however many channels were sent it) and its totals per jail. Recording
+// the same t and channel again adds the addresses that are new to it and
+// replaces its totals. t must lie between 1970 and 2106.
+func (h *History) RecordFor(t time.Time, channel string, addrs iter.Seq[netip.Addr], perJail []JailTotal) error {
 	sec := t.Unix()
 	if sec < 0 || sec > math.MaxUint32 {
 		return fmt.Errorf("record a report of %s: outside the years 1970 to 2106 that history keeps", t.Format(time.RFC3339))
@@ -121,14 +149,19 @@ func (h *History) Record(t time.Time, addrs iter.Seq[netip.Addr], perJail []Jail
 	}
 	jails := slices.Clone(perJail)
 	slices.SortFunc(jails, func(a, b JailTotal) int { return cmp.Compare(a.Jail, b.Jail) })
-	r := Report{Time: time.Unix(sec, 0), Jails: jails}
-	i, found := slices.BinarySearchFunc(h.reports, r.Time, func(r Report, t time.Time) int { return r.Time.Compare(t) })
+	r := Report{Time: time.Unix(sec, 0), Channel: channel, Jails: jails}
+	i, found := slices.BinarySearchFunc(h.reports, r, compareReports)
 	if found {
 		h.reports[i] = r
 	} else {
 		h.reports = slices.Insert(h.reports, i, r)
 	}
 	return nil
+}
+
+// compareReports orders reports by time, then channel.
+func compareReports(a, b Report) int {
+	return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Channel, b.Channel))
 }
 
 // visit updates what is known of an address seen in the report at ts.

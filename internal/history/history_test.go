@@ -232,7 +232,7 @@ func TestLoadNoHistory(t *testing.T) {
 		{"cut short", write("short", data[:len(data)-9]), ErrCorrupt, "checksum"},
 		{"more addresses than the file can hold", write("count", sealed(0, 2, 4, 192, 0, 2, 1, 1, 0, 1)), ErrCorrupt, "bad address count"},
 		{"an unknown address family", write("family", sealed(0, 1, 5, 192, 0, 2, 1, 1, 0, 1)), ErrCorrupt, "bad address family"},
-		{"a later version", write("version", append([]byte(magic+"\x02"), 0, 0, 0, 0, 0)), ErrCorrupt, "version 2"},
+		{"a later version", write("version", append([]byte(magic+"\x03"), 0, 0, 0, 0, 0)), ErrCorrupt, "version 3"},
 		{"symbolic link", link, nil, "symbolic link"},
 		{"a folder", dir, nil, "folder"},
 	}
@@ -252,6 +252,84 @@ func TestLoadNoHistory(t *testing.T) {
 				t.Errorf("the empty history is not usable: %v", err)
 			}
 		})
+	}
+}
+
+// TestVersion1FileReads: a file written before reports were recorded per
+// channel still reads, its reports for no channel in particular, which
+// every channel then compares with until it has one of its own; saved
+// again, it is version 2 and keeps what it held.
+func TestVersion1FileReads(t *testing.T) {
+	// "f2bnhist" 1; one report at 1795600000 (varint 80 dd 9a d8 06) with
+	// jail sshd, 3 bans, 2 addresses; one address, 192.0.2.1, first and last
+	// reported then, once.
+	b := []byte(magic + "\x01")
+	b = append(b, 1, 0x80, 0xdd, 0x9a, 0xd8, 0x06, 1, 4, 's', 's', 'h', 'd', 3, 2)
+	b = append(b, 1, 4, 192, 0, 2, 1, 0x80, 0xdd, 0x9a, 0xd8, 0x06, 0, 1)
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	path := filepath.Join(t.TempDir(), "history")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(1795600000, 0)
+	want := Report{Time: at, Jails: []JailTotal{{"sshd", 3, 2}}}
+	if !reflect.DeepEqual(h.Reports(), []Report{want}) {
+		t.Fatalf("reports %+v, want %+v", h.Reports(), want)
+	}
+	if first, _, n, ok := h.Lookup(netip.MustParseAddr("192.0.2.1")); !ok || n != 1 || !first.Equal(at) {
+		t.Errorf("address: %v %d %v", first, n, ok)
+	}
+	if r, ok := h.PreviousFor("mail"); !ok || !reflect.DeepEqual(r, want) {
+		t.Errorf("PreviousFor(mail) = %+v, %v; want the report of version 1", r, ok)
+	}
+	later := at.Add(time.Hour)
+	if err := h.RecordFor(later, "chat", addrs("192.0.2.1"), []JailTotal{{"sshd", 1, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := h.PreviousFor("mail"); !r.Time.Equal(at) {
+		t.Errorf("PreviousFor(mail) is another channel's report: %+v", r)
+	}
+	if r, _ := h.PreviousFor("chat"); !r.Time.Equal(later) || r.Channel != "chat" {
+		t.Errorf("PreviousFor(chat) = %+v", r)
+	}
+	if err := h.Save(path, false); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(path); data[len(magic)] != version {
+		t.Errorf("saved as version %d, want %d", data[len(magic)], version)
+	}
+	again, err := Load(path)
+	if err != nil || !reflect.DeepEqual(again.Reports(), h.Reports()) {
+		t.Errorf("saved and loaded (%v): %+v, want %+v", err, again.Reports(), h.Reports())
+	}
+}
+
+// TestReportsPerChannel: two channels sent reports at the same time keep a
+// report each; recording one of them again replaces its totals only.
+func TestReportsPerChannel(t *testing.T) {
+	var h History
+	at := time.Unix(1795600000, 0)
+	for _, c := range []struct {
+		channel string
+		jails   []JailTotal
+	}{{"ssh-only", []JailTotal{{"sshd", 5, 3}}}, {"all", []JailTotal{{"nginx", 2, 2}, {"sshd", 5, 3}}}, {"ssh-only", []JailTotal{{"sshd", 6, 3}}}} {
+		if err := h.RecordFor(at, c.channel, addrs("192.0.2.1"), c.jails); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []Report{{Time: at, Channel: "all", Jails: []JailTotal{{"nginx", 2, 2}, {"sshd", 5, 3}}}, {Time: at, Channel: "ssh-only", Jails: []JailTotal{{"sshd", 6, 3}}}}
+	if !reflect.DeepEqual(h.Reports(), want) {
+		t.Errorf("reports %+v, want %+v", h.Reports(), want)
+	}
+	if _, _, n, _ := h.Lookup(netip.MustParseAddr("192.0.2.1")); n != 1 {
+		t.Errorf("the address counts %d reports, want 1: one report time", n)
+	}
+	if _, ok := h.PreviousFor("new"); ok {
+		t.Error("a channel never recorded has another channel's report as its previous one")
 	}
 }
 
