@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -339,6 +340,28 @@ func TestMatrixDendrite(t *testing.T) {
 		msgs := mxRoomMessages(t, small, token, room)
 		if len(msgs) != 1 || msgs[0].MsgType != "m.notice" {
 			t.Errorf("%d messages in the room, want the report alone", len(msgs))
+		}
+	})
+
+	t.Run("encrypted room: sent in the clear", func(t *testing.T) {
+		// The channel does not encrypt. The homeserver takes its events in a
+		// room with encryption on, and they stay readable: m.room.message,
+		// not m.room.encrypted.
+		enc := hs.CreateEncryptedRoom(t, token)
+		ch := newChannel(t, enc)
+		m := renderReport(t, ch, config.Channel{}, mxBuiltDigest(10))
+		if v := channels.Deliver(timeoutCtx(t, 30*time.Second), channels.Job{Channel: ch, Message: m, Timeout: 20 * time.Second}); v.Err != nil || len(v.Warnings) != 0 {
+			t.Fatalf("verdict %+v", v)
+		}
+		msgs := mxRoomMessages(t, hs, token, enc)
+		var types []string
+		for _, ev := range hs.Messages(t, token, enc) {
+			if ev.Type == "m.room.encryption" || ev.Type == "m.room.message" || ev.Type == "m.room.encrypted" {
+				types = append(types, ev.Type)
+			}
+		}
+		if len(msgs) != 2 || msgs[0].MsgType != "m.notice" || msgs[1].MsgType != "m.image" || !slices.Contains(types, "m.room.encryption") || slices.Contains(types, "m.room.encrypted") {
+			t.Errorf("events %q, %d messages: want encryption on and the report and its chart in the clear", types, len(msgs))
 		}
 	})
 

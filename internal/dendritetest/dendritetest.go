@@ -409,10 +409,24 @@ func (s *Server) Register(t testing.TB, localpart string) string {
 // and returns its ID.
 func (s *Server) CreateRoom(t testing.TB, token string) string {
 	t.Helper()
+	return s.createRoom(t, token, map[string]any{"preset": "private_chat"})
+}
+
+// CreateEncryptedRoom is CreateRoom for a room with end-to-end encryption
+// on (an m.room.encryption state event, Megolm), as clients create one.
+func (s *Server) CreateEncryptedRoom(t testing.TB, token string) string {
+	t.Helper()
+	return s.createRoom(t, token, map[string]any{"preset": "private_chat", "initial_state": []any{
+		map[string]any{"type": "m.room.encryption", "state_key": "", "content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}},
+	}})
+}
+
+func (s *Server) createRoom(t testing.TB, token string, body map[string]any) string {
+	t.Helper()
 	var room struct {
 		RoomID string `json:"room_id"`
 	}
-	s.call(t, http.MethodPost, "/_matrix/client/v3/createRoom", token, map[string]any{"preset": "private_chat"}, &room)
+	s.call(t, http.MethodPost, "/_matrix/client/v3/createRoom", token, body, &room)
 	if room.RoomID == "" {
 		t.Fatal("dendritetest: createRoom: no room_id in the answer")
 	}
