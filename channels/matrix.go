@@ -60,22 +60,24 @@ package channels
 // for the chart, with info {mimetype, size, w, h}, m.file for the CSV, with
 // info {mimetype, size}; body is the attachment's caption and filename its
 // file name (since spec v1.10 a body that differs from filename is shown as
-// the caption). Clients fetch the file through the authenticated media API
-// (GET /_matrix/client/v1/media/download/SERVER/ID, spec v1.11), or the old
+// the caption; older clients show it as the file's name). Clients fetch the
+// file through the authenticated media API (GET
+// /_matrix/client/v1/media/download/SERVER/ID, spec v1.11), or the old
 // /_matrix/media/v3/download on older servers; nothing here depends on
 // which. A retry of a file whose upload was answered reuses the content URI,
 // so the event, and its transaction ID, are the same and the room shows it
 // once; a retried upload whose answer was lost stores a second copy of the
 // file on the homeserver, which no event points at. A file over the
 // homeserver's upload limit (m.upload.size of
-// /_matrix/client/v1/media/config; Synapse 50 MB, Dendrite 10 MB by
-// default) is refused with 413 (M_TOO_LARGE): final, and the flush warns.
+// /_matrix/client/v1/media/config; by default 50 MiB on Synapse, 10 MiB on
+// Dendrite) is refused with 413 (errcode M_TOO_LARGE; Dendrite says
+// M_UNKNOWN): final, and the flush warns that the file is over the limit.
 //
 // Encryption: the channel has no end-to-end encryption (no Olm or Megolm
 // sessions, no device keys). In a room with encryption on, the report and
 // its files are sent in the clear, as any unencrypted event: the homeserver
-// keeps them readable, and clients such as Element show them with a "not
-// encrypted" warning. Post reports to a room without encryption.
+// keeps them readable, and clients such as Element mark them as not
+// encrypted. Post reports to a room without encryption.
 //
 // Errors: the homeserver answers {"errcode":"M_...","error":"..."}.
 // M_LIMIT_EXCEEDED (429) is retried after retry_after_ms (or Retry-After);
