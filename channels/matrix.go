@@ -52,18 +52,47 @@ package channels
 // (Dendrite: 30 to 60 minutes, in memory): this covers the retries of one
 // flush, not a report sent again days later.
 //
+// Attachments (see Attacher): the chart and the full list are posted after
+// the report, each as an event of its own. The file is uploaded to the
+// homeserver's media repository (POST /_matrix/media/v3/upload?filename=NAME,
+// the file as the body, its MIME type as Content-Type; the answer is its
+// mxc:// content URI), then an m.room.message points at it: msgtype m.image
+// for the chart, with info {mimetype, size, w, h}, m.file for the CSV, with
+// info {mimetype, size}; body is the attachment's caption and filename its
+// file name (since spec v1.10 a body that differs from filename is shown as
+// the caption; older clients show it as the file's name). Clients fetch the
+// file through the authenticated media API (GET
+// /_matrix/client/v1/media/download/SERVER/ID, spec v1.11), or the old
+// /_matrix/media/v3/download on older servers; nothing here depends on
+// which. A retry of a file whose upload was answered reuses the content URI,
+// so the event, and its transaction ID, are the same and the room shows it
+// once; a retried upload whose answer was lost stores a second copy of the
+// file on the homeserver, which no event points at. A file over the
+// homeserver's upload limit (m.upload.size of
+// /_matrix/client/v1/media/config; by default 50 MiB on Synapse, 10 MiB on
+// Dendrite) is refused with 413 (errcode M_TOO_LARGE; Dendrite says
+// M_UNKNOWN): final, and the flush warns that the file is over the limit.
+//
+// Encryption: the channel has no end-to-end encryption (no Olm or Megolm
+// sessions, no device keys). In a room with encryption on, the report and
+// its files are sent in the clear, as any unencrypted event: the homeserver
+// keeps them readable, and clients such as Element mark them as not
+// encrypted. Post reports to a room without encryption.
+//
 // Errors: the homeserver answers {"errcode":"M_...","error":"..."}.
 // M_LIMIT_EXCEEDED (429) is retried after retry_after_ms (or Retry-After);
 // 5xx and transport failures are retried; M_FORBIDDEN (not in the room),
 // M_UNKNOWN_TOKEN, M_MISSING_TOKEN, M_NOT_FOUND (unknown alias or room),
 // M_TOO_LARGE and the other 4xx are final. The token is sent only in the
 // Authorization header, never in the URL, and never appears in an error.
+// Attachments are judged the same way.
 //
 // The client is written here on channels/http.go rather than taken from
 // github.com/nikoksr/notify, whose matrix service drops the subject and never
 // sends formatted_body (measured against v1.3.0; the README says more).
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -71,7 +100,11 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"image"
+	_ "image/png" // the size of a chart, for an m.image's info
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -118,6 +151,9 @@ type Matrix struct {
 
 	mu     sync.Mutex
 	roomID string // room, or the room ID its alias resolved to
+	// uploads are the content URIs of the files uploaded so far, by
+	// matrixFileKey, so that a retried attachment is not uploaded again.
+	uploads map[[32]byte]string
 }
 
 func newMatrix(name string, settings map[string]any) (Channel, error) {
@@ -242,15 +278,28 @@ func (m *Matrix) SendMessage(ctx context.Context, msg Message) error {
 	if len(body) > matrixMaxContent {
 		return Permanent(fmt.Errorf("the message is %d bytes of JSON, over the %d a Matrix event can carry; use a shorter template", len(body), matrixMaxContent))
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, matrixRequestTimeout)
-		defer cancel()
-	}
+	ctx, cancel := matrixDeadline(ctx)
+	defer cancel()
 	roomID, err := m.resolve(ctx)
 	if err != nil {
 		return err
 	}
+	return m.put(ctx, roomID, body, "send to room "+roomID)
+}
+
+// matrixDeadline gives ctx the default request timeout when it has no
+// deadline.
+func matrixDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, matrixRequestTimeout)
+}
+
+// put sends the content body as an m.room.message event to the room. The
+// transaction ID is a hash of body: sending the same content again is a
+// retry, which the homeserver answers with the first event.
+func (m *Matrix) put(ctx context.Context, roomID string, body []byte, what string) error {
 	sum := sha256.Sum256(body)
 	txnID := "f2b-" + hex.EncodeToString(sum[:16])
 	a, err := Do(ctx, m.client, HTTPRequest{
@@ -261,31 +310,44 @@ func (m *Matrix) SendMessage(ctx context.Context, msg Message) error {
 		Secrets: []string{m.token},
 	})
 	if err != nil {
-		return fmt.Errorf("send to room %s: %w", roomID, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := m.judge(a, "send to room "+roomID); err != nil {
+	if err := m.judge(a, what); err != nil {
 		return err
 	}
 	var ok struct {
 		EventID string `json:"event_id"`
 	}
 	if json.Unmarshal(a.Body, &ok) != nil || ok.EventID == "" {
-		return Permanent(fmt.Errorf("send to room %s: HTTP %d but the answer has no event_id: is homeserver the base URL of the client API?", roomID, a.Status))
+		return Permanent(fmt.Errorf("%s: HTTP %d but the answer has no event_id: is homeserver the base URL of the client API?", what, a.Status))
 	}
 	return nil
 }
 
-// content builds the event's content from the message: the subject as a
-// heading of both bodies, the text body cut to fit what the HTML leaves.
-// Payload implements Payloader: the m.room.message content as it is PUT.
+// Payload implements Payloader: the m.room.message content of the report
+// as it is PUT, then that of each attachment, one per line. The files are
+// not uploaded: an attachment's url is matrixPreviewURL.
 func (m *Matrix) Payload(msg Message) ([]byte, error) {
 	c, err := m.content(msg)
 	if err != nil {
 		return nil, err
 	}
-	return JSON(c)
+	out, err := JSON(c)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range msg.Attachments {
+		b, err := JSON(matrixFile(a, matrixPreviewURL))
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(out, '\n'), b...)
+	}
+	return out, nil
 }
 
+// content builds the event's content from the message: the subject as a
+// heading of both bodies, the text body cut to fit what the HTML leaves.
 func (m *Matrix) content(msg Message) (matrixContent, error) {
 	formatted, hasHTML := msg.Bodies[MatrixFormat]
 	text, hasText := msg.Bodies[Text]
@@ -354,6 +416,129 @@ func matrixJSONLen(s string) int {
 	return len(b)
 }
 
+// matrixPreviewURL stands for the content URI of a file in what preview
+// shows: nothing is uploaded there.
+const matrixPreviewURL = "mxc://homeserver/uploaded-when-sent"
+
+// Attaches implements Attacher: the chart goes as an m.image, the full list
+// as an m.file.
+func (m *Matrix) Attaches(k AttachmentKind) bool { return k == Chart || k == FullList }
+
+// matrixFileInfo is the info of an m.image or m.file event; w and h only
+// for an image whose size could be read.
+type matrixFileInfo struct {
+	MimeType string `json:"mimetype"`
+	Size     int    `json:"size"`
+	W        int    `json:"w,omitempty"`
+	H        int    `json:"h,omitempty"`
+}
+
+// matrixFileContent is the content of an m.room.message event that points
+// at an uploaded file. The field order is fixed, as for matrixContent.
+type matrixFileContent struct {
+	MsgType  string         `json:"msgtype"`
+	Body     string         `json:"body"`
+	FileName string         `json:"filename"`
+	Info     matrixFileInfo `json:"info"`
+	URL      string         `json:"url"`
+	Mentions map[string]any `json:"m.mentions"`
+}
+
+// matrixFile is the event content for attachment a uploaded at mxc: an
+// m.image for a picture, an m.file for anything else, its caption as the
+// body (its name when it has none).
+func matrixFile(a Attachment, mxc string) matrixFileContent {
+	c := matrixFileContent{MsgType: "m.file", Body: strings.TrimSpace(a.Caption), FileName: a.Name,
+		Info: matrixFileInfo{MimeType: a.Type, Size: len(a.Data)}, URL: mxc, Mentions: map[string]any{}}
+	if c.Body == "" {
+		c.Body = a.Name
+	}
+	if strings.HasPrefix(a.Type, "image/") {
+		c.MsgType = "m.image"
+		if cfg, _, err := image.DecodeConfig(bytes.NewReader(a.Data)); err == nil {
+			c.Info.W, c.Info.H = cfg.Width, cfg.Height
+		}
+	}
+	return c
+}
+
+// SendAttachment implements AttachmentSender: it uploads the file to the
+// media repository, unless an earlier try did, then posts the event that
+// points at it.
+func (m *Matrix) SendAttachment(ctx context.Context, a Attachment) error {
+	if len(a.Data) == 0 || a.Name == "" || a.Type == "" {
+		return Permanent(fmt.Errorf("attachment %q: no data, name or type", a.Name))
+	}
+	ctx, cancel := matrixDeadline(ctx)
+	defer cancel()
+	roomID, err := m.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	mxc, err := m.upload(ctx, a)
+	if err != nil {
+		return err
+	}
+	body, err := JSON(matrixFile(a, mxc))
+	if err != nil {
+		return err
+	}
+	return m.put(ctx, roomID, body, "send "+a.Name+" to room "+roomID)
+}
+
+// matrixFileKey tells files apart for Matrix.uploads.
+func matrixFileKey(a Attachment) [32]byte {
+	h := sha256.New()
+	for _, s := range []string{a.Name, a.Type, strconv.Itoa(len(a.Data))} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	h.Write(a.Data)
+	return [32]byte(h.Sum(nil))
+}
+
+// upload stores a's file in the media repository
+// (POST /_matrix/media/v3/upload) and returns its mxc:// content URI.
+func (m *Matrix) upload(ctx context.Context, a Attachment) (string, error) {
+	key := matrixFileKey(a)
+	m.mu.Lock()
+	mxc, done := m.uploads[key]
+	m.mu.Unlock()
+	if done {
+		return mxc, nil
+	}
+	what := fmt.Sprintf("upload %s (%d bytes) to the media repository", a.Name, len(a.Data))
+	ans, err := Do(ctx, m.client, HTTPRequest{
+		URL:     m.homeserver + "/_matrix/media/v3/upload?filename=" + url.QueryEscape(a.Name),
+		Header:  map[string]string{"Authorization": "Bearer " + m.token, "Content-Type": a.Type},
+		Body:    a.Data,
+		Secrets: []string{m.token},
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	var e matrixError
+	if ans.Status == http.StatusRequestEntityTooLarge || json.Unmarshal(ans.Body, &e) == nil && e.ErrCode == "M_TOO_LARGE" {
+		what += ": the file is over the homeserver's upload size limit"
+	}
+	if err := m.judgeWith(ans, what, " (may the account upload files?)"); err != nil {
+		return "", err
+	}
+	var up struct {
+		ContentURI string `json:"content_uri"`
+	}
+	if json.Unmarshal(ans.Body, &up) != nil || !strings.HasPrefix(up.ContentURI, "mxc://") {
+		return "", Permanent(fmt.Errorf("%s: HTTP %d but the answer has no mxc:// content_uri", what, ans.Status))
+	}
+	m.mu.Lock()
+	if m.uploads == nil {
+		m.uploads = map[[32]byte]string{}
+	}
+	m.uploads[key] = up.ContentURI
+	m.mu.Unlock()
+	return up.ContentURI, nil
+}
+
 // resolve returns the room ID, resolving the configured alias on first use
 // (GET /_matrix/client/v3/directory/room/{roomAlias}).
 func (m *Matrix) resolve(ctx context.Context) (string, error) {
@@ -394,6 +579,11 @@ type matrixError struct {
 // judge classifies an answer (see HTTPError): nil for 2xx; M_LIMIT_EXCEEDED,
 // whatever its status, is a RetryAfterError with retry_after_ms.
 func (m *Matrix) judge(a *HTTPAnswer, what string) error {
+	return m.judgeWith(a, what, " (has the account joined the room?)")
+}
+
+// judgeWith is judge with the hint that follows M_FORBIDDEN.
+func (m *Matrix) judgeWith(a *HTTPAnswer, what, forbidden string) error {
 	if a.Status >= 200 && a.Status < 300 {
 		return nil
 	}
@@ -412,7 +602,7 @@ func (m *Matrix) judge(a *HTTPAnswer, what string) error {
 		case "M_UNKNOWN_TOKEN", "M_MISSING_TOKEN":
 			reason += " (check access_token)"
 		case "M_FORBIDDEN":
-			reason += " (has the account joined the room?)"
+			reason += forbidden
 		}
 	}
 	retryAfter := time.Duration(e.RetryAfterMS) * time.Millisecond

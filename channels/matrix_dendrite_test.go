@@ -5,11 +5,13 @@ package channels_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -193,23 +195,7 @@ func TestMatrixDendrite(t *testing.T) {
 	t.Run("flush", func(t *testing.T) {
 		// The whole way: bans in the buffer, a flush with the channel from
 		// the configuration, the report in the room, the spool emptied.
-		dir := t.TempDir()
-		cfg, err := config.Defaults()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Buffer = config.Buffer{Dir: filepath.Join(dir, "buf"), Fsync: true, MaxAge: time.Hour, MaxSizeMB: 16}
-		cfg.Flag = filepath.Join(dir, "mail.flag")
-		cfg.Host = "vm.example.org"
-		cfg.Report.Timezone = "UTC"
-		retries := 0
-		cfg.Channels = map[string]config.Channel{"ops-room": {Type: "matrix", Retries: &retries, Timeout: 20 * time.Second, Settings: map[string]any{
-			"homeserver": hs.URL(), "access_token_file": tokenFile, "room": room,
-		}}}
-		targets, err := render.Prepare(cfg)
-		if err != nil || targets[0].Err != nil {
-			t.Fatalf("prepare: %v %v", err, targets[0].Err)
-		}
+		cfg, targets := mxFlushConfig(t, hs, tokenFile, room)
 		buf := buffer.New(cfg.Buffer.Dir, true)
 		for _, r := range []*buffer.Record{
 			{V: 1, Action: "ban", Jail: "sshd", IP: "203.0.113.9", Time: 1795628212, Failures: 5, User: "<b>@room</b>", Matches: []string{"sshd[1]: Invalid user <b>@room</b> https://evil.example/"}},
@@ -224,11 +210,14 @@ func TestMatrixDendrite(t *testing.T) {
 			t.Fatalf("flush: %v %+v", err, res)
 		}
 		msgs := mxRoomMessages(t, hs, token, room)
-		if len(msgs) != seen+1 {
-			t.Fatalf("%d messages in the room, want %d", len(msgs), seen+1)
+		if len(msgs) != seen+2 {
+			t.Fatalf("%d messages in the room, want %d: the report and its chart", len(msgs), seen+2)
 		}
+		ev, chart := msgs[seen], msgs[seen+1]
 		seen = len(msgs)
-		ev := msgs[len(msgs)-1]
+		if chart.MsgType != "m.image" || chart.FileName != "bans.png" || !strings.HasPrefix(chart.Body, "Bans per minute and jail, ") {
+			t.Errorf("after the report: msgtype %q, filename %q, body %q; want the chart", chart.MsgType, chart.FileName, chart.Body)
+		}
 		for _, want := range []string{"vm.example.org", "203.0.113.9", "2001:db8::42", "<b>@room</b>"} {
 			if !strings.Contains(ev.Body, want) {
 				t.Errorf("body lacks %q", want)
@@ -240,6 +229,139 @@ func TestMatrixDendrite(t *testing.T) {
 		mxCheckMarkup(t, ev.FormattedBody)
 		if b, _ := buf.Batches(); len(b) != 0 {
 			t.Errorf("spool not empty after delivery: %v", b)
+		}
+	})
+
+	t.Run("flush with the chart and the full list", func(t *testing.T) {
+		// 2,000 bans over two hours: the report is cut to fit, so the
+		// chart and the list of every offender follow it, each uploaded to
+		// the homeserver and posted as an event that points at it.
+		cfg, targets := mxFlushConfig(t, hs, tokenFile, room)
+		buf := buffer.New(cfg.Buffer.Dir, false)
+		const n = 2000
+		for i := range n {
+			r := &buffer.Record{V: 1, Action: "ban", Jail: []string{"sshd", "postfix-sasl"}[i%2], IP: fmt.Sprintf("198.18.%d.%d", i/256, i%256),
+				Time: float64(1795628212 - 7200 + i*3), Failures: 5, User: "root", Matches: []string{"sshd[1]: Failed password for root"}}
+			if err := buf.Append(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// What the flush will send, rendered as preview renders it.
+		pending, err := buf.PendingPaths()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := flush.DigestFor(cfg, pending, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ledger, err := buf.LoadLedger()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := targets[0].Render(flush.ForChannel(d, ledger.Channel("ops-room")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want.Attachments) != 2 {
+			t.Fatalf("the report has %d attachments, want the chart and the full list", len(want.Attachments))
+		}
+
+		res, err := flush.Run(timeoutCtx(t, 60*time.Second), cfg, targets, flush.Options{})
+		if err != nil || len(res.Failed()) != 0 || len(res.Channels[0].Warnings) != 0 {
+			t.Fatalf("flush: %v %+v", err, res)
+		}
+		msgs := mxRoomMessages(t, hs, token, room)
+		if len(msgs) != seen+3 {
+			t.Fatalf("%d messages in the room, want %d: the report and its two files", len(msgs), seen+3)
+		}
+		report, files := msgs[seen], msgs[seen+1:]
+		seen = len(msgs)
+		if !strings.Contains(report.FormattedBody, "more offenders (all listed in the attached offenders.csv)") {
+			t.Errorf("the report does not say the offenders cut are in the attached list")
+		}
+		for i, tc := range []struct {
+			msgtype string
+			a       channels.Attachment
+		}{{"m.image", want.Attachments[0]}, {"m.file", want.Attachments[1]}} {
+			ev := files[i]
+			if ev.MsgType != tc.msgtype || ev.FileName != tc.a.Name || ev.Body != tc.a.Caption {
+				t.Errorf("file %d: msgtype %q, filename %q, body %q; want %s, %s, %q", i+1, ev.MsgType, ev.FileName, ev.Body, tc.msgtype, tc.a.Name, tc.a.Caption)
+			}
+			if !strings.HasPrefix(ev.URL, "mxc://"+dendritetest.ServerName+"/") {
+				t.Fatalf("%s: url %q, want a content URI of the homeserver", tc.a.Name, ev.URL)
+			}
+			data, ctype := hs.Download(t, token, ev.URL)
+			if !bytes.Equal(data, tc.a.Data) {
+				t.Errorf("%s downloaded from the homeserver: %d bytes, not the %d sent", tc.a.Name, len(data), len(tc.a.Data))
+			}
+			if ev.Info.Size != len(data) || ev.Info.MimeType != tc.a.Type || ctype != tc.a.Type {
+				t.Errorf("%s: info %+v, served as %q; want %d bytes of %s", tc.a.Name, ev.Info, ctype, len(data), tc.a.Type)
+			}
+			t.Logf("%s: %s of %d bytes, %dx%d, %s", tc.a.Name, ev.MsgType, ev.Info.Size, ev.Info.W, ev.Info.H, ev.URL)
+		}
+		if size, err := pngSize(want.Attachments[0].Data); err != nil || files[0].Info.W != size.X || files[0].Info.H != size.Y {
+			t.Errorf("m.image info %dx%d, the PNG %v (%v)", files[0].Info.W, files[0].Info.H, size, err)
+		}
+		// Every offender row of the report: report.max_offenders (1,000)
+		// of the 2,000.
+		if rows := strings.Count(string(want.Attachments[1].Data), "\n"); rows != len(d.Offenders)+1 || len(d.Offenders) != cfg.Report.MaxOffenders {
+			t.Errorf("the full list has %d lines, want a header and %d offenders", rows, len(d.Offenders))
+		}
+		if b, _ := buf.Batches(); len(b) != 0 {
+			t.Errorf("spool not empty after delivery: %v", b)
+		}
+	})
+
+	t.Run("a file over the upload limit", func(t *testing.T) {
+		// A homeserver that takes files up to 4 KiB refuses the chart and
+		// the list (413); the report is delivered and the flush warns.
+		small := dendritetest.StartWith(t, dendritetest.Options{MaxUploadBytes: 4096})
+		token := small.Register(t, "f2b-bot")
+		room := small.CreateRoom(t, token)
+		ch, err := channels.New("ops-room", "matrix", map[string]any{"homeserver": small.URL(), "access_token": token, "room": room})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := renderReport(t, ch, config.Channel{}, mxBuiltDigest(1000))
+		v := channels.Deliver(timeoutCtx(t, 60*time.Second), channels.Job{Channel: ch, Message: m, Attempts: 3, Timeout: 20 * time.Second})
+		t.Logf("verdict %+v", v)
+		if v.Err != nil || len(v.Warnings) != 2 {
+			t.Fatalf("verdict %+v, want the report delivered and a warning for each file", v)
+		}
+		for i, a := range m.Attachments {
+			for _, want := range []string{"not the attached " + a.Name, "over the homeserver's upload size limit: HTTP 413", "(4096)"} {
+				if !strings.Contains(v.Warnings[i], want) {
+					t.Errorf("warning %q does not say %q", v.Warnings[i], want)
+				}
+			}
+			mxNoSecret(t, token, errors.New(v.Warnings[i]))
+		}
+		msgs := mxRoomMessages(t, small, token, room)
+		if len(msgs) != 1 || msgs[0].MsgType != "m.notice" {
+			t.Errorf("%d messages in the room, want the report alone", len(msgs))
+		}
+	})
+
+	t.Run("encrypted room: sent in the clear", func(t *testing.T) {
+		// The channel does not encrypt. The homeserver takes its events in a
+		// room with encryption on, and they stay readable: m.room.message,
+		// not m.room.encrypted.
+		enc := hs.CreateEncryptedRoom(t, token)
+		ch := newChannel(t, enc)
+		m := renderReport(t, ch, config.Channel{}, mxBuiltDigest(10))
+		if v := channels.Deliver(timeoutCtx(t, 30*time.Second), channels.Job{Channel: ch, Message: m, Timeout: 20 * time.Second}); v.Err != nil || len(v.Warnings) != 0 {
+			t.Fatalf("verdict %+v", v)
+		}
+		msgs := mxRoomMessages(t, hs, token, enc)
+		var types []string
+		for _, ev := range hs.Messages(t, token, enc) {
+			if ev.Type == "m.room.encryption" || ev.Type == "m.room.message" || ev.Type == "m.room.encrypted" {
+				types = append(types, ev.Type)
+			}
+		}
+		if len(msgs) != 2 || msgs[0].MsgType != "m.notice" || msgs[1].MsgType != "m.image" || !slices.Contains(types, "m.room.encryption") || slices.Contains(types, "m.room.encrypted") {
+			t.Errorf("events %q, %d messages: want encryption on and the report and its chart in the clear", types, len(msgs))
 		}
 	})
 
@@ -256,4 +378,29 @@ func TestMatrixDendrite(t *testing.T) {
 		}
 		mxNoSecret(t, other, err)
 	})
+}
+
+// mxFlushConfig is a configuration whose one channel, ops-room, posts to the
+// room of hs with the token in tokenFile, its buffer in a temporary
+// folder, and the targets the flush sends to.
+func mxFlushConfig(t *testing.T, hs *dendritetest.Server, tokenFile, room string) (*config.Config, []*render.Target) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := config.Defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Buffer = config.Buffer{Dir: filepath.Join(dir, "buf"), Fsync: true, MaxAge: time.Hour, MaxSizeMB: 16}
+	cfg.Flag = filepath.Join(dir, "mail.flag")
+	cfg.Host = "vm.example.org"
+	cfg.Report.Timezone = "UTC"
+	retries := 0
+	cfg.Channels = map[string]config.Channel{"ops-room": {Type: "matrix", Retries: &retries, Timeout: 20 * time.Second, Settings: map[string]any{
+		"homeserver": hs.URL(), "access_token_file": tokenFile, "room": room,
+	}}}
+	targets, err := render.Prepare(cfg)
+	if err != nil || targets[0].Err != nil {
+		t.Fatalf("prepare: %v %v", err, targets[0].Err)
+	}
+	return cfg, targets
 }

@@ -1,12 +1,16 @@
 package channels_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"image"
+	"image/png"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -45,13 +49,32 @@ type mxRequest struct {
 	Body                           []byte
 }
 
-// mxContent is the content of an m.room.message event as the spec defines it.
+// mxContent is the content of an m.room.message event as the spec defines it:
+// a report (format, formatted_body), or a file (m.image, m.file: filename,
+// info, url).
 type mxContent struct {
 	MsgType       string          `json:"msgtype"`
 	Body          string          `json:"body"`
 	Format        string          `json:"format"`
 	FormattedBody string          `json:"formatted_body"`
+	FileName      string          `json:"filename"`
+	Info          mxInfo          `json:"info"`
+	URL           string          `json:"url"`
 	Mentions      json.RawMessage `json:"m.mentions"`
+}
+
+// mxInfo is the info of an m.image or m.file event.
+type mxInfo struct {
+	MimeType string `json:"mimetype"`
+	Size     int    `json:"size"`
+	W        int    `json:"w"`
+	H        int    `json:"h"`
+}
+
+// mxUpload is a file the fake's media repository stored.
+type mxUpload struct {
+	Name, Type string
+	Data       []byte
 }
 
 // mxFake is a homeserver's client API as far as the channel uses it: send
@@ -64,8 +87,9 @@ type mxFake struct {
 	mu         sync.Mutex
 	requests   []mxRequest
 	events     []mxContent
-	txns       map[string]string // txnId -> event_id
-	aliases    map[string]string // alias -> room ID
+	txns       map[string]string   // txnId -> event_id
+	aliases    map[string]string   // alias -> room ID
+	uploads    map[string]mxUpload // mxc:// URI -> the file
 	violations []string
 	// fail, when set, answers a request instead of the fake (after it was
 	// recorded); it returns false to let the fake answer.
@@ -73,15 +97,16 @@ type mxFake struct {
 }
 
 var (
-	mxSendPath  = regexp.MustCompile(`^/_matrix/client/v3/rooms/([^/?]+)/send/m\.room\.message/([^/?]+)$`)
-	mxAliasPath = regexp.MustCompile(`^/_matrix/client/v3/directory/room/([^/?]+)$`)
+	mxSendPath   = regexp.MustCompile(`^/_matrix/client/v3/rooms/([^/?]+)/send/m\.room\.message/([^/?]+)$`)
+	mxAliasPath  = regexp.MustCompile(`^/_matrix/client/v3/directory/room/([^/?]+)$`)
+	mxUploadPath = "/_matrix/media/v3/upload"
 	// mxEscaped is a path segment with nothing left unescaped but RFC 3986's
 	// unreserved characters.
 	mxEscaped = regexp.MustCompile(`^(?:[A-Za-z0-9._~-]|%[0-9A-F]{2})+$`)
 )
 
 func mxStart(t *testing.T) *mxFake {
-	f := &mxFake{txns: map[string]string{}, aliases: map[string]string{mxAlias: mxRoom}}
+	f := &mxFake{txns: map[string]string{}, aliases: map[string]string{mxAlias: mxRoom}, uploads: map[string]mxUpload{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -109,14 +134,18 @@ func (f *mxFake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if r.URL.RawQuery != "" {
-		f.violate("query string %q (the token belongs in the Authorization header)", r.URL.RawQuery)
+	path := r.URL.EscapedPath()
+	if q := r.URL.Query(); r.URL.RawQuery != "" && (path != mxUploadPath || len(q) != 1 || q.Get("filename") == "") {
+		f.violate("query string %q (the token belongs in the Authorization header; only an upload takes one, its filename)", r.URL.RawQuery)
 	}
 	if auth := r.Header.Get("Authorization"); auth != "Bearer "+mxToken {
 		mxAnswer(w, http.StatusUnauthorized, map[string]any{"errcode": "M_UNKNOWN_TOKEN", "error": "Unknown access token " + strings.TrimPrefix(auth, "Bearer ")})
 		return
 	}
-	path := r.URL.EscapedPath()
+	if path == mxUploadPath {
+		f.upload(w, r, body)
+		return
+	}
 	if m := mxAliasPath.FindStringSubmatch(path); m != nil {
 		if r.Method != http.MethodGet {
 			f.violate("%s on the room directory, want GET", r.Method)
@@ -163,21 +192,27 @@ func (f *mxFake) serve(w http.ResponseWriter, r *http.Request) {
 		mxAnswer(w, http.StatusBadRequest, map[string]any{"errcode": "M_NOT_JSON", "error": "Content not JSON."})
 		return
 	}
-	for key, want := range map[string]string{"msgtype": "string", "body": "string", "format": "string", "formatted_body": "string", "m.mentions": "object"} {
+	var c mxContent
+	json.Unmarshal(body, &c)
+	keys := map[string]string{"msgtype": "string", "body": "string", "format": "string", "formatted_body": "string", "m.mentions": "object"}
+	if c.MsgType == "m.image" || c.MsgType == "m.file" {
+		keys = map[string]string{"msgtype": "string", "body": "string", "filename": "string", "info": "object", "url": "string", "m.mentions": "object"}
+		f.checkFile(c)
+	} else {
+		if c.MsgType != "m.notice" && c.MsgType != "m.text" {
+			f.violate("msgtype %q", c.MsgType)
+		}
+		if c.Format != "org.matrix.custom.html" {
+			f.violate("format %q", c.Format)
+		}
+	}
+	for key, want := range keys {
 		v, ok := raw[key]
 		_, isString := v.(string)
 		_, isObject := v.(map[string]any)
 		if !ok || (want == "string" && !isString) || (want == "object" && !isObject) {
 			f.violate("content key %s: %v, want a %s", key, v, want)
 		}
-	}
-	var c mxContent
-	json.Unmarshal(body, &c)
-	if c.MsgType != "m.notice" && c.MsgType != "m.text" {
-		f.violate("msgtype %q", c.MsgType)
-	}
-	if c.Format != "org.matrix.custom.html" {
-		f.violate("format %q", c.Format)
 	}
 	if !utf8.ValidString(c.Body) || !utf8.ValidString(c.FormattedBody) {
 		f.violate("invalid UTF-8 in a body")
@@ -190,6 +225,51 @@ func (f *mxFake) serve(w http.ResponseWriter, r *http.Request) {
 	f.txns[m[2]] = id
 	f.events = append(f.events, c)
 	mxAnswer(w, http.StatusOK, map[string]any{"event_id": id})
+}
+
+// mxMaxUpload is the fake's upload size limit (m.upload.size).
+const mxMaxUpload = 1 << 20
+
+// upload serves POST /_matrix/media/v3/upload as the spec documents it:
+// the file is the body, its type the Content-Type, its name the filename
+// parameter; the answer is its content URI.
+func (f *mxFake) upload(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.Method != http.MethodPost {
+		f.violate("%s on upload, want POST", r.Method)
+	}
+	name := r.URL.Query().Get("filename")
+	if name == "" {
+		f.violate("upload without a filename")
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" || ct == "application/json" {
+		f.violate("upload of %s with Content-Type %q, want the file's type", name, ct)
+	}
+	if len(body) > mxMaxUpload {
+		mxAnswer(w, http.StatusRequestEntityTooLarge, map[string]any{"errcode": "M_TOO_LARGE", "error": "Cannot upload files larger than 1.00M"})
+		return
+	}
+	mxc := fmt.Sprintf("mxc://example.org/media%d", len(f.uploads)+1)
+	f.uploads[mxc] = mxUpload{Name: name, Type: ct, Data: body}
+	mxAnswer(w, http.StatusOK, map[string]any{"content_uri": mxc})
+}
+
+// checkFile checks an m.image or m.file event against the file it points
+// at: its url one the repository gave, its filename, type and size those
+// of the upload.
+func (f *mxFake) checkFile(c mxContent) {
+	up, ok := f.uploads[c.URL]
+	if !ok {
+		f.violate("%s points at %q, which was not uploaded", c.MsgType, c.URL)
+		return
+	}
+	if c.FileName != up.Name || c.Info.MimeType != up.Type || c.Info.Size != len(up.Data) {
+		f.violate("%s says filename %q, mimetype %q, size %d; the upload was %q, %q, %d bytes",
+			c.MsgType, c.FileName, c.Info.MimeType, c.Info.Size, up.Name, up.Type, len(up.Data))
+	}
+	if c.Body == "" {
+		f.violate("%s without a body", c.MsgType)
+	}
 }
 
 func mxUnescape(s string) string {
@@ -225,6 +305,14 @@ func (f *mxFake) Events() []mxContent {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.events)
+}
+
+// Uploads returns the files the fake's media repository stored, by their
+// content URI.
+func (f *mxFake) Uploads() map[string]mxUpload {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.uploads)
 }
 
 func (f *mxFake) Requests() []mxRequest {
@@ -830,6 +918,282 @@ func TestMatrixMeasure(t *testing.T) {
 	} {
 		if got := ch.Measure(in); got != want {
 			t.Errorf("Measure(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+// mxBuiltDigest is a digest of n bans from n addresses over the hour before
+// mxEnd, built as the flush builds one (so it has a chart), each offender
+// with a hostile user name and log line.
+func mxBuiltDigest(n int) *report.Digest {
+	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: mxEnd})
+	for i := range n {
+		ip := fmt.Sprintf("10.%d.%d.%d", i/65536, i/256%256, i%256)
+		b.Add(&buffer.Record{
+			V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: []string{"sshd", "postfix-sasl"}[i%2], IP: ip,
+			Time: float64(mxEnd.Add(-time.Duration(i%60) * time.Minute).Unix()), At: mxEnd.Unix(),
+			Failures: 5, Bantime: 600, User: hostile.User(i % len(hostile.Corpus())), Matches: []string{hostile.Match(i % len(hostile.Corpus()))},
+		})
+	}
+	return b.Digest()
+}
+
+// mxAttachment returns the message's attachment of kind k.
+func mxAttachment(t *testing.T, m channels.Message, k channels.AttachmentKind) channels.Attachment {
+	t.Helper()
+	for _, a := range m.Attachments {
+		if a.Kind == k {
+			return a
+		}
+	}
+	t.Fatalf("the report has no %s attachment (it has %d)", k, len(m.Attachments))
+	return channels.Attachment{}
+}
+
+// mxFastJob is a job of three attempts with millisecond backoff.
+func mxFastJob(ch channels.Channel, m channels.Message) channels.Job {
+	return channels.Job{Channel: ch, Message: m, Attempts: 3, Timeout: 5 * time.Second, Backoff: func(int) time.Duration { return time.Millisecond }}
+}
+
+// TestMatrixAttachments delivers a report that was cut to fit: the report,
+// then the chart uploaded and posted as an m.image, then the full list
+// uploaded and posted as an m.file. The uploads are checked as the spec
+// documents them, the events against what was uploaded.
+func TestMatrixAttachments(t *testing.T) {
+	f := mxStart(t)
+	ch := mxChannel(t, f, mxRoom, nil)
+	m := renderReport(t, ch, config.Channel{}, mxBuiltDigest(1000))
+	chart, list := mxAttachment(t, m, channels.Chart), mxAttachment(t, m, channels.FullList)
+	if !strings.Contains(m.Bodies[channels.MatrixFormat], "(all listed in the attached offenders.csv)") {
+		t.Errorf("the cut report does not name the attached list")
+	}
+	v := channels.Deliver(timeoutCtx(t, 20*time.Second), mxFastJob(ch, m))
+	if v.Err != nil || len(v.Warnings) != 0 || v.Attempts != 1 {
+		t.Fatalf("verdict %+v, want delivered in one attempt without warnings", v)
+	}
+	f.checkRules(t)
+	reqs := f.Requests()
+	if len(reqs) != 5 {
+		t.Fatalf("%d requests, want 5 (report, upload and event for each of two files)", len(reqs))
+	}
+	evs := f.Events()
+	if len(evs) != 3 || evs[0].MsgType != "m.notice" {
+		t.Fatalf("%d events, want the report then two files", len(evs))
+	}
+	ups := f.Uploads()
+	for i, tc := range []struct {
+		a       channels.Attachment
+		msgtype string
+	}{{chart, "m.image"}, {list, "m.file"}} {
+		up, ev := reqs[1+2*i], evs[1+i]
+		if up.Method != http.MethodPost || up.URI != "/_matrix/media/v3/upload?filename="+tc.a.Name {
+			t.Errorf("upload of %s: %s %s", tc.a.Name, up.Method, up.URI)
+		}
+		if up.Auth != "Bearer "+mxToken || up.ContentType != tc.a.Type || !bytes.Equal(up.Body, tc.a.Data) {
+			t.Errorf("upload of %s: Authorization %q, Content-Type %q, %d bytes; want the token, %q and the file's %d bytes",
+				tc.a.Name, up.Auth, up.ContentType, len(up.Body), tc.a.Type, len(tc.a.Data))
+		}
+		if !strings.HasPrefix(reqs[2+2*i].URI, "/_matrix/client/v3/rooms/%21AbCdEf123%3Aexample.org/send/m.room.message/") {
+			t.Errorf("event of %s sent to %s", tc.a.Name, reqs[2+2*i].URI)
+		}
+		if ev.MsgType != tc.msgtype || ev.FileName != tc.a.Name || ev.Body != tc.a.Caption || string(ev.Mentions) != "{}" {
+			t.Errorf("event of %s: msgtype %q, filename %q, body %q, m.mentions %s; want %s, its name and caption, {}",
+				tc.a.Name, ev.MsgType, ev.FileName, ev.Body, ev.Mentions, tc.msgtype)
+		}
+		if got, ok := ups[ev.URL]; !ok || !bytes.Equal(got.Data, tc.a.Data) {
+			t.Errorf("event of %s points at %q, not at its upload", tc.a.Name, ev.URL)
+		}
+		if ev.Info.MimeType != tc.a.Type || ev.Info.Size != len(tc.a.Data) {
+			t.Errorf("event of %s: info %+v, want %s and %d bytes", tc.a.Name, ev.Info, tc.a.Type, len(tc.a.Data))
+		}
+	}
+	png, err := pngSize(chart.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := evs[1]; ev.Info.W != png.X || ev.Info.H != png.Y || png.X == 0 {
+		t.Errorf("m.image info w %d, h %d; the PNG is %dx%d", ev.Info.W, ev.Info.H, png.X, png.Y)
+	}
+	if ev := evs[2]; ev.Info.W != 0 || ev.Info.H != 0 || !strings.HasPrefix(list.Type, "text/csv") {
+		t.Errorf("m.file info %+v for %s: want no width or height", ev.Info, list.Type)
+	}
+	if !strings.HasPrefix(string(list.Data), "ip,bans,") || strings.Count(string(list.Data), "\n10.") != 1000 {
+		t.Errorf("the full list does not hold the 1,000 offenders")
+	}
+
+	// A report that fits has no full list: only the chart goes with it.
+	f2 := mxStart(t)
+	ch2 := mxChannel(t, f2, mxRoom, nil)
+	m2 := renderReport(t, ch2, config.Channel{}, mxBuiltDigest(10))
+	if v := channels.Deliver(timeoutCtx(t, 20*time.Second), mxFastJob(ch2, m2)); v.Err != nil || len(v.Warnings) != 0 {
+		t.Fatalf("verdict %+v", v)
+	}
+	if evs := f2.Events(); len(evs) != 2 || evs[1].MsgType != "m.image" {
+		t.Errorf("a report that fits: %d events, want the report and the chart", len(evs))
+	}
+}
+
+// pngSize reads the width and height of a PNG from its IHDR chunk.
+func pngSize(b []byte) (image.Point, error) {
+	cfg, err := png.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return image.Point{}, fmt.Errorf("the chart is not a PNG: %w", err)
+	}
+	return image.Pt(cfg.Width, cfg.Height), nil
+}
+
+// TestMatrixAttachmentFailures: an upload the homeserver refuses for good
+// (too large, forbidden) is a warning of a delivered report, and the next
+// file is still sent; a rate limit or a server error is retried. The
+// warnings never show the token, which the fake quotes back.
+func TestMatrixAttachmentFailures(t *testing.T) {
+	m := renderReport(t, mxChannel(t, mxStart(t), mxRoom, nil), config.Channel{}, mxBuiltDigest(1000))
+	const tooLarge = "upload bans.png (%d bytes) to the media repository: the file is over the homeserver's upload size limit: HTTP 413"
+	for _, tc := range []struct {
+		name    string
+		answer  func(w http.ResponseWriter)
+		warning []string // none: the chart is posted after a retry
+	}{
+		{"too large", func(w http.ResponseWriter) {
+			mxAnswer(w, 413, map[string]any{"errcode": "M_TOO_LARGE", "error": "Cannot upload files larger than 1.00M for " + mxToken})
+		}, []string{fmt.Sprintf(tooLarge, len(m.Attachments[0].Data)), "M_TOO_LARGE: Cannot upload files larger than 1.00M"}},
+		{"too large, as Dendrite says it", func(w http.ResponseWriter) {
+			mxAnswer(w, 413, map[string]any{"errcode": "M_UNKNOWN", "error": "HTTP Content-Length is greater than the maximum allowed upload size (10485760)."})
+		}, []string{fmt.Sprintf(tooLarge, len(m.Attachments[0].Data)), "(10485760)"}},
+		{"forbidden", func(w http.ResponseWriter) {
+			mxAnswer(w, 403, map[string]any{"errcode": "M_FORBIDDEN", "error": "Uploads are disabled"})
+		}, []string{"HTTP 403 Forbidden: M_FORBIDDEN: Uploads are disabled (may the account upload files?)"}},
+		{"rate limited", func(w http.ResponseWriter) {
+			mxAnswer(w, 429, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "error": "Too many requests", "retry_after_ms": 20})
+		}, nil},
+		{"server error", func(w http.ResponseWriter) {
+			mxAnswer(w, 502, map[string]any{"errcode": "M_UNKNOWN", "error": "upstream " + mxToken})
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := mxStart(t)
+			pngUploads := 0
+			f.fail = func(w http.ResponseWriter, r *http.Request, _ int) bool {
+				if r.URL.Path != "/_matrix/media/v3/upload" || r.URL.Query().Get("filename") != "bans.png" {
+					return false
+				}
+				if pngUploads++; pngUploads > 1 {
+					return false
+				}
+				tc.answer(w)
+				return true
+			}
+			ch := mxChannel(t, f, mxRoom, nil)
+			start := time.Now()
+			v := channels.Deliver(timeoutCtx(t, 20*time.Second), mxFastJob(ch, m))
+			t.Logf("verdict %+v", v)
+			if v.Err != nil {
+				t.Fatalf("the report counts as not delivered: %v", v.Err)
+			}
+			for _, w := range v.Warnings {
+				mxNoSecret(t, mxToken, errors.New(w))
+			}
+			var types []string
+			for _, ev := range f.Events() {
+				types = append(types, ev.MsgType)
+			}
+			f.checkRules(t)
+			if tc.warning == nil {
+				if len(v.Warnings) != 0 || pngUploads != 2 || !slices.Equal(types, []string{"m.notice", "m.image", "m.file"}) {
+					t.Errorf("warnings %q, %d uploads of the chart, events %q: want it retried and posted", v.Warnings, pngUploads, types)
+				}
+				if tc.name == "rate limited" && time.Since(start) < 20*time.Millisecond {
+					t.Errorf("the retry did not wait the retry_after_ms")
+				}
+				return
+			}
+			want := append([]string{`channel "ops-room": the report was delivered, but not the attached bans.png: `}, tc.warning...)
+			if len(v.Warnings) != 1 || slices.ContainsFunc(want, func(s string) bool { return !strings.Contains(v.Warnings[0], s) }) {
+				t.Errorf("warnings %q, want one saying %q", v.Warnings, want)
+			}
+			if pngUploads != 1 || !slices.Equal(types, []string{"m.notice", "m.file"}) {
+				t.Errorf("%d uploads of the chart, events %q: want one final try, and the list still posted", pngUploads, types)
+			}
+		})
+	}
+}
+
+// TestMatrixAttachmentRetryIsIdempotent: the chart's event reaches the room
+// but its answer is lost; the retry posts the same event with the same
+// transaction ID (the file is not uploaded again), so the room shows the
+// chart once.
+func TestMatrixAttachmentRetryIsIdempotent(t *testing.T) {
+	f := mxStart(t)
+	lost := false
+	f.fail = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if lost || r.Method != http.MethodPut || len(f.Events()) != 1 {
+			return false // only the first PUT after the report: the chart's event
+		}
+		lost = true
+		f.serve(httptest.NewRecorder(), mxReplay(r, f.Requests()[n-1].Body))
+		mxReset(w)
+		return true
+	}
+	ch := mxChannel(t, f, mxRoom, nil)
+	m := renderReport(t, ch, config.Channel{}, mxBuiltDigest(10))
+	v := channels.Deliver(timeoutCtx(t, 20*time.Second), mxFastJob(ch, m))
+	if v.Err != nil || len(v.Warnings) != 0 || !lost {
+		t.Fatalf("verdict %+v (answer lost: %v), want delivered after a retry", v, lost)
+	}
+	f.checkRules(t)
+	var puts, uploads []string
+	for _, r := range f.Requests() {
+		switch r.Method {
+		case http.MethodPut:
+			puts = append(puts, r.URI)
+		case http.MethodPost:
+			uploads = append(uploads, r.URI)
+		}
+	}
+	// The report, the chart's event, the chart's event retried (served
+	// twice by the fake: once replayed, once again).
+	if len(puts) != 4 || puts[1] != puts[2] || puts[2] != puts[3] || puts[0] == puts[1] {
+		t.Errorf("event PUTs %q: want the chart's retried with its transaction ID", puts)
+	}
+	if len(uploads) != 1 {
+		t.Errorf("%d uploads, want 1: the retry reuses the uploaded file", len(uploads))
+	}
+	if evs := f.Events(); len(evs) != 2 || evs[1].MsgType != "m.image" {
+		t.Errorf("%d events, want the report and one chart", len(evs))
+	}
+}
+
+// TestMatrixPayload: preview --payload shows the report's event as it is
+// PUT, then each file's event, with a placeholder for the URL of a file that
+// preview does not upload.
+func TestMatrixPayload(t *testing.T) {
+	f := mxStart(t)
+	ch := mxChannel(t, f, mxRoom, nil)
+	m := renderReport(t, ch, config.Channel{}, mxBuiltDigest(1000))
+	p, err := ch.Payload(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Requests()) != 0 {
+		t.Fatal("Payload did network I/O")
+	}
+	if err := ch.SendMessage(timeoutCtx(t, 10*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(p), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want the report and two files:\n%.500s", len(lines), p)
+	}
+	if sent := string(f.Requests()[0].Body); lines[0] != sent {
+		t.Errorf("the report's payload is not what is PUT")
+	}
+	for i, want := range []struct{ msgtype, name string }{{"m.image", "bans.png"}, {"m.file", "offenders.csv"}} {
+		var c mxContent
+		if err := json.Unmarshal([]byte(lines[1+i]), &c); err != nil {
+			t.Fatalf("line %d: %v", 2+i, err)
+		}
+		if c.MsgType != want.msgtype || c.FileName != want.name || c.Info.Size != len(m.Attachments[i].Data) || c.URL != "mxc://homeserver/uploaded-when-sent" {
+			t.Errorf("line %d: %+v, want %s of %s with the placeholder URL", 2+i, c, want.msgtype, want.name)
 		}
 	}
 }

@@ -171,9 +171,17 @@ type Server struct {
 	url    string
 	dir    string
 	secret string
+	opt    Options
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when the process has ended
 	client *http.Client  // for the harness's own calls
+}
+
+// Options change the server's configuration from the defaults.
+type Options struct {
+	// MaxUploadBytes is the largest file the media repository takes
+	// (media_api.max_file_size_bytes); 0 keeps Dendrite's 10 MiB.
+	MaxUploadBytes int64
 }
 
 // Start builds Dendrite if needed, starts it on a free port of 127.0.0.1 and
@@ -181,9 +189,15 @@ type Server struct {
 // ends, whether it passed or not.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with a configuration changed by opt.
+func StartWith(t testing.TB, opt Options) *Server {
+	t.Helper()
 	bin := Binary(t)
 	dir := t.TempDir()
-	s := &Server{dir: dir, secret: randomHex(t, 16), client: &http.Client{Timeout: 30 * time.Second}}
+	s := &Server{dir: dir, secret: randomHex(t, 16), opt: opt, client: &http.Client{Timeout: 30 * time.Second}}
 	if err := s.writeConfig(); err != nil {
 		t.Fatalf("dendritetest: %v", err)
 	}
@@ -294,6 +308,10 @@ func (s *Server) writeConfig() error {
 		return err
 	}
 	q := strconv.Quote // YAML accepts JSON-style double-quoted strings
+	maxUpload := ""
+	if s.opt.MaxUploadBytes > 0 {
+		maxUpload = "  max_file_size_bytes: " + strconv.FormatInt(s.opt.MaxUploadBytes, 10) + "\n"
+	}
 	db := func(name string) string { return q("file:" + filepath.Join(s.dir, name+".db")) }
 	cfg := `version: 2
 global:
@@ -328,7 +346,7 @@ media_api:
   database:
     connection_string: ` + db("mediaapi") + `
   base_path: ` + q(filepath.Join(s.dir, "media")) + `
-mscs:
+` + maxUpload + `mscs:
   database:
     connection_string: ` + db("mscs") + `
 relay_api:
@@ -391,10 +409,24 @@ func (s *Server) Register(t testing.TB, localpart string) string {
 // and returns its ID.
 func (s *Server) CreateRoom(t testing.TB, token string) string {
 	t.Helper()
+	return s.createRoom(t, token, map[string]any{"preset": "private_chat"})
+}
+
+// CreateEncryptedRoom is CreateRoom for a room with end-to-end encryption
+// on (an m.room.encryption state event, Megolm), as clients create one.
+func (s *Server) CreateEncryptedRoom(t testing.TB, token string) string {
+	t.Helper()
+	return s.createRoom(t, token, map[string]any{"preset": "private_chat", "initial_state": []any{
+		map[string]any{"type": "m.room.encryption", "state_key": "", "content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}},
+	}})
+}
+
+func (s *Server) createRoom(t testing.TB, token string, body map[string]any) string {
+	t.Helper()
 	var room struct {
 		RoomID string `json:"room_id"`
 	}
-	s.call(t, http.MethodPost, "/_matrix/client/v3/createRoom", token, map[string]any{"preset": "private_chat"}, &room)
+	s.call(t, http.MethodPost, "/_matrix/client/v3/createRoom", token, body, &room)
 	if room.RoomID == "" {
 		t.Fatal("dendritetest: createRoom: no room_id in the answer")
 	}
@@ -442,6 +474,39 @@ func (s *Server) Messages(t testing.TB, token, roomID string) []Event {
 		out = append(out, page.Chunk[i])
 	}
 	return out
+}
+
+// Download returns the file of a content URI (mxc://SERVER/ID) and its
+// Content-Type, fetched as a client does through the authenticated media
+// API (GET /_matrix/client/v1/media/download/SERVER/ID). Any status but 200
+// fails the test.
+func (s *Server) Download(t testing.TB, token, mxc string) ([]byte, string) {
+	t.Helper()
+	server, id, ok := strings.Cut(strings.TrimPrefix(mxc, "mxc://"), "/")
+	if !ok || !strings.HasPrefix(mxc, "mxc://") || server == "" || id == "" || strings.Contains(id, "/") {
+		t.Fatalf("dendritetest: %q is not a content URI (mxc://SERVER/ID)", mxc)
+	}
+	path := "/_matrix/client/v1/media/download/" + PathEscape(server) + "/" + PathEscape(id)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("dendritetest: GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("dendritetest: GET %s: read answer: %v", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("dendritetest: GET %s: HTTP %d: %s", path, resp.StatusCode, tail(data, 1000))
+	}
+	return data, resp.Header.Get("Content-Type")
 }
 
 // call does one client API request and decodes the JSON answer into out
