@@ -3,7 +3,11 @@
 package reliability
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"strings"
 	"testing"
 	"time"
@@ -132,4 +136,46 @@ func TestTelegramAttachmentFaults(t *testing.T) {
 	}
 	figures(t, "telegram-attachment-faults", tried, lost, 0, leaked,
 		fmt.Sprintf("flush_with_retry_after=%s", took.Round(10*time.Millisecond)), fmt.Sprintf("flush_with_hangs=%s", hung.Round(10*time.Millisecond)))
+}
+
+// formFields reads a multipart/form-data body, such as a chat platform's
+// upload of an attachment, and returns its fields as JSON: the JSON of a
+// payload_json field as it is, else an object of the fields. File parts
+// are left out. ok is false when body is not such a form.
+func formFields(t testing.TB, body []byte) (_ []byte, ok bool) {
+	t.Helper()
+	first, _, _ := bytes.Cut(body, []byte("\r\n"))
+	boundary, ok := bytes.CutPrefix(first, []byte("--"))
+	if !ok || len(boundary) == 0 {
+		return nil, false
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), string(boundary))
+	fields := map[string]string{}
+	for {
+		p, err := mr.NextRawPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Errorf("a multipart/form-data body that does not parse: %v", err)
+			return nil, false
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			t.Errorf("a multipart/form-data body that does not parse: %v", err)
+			return nil, false
+		}
+		switch {
+		case p.FileName() != "":
+		case p.FormName() == "payload_json":
+			return data, true
+		default:
+			fields[p.FormName()] = string(data)
+		}
+	}
+	b, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, true
 }
