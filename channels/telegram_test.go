@@ -900,3 +900,32 @@ func TestTelegramAttachmentFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestTelegramSendsTheChartAfterEveryPage: the chart of a split report
+// follows its last message, once.
+func TestTelegramSendsTheChartAfterEveryPage(t *testing.T) {
+	bot := fakebot.Start(t, tgToken)
+	ch := tgChannel(t, bot, map[string]any{"max_messages": 100})
+	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: tgEnd})
+	for i := range 400 {
+		b.Add(&buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: []string{"sshd", "postfix"}[i%2],
+			IP: fmt.Sprintf("203.0.113.%d", i%250), Time: float64(tgEnd.Add(-time.Duration(i) * 9 * time.Minute).Unix()), At: tgEnd.Unix(),
+			Failures: 5, Bantime: 600})
+	}
+	m := renderReport(t, ch, config.Channel{}, b.Digest())
+	if len(m.Pages) < 2 || len(m.Attachments) != 1 || m.Attachments[0].Kind != channels.Chart {
+		t.Fatalf("%d pages, attachments %v; want several pages and the chart", len(m.Pages), m.Attachments)
+	}
+	v := channels.Deliver(timeoutCtx(t, 30*time.Second), channels.Job{Channel: ch, Message: m})
+	if v.Err != nil || len(v.Warnings) != 0 {
+		t.Fatalf("verdict %v, warnings %q", v.Err, v.Warnings)
+	}
+	msgs := tgCheckAccepted(t, bot, ch, m.Pages)
+	ups := bot.Uploads()
+	if len(ups) != 1 || ups[0].Method != "sendPhoto" || !slices.Equal(ups[0].Data, m.Attachments[0].Data) {
+		t.Fatalf("uploads %v, want the chart once", tgUploadNames(ups))
+	}
+	if last := msgs[len(msgs)-1].ID; ups[0].ID < last {
+		t.Errorf("the chart (id %d) came before the last of %d messages (id %d)", ups[0].ID, len(msgs), last)
+	}
+}
