@@ -393,12 +393,12 @@ func (t *Telegram) Attaches(k AttachmentKind) bool { return k == Chart || k == F
 // Bot API would not take it as a photo, with sendDocument), anything else
 // with sendDocument. One attempt, its error classified.
 func (t *Telegram) SendAttachment(ctx context.Context, a Attachment) error {
-	method, field, limit, limitText := "sendDocument", "document", telegramMaxDocument, "Telegram's 50 MB for a file"
-	if a.Kind == Chart && telegramPhoto(a.Data) {
-		method, field, limit, limitText = "sendPhoto", "photo", telegramMaxPhoto, "Telegram's 10 MB for a photo"
+	if err := checkFile(a, telegramMaxDocument, "Telegram's 50 MB for a file"); err != nil {
+		return fmt.Errorf("telegram sendDocument: %w", err)
 	}
-	if err := checkFile(a, limit, limitText); err != nil {
-		return fmt.Errorf("telegram %s: %w", method, err)
+	method, field := "sendDocument", "document"
+	if a.Kind == Chart && telegramPhoto(a.Data) {
+		method, field = "sendPhoto", "photo"
 	}
 	parts := []formPart{{Name: "chat_id", Value: []byte(fmt.Sprint(t.chatID))}}
 	if t.threadID != 0 {
