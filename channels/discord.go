@@ -36,6 +36,19 @@ package channels
 //     {"retry_after": seconds as a float, "global": bool} and a Retry-After
 //     header.
 //
+//   - Uploading files: the same POST as multipart/form-data, the message's
+//     JSON in the part payload_json (Content-Type application/json), each
+//     file in a part files[n] whose Content-Disposition has a filename, and
+//     "attachments": [{"id": n, "filename": ..., "description": ...}] in the
+//     JSON (description is the alt text, up to 1024 characters). A file may
+//     hold 10 MiB by default (more in boosted servers); over it Discord
+//     answers 413 40005 Request entity too large.
+//
+// Attachments (the chart, and the full list of offenders when the report
+// was cut) are each a webhook message of their own after the report (after
+// its last message when split), with the caption as content, escaped as the
+// report's text is, and the same verdicts as the report's.
+//
 // github.com/nikoksr/notify's service/http could post this JSON, but its
 // errors show the webhook URL (which holds the token) and drop Discord's
 // answer and Retry-After, so the channel uses this package's HTTP helpers.
@@ -63,6 +76,11 @@ const (
 	discordLimit = 2000
 	// discordSuppressEmbeds is the message flag SUPPRESS_EMBEDS.
 	discordSuppressEmbeds = 1 << 2
+	// discordMaxFile is the most bytes a file may hold in a server without
+	// boosts.
+	discordMaxFile = 10 << 20
+	// discordMaxDescription is the most characters of a file's alt text.
+	discordMaxDescription = 1024
 )
 
 type discordSettings struct {
@@ -144,10 +162,18 @@ type discordMentions struct {
 }
 
 type discordPayload struct {
-	Content         string          `json:"content"`
-	Username        string          `json:"username,omitempty"`
-	AllowedMentions discordMentions `json:"allowed_mentions"`
-	Flags           int             `json:"flags"`
+	Content         string              `json:"content"`
+	Username        string              `json:"username,omitempty"`
+	AllowedMentions discordMentions     `json:"allowed_mentions"`
+	Flags           int                 `json:"flags,omitempty"`
+	Attachments     []discordAttachment `json:"attachments,omitempty"`
+}
+
+// discordAttachment describes the file uploaded as files[ID].
+type discordAttachment struct {
+	ID          int    `json:"id"`
+	Filename    string `json:"filename"`
+	Description string `json:"description,omitempty"`
 }
 
 // Send posts body as one message. The subject is not sent: the report's
@@ -157,7 +183,43 @@ func (c *Discord) Send(ctx context.Context, subject, body string) error {
 	if err != nil {
 		return err
 	}
-	a, err := Do(ctx, c.client, HTTPRequest{URL: c.url, Body: b, Secrets: c.secrets})
+	return c.post(ctx, b, "application/json")
+}
+
+// Attaches implements Attacher: the chart and the full list, each as a file
+// of a message of its own.
+func (c *Discord) Attaches(k AttachmentKind) bool { return k == Chart || k == FullList }
+
+// SendAttachment implements AttachmentSender: it executes the webhook with
+// a uploaded as files[0], its caption as the message's content and alt
+// text. One attempt, its error classified like Send's.
+func (c *Discord) SendAttachment(ctx context.Context, a Attachment) error {
+	if err := checkFile(a, discordMaxFile, "Discord's 10 MiB for a file"); err != nil {
+		return err
+	}
+	caption := strings.TrimSpace(a.Caption)
+	payload, err := JSON(discordPayload{
+		Content:         cutUTF16(templates.Escape(DiscordFormat, caption), discordLimit),
+		Username:        c.username,
+		AllowedMentions: discordMentions{Parse: []string{}},
+		Attachments:     []discordAttachment{{ID: 0, Filename: a.Name, Description: cutUTF16(caption, discordMaxDescription)}},
+	})
+	if err != nil {
+		return err
+	}
+	body, contentType, err := multipartForm([]formPart{
+		{Name: "payload_json", Value: payload, Type: "application/json"},
+		formFile("files[0]", a),
+	})
+	if err != nil {
+		return err
+	}
+	return c.post(ctx, body, contentType)
+}
+
+// post executes the webhook with body and judges Discord's answer.
+func (c *Discord) post(ctx context.Context, body []byte, contentType string) error {
+	a, err := Do(ctx, c.client, HTTPRequest{URL: c.url, Body: body, Header: map[string]string{"Content-Type": contentType}, Secrets: c.secrets})
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,14 @@
 package channels_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"regexp"
 	"strings"
@@ -27,14 +32,108 @@ type discordMessage struct {
 	AllowedMentions *struct {
 		Parse *[]string `json:"parse"`
 	} `json:"allowed_mentions"`
+	Attachments []struct {
+		ID          json.Number `json:"id"`
+		Filename    string      `json:"filename"`
+		Description string      `json:"description"`
+	} `json:"attachments"`
+}
+
+// discordFile is a file uploaded with a message.
+type discordFile struct {
+	Field, Filename, ContentType string
+	Data                         []byte
+}
+
+// discordMaxFile is the most a file may hold in a server without boosts.
+const discordMaxFile = 10 << 20
+
+// discordForm reads a webhook execution that uploads files, as Discord
+// documents it: multipart/form-data with a boundary; the message's JSON in
+// payload_json (Content-Type application/json); each file in a part
+// files[n] with a filename, listed in the JSON's attachments with id n and
+// the same filename; every part named once.
+func discordForm(contentType string, body []byte) (discordMessage, []discordFile, error) {
+	var m discordMessage
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return m, nil, fmt.Errorf("Content-Type %q, want multipart/form-data with a boundary", contentType)
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	var files []discordFile
+	seen := map[string]bool{}
+	payload := false
+	for {
+		p, err := mr.NextRawPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return m, nil, fmt.Errorf("multipart body: %v", err)
+		}
+		name := p.FormName()
+		if name == "" || seen[name] {
+			return m, nil, fmt.Errorf("part %q: no form-data name, or a name sent twice", p.Header.Get("Content-Disposition"))
+		}
+		seen[name] = true
+		data, err := io.ReadAll(p)
+		if err != nil {
+			return m, nil, err
+		}
+		switch {
+		case name == "payload_json":
+			if ct := p.Header.Get("Content-Type"); ct != "application/json" {
+				return m, nil, fmt.Errorf("payload_json has Content-Type %q, want application/json", ct)
+			}
+			if err := json.Unmarshal(data, &m); err != nil {
+				return m, nil, fmt.Errorf("payload_json is not JSON: %v", err)
+			}
+			payload = true
+		case regexp.MustCompile(`^files\[[0-9]+\]$`).MatchString(name):
+			if p.FileName() == "" {
+				return m, nil, fmt.Errorf("%s has no filename", name)
+			}
+			files = append(files, discordFile{Field: name, Filename: p.FileName(), ContentType: p.Header.Get("Content-Type"), Data: data})
+		default:
+			return m, nil, fmt.Errorf("part %s is not a parameter of Execute Webhook as f2b-notify sends it", name)
+		}
+	}
+	if !payload {
+		return m, nil, errors.New("no payload_json")
+	}
+	if len(m.Attachments) != len(files) {
+		return m, nil, fmt.Errorf("%d files, %d attachments in payload_json", len(files), len(m.Attachments))
+	}
+	for i, f := range files {
+		if a := m.Attachments[i]; "files["+a.ID.String()+"]" != f.Field || a.Filename != f.Filename {
+			return m, nil, fmt.Errorf("attachment %s %q does not describe %s %q", a.ID, a.Filename, f.Field, f.Filename)
+		}
+	}
+	return m, files, nil
 }
 
 // discordFake answers as Discord executes a webhook with ?wait=true: the
-// message, or the errors Discord gives for a content too long or empty.
+// message, or the errors Discord gives for a content too long or empty, a
+// form it cannot read, or a file too large.
 func discordFake(w http.ResponseWriter, r *http.Request, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	var m discordMessage
-	if err := json.Unmarshal(body, &m); err != nil {
+	var files []discordFile
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		var err error
+		if m, files, err = discordForm(r.Header.Get("Content-Type"), body); err != nil {
+			w.WriteHeader(400)
+			fmt.Fprintf(w, `{"message": "Invalid Form Body", "code": 50035, "errors": %q}`, err.Error())
+			return
+		}
+		for _, f := range files {
+			if len(f.Data) > discordMaxFile {
+				w.WriteHeader(413)
+				fmt.Fprint(w, `{"message": "Request entity too large", "code": 40005}`)
+				return
+			}
+		}
+	} else if err := json.Unmarshal(body, &m); err != nil {
 		w.WriteHeader(400)
 		fmt.Fprint(w, `{"message": "Cannot send an empty message", "code": 50006}`)
 		return
@@ -48,7 +147,33 @@ func discordFake(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.WriteHeader(204)
 		return
 	}
-	json.NewEncoder(w).Encode(map[string]any{"id": "1310000000000000001", "type": 0, "content": m.Content, "webhook_id": "123456789012345678"})
+	var attachments []map[string]any
+	for i, f := range files {
+		attachments = append(attachments, map[string]any{"id": fmt.Sprintf("13100000000000000%02d", i), "filename": f.Filename, "size": len(f.Data), "content_type": f.ContentType})
+	}
+	json.NewEncoder(w).Encode(map[string]any{"id": "1310000000000000001", "type": 0, "content": m.Content, "webhook_id": "123456789012345678", "attachments": attachments})
+}
+
+// discordReports are the requests that posted report messages (JSON, not
+// files), in order.
+func discordReports(srv *fakeServer) []fakeRequest {
+	var out []fakeRequest
+	for _, r := range srv.requests() {
+		if r.Header.Get("Content-Type") == "application/json" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// discordLastReport is the last request that posted a report message.
+func discordLastReport(t *testing.T, srv *fakeServer) fakeRequest {
+	t.Helper()
+	reqs := discordReports(srv)
+	if len(reqs) == 0 {
+		t.Fatal("Discord received no report")
+	}
+	return reqs[len(reqs)-1]
 }
 
 func discordSettings(srv *fakeServer, extra map[string]any) map[string]any {
@@ -100,7 +225,7 @@ func TestDiscordRequest(t *testing.T) {
 	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
-	r := srv.last(t)
+	r := discordLastReport(t, srv)
 	if r.Method != "POST" || r.Path != discordPath || r.Query.Get("wait") != "true" || r.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("request %s %s?%s with Content-Type %q", r.Method, r.Path, r.Query.Encode(), r.Header.Get("Content-Type"))
 	}
@@ -112,7 +237,7 @@ func TestDiscordRequest(t *testing.T) {
 		t.Errorf("content is not the report")
 	}
 	for _, want := range []string{"**Fail2Ban report for web1.example.org**", "**15** bans", "**Jails**", "- sshd: 10 bans", "- **203.0.113.45** (recidive, sshd)",
-		"\n  from: AS64499 Test-Net Telecom (demo data) · BR Brazil · returning, 2 reports since Nov 18\n"} {
+		"\n  from: AS64499 Test-Net Telecom (demo data) · BR Brazil · returning, 2 reports since Nov 18\n", "; all listed in the attached offenders.csv"} {
 		if !strings.Contains(msg.Content, want) {
 			t.Errorf("the report lacks %q:\n%s", want, msg.Content)
 		}
@@ -147,7 +272,18 @@ func TestDiscordErrors(t *testing.T) {
 		{name: "500", answer: js(500, nil, `{"message": "500: Internal Server Error", "code": 0}`), class: "retry", want: "HTTP 500"},
 		{name: "502 from the edge", answer: fakeReply(502, nil, "<html>bad gateway</html>"), class: "retry", want: "HTTP 502"},
 	}
-	runErrorCases(t, srv, send, discordSecrets(srv), append(cases, transportCases()...))
+	cases = append(cases, transportCases()...)
+	// A file is judged as the report is.
+	chart := channels.Attachment{Kind: channels.Chart, Name: "bans.png", Type: "image/png", Data: []byte("\x89PNG"), Caption: "Bans per hour"}
+	for _, c := range []struct {
+		name string
+		send func(context.Context) error
+	}{
+		{"report", send},
+		{"chart", func(ctx context.Context) error { return ch.(*channels.Discord).SendAttachment(ctx, chart) }},
+	} {
+		t.Run(c.name, func(t *testing.T) { runErrorCases(t, srv, c.send, discordSecrets(srv), cases) })
+	}
 }
 
 // discordTemplateBold matches the bold spans the default template makes.
@@ -189,7 +325,7 @@ func TestDiscordHostileCorpus(t *testing.T) {
 		if err := sendOnce(testCtx(t), ch, renderReport(t, ch, config.Channel{}, d)); err != nil {
 			t.Fatalf("corpus entry %d %q: %v", i, s, err)
 		}
-		msg := discordDecode(t, srv.last(t).Body)
+		msg := discordDecode(t, discordLastReport(t, srv).Body)
 		what := fmt.Sprintf("corpus entry %d %q", i, s)
 		discordInert(t, what, msg.Content)
 		if user := esc(report.Neutralise(s)); len(user) < 100 && !strings.Contains(msg.Content, user) {
@@ -200,7 +336,7 @@ func TestDiscordHostileCorpus(t *testing.T) {
 	if err := ch.Send(testCtx(t), "@everyone <@&123> [x](https://evil.example/)", ""); err != nil {
 		t.Fatal(err)
 	}
-	if got := discordDecode(t, srv.last(t).Body).Content; got != `\@everyone \<\@&123\> \[x\](https\://evil.example/)` {
+	if got := discordDecode(t, discordLastReport(t, srv).Body).Content; got != `\@everyone \<\@&123\> \[x\](https\://evil.example/)` {
 		t.Errorf("content %q", got)
 	}
 }
@@ -236,8 +372,8 @@ func TestDiscordCutsLargeReport(t *testing.T) {
 	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
-	content := discordDecode(t, srv.last(t).Body).Content
-	for _, want := range []string{"**5000** bans", "**5000** addresses", "more offenders, left out to fit Discord's 2000 characters"} {
+	content := discordDecode(t, discordLastReport(t, srv).Body).Content
+	for _, want := range []string{"**5000** bans", "**5000** addresses", "more offenders, left out to fit Discord's 2000 characters; all listed in the attached offenders.csv"} {
 		if !strings.Contains(content, want) {
 			t.Errorf("the cut report lacks %q:\n%s", want, content)
 		}
@@ -269,7 +405,18 @@ func TestDiscordSplitsLargeReport(t *testing.T) {
 	if v := channels.Deliver(testCtx(t), channels.Job{Channel: ch, Message: m, From: v.Sent}); v.Err != nil || v.Sent != len(m.Pages) {
 		t.Fatalf("resumed: %v, %d pages sent", v.Err, v.Sent)
 	}
-	reqs := srv.requests()
+	// The attachments follow the last page, once.
+	all := srv.requests()
+	files := all[len(all)-len(m.Attachments):]
+	if len(m.Attachments) == 0 || len(all) != len(m.Pages)+1+len(m.Attachments) {
+		t.Fatalf("%d requests for %d pages, one failure and %d attachments", len(all), len(m.Pages), len(m.Attachments))
+	}
+	for i, r := range files {
+		if _, got, err := discordForm(r.Header.Get("Content-Type"), r.Body); err != nil || len(got) != 1 || got[0].Filename != m.Attachments[i].Name {
+			t.Errorf("request %d after the last page: %v, want %s", i+1, err, m.Attachments[i].Name)
+		}
+	}
+	reqs := discordReports(srv)
 	if len(reqs) != len(m.Pages)+1 {
 		t.Fatalf("%d requests for %d pages and one failure", len(reqs), len(m.Pages))
 	}
@@ -285,5 +432,110 @@ func TestDiscordSplitsLargeReport(t *testing.T) {
 		if want := fmt.Sprintf("(part %d of %d)", i+1, len(m.Pages)); !strings.Contains(content, want) || !strings.Contains(content, "**300** bans") {
 			t.Errorf("page %d lacks %q or the totals", i+1, want)
 		}
+	}
+}
+
+// TestDiscordSendsAttachments: the chart, then the list of every offender
+// of a cut report, each a webhook message of its own after the report: a
+// multipart/form-data upload of the file as files[0], described in
+// payload_json, with the caption as the content, escaped, and mentions off.
+func TestDiscordSendsAttachments(t *testing.T) {
+	srv := newFakeServer(t, discordFake)
+	ch := newTestChannel(t, "discord", discordSettings(srv, map[string]any{"username": "fail2ban"}))
+	m := renderReport(t, ch, config.Channel{}, sampleDigest())
+	if len(m.Attachments) != 2 || m.Attachments[0].Kind != channels.Chart || m.Attachments[1].Kind != channels.FullList {
+		t.Fatalf("attachments %v, want the chart and the full list", m.Attachments)
+	}
+	v := channels.Deliver(testCtx(t), channels.Job{Channel: ch, Message: m})
+	if v.Err != nil || len(v.Warnings) != 0 {
+		t.Fatalf("verdict %v, warnings %q", v.Err, v.Warnings)
+	}
+	reqs := srv.requests()
+	if len(reqs) != 3 || reqs[0].Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("%d requests, want the report, then the chart and the list", len(reqs))
+	}
+	unescape := regexp.MustCompile(`\\(.)`)
+	for i, a := range m.Attachments {
+		r := reqs[i+1]
+		if r.Method != "POST" || r.Path != discordPath || r.Query.Get("wait") != "true" {
+			t.Errorf("%s: request %s %s?%s", a.Name, r.Method, r.Path, r.Query.Encode())
+		}
+		msg, files, err := discordForm(r.Header.Get("Content-Type"), r.Body)
+		if err != nil {
+			t.Fatalf("%s: %v", a.Name, err)
+		}
+		if len(files) != 1 || files[0].Field != "files[0]" || files[0].Filename != a.Name || files[0].ContentType != a.Type || !bytes.Equal(files[0].Data, a.Data) {
+			t.Fatalf("%s: files %v, want it as files[0] with its type and bytes", a.Name, files)
+		}
+		if msg.Attachments[0].Description != a.Caption {
+			t.Errorf("%s: description %q, want the caption %q", a.Name, msg.Attachments[0].Description, a.Caption)
+		}
+		if msg.Username != "fail2ban" || msg.AllowedMentions == nil || msg.AllowedMentions.Parse == nil || len(*msg.AllowedMentions.Parse) != 0 {
+			t.Errorf("%s: username %q, allowed_mentions %v", a.Name, msg.Username, msg.AllowedMentions)
+		}
+		discordInert(t, a.Name+" content", msg.Content)
+		if got := unescape.ReplaceAllString(msg.Content, "$1"); got != a.Caption {
+			t.Errorf("%s: content %q, want the caption %q", a.Name, msg.Content, a.Caption)
+		}
+	}
+	if rows := strings.Count(string(m.Attachments[1].Data), "\n") - 1; rows != len(sampleDigest().Offenders) {
+		t.Errorf("offenders.csv has %d rows, want every offender", rows)
+	}
+}
+
+// TestDiscordAttachmentFailures: a file Discord refuses is a warning, the
+// report delivered once and the next file still sent; rate limiting is
+// waited out and retried; a file over 10 MiB is never sent.
+func TestDiscordAttachmentFailures(t *testing.T) {
+	srv := newFakeServer(t, discordFake)
+	ch := newTestChannel(t, "discord", discordSettings(srv, nil))
+	calls := 0
+	srv.setAnswer(func(w http.ResponseWriter, r *http.Request, body []byte) {
+		calls++
+		switch calls {
+		case 2: // the chart
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(413)
+			fmt.Fprint(w, `{"message": "Request entity too large", "code": 40005}`)
+		case 3: // the list, rate limited
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(429)
+			fmt.Fprint(w, `{"message": "You are being rate limited.", "retry_after": 0.3, "global": false}`)
+		default:
+			discordFake(w, r, body)
+		}
+	})
+	m := channels.Message{Bodies: map[channels.Format]string{channels.DiscordFormat: "report"}, Attachments: []channels.Attachment{
+		{Kind: channels.Chart, Name: "bans.png", Type: "image/png", Data: []byte("\x89PNG"), Caption: "Bans per hour"},
+		{Kind: channels.FullList, Name: "offenders.csv", Type: "text/csv; charset=utf-8", Data: []byte("ip\n"), Caption: "All 1 offender rows"},
+	}}
+	start := time.Now()
+	v := channels.Deliver(testCtx(t), channels.Job{Channel: ch, Message: m, Attempts: 3, Backoff: func(int) time.Duration { return time.Millisecond },
+		Redactor: channels.NewRedactor(discordSecrets(srv))})
+	if v.Err != nil {
+		t.Fatalf("verdict %v, want the report delivered", v.Err)
+	}
+	if calls != 4 || len(discordReports(srv)) != 1 {
+		t.Errorf("%d requests, %d of them reports; want the report once, the chart once, the list twice", calls, len(discordReports(srv)))
+	}
+	if time.Since(start) < 300*time.Millisecond {
+		t.Errorf("the list was retried before retry_after")
+	}
+	want := `channel "test-discord": the report was delivered, but not the attached bans.png: HTTP 413 Request Entity Too Large: Request entity too large (code 40005)`
+	if len(v.Warnings) != 1 || v.Warnings[0] != want {
+		t.Errorf("warnings %q, want [%q]", v.Warnings, want)
+	}
+	for _, w := range v.Warnings {
+		noSecret(t, errors.New(w), discordSecrets(srv)...)
+	}
+
+	big := channels.Attachment{Kind: channels.FullList, Name: "offenders.csv", Data: make([]byte, discordMaxFile+1)}
+	before := len(srv.requests())
+	err := ch.(*channels.Discord).SendAttachment(testCtx(t), big)
+	if class, _ := verdictOf(err); class != "permanent" || !strings.Contains(err.Error(), "offenders.csv is 10485761 bytes, over Discord's 10 MiB for a file") {
+		t.Errorf("a file over 10 MiB: %v (%s)", err, class)
+	}
+	if len(srv.requests()) != before {
+		t.Errorf("a file over 10 MiB was sent")
 	}
 }

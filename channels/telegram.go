@@ -1,7 +1,9 @@
 package channels
 
 // Telegram sends the report to a chat through a bot, with the Bot API's
-// sendMessage and parse_mode HTML (https://core.telegram.org/bots/api).
+// sendMessage and parse_mode HTML (https://core.telegram.org/bots/api), and
+// its attachments after it: the chart with sendPhoto, the full list of
+// offenders with sendDocument.
 //
 // Settings of "telegram":
 //
@@ -46,17 +48,31 @@ package channels
 // by a failed flush is finished by the next one. (A message whose answer was
 // lost, such as on a timeout, may arrive twice: delivery is at least once.)
 //
+// Attachments go after the report (after its last message when it is
+// split), each a message of its own, uploaded as multipart/form-data with
+// the report's chat_id, message_thread_id and disable_notification, and the
+// attachment's caption as plain text (no parse_mode: nothing in it is
+// markup; at most 1024 characters after entity parsing, cut with "…"). The
+// Bot API takes a photo of at most 10 MB whose width and height add up to
+// at most 10000 and whose sides differ at most 20 times; a chart that is
+// not such a photo goes as a document, which may hold 50 MB. An attachment
+// that fails is retried like the report (flood control, 5xx, transport);
+// one that cannot be sent is a warning of the flush, and the report stays
+// delivered.
+//
 // The client is written here on channels/http.go rather than taken from
 // github.com/nikoksr/notify: its telegram service does network I/O in its
 // constructor, ignores the context, sends HTML unescaped and puts the token
 // in its errors (measured against v1.3.0; the README says more).
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"image/png"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -80,6 +96,16 @@ const (
 	telegramMaxText = 4096
 	// telegramDefaultAPI is the Bot API's address.
 	telegramDefaultAPI = "https://api.telegram.org"
+	// telegramMaxCaption is the Bot API's limit on a caption, after entity
+	// parsing.
+	telegramMaxCaption = 1024
+	// The Bot API's limits on an uploaded photo: its size in bytes, the sum
+	// of its width and height, and the ratio of its sides.
+	telegramMaxPhoto      = 10_000_000
+	telegramMaxPhotoSides = 10000
+	telegramMaxPhotoRatio = 20
+	// telegramMaxDocument is the Bot API's limit on an uploaded file.
+	telegramMaxDocument = 50_000_000
 	// telegramRequestTimeout bounds one request when the caller's context
 	// has no deadline.
 	telegramRequestTimeout = 60 * time.Second
@@ -108,7 +134,8 @@ var (
 type Telegram struct {
 	name     string
 	token    string
-	endpoint string // api_url + /bot<token>/sendMessage: secret
+	base     string // api_url + /bot<token>: secret
+	endpoint string // base + /sendMessage: secret
 	chatID   any    // int64, or string "@username"
 	threadID int64
 	split    bool
@@ -142,7 +169,8 @@ func newTelegram(name string, settings map[string]any) (Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("channel %q: key api_url: %w", name, err)
 	}
-	t.endpoint = api + "/bot" + t.token + "/sendMessage"
+	t.base = api + "/bot" + t.token
+	t.endpoint = t.base + "/sendMessage"
 	switch strings.ToLower(strings.TrimSpace(s.Oversize)) {
 	case "", "split":
 		t.split = true
@@ -339,15 +367,76 @@ func (t *Telegram) post(ctx context.Context, text string) error {
 	if err != nil {
 		return err
 	}
-	secrets := []string{t.token, t.endpoint}
-	ans, err := Do(ctx, t.client, HTTPRequest{URL: t.endpoint, Body: body, Secrets: secrets})
+	return t.call(ctx, "sendMessage", body, "application/json")
+}
+
+// call makes one request to the Bot API's method and judges the answer.
+func (t *Telegram) call(ctx context.Context, method string, body []byte, contentType string) error {
+	url := t.base + "/" + method
+	secrets := []string{t.token, url}
+	ans, err := Do(ctx, t.client, HTTPRequest{URL: url, Body: body, Header: map[string]string{"Content-Type": contentType}, Secrets: secrets})
 	if err != nil {
-		return fmt.Errorf("telegram sendMessage: %w", err)
+		return fmt.Errorf("telegram %s: %w", method, err)
 	}
 	if err := t.judge(ans, secrets); err != nil {
-		return fmt.Errorf("telegram sendMessage: %w", err)
+		return fmt.Errorf("telegram %s: %w", method, err)
 	}
 	return nil
+}
+
+// Attaches implements Attacher: the chart goes as a photo, the full list as
+// a document.
+func (t *Telegram) Attaches(k AttachmentKind) bool { return k == Chart || k == FullList }
+
+// SendAttachment implements AttachmentSender: it posts a as a message of its
+// own, in the report's chat and topic: the chart with sendPhoto (or, if the
+// Bot API would not take it as a photo, with sendDocument), anything else
+// with sendDocument. One attempt, its error classified.
+func (t *Telegram) SendAttachment(ctx context.Context, a Attachment) error {
+	if err := checkFile(a, telegramMaxDocument, "Telegram's 50 MB for a file"); err != nil {
+		return fmt.Errorf("telegram sendDocument: %w", err)
+	}
+	method, field := "sendDocument", "document"
+	if a.Kind == Chart && telegramPhoto(a.Data) {
+		method, field = "sendPhoto", "photo"
+	}
+	parts := []formPart{{Name: "chat_id", Value: []byte(fmt.Sprint(t.chatID))}}
+	if t.threadID != 0 {
+		parts = append(parts, formPart{Name: "message_thread_id", Value: []byte(strconv.FormatInt(t.threadID, 10))})
+	}
+	if c := telegramCaption(a.Caption); c != "" {
+		parts = append(parts, formPart{Name: "caption", Value: []byte(c)})
+	}
+	if t.silent {
+		parts = append(parts, formPart{Name: "disable_notification", Value: []byte("true")})
+	}
+	body, contentType, err := multipartForm(append(parts, formFile(field, a)))
+	if err != nil {
+		return fmt.Errorf("telegram %s: %w", method, err)
+	}
+	return t.call(ctx, method, body, contentType)
+}
+
+// telegramPhoto reports whether the Bot API takes data as a photo: a PNG of
+// at most 10 MB, its width and height at most 10000 together, the longer
+// side at most 20 times the shorter.
+func telegramPhoto(data []byte) bool {
+	if len(data) > telegramMaxPhoto {
+		return false
+	}
+	c, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil || c.Width <= 0 || c.Height <= 0 {
+		return false
+	}
+	long, short := max(c.Width, c.Height), min(c.Width, c.Height)
+	return c.Width+c.Height <= telegramMaxPhotoSides && long <= telegramMaxPhotoRatio*short
+}
+
+// telegramCaption is caption as plain text within the Bot API's 1024
+// characters, counted in UTF-16 code units as Measure counts, cut with "…"
+// if longer. Sent without parse_mode, nothing in it is markup.
+func telegramCaption(caption string) string {
+	return cutUTF16(strings.TrimSpace(caption), telegramMaxCaption)
 }
 
 // judge turns the Bot API's answer into nil or a classified error.

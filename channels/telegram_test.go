@@ -1,10 +1,13 @@
 package channels_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -455,6 +458,17 @@ func TestTelegramSplitsLargeReport(t *testing.T) {
 		if tc.wantMsgs == 0 && len(seen) != tc.n {
 			t.Errorf("max_messages %d: %d offenders sent, want all %d", tc.maxMessages, len(seen), tc.n)
 		}
+		// The list of every offender goes after the last message, and only
+		// when offenders were left out.
+		ups := bot.Uploads()
+		if cut := len(seen) < tc.n; cut != (len(ups) == 1) || len(ups) > 1 {
+			t.Errorf("%d of %d offenders shown; uploads %v", len(seen), tc.n, tgUploadNames(ups))
+		} else if cut && (ups[0].Filename != "offenders.csv" || ups[0].ID < msgs[len(msgs)-1].ID) {
+			t.Errorf("upload %s (id %d), want offenders.csv after the last message (id %d)", ups[0].Filename, ups[0].ID, msgs[len(msgs)-1].ID)
+		}
+		if cut := len(seen) < tc.n; cut && !strings.Contains(last, "(all listed in the attached offenders.csv)") {
+			t.Errorf("the last message does not name the attached list")
+		}
 		t.Logf("%d offenders: %d shown in %d messages", tc.n, len(seen), len(msgs))
 	}
 }
@@ -474,7 +488,7 @@ func TestTelegramCutsLargeReport(t *testing.T) {
 	}
 	msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
 	text := msgs[0].Text
-	more := regexp.MustCompile(`… and ([0-9]+) more offenders \(see notes\)`).FindStringSubmatch(text)
+	more := regexp.MustCompile(`… and ([0-9]+) more offenders \(all listed in the attached offenders\.csv\)`).FindStringSubmatch(text)
 	if more == nil {
 		t.Fatalf("no \"and N more\" line in:\n%s", text)
 	}
@@ -488,6 +502,23 @@ func TestTelegramCutsLargeReport(t *testing.T) {
 	if n := fakebot.Length(text); n < 3500 {
 		t.Errorf("the cut message is %d long: the limit is badly used", n)
 	}
+	// The list of every offender follows, as a document.
+	ups := bot.Uploads()
+	if len(ups) != 1 || ups[0].Method != "sendDocument" || ups[0].Filename != "offenders.csv" || ups[0].ID < msgs[0].ID {
+		t.Fatalf("uploads %v, want offenders.csv after the report", tgUploadNames(ups))
+	}
+	if rows := strings.Count(string(ups[0].Data), "\n"); rows != 5001 {
+		t.Errorf("offenders.csv has %d lines, want a header and 5000 rows", rows)
+	}
+}
+
+// tgUploadNames lists the uploads as "method file" for an error.
+func tgUploadNames(ups []fakebot.Upload) []string {
+	var out []string
+	for _, u := range ups {
+		out = append(out, u.Method+" "+u.Filename)
+	}
+	return out
 }
 
 // verdict says how Deliver treats err: "ok", "permanent", "retry after D"
@@ -683,5 +714,218 @@ func TestTelegramMeasure(t *testing.T) {
 		if got := ch.Measure(c.body); got != c.want {
 			t.Errorf("Measure(%q) = %d, want %d", c.body, got, c.want)
 		}
+	}
+}
+
+// TestTelegramSendsTheChart: the chart follows the report as a photo in the
+// same chat and topic, silent if the report is, its bytes those of the PNG,
+// its caption plain text with nothing active in it.
+func TestTelegramSendsTheChart(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change map[string]any
+		fields []string
+	}{
+		{"topic, silent", map[string]any{"message_thread_id": 42, "disable_notification": true}, []string{"caption", "chat_id", "disable_notification", "message_thread_id"}},
+		{"defaults", nil, []string{"caption", "chat_id"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bot := fakebot.Start(t, tgToken, tgChat)
+			ch := tgChannel(t, bot, tc.change)
+			m := renderReport(t, ch, config.Channel{}, tgSampleDigest())
+			if len(m.Attachments) != 1 || m.Attachments[0].Kind != channels.Chart {
+				t.Fatalf("attachments %v, want the chart", m.Attachments)
+			}
+			chart := m.Attachments[0]
+			v := channels.Deliver(timeoutCtx(t, 10*time.Second), channels.Job{Channel: ch, Message: m})
+			if v.Err != nil || len(v.Warnings) != 0 {
+				t.Fatalf("verdict %v, warnings %q", v.Err, v.Warnings)
+			}
+			msgs := tgCheckAccepted(t, bot, ch, m.Messages(channels.TelegramHTML))
+			ups := bot.Uploads()
+			if len(ups) != 1 {
+				t.Fatalf("uploads %v, want the chart", tgUploadNames(ups))
+			}
+			u := ups[0]
+			if u.Method != "sendPhoto" || u.Filename != "bans.png" || u.ContentType != "image/png" || !slices.Equal(u.Data, chart.Data) {
+				t.Errorf("%s of %s (%s, %d bytes), want sendPhoto of the chart's %d bytes", u.Method, u.Filename, u.ContentType, len(u.Data), len(chart.Data))
+			}
+			if u.ID < msgs[0].ID {
+				t.Errorf("the photo (id %d) came before the report (id %d)", u.ID, msgs[0].ID)
+			}
+			if u.ChatID != tgChat || u.ThreadID != msgs[0].ThreadID || u.DisableNotification != msgs[0].DisableNotification {
+				t.Errorf("photo to chat %s thread %d silent %v; the report went to %s thread %d silent %v",
+					u.ChatID, u.ThreadID, u.DisableNotification, msgs[0].ChatID, msgs[0].ThreadID, msgs[0].DisableNotification)
+			}
+			if u.Caption != chart.Caption || u.ParseMode != "" || !strings.HasPrefix(u.Caption, "Bans per ") {
+				t.Errorf("caption %q with parse_mode %q, want %q as plain text", u.Caption, u.ParseMode, chart.Caption)
+			}
+			for _, e := range u.CaptionEntities {
+				t.Errorf("the caption has a %s entity over %q", e.Type, e.Text)
+			}
+			var keys []string
+			for k := range u.Fields {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			if !slices.Equal(keys, tc.fields) {
+				t.Errorf("parameters %v besides the photo, want %v", keys, tc.fields)
+			}
+		})
+	}
+}
+
+// tgPNG is a PNG of w by h pixels.
+func tgPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestTelegramAttachmentLimits: a chart the Bot API would not take as a
+// photo goes as a document; a caption over 1024 characters is cut; a file
+// over 50 MB is refused before any request, for good.
+func TestTelegramAttachmentLimits(t *testing.T) {
+	bot := fakebot.Start(t, tgToken)
+	ch := tgChannel(t, bot, nil)
+	ctx := timeoutCtx(t, 20*time.Second)
+	long := strings.Repeat("é", 1000) + strings.Repeat("😀", 100)
+	for _, tc := range []struct {
+		name   string
+		a      channels.Attachment
+		method string
+	}{
+		{"photo", channels.Attachment{Kind: channels.Chart, Name: "bans.png", Type: "image/png", Data: tgPNG(t, 800, 360), Caption: long}, "sendPhoto"},
+		{"sides 21 to 1", channels.Attachment{Kind: channels.Chart, Name: "bans.png", Type: "image/png", Data: tgPNG(t, 2100, 100)}, "sendDocument"},
+		{"over 10000 pixels", channels.Attachment{Kind: channels.Chart, Name: "bans.png", Type: "image/png", Data: tgPNG(t, 6000, 4001)}, "sendDocument"},
+		{"not a PNG", channels.Attachment{Kind: channels.Chart, Name: "bans.png", Type: "image/png", Data: []byte("GIF89a")}, "sendDocument"},
+		{"list", channels.Attachment{Kind: channels.FullList, Name: "offenders.csv", Type: "text/csv; charset=utf-8", Data: []byte("ip\n")}, "sendDocument"},
+	} {
+		before := len(bot.Uploads())
+		if err := ch.SendAttachment(ctx, tc.a); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		ups := bot.Uploads()
+		if len(ups) != before+1 {
+			t.Errorf("%s: nothing uploaded", tc.name)
+			continue
+		}
+		u := ups[len(ups)-1]
+		if u.Method != tc.method || !slices.Equal(u.Data, tc.a.Data) || u.Filename != tc.a.Name || u.ContentType != tc.a.Type {
+			t.Errorf("%s: %s of %s (%s), want %s of the attachment", tc.name, u.Method, u.Filename, u.ContentType, tc.method)
+		}
+		// 1000 é and 100 emoji, two UTF-16 code units each: 1023 with the
+		// "…", as the next emoji would not fit.
+		if tc.a.Caption != "" && (fakebot.Length(u.Caption) != 1023 || !strings.HasSuffix(u.Caption, "…") || !strings.HasPrefix(tc.a.Caption, strings.TrimSuffix(u.Caption, "…"))) {
+			t.Errorf("%s: caption of %d, want the caption cut to 1023 with …", tc.name, fakebot.Length(u.Caption))
+		}
+	}
+	if v := bot.Violations(); len(v) > 0 {
+		t.Errorf("requests broke the Bot API's rules: %q", v)
+	}
+	requests := bot.Requests()
+	for _, a := range []channels.Attachment{
+		{Kind: channels.FullList, Name: "offenders.csv", Data: make([]byte, 50_000_001)},
+		{Kind: channels.FullList, Name: "offenders.csv"},
+	} {
+		err := ch.SendAttachment(ctx, a)
+		if verdict(err) != "permanent" || !strings.Contains(err.Error(), "telegram sendDocument: offenders.csv is ") {
+			t.Errorf("a file of %d bytes: %v (%s), want a final error", len(a.Data), err, verdict(err))
+		}
+	}
+	if bot.Requests() != requests {
+		t.Errorf("a file the Bot API refuses was sent")
+	}
+}
+
+// TestTelegramAttachmentFailures: the Bot API's answers to an upload get
+// the verdicts of the report's: flood control waits retry_after and
+// retries, a hang is retried after the timeout, a 400 is final; a chart
+// that cannot be sent is a warning without the token, and the report stays
+// delivered, posted once.
+func TestTelegramAttachmentFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		script   []fakebot.Reply // after the report's message
+		photos   int
+		requests int
+		warning  string
+		wait     time.Duration // at least
+	}{
+		{"flood control", []fakebot.Reply{fakebot.FloodWait(1)}, 1, 3, "", time.Second},
+		{"hang, then accepted", []fakebot.Reply{fakebot.Hang}, 1, 3, "", 0},
+		{"5xx, then accepted", []fakebot.Reply{fakebot.InternalError}, 1, 3, "", 0},
+		{"400", []fakebot.Reply{{Status: 400, Description: "Bad Request: IMAGE_PROCESS_FAILED"}}, 0, 2,
+			`channel "tg": the report was delivered, but not the attached bans.png: telegram sendPhoto: HTTP 400 Bad Request: IMAGE_PROCESS_FAILED`, 0},
+		{"hangs every time", []fakebot.Reply{fakebot.Hang, fakebot.Hang, fakebot.Hang}, 0, 4,
+			`channel "tg": the report was delivered, but not the attached bans.png: telegram sendPhoto: POST http://127.0.0.1:`, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bot := fakebot.Start(t, tgToken)
+			ch := tgChannel(t, bot, nil)
+			bot.Fail(append([]fakebot.Reply{fakebot.Accept}, tc.script...)...)
+			m := channels.Message{Bodies: map[channels.Format]string{channels.TelegramHTML: "<b>report</b>"},
+				Attachments: []channels.Attachment{{Kind: channels.Chart, Name: "bans.png", Type: "image/png", Data: tgPNG(t, 800, 360), Caption: "Bans per hour"}}}
+			start := time.Now()
+			v := channels.Deliver(timeoutCtx(t, 20*time.Second), channels.Job{Channel: ch, Message: m, Attempts: 3, Timeout: 500 * time.Millisecond,
+				Backoff: func(int) time.Duration { return 10 * time.Millisecond }, Redactor: channels.NewRedactor([]string{tgToken})})
+			if v.Err != nil {
+				t.Fatalf("verdict %v, want the report delivered", v.Err)
+			}
+			if n := len(bot.Messages()); n != 1 {
+				t.Errorf("the report was posted %d times", n)
+			}
+			if n := len(bot.Uploads()); n != tc.photos || bot.Requests() != tc.requests {
+				t.Errorf("%d photos in %d requests, want %d in %d", n, bot.Requests(), tc.photos, tc.requests)
+			}
+			if elapsed := time.Since(start); elapsed < tc.wait {
+				t.Errorf("retried after %s, want retry_after's %s", elapsed, tc.wait)
+			}
+			switch {
+			case tc.warning == "" && len(v.Warnings) != 0:
+				t.Errorf("warnings %q, want none", v.Warnings)
+			case tc.warning != "" && (len(v.Warnings) != 1 || !strings.HasPrefix(v.Warnings[0], tc.warning)):
+				t.Errorf("warnings %q, want one starting %q", v.Warnings, tc.warning)
+			}
+			for _, w := range v.Warnings {
+				tgNoSecret(t, errors.New(w))
+			}
+			if tc.name == "hangs every time" && !strings.Contains(strings.Join(v.Warnings, ""), "timed out after 500ms") {
+				t.Errorf("the warning does not say the upload timed out: %q", v.Warnings)
+			}
+		})
+	}
+}
+
+// TestTelegramSendsTheChartAfterEveryPage: the chart of a split report
+// follows its last message, once.
+func TestTelegramSendsTheChartAfterEveryPage(t *testing.T) {
+	bot := fakebot.Start(t, tgToken)
+	ch := tgChannel(t, bot, map[string]any{"max_messages": 100})
+	b := report.NewBuilder(report.Options{Host: "web1.example.org", Generated: tgEnd})
+	for i := range 400 {
+		b.Add(&buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: []string{"sshd", "postfix"}[i%2],
+			IP: fmt.Sprintf("203.0.113.%d", i%250), Time: float64(tgEnd.Add(-time.Duration(i) * 9 * time.Minute).Unix()), At: tgEnd.Unix(),
+			Failures: 5, Bantime: 600})
+	}
+	m := renderReport(t, ch, config.Channel{}, b.Digest())
+	if len(m.Pages) < 2 || len(m.Attachments) != 1 || m.Attachments[0].Kind != channels.Chart {
+		t.Fatalf("%d pages, attachments %v; want several pages and the chart", len(m.Pages), m.Attachments)
+	}
+	v := channels.Deliver(timeoutCtx(t, 30*time.Second), channels.Job{Channel: ch, Message: m})
+	if v.Err != nil || len(v.Warnings) != 0 {
+		t.Fatalf("verdict %v, warnings %q", v.Err, v.Warnings)
+	}
+	msgs := tgCheckAccepted(t, bot, ch, m.Pages)
+	ups := bot.Uploads()
+	if len(ups) != 1 || ups[0].Method != "sendPhoto" || !slices.Equal(ups[0].Data, m.Attachments[0].Data) {
+		t.Fatalf("uploads %v, want the chart once", tgUploadNames(ups))
+	}
+	if last := msgs[len(msgs)-1].ID; ups[0].ID < last {
+		t.Errorf("the chart (id %d) came before the last of %d messages (id %d)", ups[0].ID, len(msgs), last)
 	}
 }

@@ -1,6 +1,9 @@
 package channels
 
-import "unicode/utf8"
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+)
 
 // cutBytes cuts s to at most n bytes, at a character boundary, marking the cut.
 func cutBytes(s string, n int) string {
@@ -20,4 +23,20 @@ func cutRunes(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// cutUTF16 cuts s to at most n UTF-16 code units (as Telegram and Discord
+// count), "…" being the last one when cut.
+func cutUTF16(s string, n int) string {
+	if slackUTF16Len(s) <= n {
+		return s
+	}
+	used := 0
+	for i, r := range s {
+		if used+max(utf16.RuneLen(r), 1) > n-1 {
+			return s[:i] + "…"
+		}
+		used += max(utf16.RuneLen(r), 1)
+	}
+	return s
 }

@@ -5,7 +5,9 @@
 // disable_notification. It parses the HTML text as Telegram does (see
 // ParseHTML), refuses what Telegram refuses with Telegram's error answers,
 // and records every message it accepts: the text after entity parsing and
-// its entities. A test can make it answer the next requests with the
+// its entities. It implements sendPhoto and sendDocument with a file
+// uploaded as multipart/form-data too, checks the file against the Bot
+// API's limits and records it (see Upload). A test can make it answer the next requests with the
 // platform's errors (flood control with retry_after, 401, 403, chat not
 // found, 5xx), hang, or reset the connection. Everything is torn down by
 // t.Cleanup.
@@ -31,6 +33,9 @@ import (
 
 // Message is one message the server accepted.
 type Message struct {
+	// ID is the message_id the server answered. Messages and uploads take
+	// their ids from one sequence, so ids give the order of arrival.
+	ID int
 	// ChatID is chat_id as sent: an integer's decimal digits or "@name".
 	ChatID string
 	// ThreadID is message_thread_id, 0 when not sent.
@@ -126,6 +131,7 @@ type Server struct {
 	chats      map[string]bool
 	script     []Reply
 	messages   []Message
+	uploads    []Upload
 	requests   int
 	violations []string
 	nextID     int
@@ -186,6 +192,14 @@ func (s *Server) Messages() []Message {
 	return append([]Message(nil), s.messages...)
 }
 
+// Uploads returns the files accepted so far with sendPhoto and
+// sendDocument, in order.
+func (s *Server) Uploads() []Upload {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Upload(nil), s.uploads...)
+}
+
 // Requests returns how many requests reached the server.
 func (s *Server) Requests() int {
 	s.mu.Lock()
@@ -237,8 +251,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		s.script = s.script[1:]
 	}
 	s.mu.Unlock()
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequest+1))
 	if err != nil {
+		return
+	}
+	if len(body) > maxRequest {
+		writeError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		return
 	}
 	switch {
@@ -264,7 +282,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
-	if !strings.EqualFold(method, "sendMessage") {
+	upload := strings.EqualFold(method, "sendPhoto") || strings.EqualFold(method, "sendDocument")
+	if !strings.EqualFold(method, "sendMessage") && !upload {
 		writeError(w, http.StatusNotFound, "Not Found: method not found")
 		return
 	}
@@ -274,6 +293,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	if r.URL.RawQuery != "" {
 		s.violation(w, "parameters in the query string")
+		return
+	}
+	if upload {
+		s.sendFile(w, r, method, body)
 		return
 	}
 	fields, err := decodeFields(r.Header.Get("Content-Type"), body)
@@ -432,28 +455,35 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, f map[strin
 	}
 	m.Text, m.Entities = text, entities
 	s.mu.Lock()
-	id := s.nextID
+	m.ID = s.nextID
 	s.nextID++
 	s.messages = append(s.messages, m)
 	s.mu.Unlock()
-	chat := map[string]any{"id": json.Number(m.ChatID), "type": "supergroup"}
-	if strings.HasPrefix(m.ChatID, "@") {
-		chat = map[string]any{"id": -1001000000001, "type": "channel", "username": m.ChatID[1:]}
+	result := messageResult(m.ID, m.ChatID, m.ThreadID)
+	result["text"] = text
+	if len(entities) > 0 {
+		result["entities"] = entities
+	}
+	writeAnswer(w, http.StatusOK, answer{OK: true, Result: result})
+}
+
+// messageResult is the Message object the Bot API answers for a message
+// sent to chat (and thread, if not 0), without its content.
+func messageResult(id int, chatID string, thread int64) map[string]any {
+	chat := map[string]any{"id": json.Number(chatID), "type": "supergroup"}
+	if strings.HasPrefix(chatID, "@") {
+		chat = map[string]any{"id": -1001000000001, "type": "channel", "username": chatID[1:]}
 	}
 	result := map[string]any{
 		"message_id": id,
 		"date":       time.Now().Unix(),
 		"chat":       chat,
-		"text":       text,
 	}
-	if len(entities) > 0 {
-		result["entities"] = entities
-	}
-	if m.ThreadID != 0 {
-		result["message_thread_id"] = m.ThreadID
+	if thread != 0 {
+		result["message_thread_id"] = thread
 		result["is_topic_message"] = true
 	}
-	writeAnswer(w, http.StatusOK, answer{OK: true, Result: result})
+	return result
 }
 
 // chatID reads chat_id: an integer, or a string holding one or @username.

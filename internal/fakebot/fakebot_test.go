@@ -124,7 +124,7 @@ func TestServer(t *testing.T) {
 			url.Values{"chat_id": {"@chan"}, "text": {"hi"}, "parse_mode": {"html"}, "link_preview_options": {`{"is_disabled":true}`}}.Encode(), 200, ""},
 		{"wrong token", s.URL() + "/bot1:other/sendMessage", "application/json", msg("hi"), 401, "Unauthorized"},
 		{"no bot", s.URL() + "/sendMessage", "application/json", msg("hi"), 404, "Not Found"},
-		{"method", s.URL() + "/bot" + token + "/sendPhoto", "application/json", msg("hi"), 404, "Not Found: method not found"},
+		{"method", s.URL() + "/bot" + token + "/sendVideo", "application/json", msg("hi"), 404, "Not Found: method not found"},
 		{"unknown chat", send, "application/json", `{"chat_id":-200,"text":"hi","parse_mode":"HTML"}`, 400, "Bad Request: chat not found"},
 		{"bad html", send, "application/json", msg("<p>hi</p>"), 400, "Bad Request: can't parse entities: Unsupported start tag \"p\" at byte offset 0"},
 		{"too long", send, "application/json", msg(strings.Repeat("x", 4097)), 400, "Bad Request: message is too long"},
