@@ -283,6 +283,11 @@ func newTestChannel(t *testing.T, kind string, settings map[string]any) channels
 	return newChannel(t, "test-"+kind, kind, settings)
 }
 
+// noAttachments renders the report alone, for the tests of its text and
+// of its request: the attachments of a channel that posts them follow in
+// requests of their own, and no chart is drawn.
+var noAttachments = config.Channel{Attachments: &[]string{}}
+
 // renderReport renders d for ch the way a flush does: the channel's default
 // templates (or those of cc), fitted to its limit.
 func renderReport(t *testing.T, ch channels.Channel, cc config.Channel, d *report.Digest) channels.Message {

@@ -92,10 +92,6 @@ func ntfyFake(auth string) fakeAnswer {
 	}
 }
 
-// noAttachments renders the report alone: the tests of its text need no
-// chart drawn for each entry of the hostile corpus.
-var noAttachments = config.Channel{Attachments: &[]string{}}
-
 func ntfySettings(srv *fakeServer, extra map[string]any) map[string]any {
 	s := map[string]any{"server": srv.URL, "topic": "f2b_reports-1"}
 	for k, v := range extra {
@@ -416,6 +412,8 @@ func TestNtfyAttachmentFailures(t *testing.T) {
 	}
 	disabled := answer(400, 40014, "invalid request: attachments not allowed")
 	busy := answer(429, 42901, "limit reached: too many requests, please be nice")
+	// One rendering serves every case: the server's URL is not in it.
+	m := renderReport(t, newTestChannel(t, "ntfy", map[string]any{"topic": "f2b_reports-1"}), config.Channel{}, sampleDigest())
 	for _, tt := range []struct {
 		name    string
 		files   func(n int) fakeAnswer
@@ -441,7 +439,6 @@ func TestNtfyAttachmentFailures(t *testing.T) {
 			f := &ntfyFiles{auth: "Bearer " + ntfyToken, files: tt.files}
 			srv := newFakeServer(t, f.answer)
 			ch := newTestChannel(t, "ntfy", ntfySettings(srv, map[string]any{"token": ntfyToken}))
-			m := renderReport(t, ch, config.Channel{}, sampleDigest())
 			v := deliverFast(t, ch, m, cmp.Or(tt.timeout, 5*time.Second), ntfyToken)
 			if v.Err != nil {
 				t.Fatalf("verdict %v, want the report delivered", v.Err)
