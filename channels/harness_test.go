@@ -133,6 +133,20 @@ func (s *fakeServer) last(t *testing.T) fakeRequest {
 	return reqs[len(reqs)-1]
 }
 
+// lastAt returns the last request to path, failing the test when there is
+// none: the report's request of a channel that posts attachments after it.
+func (s *fakeServer) lastAt(t *testing.T, path string) fakeRequest {
+	t.Helper()
+	reqs := s.requests()
+	for i := len(reqs) - 1; i >= 0; i-- {
+		if reqs[i].Path == path {
+			return reqs[i]
+		}
+	}
+	t.Fatalf("the fake platform received no request to %s", path)
+	return fakeRequest{}
+}
+
 // fakeReply answers with status, headers and body.
 func fakeReply(status int, header map[string]string, body string) fakeAnswer {
 	return func(w http.ResponseWriter, _ *http.Request, _ []byte) {
@@ -268,6 +282,11 @@ func newTestChannel(t *testing.T, kind string, settings map[string]any) channels
 	t.Helper()
 	return newChannel(t, "test-"+kind, kind, settings)
 }
+
+// noAttachments renders the report alone, for the tests of its text and
+// of its request: the attachments of a channel that posts them follow in
+// requests of their own, and no chart is drawn.
+var noAttachments = config.Channel{Attachments: &[]string{}}
 
 // renderReport renders d for ch the way a flush does: the channel's default
 // templates (or those of cc), fitted to its limit.

@@ -259,7 +259,7 @@ func TestMatrixDendrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := targets[0].Render(flush.ForChannel(d, ledger.Channel("ops-room")))
+		want, err := targets[0].Render(flush.ForChannel(d, targets[0], ledger.Channel("ops-room")))
 		if err != nil {
 			t.Fatal(err)
 		}

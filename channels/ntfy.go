@@ -28,6 +28,16 @@ package channels
 //     Measure keep both: see Measure.
 //   - Errors are JSON {"code": 40101, "http": 401, "error": "unauthorized",
 //     "link": "..."}; 429 (42901 too many requests) has no Retry-After.
+//   - Attachments: PUT /TOPIC with the file as the body and a filename
+//     parameter publishes the file ("Filename: bans.png"; the body is then
+//     always the attachment), with message, title, priority and tags as
+//     for any message. Every publish parameter is read from a header or, the
+//     same, from the query string: the query carries the caption's UTF-8 as
+//     it is, where a header would need RFC 2047 encoding that older servers
+//     do not decode. A server without attachment-cache-dir or base-url
+//     answers 400 {"code": 40014, "error": "invalid request: attachments
+//     not allowed"}; one past its size or bandwidth limits 413 (41301) or
+//     429 (42905). ntfy.sh takes files up to 15 MB and keeps them 3 hours.
 //   - Markdown is off unless "markdown": true; plain text is shown as it is,
 //     so the text dialect (no escaping) is right for it, and the markdown
 //     dialect escapes Markdown when it is on.
@@ -37,11 +47,13 @@ package channels
 // helpers redact the token and quote the error.
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -232,13 +244,62 @@ func (c *Ntfy) Send(ctx context.Context, subject, body string) error {
 	if err != nil {
 		return err
 	}
-	h := map[string]string{"Content-Type": "application/json; charset=utf-8"}
+	_, err = c.publish(ctx, HTTPRequest{URL: c.url, Header: c.header("application/json; charset=utf-8"), Body: b, Secrets: c.secrets})
+	return err
+}
+
+// Attaches implements Attacher: both, the chart to look at and the full
+// list to open or share from the phone. A server without attachments
+// refuses them (see SendAttachment).
+func (c *Ntfy) Attaches(AttachmentKind) bool { return true }
+
+// ntfyAttachmentPriority is the highest priority of an attachment's
+// notification: "low", no sound or vibration, since the report before it
+// rang already.
+const ntfyAttachmentPriority = 2
+
+// SendAttachment implements AttachmentSender: the file is published as a
+// notification of its own, its caption the message, quietly (priority
+// low, or the channel's if lower).
+func (c *Ntfy) SendAttachment(ctx context.Context, a Attachment) error {
+	q := url.Values{"filename": {a.Name}}
+	if a.Caption != "" {
+		q.Set("message", a.Caption)
+	}
+	if c.title != "" {
+		q.Set("title", c.title)
+	}
+	q.Set("priority", strconv.Itoa(min(cmp.Or(c.priority, 3), ntfyAttachmentPriority)))
+	if len(c.tags) > 0 {
+		q.Set("tags", strings.Join(c.tags, ","))
+	}
+	code, err := c.publish(ctx, HTTPRequest{Method: http.MethodPut, URL: c.url + c.topic + "?" + q.Encode(),
+		Header: c.header(a.Type), Body: a.Data, Secrets: c.secrets})
+	if code == ntfyAttachmentsDisallowed {
+		err = fmt.Errorf("%w; the server takes no files (it needs attachment-cache-dir and base-url): set attachments: [] on this channel, or enable them there", err)
+	}
+	return err
+}
+
+// ntfyAttachmentsDisallowed is ntfy's error code for an attachment sent to a
+// server that takes none (HTTP 400).
+const ntfyAttachmentsDisallowed = 40014
+
+// header is the headers of a publish request with a body of type ct.
+func (c *Ntfy) header(ct string) map[string]string {
+	h := map[string]string{"Content-Type": ct}
 	if c.auth != "" {
 		h["Authorization"] = c.auth
 	}
-	a, err := Do(ctx, c.client, HTTPRequest{URL: c.url, Header: h, Body: b, Secrets: c.secrets})
+	return h
+}
+
+// publish sends r and judges ntfy's answer: the error shows ntfy's
+// explanation, and code is its error code, such as 40014 (0 if none).
+func (c *Ntfy) publish(ctx context.Context, r HTTPRequest) (code int, err error) {
+	a, err := Do(ctx, c.client, r)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var ans struct {
 		Code  int    `json:"code"`
@@ -256,5 +317,8 @@ func (c *Ntfy) Send(ctx context.Context, subject, body string) error {
 		}
 		reason = RedactString(reason, c.secrets...)
 	}
-	return HTTPError(a, reason, 0, c.secrets...)
+	if err := HTTPError(a, reason, 0, c.secrets...); err != nil {
+		return ans.Code, err
+	}
+	return 0, nil
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/f2b-notify/f2b-notify/channels"
-	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/internal/hostile"
 	"github.com/f2b-notify/f2b-notify/report"
 )
@@ -190,7 +189,7 @@ func TestPayloadIsWhatIsSent(t *testing.T) {
 				ds = digests
 			}
 			for i, d := range ds {
-				m := renderReport(t, ch, config.Channel{}, d)
+				m := renderReport(t, ch, noAttachments, d) // the payload is the report's
 				if c.pages && len(m.Pages) < 2 {
 					t.Fatalf("report %d: %d pages, want several", i, len(m.Pages))
 				}

@@ -6,8 +6,8 @@ package channels
 //
 //	webhook_url  the incoming webhook, https://hooks.slack.com/services/...; a secret,
 //	             so usually webhook_url_file
-//	token        a bot token (xoxb-...) with the chat:write scope; a secret, so
-//	             usually token_file
+//	token        a bot token (xoxb-...) with the chat:write scope, and files:write
+//	             for the chart and the full list; a secret, so usually token_file
 //	channel      with token: the conversation to post to, an ID such as C0123456789
 //	             (or a #name the bot is a member of)
 //	api_url      with token: the Web API base, default https://slack.com/api (set it
@@ -51,17 +51,33 @@ package channels
 //     (api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks).
 //   - unfurl_links and unfurl_media false: no preview of a link the report
 //     might still show.
+//   - Files (files.upload is retired): files.getUploadURLExternal (filename,
+//     length, alt_txt of at most 1000 characters) answers upload_url and
+//     file_id; the bytes are POSTed to upload_url, raw or as a form, and any
+//     answer but 200 is a failure; files.completeUploadExternal (files, a
+//     JSON array of {id, title}, and channel_id, which must be an ID) shares
+//     the file. Both methods need the files:write scope (else missing_scope,
+//     with "needed"), are of rate-limit tier 4 and answer like
+//     chat.postMessage. The calls are form-encoded, as slack-go makes them;
+//     the upload URL is the permission itself, and Slack's Python SDK posts
+//     to it without the token, so the token does not go there. An incoming
+//     webhook can post no file.
 //
 // github.com/nikoksr/notify's slack service is not used: it cannot be pointed
 // at a test server and sends text unescaped (measured against v1.3.0).
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -99,6 +115,8 @@ type Slack struct {
 	channel string // with the conversation
 	api     string // and the Web API base URL
 	client  *http.Client
+	mu      sync.Mutex
+	posted  string // the conversation ID chat.postMessage answered last
 }
 
 func newSlack(name string, settings map[string]any) (Channel, error) {
@@ -238,15 +256,17 @@ func (c *Slack) sendWebhook(ctx context.Context, b []byte) error {
 	return HTTPError(a, "", 0, secret.URLParts(c.webhook)...)
 }
 
-// slackAnswer is what the Web API answers.
+// slackAnswer is what the Web API answers; with missing_scope, needed is
+// the scope the method wants.
 type slackAnswer struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error"`
+	OK     bool   `json:"ok"`
+	Error  string `json:"error"`
+	Needed string `json:"needed"`
 }
 
-// slackRetryable are the chat.postMessage errors worth another attempt; any
+// slackRetryable are the Web API errors worth another attempt; any
 // other error (invalid_auth, channel_not_found, not_in_channel, is_archived,
-// msg_too_long, invalid_blocks, ...) is final.
+// msg_too_long, invalid_blocks, file_uploads_disabled, ...) is final.
 var slackRetryable = map[string]bool{
 	"internal_error":      true,
 	"fatal_error":         true,
@@ -256,14 +276,28 @@ var slackRetryable = map[string]bool{
 }
 
 func (c *Slack) postMessage(ctx context.Context, b []byte) error {
+	var ans struct {
+		Channel string `json:"channel"`
+	}
+	if err := c.call(ctx, "chat.postMessage", "application/json; charset=utf-8", b, &ans); err != nil {
+		return err
+	}
+	if ans.Channel != "" {
+		c.mu.Lock()
+		c.posted = ans.Channel
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// call calls the Web API method with body and judges the answer, which it
+// decodes into out (if not nil) when ok.
+func (c *Slack) call(ctx context.Context, method, contentType string, body []byte, out any) error {
 	secrets := []string{c.token}
 	a, err := Do(ctx, c.client, HTTPRequest{
-		URL: c.api + "/chat.postMessage",
-		Header: map[string]string{
-			"Content-Type":  "application/json; charset=utf-8",
-			"Authorization": "Bearer " + c.token,
-		},
-		Body:    b,
+		URL:     c.api + "/" + method,
+		Header:  map[string]string{"Content-Type": contentType, "Authorization": "Bearer " + c.token},
+		Body:    body,
 		Secrets: secrets,
 	})
 	if err != nil {
@@ -276,15 +310,28 @@ func (c *Slack) postMessage(ctx context.Context, b []byte) error {
 	}
 	switch {
 	case jsonErr != nil:
-		return Permanent(errors.New("chat.postMessage: answer is not the JSON Slack documents"))
+		return Permanent(fmt.Errorf("%s: answer is not the JSON Slack documents", method))
 	case ans.OK:
+		if out != nil {
+			if err := json.Unmarshal(a.Body, out); err != nil {
+				return Permanent(fmt.Errorf("%s: answer is not the JSON Slack documents: %w", method, err))
+			}
+		}
 		return nil
 	}
 	reason := ans.Error
 	if reason == "" {
 		reason = "ok is false, no error given"
 	}
-	err = Redact(fmt.Errorf("chat.postMessage: %s", reason), secrets...)
+	if reason == "missing_scope" {
+		scope := cmp.Or(ans.Needed, slackScopes[method])
+		reason += fmt.Sprintf(" (the token lacks the %s scope: add it to the Slack app and reinstall the app", scope)
+		if strings.HasPrefix(method, "files.") {
+			reason += ", or set attachments: [] on this channel"
+		}
+		reason += ")"
+	}
+	err = Redact(fmt.Errorf("%s: %s", method, reason), secrets...)
 	switch {
 	case reason == "ratelimited" || reason == "rate_limited":
 		return &RetryAfterError{Err: err, After: ParseRetryAfter(a.Header.Get("Retry-After"))}
@@ -292,6 +339,102 @@ func (c *Slack) postMessage(ctx context.Context, b []byte) error {
 		return err
 	}
 	return Permanent(err)
+}
+
+// slackScopes is the scope each method this file calls needs.
+var slackScopes = map[string]string{
+	"chat.postMessage":             "chat:write",
+	"files.getUploadURLExternal":   "files:write",
+	"files.completeUploadExternal": "files:write",
+}
+
+// Attaches implements Attacher: with a bot token, the chart and the full
+// list, uploaded as files; an incoming webhook can post no file.
+func (c *Slack) Attaches(AttachmentKind) bool { return c.token != "" }
+
+// slackAltTextMax is the most characters files.getUploadURLExternal takes
+// in alt_txt.
+const slackAltTextMax = 1000
+
+// SendAttachment implements AttachmentSender: the file is uploaded and
+// shared to the channel, after the report, its caption as its title.
+func (c *Slack) SendAttachment(ctx context.Context, a Attachment) error {
+	if c.token == "" {
+		return Permanent(errors.New("an incoming webhook cannot post files"))
+	}
+	channel, err := c.channelID()
+	if err != nil {
+		return err
+	}
+	form := url.Values{"filename": {a.Name}, "length": {strconv.Itoa(len(a.Data))}}
+	if a.Caption != "" && strings.HasPrefix(a.Type, "image/") {
+		form.Set("alt_txt", slackCut(a.Caption, slackAltTextMax))
+	}
+	var up struct {
+		UploadURL string `json:"upload_url"`
+		FileID    string `json:"file_id"`
+	}
+	if err := c.call(ctx, "files.getUploadURLExternal", slackForm, []byte(form.Encode()), &up); err != nil {
+		return err
+	}
+	if err := c.checkUploadURL(up.UploadURL); err != nil || up.FileID == "" {
+		return Permanent(fmt.Errorf("files.getUploadURLExternal: the answer has no usable upload_url and file_id (%v)", err))
+	}
+	// The upload URL is the permission itself: no token goes there.
+	secrets := []string{up.UploadURL, c.token}
+	ans, err := Do(ctx, c.client, HTTPRequest{URL: up.UploadURL, Header: map[string]string{"Content-Type": a.Type}, Body: a.Data, Secrets: secrets})
+	if err == nil {
+		err = HTTPError(ans, "", 0, secrets...)
+	}
+	if err != nil {
+		return fmt.Errorf("upload of %s to the URL files.getUploadURLExternal gave: %w", a.Name, err)
+	}
+	title := cmp.Or(a.Caption, a.Name)
+	files, err := JSON([]struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	}{{up.FileID, title}})
+	if err != nil {
+		return err
+	}
+	form = url.Values{"files": {string(files)}, "channel_id": {channel}}
+	return c.call(ctx, "files.completeUploadExternal", slackForm, []byte(form.Encode()), nil)
+}
+
+// slackForm is the content type of a form-encoded Web API call.
+const slackForm = "application/x-www-form-urlencoded"
+
+// slackChannelID matches a conversation ID: a public or private channel, a
+// group or a direct message.
+var slackChannelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+
+// channelID is the ID of the conversation files are shared to, which
+// files.completeUploadExternal wants as an ID: the channel key if it is
+// one, else the ID chat.postMessage answered for the report.
+func (c *Slack) channelID() (string, error) {
+	if slackChannelID.MatchString(c.channel) {
+		return c.channel, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.posted == "" {
+		return "", Permanent(fmt.Errorf("key channel: %q is not a conversation ID (such as C0123456789), and no report was posted yet to learn it from", c.channel))
+	}
+	return c.posted, nil
+}
+
+// checkUploadURL refuses an upload URL that is not https (or http when the
+// Web API is, for a test server): the file would travel in the clear.
+func (c *Slack) checkUploadURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return errors.New("not a URL")
+	}
+	api, _ := url.Parse(c.api) // checked by newSlack
+	if u.Scheme != "https" && u.Scheme != api.Scheme {
+		return fmt.Errorf("scheme %q", u.Scheme)
+	}
+	return nil
 }
 
 // slackSections cuts body into section texts of at most slackSectionMax

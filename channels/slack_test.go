@@ -1,12 +1,17 @@
 package channels_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -210,7 +215,7 @@ func TestSlackBotRequest(t *testing.T) {
 	if err := sendOnce(testCtx(t), ch, m); err != nil {
 		t.Fatal(err)
 	}
-	r := srv.last(t)
+	r := srv.lastAt(t, "/api/chat.postMessage")
 	if r.Method != "POST" || r.Path != "/api/chat.postMessage" || r.Header.Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Errorf("request %s %s with Content-Type %q", r.Method, r.Path, r.Header.Get("Content-Type"))
 	}
@@ -398,17 +403,331 @@ func TestSlackFitsLargeReport(t *testing.T) {
 		t.Fatalf("the report measures %d, over the limit %d", n, hook.Limit())
 	}
 	for name, c := range map[string]struct {
-		srv *fakeServer
-		ch  channels.Channel
-	}{"webhook": {hookSrv, hook}, "bot": {apiSrv, bot}} {
+		srv  *fakeServer
+		ch   channels.Channel
+		path string
+	}{"webhook": {hookSrv, hook, slackHookPath}, "bot": {apiSrv, bot, "/api/chat.postMessage"}} {
 		t.Run(name, func(t *testing.T) {
 			if err := sendOnce(testCtx(t), c.ch, m); err != nil {
 				t.Fatal(err)
 			}
-			text := strings.Join(slackDecode(t, c.srv.last(t).Body).sections(), "\n")
+			text := strings.Join(slackDecode(t, c.srv.lastAt(t, c.path).Body).sections(), "\n")
 			for _, want := range []string{"*5000* bans", "*5000* addresses", "more offenders (see notes)", "offenders were left out"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("the cut report lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
+// slackShared is a file files.completeUploadExternal shared.
+type slackShared struct {
+	ID, Title, Channel string
+	Data               []byte
+}
+
+// slackFiles answers as Slack does for chat.postMessage and the three
+// steps of a file upload: files.getUploadURLExternal, the POST of the
+// bytes to its upload_url, and files.completeUploadExternal. The token has
+// the scopes listed; fail, if set, answers one step instead ("get",
+// "upload" or "complete"), given the number of its call (1 for the first).
+type slackFiles struct {
+	scopes   string
+	fail     func(step string, n int) fakeAnswer
+	mu       sync.Mutex
+	calls    map[string]int
+	pending  map[string]int    // file ID: the length announced
+	uploaded map[string][]byte // file ID: the bytes received
+	shared   []slackShared
+}
+
+func newSlackFiles(scopes string) *slackFiles {
+	return &slackFiles{scopes: scopes, calls: map[string]int{}, pending: map[string]int{}, uploaded: map[string][]byte{}}
+}
+
+// slackFail answers a Web API call with ok false and the error.
+func slackFail(w http.ResponseWriter, header map[string]string, status int, errName string) {
+	for k, v := range header {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"ok":false,"error":%q}`, errName)
+}
+
+func (f *slackFiles) answer(w http.ResponseWriter, r *http.Request, body []byte) {
+	f.serve(w, r, body, f.fail)
+}
+
+// failing answers as answer does, but with a instead at the step.
+func (f *slackFiles) failing(step string, a fakeAnswer) fakeAnswer {
+	return func(w http.ResponseWriter, r *http.Request, body []byte) {
+		f.serve(w, r, body, func(s string, _ int) fakeAnswer {
+			if s == step {
+				return a
+			}
+			return nil
+		})
+	}
+}
+
+func (f *slackFiles) serve(w http.ResponseWriter, r *http.Request, body []byte, fail func(step string, n int) fakeAnswer) {
+	step := map[string]string{"/api/files.getUploadURLExternal": "get", "/api/files.completeUploadExternal": "complete"}[r.URL.Path]
+	if strings.HasPrefix(r.URL.Path, "/upload/v1/") {
+		step = "upload"
+	}
+	if step == "" {
+		slackAPI(w, r, body)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[step]++
+	if fail != nil {
+		if a := fail(step, f.calls[step]); a != nil {
+			a(w, r, body)
+			return
+		}
+	}
+	if step == "upload" {
+		id := strings.TrimPrefix(r.URL.Path, "/upload/v1/")
+		length, ok := f.pending[id]
+		switch {
+		case r.Method != "POST" || !ok:
+			w.WriteHeader(404)
+		case r.Header.Get("Authorization") != "":
+			w.WriteHeader(400) // the URL is the permission; a token there is a leak
+		case len(body) != length:
+			w.WriteHeader(400)
+			fmt.Fprintf(w, "length %d, announced %d", len(body), length)
+		default:
+			f.uploaded[id] = body
+			fmt.Fprintf(w, "OK - %d", len(body))
+		}
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	switch {
+	case r.Header.Get("Authorization") != "Bearer "+slackToken:
+		slackFail(w, nil, 200, "invalid_auth")
+		return
+	case !strings.Contains(f.scopes, "files:write"):
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		fmt.Fprintf(w, `{"ok":false,"error":"missing_scope","needed":"files:write","provided":%q}`, f.scopes)
+		return
+	case r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" || err != nil:
+		slackFail(w, nil, 200, "invalid_form_data")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if step == "get" {
+		length, err := strconv.Atoi(form.Get("length"))
+		switch {
+		case form.Get("filename") == "" || err != nil || length < 1:
+			slackFail(w, nil, 200, "invalid_arguments")
+		case utf8.RuneCountInString(form.Get("alt_txt")) > 1000:
+			slackFail(w, nil, 200, "alt_txt_too_large")
+		default:
+			id := fmt.Sprintf("F0%08d", len(f.pending)+1)
+			f.pending[id] = length
+			fmt.Fprintf(w, `{"ok":true,"upload_url":"http://%s/upload/v1/%s","file_id":%q}`, r.Host, id, id)
+		}
+		return
+	}
+	var files []struct{ ID, Title string }
+	switch {
+	case json.Unmarshal([]byte(form.Get("files")), &files) != nil || len(files) == 0:
+		slackFail(w, nil, 200, "invalid_arguments")
+	case !regexp.MustCompile(`^C[0-9A-Z]+$`).MatchString(form.Get("channel_id")):
+		slackFail(w, nil, 200, "invalid_channel")
+	default:
+		for _, file := range files {
+			data, ok := f.uploaded[file.ID]
+			if !ok {
+				slackFail(w, nil, 200, "file_not_found")
+				return
+			}
+			f.shared = append(f.shared, slackShared{ID: file.ID, Title: file.Title, Channel: form.Get("channel_id"), Data: data})
+		}
+		fmt.Fprintf(w, `{"ok":true,"files":[{"id":%q,"title":%q}]}`, files[0].ID, files[0].Title)
+	}
+}
+
+// count is how many calls the step had.
+func (f *slackFiles) count(step string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[step]
+}
+
+func (f *slackFiles) sharedFiles() []slackShared {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]slackShared(nil), f.shared...)
+}
+
+// TestSlackBotUploads: with a bot token, the chart and the full list are
+// uploaded after the report and shared to its channel, each in three
+// requests as Slack documents them; the token never goes to the upload URL.
+func TestSlackBotUploads(t *testing.T) {
+	f := newSlackFiles("chat:write,files:write")
+	srv := newFakeServer(t, f.answer)
+	ch := slackBot(t, srv)
+	m := renderReport(t, ch, config.Channel{}, big5000())
+	if len(m.Attachments) != 2 || m.Attachments[0].Name != "bans.png" || m.Attachments[1].Name != "offenders.csv" {
+		t.Fatalf("attachments %v, want the chart and the full list (the report is cut)", m.Attachments)
+	}
+	v := deliverFast(t, ch, m, 10*time.Second, slackToken)
+	if v.Err != nil || len(v.Warnings) != 0 {
+		t.Fatalf("verdict %v, warnings %q", v.Err, v.Warnings)
+	}
+	var paths []string
+	for _, r := range srv.requests() {
+		paths = append(paths, regexp.MustCompile(`F0\d+$`).ReplaceAllString(r.Path, "ID"))
+	}
+	get, upload, complete := "/api/files.getUploadURLExternal", "/upload/v1/ID", "/api/files.completeUploadExternal"
+	if want := []string{"/api/chat.postMessage", get, upload, complete, get, upload, complete}; !slices.Equal(paths, want) {
+		t.Fatalf("requests %q, want %q", paths, want)
+	}
+	reqs := srv.requests()
+	for i, a := range m.Attachments {
+		g, u, c := reqs[1+3*i], reqs[2+3*i], reqs[3+3*i]
+		for _, r := range []fakeRequest{g, c} {
+			if r.Method != "POST" || r.Header.Get("Authorization") != "Bearer "+slackToken || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+				t.Errorf("%s: %s %s, Authorization %q, Content-Type %q", a.Name, r.Method, r.Path, r.Header.Get("Authorization"), r.Header.Get("Content-Type"))
+			}
+		}
+		form, _ := url.ParseQuery(string(g.Body))
+		wantAlt := ""
+		if a.Kind == channels.Chart {
+			wantAlt = a.Caption
+		}
+		if form.Get("filename") != a.Name || form.Get("length") != strconv.Itoa(len(a.Data)) || form.Get("alt_txt") != wantAlt {
+			t.Errorf("%s: files.getUploadURLExternal with %v", a.Name, form)
+		}
+		if u.Method != "POST" || u.Header.Get("Authorization") != "" || u.Header.Get("Content-Type") != a.Type || !bytes.Equal(u.Body, a.Data) {
+			t.Errorf("%s: upload %s with Authorization %q, Content-Type %q, %d bytes (want %d)", a.Name, u.Method, u.Header.Get("Authorization"), u.Header.Get("Content-Type"), len(u.Body), len(a.Data))
+		}
+		form, _ = url.ParseQuery(string(c.Body))
+		if form.Get("channel_id") != "C0123456789" || !strings.HasPrefix(form.Get("files"), `[{"id":"F0`) {
+			t.Errorf("%s: files.completeUploadExternal with %v", a.Name, form)
+		}
+	}
+	shared := f.sharedFiles()
+	if len(shared) != 2 {
+		t.Fatalf("%d files shared, want 2", len(shared))
+	}
+	for i, a := range m.Attachments {
+		if s := shared[i]; s.Title != a.Caption || s.Channel != "C0123456789" || !bytes.Equal(s.Data, a.Data) {
+			t.Errorf("shared %q to %s (%d bytes); want %q to C0123456789 (%d bytes)", s.Title, s.Channel, len(s.Data), a.Caption, len(a.Data))
+		}
+	}
+}
+
+// TestSlackUploadsToAChannelName: files.completeUploadExternal wants a
+// conversation ID; a channel given as #name takes the one chat.postMessage
+// answered for the report.
+func TestSlackUploadsToAChannelName(t *testing.T) {
+	f := newSlackFiles("chat:write,files:write")
+	srv := newFakeServer(t, f.answer)
+	ch := newTestChannel(t, "slack", map[string]any{"token": slackToken, "channel": "#security", "api_url": srv.URL + "/api"})
+	chart := channels.Attachment{Kind: channels.Chart, Name: "bans.png", Type: "image/png", Data: []byte("\x89PNG..."), Caption: "Bans per hour"}
+	if err := ch.(channels.AttachmentSender).SendAttachment(testCtx(t), chart); err == nil || !strings.Contains(err.Error(), "key channel") {
+		t.Errorf("before any report: %v, want an error about the channel key", err)
+	}
+	v := deliverFast(t, ch, channels.Message{Subject: "s", Bodies: map[channels.Format]string{channels.SlackFormat: "*report*"}, Attachments: []channels.Attachment{chart}}, 5*time.Second)
+	if v.Err != nil || len(v.Warnings) != 0 {
+		t.Fatalf("verdict %v, warnings %q", v.Err, v.Warnings)
+	}
+	if s := f.sharedFiles(); len(s) != 1 || s[0].Channel != "C0123456789" {
+		t.Errorf("shared %+v, want the chart in C0123456789", s)
+	}
+}
+
+// TestSlackWebhookTakesNoFiles: an incoming webhook posts no file, so its
+// report is rendered without attachments and says what was left out.
+func TestSlackWebhookTakesNoFiles(t *testing.T) {
+	ch := slackHook(t, newFakeServer(t, slackWebhook))
+	m := renderReport(t, ch, config.Channel{}, big5000())
+	if len(m.Attachments) != 0 || strings.Contains(m.Bodies[channels.SlackFormat], "offenders.csv") {
+		t.Errorf("a webhook report with %d attachments, or naming offenders.csv", len(m.Attachments))
+	}
+}
+
+// TestSlackUploadErrors: how each failure of the three steps is judged.
+func TestSlackUploadErrors(t *testing.T) {
+	f := newSlackFiles("chat:write,files:write")
+	srv := newFakeServer(t, nil)
+	ch := slackBot(t, srv)
+	chart := channels.Attachment{Kind: channels.Chart, Name: "bans.png", Type: "image/png", Data: []byte("\x89PNG..."), Caption: "Bans per hour"}
+	send := func(ctx context.Context) error { return ch.(channels.AttachmentSender).SendAttachment(ctx, chart) }
+	at := f.failing
+	api := func(status int, header map[string]string, errName string) fakeAnswer {
+		return func(w http.ResponseWriter, _ *http.Request, _ []byte) { slackFail(w, header, status, errName) }
+	}
+	cases := []errCase{
+		{name: "shared", answer: f.answer, class: "ok"},
+		{name: "missing_scope", answer: newSlackFiles("chat:write").answer, class: "permanent", want: "files.getUploadURLExternal: missing_scope (the token lacks the files:write scope: add it to the Slack app and reinstall the app, or set attachments: [] on this channel)"},
+		{name: "file_uploads_disabled", answer: at("get", api(200, nil, "file_uploads_disabled")), class: "permanent", want: "files.getUploadURLExternal: file_uploads_disabled"},
+		{name: "ratelimited at get", answer: at("get", api(429, map[string]string{"Retry-After": "20"}, "ratelimited")), class: "retry-after", after: 20 * time.Second, want: "HTTP 429"},
+		{name: "ratelimited at complete", answer: at("complete", api(200, map[string]string{"Retry-After": "3"}, "ratelimited")), class: "retry-after", after: 3 * time.Second, want: "files.completeUploadExternal: ratelimited"},
+		{name: "not_in_channel at complete", answer: at("complete", api(200, nil, "not_in_channel")), class: "permanent", want: "files.completeUploadExternal: not_in_channel"},
+		{name: "internal_error at complete", answer: at("complete", api(200, nil, "internal_error")), class: "retry", want: "internal_error"},
+		{name: "upload refused", answer: at("upload", fakeReply(403, nil, "Forbidden")), class: "permanent", want: "upload of bans.png to the URL files.getUploadURLExternal gave: HTTP 403"},
+		{name: "upload 503", answer: at("upload", fakeReply(503, nil, "")), class: "retry", want: "HTTP 503"},
+		{name: "upload hangs", answer: at("upload", fakeHang), class: "retry", want: "deadline", timeout: 300 * time.Millisecond},
+		{name: "no upload_url", answer: at("get", fakeReply(200, nil, `{"ok":true,"file_id":"F1"}`)), class: "permanent", want: "no usable upload_url"},
+		{name: "an upload_url that is not http(s)", answer: at("get", fakeReply(200, nil, `{"ok":true,"file_id":"F1","upload_url":"ftp://files.example/x"}`)), class: "permanent", want: "no usable upload_url"},
+	}
+	runErrorCases(t, srv, send, slackSecrets(srv), append(cases, transportCases()...))
+}
+
+// TestSlackUploadWarnings: a file that cannot be uploaded is a one-line
+// warning of the delivered report, naming what to do; a rate limit is
+// waited out.
+func TestSlackUploadWarnings(t *testing.T) {
+	for _, tt := range []struct {
+		name, scopes string
+		fail         func(step string, n int) fakeAnswer
+		shared       int
+		want         string
+	}{
+		{name: "missing files:write", scopes: "chat:write", want: "files:write scope"},
+		{name: "a 429, then shared", scopes: "chat:write,files:write", shared: 1, fail: func(step string, n int) fakeAnswer {
+			if step == "get" && n == 1 {
+				return func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+					slackFail(w, map[string]string{"Retry-After": "0"}, 429, "ratelimited")
+				}
+			}
+			return nil
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newSlackFiles(tt.scopes)
+			f.fail = tt.fail
+			srv := newFakeServer(t, f.answer)
+			ch := slackBot(t, srv)
+			m := renderReport(t, ch, config.Channel{}, sampleDigest()) // the chart only: not cut
+			v := deliverFast(t, ch, m, 10*time.Second, slackToken)
+			if v.Err != nil {
+				t.Fatalf("verdict %v, want the report delivered", v.Err)
+			}
+			if n := len(f.sharedFiles()); n != tt.shared {
+				t.Errorf("%d files shared, want %d", n, tt.shared)
+			}
+			if tt.want == "" {
+				if len(v.Warnings) != 0 {
+					t.Errorf("warnings %q", v.Warnings)
+				}
+				return
+			}
+			if n := f.count("get"); len(v.Warnings) != 1 || n != 1 {
+				t.Fatalf("warnings %q after %d calls, want one, not retried", v.Warnings, n)
+			}
+			for _, w := range v.Warnings {
+				if strings.Contains(w, "\n") || strings.Contains(w, slackToken) || !strings.Contains(w, "the report was delivered, but not the attached") || !strings.Contains(w, tt.want) {
+					t.Errorf("warning %q: want one redacted line saying %q", w, tt.want)
 				}
 			}
 		})
