@@ -171,10 +171,23 @@ func (t *Target) render(d *report.Digest) (channels.Message, error) {
 	if sp, ok := t.Channel.(channels.Splitter); ok {
 		split, maxPages = sp.Split(), sp.MaxMessages()
 	}
-	if t.takes(channels.FullList) {
-		listed := *d
-		listed.Notes.FullList = FullListCSV
-		d = &listed
+	// The chart is drawn first: the templates show it (the HTML part of an
+	// e-mail inline) only when it goes with the message.
+	var chart *channels.Attachment
+	if t.takes(channels.Chart) {
+		if chart, err = t.chartOf(d); err != nil {
+			return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
+		}
+	}
+	if chart != nil || t.takes(channels.FullList) {
+		noted := *d
+		if chart != nil {
+			noted.Notes.Chart = &report.AttachedChart{Name: chart.Name, Caption: chart.Caption, CID: channels.ContentID(*chart)}
+		}
+		if t.takes(channels.FullList) {
+			noted.Notes.FullList = FullListCSV
+		}
+		d = &noted
 	}
 	primary := t.Bodies[formats[0]]
 	var used *report.Digest
@@ -204,32 +217,15 @@ func (t *Target) render(d *report.Digest) (channels.Message, error) {
 		}
 		m.Bodies[f] = body
 	}
-	if m.Attachments, err = t.attachments(d, leftOut); err != nil {
-		return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
-	}
-	return m, nil
-}
-
-// attachments are the files that go with the report of d where the
-// channel takes them: the chart of its bans, and, when rows were cut from
-// the message, the list of every offender.
-func (t *Target) attachments(d *report.Digest, leftOut bool) ([]channels.Attachment, error) {
-	var out []channels.Attachment
-	if t.takes(channels.Chart) {
-		a, err := t.chartOf(d)
-		if err != nil {
-			return nil, err
-		}
-		if a != nil {
-			out = append(out, *a)
-		}
+	if chart != nil {
+		m.Attachments = append(m.Attachments, *chart)
 	}
 	if leftOut && t.takes(channels.FullList) {
 		a, err := fullList(d, t.Location)
 		if err != nil {
-			return nil, err
+			return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
 		}
-		out = append(out, *a)
+		m.Attachments = append(m.Attachments, *a)
 	}
-	return out, nil
+	return m, nil
 }
