@@ -404,10 +404,10 @@ func section(text, name string) string {
 type row struct {
 	bans, failures int
 	jails          string
-	detail         string // its indented lines: ban, users, log
+	detail         string // its indented lines: jails, ban, users, log
 }
 
-var offenderRE = regexp.MustCompile(`^  (\S+) +([0-9]+) +([0-9]+)  [A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}  [A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}  (.*)$`)
+var offenderRE = regexp.MustCompile(`^  (\S+) +([0-9]+) +([0-9]+)  [A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}  [A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}$`)
 
 // offenders parses the OFFENDERS section of a text report.
 func offenders(t *testing.T, text string) map[string]*row {
@@ -424,12 +424,15 @@ func offenders(t *testing.T, text string) map[string]*row {
 			}
 			bans, _ := strconv.Atoi(m[2])
 			failures, _ := strconv.Atoi(m[3])
-			cur = &row{bans: bans, failures: failures, jails: m[4]}
+			cur = &row{bans: bans, failures: failures}
 			out[m[1]] = cur
 			continue
 		}
 		if cur == nil || !strings.HasPrefix(line, "      ") {
 			t.Fatalf("OFFENDERS: unexpected line %q in\n%s", line, text)
+		}
+		if jails, ok := strings.CutPrefix(line, "      jails:  "); ok {
+			cur.jails = jails
 		}
 		cur.detail += line + "\n"
 	}
