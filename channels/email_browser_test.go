@@ -16,9 +16,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/internal/testenv"
+	"github.com/f2b-notify/f2b-notify/report"
 )
 
 // A phone's screen in CSS pixels (an iPhone 12 to 15), and its pixel ratio.
@@ -80,15 +82,37 @@ func artifactDir(t *testing.T) string {
 	return dir
 }
 
+// longWordsDigest is a report whose words do not break: the longest user
+// name shown, jail name and IPv6 address, and a log line without a space.
+func longWordsDigest() *report.Digest {
+	b := report.NewBuilder(report.Options{Host: "mail-gateway-frontend-07.eu-central.example.org", Generated: digestEnd})
+	ip := "2001:0db8:85a3:0000:0000:8a2e:0370:7334"
+	for i, jail := range []string{"postfix-sasl-submission-port-587-strict", "sshd"} {
+		b.Add(&buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: jail, IP: ip,
+			Time: float64(digestEnd.Add(-time.Duration(i+1) * time.Hour).Unix()), At: digestEnd.Unix(), Failures: 5, Bantime: 600,
+			User: strings.Repeat("x", report.MaxUserLen), Matches: []string{strings.Repeat("GET/wp-login.php?", 20)}})
+	}
+	b.Add(&buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionUnban, Jail: "postfix-sasl-submission-port-587-strict", IP: ip,
+		Time: float64(digestEnd.Unix()), At: digestEnd.Unix()})
+	return b.Digest()
+}
+
 // TestEmailHTMLOnAPhone opens the HTML part of a report e-mail, its chart
 // resolved the way a mail client resolves cid: (from the message's own
 // parts), in headless Chromium at a phone's width: the chart loads, and
-// nothing is wider than the screen. The screenshot is left in the
-// artifacts folder.
+// nothing is wider than the screen, for the demo's sample and for words
+// that do not break. The screenshots are left in the artifacts folder.
 func TestEmailHTMLOnAPhone(t *testing.T) {
 	chromium := testenv.NeedCommand(t, "chromium", "chromium")
+	for name, d := range map[string]*report.Digest{"sample": sampleDigest(), "long-words": longWordsDigest()} {
+		t.Run(name, func(t *testing.T) { phoneCheck(t, chromium, name, d) })
+	}
+}
+
+// phoneCheck opens the e-mail of d's report in chromium at a phone's size.
+func phoneCheck(t *testing.T, chromium, name string, d *report.Digest) {
 	ch := newChannel(t, "admin-mail", "smtp", map[string]any{"host": "127.0.0.1", "from": testFrom, "to": testTo})
-	m := renderReport(t, ch, config.Channel{Type: "smtp"}, sampleDigest())
+	m := renderReport(t, ch, config.Channel{Type: "smtp"}, d)
 	raw, err := ch.(channels.Payloader).Payload(m)
 	if err != nil {
 		t.Fatal(err)
@@ -157,16 +181,17 @@ func TestEmailHTMLOnAPhone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	t.Logf("Chromium loaded and measured the page in %s", time.Since(start).Round(time.Millisecond))
+	cancelBrowser()
+	t.Logf("Chromium started, loaded the page, measured it and took its screenshot in %s", time.Since(start).Round(time.Millisecond))
 
 	dir := artifactDir(t)
-	for name, data := range map[string][]byte{"email-phone.png": shot, "email.eml": raw} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+	png, eml := filepath.Join(dir, "email-phone-"+name+".png"), filepath.Join(dir, "email-"+name+".eml")
+	for path, data := range map[string][]byte{png: shot, eml: raw} {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatalf("save the artifact: %v", err)
 		}
 	}
-	t.Logf("screenshot at %dx%d CSS pixels: %s (the message: %s)", phoneWidth, phoneHeight,
-		filepath.Join(dir, "email-phone.png"), filepath.Join(dir, "email.eml"))
+	t.Logf("screenshot at %dx%d CSS pixels: %s (the message: %s)", phoneWidth, phoneHeight, png, eml)
 
 	if got.InnerWidth != phoneWidth {
 		t.Errorf("the browser widened the page to %d CSS pixels on a %d-pixel screen: something overflows (or the viewport meta tag is missing)", got.InnerWidth, phoneWidth)
