@@ -341,16 +341,35 @@ func parseMail(t *testing.T, m smtpsink.Message) email {
 	if err != nil || mt != "multipart/alternative" {
 		t.Fatalf("Content-Type %q (%v), want multipart/alternative", msg.Header.Get("Content-Type"), err)
 	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
+	e.readParts(t, msg.Body, params["boundary"])
+	if e.Text == "" || e.HTML == "" {
+		t.Fatalf("want a text/plain and a text/html part:\n%s", m.Data)
+	}
+	return e
+}
+
+// readParts reads the text and HTML parts of a multipart body, those of
+// the HTML alternative when it is multipart/related (the HTML and the
+// chart it shows) included.
+func (e *email) readParts(t *testing.T, body io.Reader, boundary string) {
+	t.Helper()
+	mr := multipart.NewReader(body, boundary)
 	for {
 		p, err := mr.NextPart() // decodes quoted-printable
 		if err == io.EOF {
-			break
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		ct, cp, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		if ct == "multipart/related" {
+			e.readParts(t, p, cp["boundary"])
+			continue
+		}
+		if ct == "image/png" {
+			continue // the chart
+		}
 		b, err := io.ReadAll(p)
 		if err != nil {
 			t.Fatal(err)
@@ -369,10 +388,6 @@ func parseMail(t *testing.T, m smtpsink.Message) email {
 			t.Errorf("unexpected part %s", ct)
 		}
 	}
-	if e.Text == "" || e.HTML == "" {
-		t.Fatalf("want a text/plain and a text/html part:\n%s", m.Data)
-	}
-	return e
 }
 
 // oneMail waits for the sink's first message, requires it to be the only
