@@ -5,7 +5,8 @@ package channels
 // github.com/wneessen/go-mail in one place, emailHeader.build, so both send
 // the same MIME: multipart/alternative with a text/plain and a text/html
 // part, UTF-8, quoted-printable, and the headers Date, Message-ID and
-// Auto-Submitted: auto-generated.
+// Auto-Submitted: auto-generated. With the chart, the HTML alternative is
+// multipart/related: the HTML and the picture it shows inline (cid:).
 //
 // Settings of both kinds:
 //
