@@ -286,3 +286,26 @@ func TestEmailChartWithoutHTML(t *testing.T) {
 		t.Errorf("Content-Disposition %q, want attachment", d)
 	}
 }
+
+// TestEmailHTMLOnlyWithChart: an HTML body alone (a user's configuration
+// can leave out the text) is a multipart/related message with its chart.
+func TestEmailHTMLOnlyWithChart(t *testing.T) {
+	chart := channels.Attachment{Kind: channels.Chart, Name: "bans.png", Type: "image/png", Data: []byte("\x89PNG\r\n\x1a\n"), Caption: "Bans"}
+	ch := newChannel(t, "m", "smtp", map[string]any{"host": "127.0.0.1", "from": testFrom, "to": testTo})
+	html := `<p>report</p><img src="cid:` + channels.ContentID(chart) + `" alt="Bans">`
+	raw, err := ch.(channels.Payloader).Payload(channels.Message{Subject: "s", Bodies: map[channels.Format]string{templates.HTML: html},
+		Attachments: []channels.Attachment{chart}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := parseMIME(t, raw)
+	if got, want := root.shape(), "multipart/related[text/html image/png]"; got != want {
+		t.Fatalf("MIME structure %s, want %s", got, want)
+	}
+	if got := string(root.one(t, "text/html").body); got != html {
+		t.Errorf("html %q, want %q", got, html)
+	}
+	if id := root.one(t, "image/png").header.Get("Content-Id"); id != "<"+channels.ContentID(chart)+">" {
+		t.Errorf("Content-ID %q, want <%s>", id, channels.ContentID(chart))
+	}
+}
