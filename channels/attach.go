@@ -1,6 +1,11 @@
 package channels
 
-import "context"
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
 
 // AttachmentKind says what an attachment holds. Its values are those of a
 // channel's attachments key.
@@ -47,4 +52,23 @@ type Attacher interface {
 // is a warning of the verdict.
 type AttachmentSender interface {
 	SendAttachment(ctx context.Context, a Attachment) error
+}
+
+// ContentID is the Content-ID by which the HTML part of an e-mail shows a
+// as an inline picture (<img src="cid:...">), without the angle brackets:
+// its name and a hash of its data, the same for the renderer that writes
+// the HTML and the channel that builds the MIME message.
+func ContentID(a Attachment) string {
+	sum := sha256.Sum256(a.Data)
+	base, _, _ := strings.Cut(a.Name, ".")
+	base = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return -1
+	}, base)
+	if base == "" {
+		base = "part"
+	}
+	return base + "." + hex.EncodeToString(sum[:8]) + "@f2b-notify"
 }

@@ -5,7 +5,8 @@ package channels
 // github.com/wneessen/go-mail in one place, emailHeader.build, so both send
 // the same MIME: multipart/alternative with a text/plain and a text/html
 // part, UTF-8, quoted-printable, and the headers Date, Message-ID and
-// Auto-Submitted: auto-generated.
+// Auto-Submitted: auto-generated. With the chart, the HTML alternative is
+// multipart/related: the HTML and the picture it shows inline (cid:).
 //
 // Settings of both kinds:
 //
@@ -50,13 +51,18 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"strconv"
@@ -172,6 +178,12 @@ func emailCleanSubject(subject string) string {
 // build returns the message for m: one part per body among text and HTML,
 // multipart/alternative when both are given. It is the one place that shapes
 // e-mail, for every e-mail kind.
+//
+// The chart goes inside the HTML alternative, which becomes
+// multipart/related (the HTML, then the picture with its Content-ID), so
+// that a reader of the text part is not given a picture the text does not
+// show. Every other attachment, and the chart when there is no HTML part to
+// show it, is a file attached to the message (multipart/mixed).
 func (h emailHeader) build(m Message) (*gomail.Msg, error) {
 	text, hasText := m.Bodies[templates.Text]
 	html, hasHTML := m.Bodies[templates.HTML]
@@ -192,16 +204,119 @@ func (h emailHeader) build(m Message) (*gomail.Msg, error) {
 	msg.SetMessageIDWithValue(emailMessageID(h.from))
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetUserAgent(emailUserAgent)
+	var inline *Attachment
+	var files []Attachment
+	for i, a := range m.Attachments {
+		if a.Kind == Chart && hasHTML && inline == nil {
+			inline = &m.Attachments[i]
+			continue
+		}
+		files = append(files, a)
+	}
 	switch {
+	case hasText && hasHTML && inline != nil:
+		msg.SetBodyString(gomail.TypeTextPlain, text)
+		ct, write := emailRelated(html, *inline)
+		msg.AddAlternativeWriter(ct, write, gomail.WithPartEncoding(gomail.NoEncoding))
 	case hasText && hasHTML:
 		msg.SetBodyString(gomail.TypeTextPlain, text)
 		msg.AddAlternativeString(gomail.TypeTextHTML, html)
 	case hasText:
 		msg.SetBodyString(gomail.TypeTextPlain, text)
+	case inline != nil:
+		ct, write := emailRelated(html, *inline)
+		msg.SetBodyWriter(ct, write, gomail.WithPartEncoding(gomail.NoEncoding))
 	default:
 		msg.SetBodyString(gomail.TypeTextHTML, html)
 	}
+	for _, a := range files {
+		opts := []gomail.FileOption{gomail.WithFileContentType(gomail.ContentType(a.Type))}
+		if a.Caption != "" {
+			opts = append(opts, gomail.WithFileDescription(a.Caption))
+		}
+		if err := msg.AttachReader(a.Name, bytes.NewReader(a.Data), opts...); err != nil {
+			return nil, fmt.Errorf("channel %q: build e-mail: attach %s: %w", h.name, a.Name, err)
+		}
+	}
 	return msg, nil
+}
+
+// emailRelated is the HTML alternative with the chart it shows inline: the
+// Content-Type of a multipart/related part and the function that writes
+// its body, the HTML (quoted-printable) and then the picture (base64) with
+// the Content-ID the HTML's cid: names (ContentID). go-mail would put the
+// picture beside the whole multipart/alternative, the text part included;
+// this nests it inside the HTML alternative, as mail clients do. The body
+// is 7-bit text; the part is declared 8bit because go-mail encodes any other
+// declared encoding once more (and adds a charset parameter, which a
+// multipart type ignores).
+func emailRelated(html string, img Attachment) (gomail.ContentType, func(io.Writer) (int64, error)) {
+	boundary := multipart.NewWriter(io.Discard).Boundary()
+	ct := gomail.ContentType(mime.FormatMediaType("multipart/related", map[string]string{"boundary": boundary, "type": "text/html"}))
+	write := func(w io.Writer) (int64, error) {
+		cw := &emailCountingWriter{w: w}
+		mw := multipart.NewWriter(cw)
+		if err := mw.SetBoundary(boundary); err != nil {
+			return cw.n, err
+		}
+		part, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {"text/html; charset=UTF-8"},
+			"Content-Transfer-Encoding": {"quoted-printable"},
+		})
+		if err != nil {
+			return cw.n, err
+		}
+		qp := quotedprintable.NewWriter(part)
+		if _, err := io.WriteString(qp, html); err != nil {
+			return cw.n, err
+		}
+		if err := qp.Close(); err != nil {
+			return cw.n, err
+		}
+		name := mime.QEncoding.Encode("utf-8", img.Name)
+		header := textproto.MIMEHeader{
+			"Content-Type":              {mime.FormatMediaType(img.Type, map[string]string{"name": name})},
+			"Content-Transfer-Encoding": {"base64"},
+			"Content-ID":                {"<" + ContentID(img) + ">"},
+			"Content-Disposition":       {mime.FormatMediaType("inline", map[string]string{"filename": name})},
+		}
+		if img.Caption != "" {
+			header["Content-Description"] = []string{mime.QEncoding.Encode("utf-8", img.Caption)}
+		}
+		if part, err = mw.CreatePart(header); err != nil {
+			return cw.n, err
+		}
+		if err := emailBase64(part, img.Data); err != nil {
+			return cw.n, err
+		}
+		return cw.n, mw.Close()
+	}
+	return ct, write
+}
+
+// emailBase64 writes data in base64, in lines of 76 characters (RFC 2045).
+func emailBase64(w io.Writer, data []byte) error {
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 0 {
+		n := min(76, len(enc))
+		if _, err := io.WriteString(w, enc[:n]+"\r\n"); err != nil {
+			return err
+		}
+		enc = enc[n:]
+	}
+	return nil
+}
+
+// emailCountingWriter counts the bytes written through it.
+type emailCountingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *emailCountingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // emailMessageID returns a new Message-ID value (without the angle brackets):
@@ -272,8 +387,15 @@ func (c *emailChannel) Formats() []Format { return emailFormats }
 // emailFormats are what e-mail renders: the text part, then the HTML one.
 var emailFormats = []Format{Text, HTML}
 
-// Limit returns 0: e-mail has no practical size limit for a digest.
+// Limit returns 0: e-mail has no practical size limit for a digest. So
+// that no offender row is ever cut from it (report.max_offenders aside),
+// and the full list, which goes only with a message that was cut, never
+// goes with an e-mail.
 func (c *emailChannel) Limit() int { return 0 }
+
+// Attaches implements Attacher: an e-mail carries the chart, inline in its
+// HTML part, and the full list as an attached file.
+func (c *emailChannel) Attaches(k AttachmentKind) bool { return k == Chart || k == FullList }
 
 // Send delivers a text-only message.
 func (c *emailChannel) Send(ctx context.Context, subject, body string) error {
@@ -708,4 +830,7 @@ type emailRedactedError struct {
 func (e *emailRedactedError) Error() string { return e.msg }
 func (e *emailRedactedError) Unwrap() error { return e.err }
 
-var _ MessageSender = (*emailChannel)(nil)
+var (
+	_ MessageSender = (*emailChannel)(nil)
+	_ Attacher      = (*emailChannel)(nil)
+)

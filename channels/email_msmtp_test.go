@@ -5,6 +5,7 @@ package channels_test
 import (
 	"bufio"
 	"bytes"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/internal/smtpsink"
 	"github.com/f2b-notify/f2b-notify/internal/testenv"
 )
@@ -70,5 +72,44 @@ func TestSendmailMsmtp(t *testing.T) {
 	want := regexp.MustCompile(`^channel "admin-mail": sendmail ` + regexp.QuoteMeta(msmtp) + `: exit status [1-9][0-9]*: .+`)
 	if !want.MatchString(err.Error()) {
 		t.Errorf("error %q does not match %s", err, want)
+	}
+}
+
+// TestSendmailMsmtpChart sends a report with its chart through msmtp: the
+// picture arrives whole, inside the HTML alternative, under the Content-ID
+// the HTML names.
+func TestSendmailMsmtpChart(t *testing.T) {
+	msmtp := testenv.NeedCommand(t, "msmtp", "msmtp")
+	sink := smtpsink.Start(t)
+	dir := t.TempDir()
+	rc := testenv.MsmtpConfig(t, dir, sink.Host(), sink.Port())
+	ch := newChannel(t, "admin-mail", "sendmail", map[string]any{
+		"sendmail": msmtp,
+		"args":     []any{"-C", rc},
+		"from":     testFrom,
+		"to":       []any{testTo},
+	})
+	m := renderReport(t, ch, config.Channel{Type: "sendmail"}, sampleDigest())
+	if len(m.Attachments) != 1 {
+		t.Fatalf("attachments %v, want the chart", m.Attachments)
+	}
+	if err := sendOnce(testCtx(t), ch, m); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "msmtp.log"))
+		t.Fatalf("send: %v\nmsmtp log:\n%s", err, log)
+	}
+	root := parseMIME(t, sink.WaitFor(t, 1, 5*time.Second)[0].Data)
+	if got, want := root.shape(), "multipart/alternative[text/plain multipart/related[text/html image/png]]"; got != want {
+		t.Fatalf("MIME structure %s, want %s", got, want)
+	}
+	img := root.one(t, "image/png")
+	if !bytes.Equal(img.body, m.Attachments[0].Data) {
+		t.Fatalf("the picture arrived as %d bytes, not the %d of the chart", len(img.body), len(m.Attachments[0].Data))
+	}
+	if _, err := png.Decode(bytes.NewReader(img.body)); err != nil {
+		t.Errorf("the picture that arrived does not decode: %v", err)
+	}
+	match := imgTag.FindStringSubmatch(string(root.one(t, "text/html").body))
+	if match == nil || "<"+match[1]+">" != img.header.Get("Content-Id") {
+		t.Errorf("the HTML's picture %q is not the part %s", match, img.header.Get("Content-Id"))
 	}
 }

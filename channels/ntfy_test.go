@@ -158,7 +158,7 @@ func TestNtfyRequest(t *testing.T) {
 	if n := utf8.RuneCountInString(msg.Message); n > 4096 {
 		t.Errorf("the report is %d characters, over ntfy's 4,096", n)
 	}
-	if !strings.Contains(msg.Message, "\n      from:   AS64499 Test-Net Telecom (demo data) · BR Brazil · returning, 2 reports since Nov 18\n") {
+	if !strings.Contains(msg.Message, "\n      from:   AS64499 Test-Net Telecom (demo data) · BR Brazil · returning, 2\n              reports since Nov 18\n") {
 		t.Errorf("the first offender's row does not say where it comes from and that it is back")
 	}
 	alone := renderReport(t, ch, config.Channel{}, offenderAlone(t, sampleDigest(), "192.0.2.9"))

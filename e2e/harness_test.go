@@ -332,16 +332,35 @@ func parseMail(t *testing.T, m smtpsink.Message) email {
 	if err != nil || mt != "multipart/alternative" {
 		t.Fatalf("Content-Type %q (%v), want multipart/alternative", msg.Header.Get("Content-Type"), err)
 	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
+	e.readParts(t, msg.Body, params["boundary"])
+	if e.Text == "" || e.HTML == "" {
+		t.Fatalf("want a text/plain and a text/html part:\n%s", m.Data)
+	}
+	return e
+}
+
+// readParts reads the text and HTML parts of a multipart body, those of
+// the HTML alternative when it is multipart/related (the HTML and the
+// chart it shows) included.
+func (e *email) readParts(t *testing.T, body io.Reader, boundary string) {
+	t.Helper()
+	mr := multipart.NewReader(body, boundary)
 	for {
 		p, err := mr.NextPart() // decodes quoted-printable
 		if err == io.EOF {
-			break
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		ct, cp, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		if ct == "multipart/related" {
+			e.readParts(t, p, cp["boundary"])
+			continue
+		}
+		if ct == "image/png" {
+			continue // the chart
+		}
 		b, err := io.ReadAll(p)
 		if err != nil {
 			t.Fatal(err)
@@ -360,10 +379,6 @@ func parseMail(t *testing.T, m smtpsink.Message) email {
 			t.Errorf("unexpected part %s", ct)
 		}
 	}
-	if e.Text == "" || e.HTML == "" {
-		t.Fatalf("want a text/plain and a text/html part:\n%s", m.Data)
-	}
-	return e
 }
 
 // oneMail waits for the sink's first message, requires it to be the only
@@ -395,10 +410,10 @@ func section(text, name string) string {
 type row struct {
 	bans, failures int
 	jails          string
-	detail         string // its indented lines: ban, users, log
+	detail         string // its indented lines: jails, ban, users, log
 }
 
-var offenderRE = regexp.MustCompile(`^  (\S+) +([0-9]+) +([0-9]+)  [A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}  [A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}  (.*)$`)
+var offenderRE = regexp.MustCompile(`^  (\S+) +([0-9]+) +([0-9]+)  [A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}  [A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}$`)
 
 // offenders parses the OFFENDERS section of a text report.
 func offenders(t *testing.T, text string) map[string]*row {
@@ -415,12 +430,15 @@ func offenders(t *testing.T, text string) map[string]*row {
 			}
 			bans, _ := strconv.Atoi(m[2])
 			failures, _ := strconv.Atoi(m[3])
-			cur = &row{bans: bans, failures: failures, jails: m[4]}
+			cur = &row{bans: bans, failures: failures}
 			out[m[1]] = cur
 			continue
 		}
 		if cur == nil || !strings.HasPrefix(line, "      ") {
 			t.Fatalf("OFFENDERS: unexpected line %q in\n%s", line, text)
+		}
+		if jails, ok := strings.CutPrefix(line, "      jails:  "); ok {
+			cur.jails = jails
 		}
 		cur.detail += line + "\n"
 	}

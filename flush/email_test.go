@@ -6,10 +6,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/mail"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +24,8 @@ import (
 	"github.com/f2b-notify/f2b-notify/render"
 )
 
-// parts returns the decoded text/plain and text/html parts of a message.
+// parts returns the decoded parts of a message by media type, those of the
+// multipart/related HTML alternative (the HTML and its chart) included.
 func parts(t *testing.T, m *mail.Message) map[string]string {
 	t.Helper()
 	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
@@ -30,16 +33,26 @@ func parts(t *testing.T, m *mail.Message) map[string]string {
 		t.Fatalf("Content-Type %q (%v), want multipart/alternative", m.Header.Get("Content-Type"), err)
 	}
 	out := map[string]string{}
-	mr := multipart.NewReader(m.Body, params["boundary"])
+	readParts(t, m.Body, params["boundary"], out)
+	return out
+}
+
+func readParts(t *testing.T, body io.Reader, boundary string, out map[string]string) {
+	t.Helper()
+	mr := multipart.NewReader(body, boundary)
 	for {
 		p, err := mr.NextPart() // decodes quoted-printable
 		if err == io.EOF {
-			return out
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		ct, params, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		if strings.HasPrefix(ct, "multipart/") {
+			readParts(t, p, params["boundary"], out)
+			continue
+		}
 		b, err := io.ReadAll(p)
 		if err != nil {
 			t.Fatal(err)
@@ -106,6 +119,9 @@ func TestEmailThroughRealSendmail(t *testing.T) {
 	}
 	p := parts(t, m)
 	text, html := p["text/plain"], p["text/html"]
+	if _, ok := p["image/png"]; !ok || !strings.Contains(html, `<img src="cid:bans.`) {
+		t.Errorf("the chart is not in the HTML alternative: parts %v", slices.Sorted(maps.Keys(p)))
+	}
 	for _, ip := range []string{"203.0.113.9", "2001:db8::42"} {
 		if !strings.Contains(text, ip) || !strings.Contains(html, ip) {
 			t.Errorf("offender %s missing from a part", ip)

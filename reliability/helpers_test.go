@@ -479,20 +479,33 @@ func parseMail(data []byte) (*mailParts, error) {
 		}
 		return p, nil
 	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
+	return p, p.readParts(msg.Body, params["boundary"])
+}
+
+// readParts reads the text and HTML parts of a multipart body, those
+// nested in it included (the HTML alternative is multipart/related when the
+// chart goes with it).
+func (p *mailParts) readParts(r io.Reader, boundary string) error {
+	mr := multipart.NewReader(r, boundary)
 	for {
 		part, err := mr.NextPart() // undoes quoted-printable itself
 		if errors.Is(err, io.EOF) {
-			return p, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("multipart: %w", err)
+			return fmt.Errorf("multipart: %w", err)
+		}
+		pt, pp, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		if strings.HasPrefix(pt, "multipart/") {
+			if err := p.readParts(part, pp["boundary"]); err != nil {
+				return err
+			}
+			continue
 		}
 		body, err := decodeBody(part.Header.Get("Content-Transfer-Encoding"), part)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		pt, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
 		switch pt {
 		case "text/plain":
 			p.Text = body

@@ -136,6 +136,32 @@ func (t *Target) parse(cfg *config.Config) error {
 	return nil
 }
 
+// withAttachments draws the chart of d where the channel takes it, and
+// returns d with notes that name the attachments the templates may mention:
+// the chart, which they show (the HTML part of an e-mail inline) only when
+// it goes with the message, and the full list, kept only by messages that
+// leave offender rows out (see fit).
+func (t *Target) withAttachments(d *report.Digest) (*report.Digest, *channels.Attachment, error) {
+	var chart *channels.Attachment
+	if t.takes(channels.Chart) {
+		var err error
+		if chart, err = t.chartOf(d); err != nil {
+			return nil, nil, err
+		}
+	}
+	if chart == nil && !t.takes(channels.FullList) {
+		return d, nil, nil
+	}
+	noted := *d
+	if chart != nil {
+		noted.Notes.Chart = &report.AttachedChart{Name: chart.Name, Caption: chart.Caption, CID: channels.ContentID(*chart)}
+	}
+	if t.takes(channels.FullList) {
+		noted.Notes.FullList = FullListCSV
+	}
+	return &noted, chart, nil
+}
+
 // Render renders the digest in every format the target's channel wants,
 // fitting the first format to the channel's size limit (see fit).
 func (t *Target) Render(d *report.Digest) (channels.Message, error) {
@@ -171,10 +197,9 @@ func (t *Target) render(d *report.Digest) (channels.Message, error) {
 	if sp, ok := t.Channel.(channels.Splitter); ok {
 		split, maxPages = sp.Split(), sp.MaxMessages()
 	}
-	if t.takes(channels.FullList) {
-		listed := *d
-		listed.Notes.FullList = FullListCSV
-		d = &listed
+	d, chart, err := t.withAttachments(d)
+	if err != nil {
+		return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
 	}
 	primary := t.Bodies[formats[0]]
 	var used *report.Digest
@@ -204,25 +229,19 @@ func (t *Target) render(d *report.Digest) (channels.Message, error) {
 		}
 		m.Bodies[f] = body
 	}
-	if m.Attachments, err = t.attachments(d, leftOut); err != nil {
+	if m.Attachments, err = t.attachments(d, chart, leftOut); err != nil {
 		return channels.Message{}, fmt.Errorf("channel %q: %w", t.Name, err)
 	}
 	return m, nil
 }
 
 // attachments are the files that go with the report of d where the
-// channel takes them: the chart of its bans, and, when rows were cut from
-// the message, the list of every offender.
-func (t *Target) attachments(d *report.Digest, leftOut bool) ([]channels.Attachment, error) {
+// channel takes them: the chart of its bans (drawn by withAttachments),
+// and, when rows were cut from the message, the list of every offender.
+func (t *Target) attachments(d *report.Digest, chart *channels.Attachment, leftOut bool) ([]channels.Attachment, error) {
 	var out []channels.Attachment
-	if t.takes(channels.Chart) {
-		a, err := t.chartOf(d)
-		if err != nil {
-			return nil, err
-		}
-		if a != nil {
-			out = append(out, *a)
-		}
+	if chart != nil {
+		out = append(out, *chart)
 	}
 	if leftOut && t.takes(channels.FullList) {
 		a, err := fullList(d, t.Location)

@@ -133,6 +133,10 @@ type Notes struct {
 	// row, set when this message was cut to fit the channel and the channel
 	// carries the list ("" otherwise).
 	FullList string
+	// Chart is the chart of the report's bans when it goes with this
+	// message as a picture (nil otherwise): the HTML part of an e-mail
+	// shows it inline, <img src="cid:{{.CID}}" alt="{{.Caption}}">.
+	Chart *AttachedChart
 	// User names and log lines cut to MaxUserLen and MaxLineLen characters,
 	// and offenders whose names and lines went beyond MaxOffenderText, in
 	// the offender rows shown (see CountCuts).
@@ -141,6 +145,13 @@ type Notes struct {
 	Warnings []string // what the report could not tell, and why (a GeoIP database or the history unreadable)
 
 	Strays []Stray // records stored here because their own configuration could not be read, by file
+}
+
+// AttachedChart names the chart that goes with a message.
+type AttachedChart struct {
+	Name    string // its file name, such as "bans.png"
+	Caption string // what it shows, in one line of plain text: the alt text of the picture
+	CID     string // its Content-ID in an e-mail, without the angle brackets
 }
 
 // CountCuts sets the notes on cut text to what the offender rows shown

@@ -36,6 +36,10 @@
 //	                      {{duration .Bantime}}  {{duration (.To.Sub .From)}}
 //	truncate N S          S cut to at most N runes, ending in "…" when cut.
 //	                      {{truncate 60 .}}
+//	wrap N INDENT S       S broken at spaces into lines of at most N runes, the
+//	                      lines after the first starting with INDENT (a word
+//	                      longer than N is not cut); for text in 80 columns:
+//	                      - {{wrap 76 "    " .}}
 //	join SEP LIST         the elements of LIST joined with SEP.
 //	                      {{join ", " .Jails}}
 //	plural N ONE MANY     ONE when N is 1, else MANY.

@@ -41,6 +41,7 @@ func newFuncs(opt Options) map[string]any {
 		"inZone":   f.inZone,
 		"duration": duration,
 		"truncate": truncate,
+		"wrap":     wrap,
 		"join":     join,
 		"plural":   plural,
 		"padRight": padRight,
@@ -165,6 +166,31 @@ func truncate(n int, s string) string {
 		runes++
 	}
 	return s[:i] + "…"
+}
+
+// wrap breaks s at spaces into lines of at most n runes, each line after
+// the first starting with indent; a word longer than n stays whole, on a
+// line of its own. Only the space where a line breaks is replaced: the
+// text is otherwise kept as it is (other white space included).
+func wrap(n int, indent, s string) string {
+	var b strings.Builder
+	line := 0 // runes on the current line
+	for i, word := range strings.Split(s, " ") {
+		w := utf8.RuneCountInString(word)
+		switch {
+		case i == 0:
+		case line > 0 && line+1+w > n:
+			b.WriteString("\n")
+			b.WriteString(indent)
+			line = 0
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(word)
+		line += w
+	}
+	return b.String()
 }
 
 // join joins the elements of list, a slice of any type, with sep.

@@ -25,6 +25,10 @@ func TestFuncs(t *testing.T) {
 		want    string
 		wantErr string
 	}{
+		{"wrap", time.UTC, `{{wrap 10 "  " .}}`, "one two three four", "one two\n  three four", ""},
+		{"wrap long word", time.UTC, `{{wrap 4 "> " .}}`, "a verylongword b", "a\n> verylongword\n> b", ""},
+		{"wrap keeps other spaces", time.UTC, `{{wrap 8 "" .}}`, "a  b\tc d e", "a  b\tc d\ne", ""},
+		{"wrap fits", time.UTC, `{{wrap 80 "  " .}}`, "short line", "short line", ""},
 		{"date utc", time.UTC, `{{date "2006-01-02 15:04 MST" .}}`, summer, "2024-07-01 12:00 UTC", ""},
 		{"date paris", paris, `{{date "2006-01-02 15:04 MST" .}}`, summer, "2024-07-01 14:00 CEST", ""},
 		{"date paris winter", paris, `{{date "15:04 MST" .}}`, at("2024-01-01T12:00:00Z"), "13:00 CET", ""},
