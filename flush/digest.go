@@ -81,7 +81,7 @@ func digestFor(cfg *config.Config, files []string, jails []string, x *Extras) (*
 			b.AddStats(st, 1)
 		}
 	}
-	return b.Digest(), nil
+	return b.Finish(), nil
 }
 
 // ForChannel returns a copy of d with the notes that concern one channel:

@@ -34,7 +34,7 @@ type Digest struct {
 	Sparkline string
 	Previous  *Previous
 
-	addrs bannedAddrs // every banned address, with a history: see Record
+	addrs *walk // every banned address, with a history: see Record
 }
 
 // Totals sums up a digest.
