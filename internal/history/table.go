@@ -68,6 +68,9 @@ func (t table[K]) merge(added []row[K]) table[K] {
 	}
 	slices.SortFunc(added, func(a, b row[K]) int { return a.k.compare(b.k) })
 	added = slices.CompactFunc(added, func(a, b row[K]) bool { return a.k == b.k })
+	if len(t) == 0 {
+		return added // no copy: a first report is as large as the history
+	}
 	n := len(t)
 	t = slices.Grow(t, len(added))[:n+len(added)]
 	// From the end, so that nothing is overwritten before it is moved.
