@@ -46,7 +46,7 @@ type Options struct {
 	Geo Locator
 	// History, when set, tells which addresses earlier reports had, and
 	// what the previous report counted. The digest then keeps every banned
-	// address (16 bytes each) for Digest.Record.
+	// address (8 bytes an IPv4 one, 20 an IPv6 one) for Digest.Record.
 	History *history.History
 	// Warnings are notes on what the report could not tell (a database
 	// missing, a history unreadable), shown with its other notes.
@@ -70,8 +70,8 @@ const trackUsers = 16
 // none of it holding a pointer (see store.go).
 type Builder struct {
 	opt       Options
-	mem       *chunks // where the slabs are, released with the Builder or by Finish
-	finished  bool
+	mem       *chunks   // where the slabs are, released with the Builder or by Finish
+	finished  bool      // by Finish: using the builder again panics
 	banned    addrIndex // offenders by address
 	unbanned  addrIndex // unbans by address
 	offenders slab[offender]

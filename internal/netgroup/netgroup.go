@@ -6,7 +6,9 @@
 // A Grouper keeps no pointer per address: the distinct addresses it has
 // seen are map keys of 4 (IPv4) or 16 (IPv6) bytes, and each network is one
 // small fixed-size entry, so that a flush that sees 600,000 distinct
-// addresses stays small and cheap for the garbage collector.
+// addresses stays small and cheap for the garbage collector. A Sorted
+// takes the addresses in order instead and keeps only the networks it is
+// to list, however many it sees.
 package netgroup
 
 import (
