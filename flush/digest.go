@@ -82,7 +82,7 @@ func digestFor(cfg *config.Config, files []string, jails []string, x *Extras) (*
 			b.AddStats(st, 1)
 		}
 	}
-	return b.Digest(), nil
+	return b.Finish(), nil
 }
 
 // ForChannel returns a copy of d with what concerns channel t alone: the

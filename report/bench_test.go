@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
+	"github.com/f2b-notify/f2b-notify/internal/history"
 	"github.com/f2b-notify/f2b-notify/report"
 )
 
@@ -26,4 +27,31 @@ func BenchmarkAggregate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+}
+
+// BenchmarkDigestWide builds the digest of 200,000 addresses in as many
+// networks, with a history, as a flush under a wide attack does: the time
+// and the allocations are the digest's alone (the rollup of networks and
+// the addresses kept for the history), not the adding.
+func BenchmarkDigestWide(b *testing.B) {
+	const n = 200_000
+	recs := make([]*buffer.Record, n)
+	for i := range recs {
+		ip := fmt.Sprintf("%d.%d.%d.1", 10+i>>16, i>>8&255, i&255)
+		if i%4 == 3 {
+			ip = fmt.Sprintf("2001:db8:%x:%x::1", i>>16, i&0xffff)
+		}
+		recs[i] = &buffer.Record{V: 1, Action: "ban", Jail: []string{"sshd", "nginx", "recidive"}[i%3], IP: ip, Time: float64(1795600000 + i), Failures: 3}
+	}
+	for b.Loop() {
+		b.StopTimer()
+		bl := report.NewBuilder(report.Options{MaxOffenders: 1000, History: &history.History{}})
+		for _, r := range recs {
+			bl.Add(r)
+		}
+		b.StartTimer()
+		if d := bl.Digest(); d.Totals.Networks != n {
+			b.Fatal(d.Totals)
+		}
+	}
 }

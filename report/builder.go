@@ -47,7 +47,7 @@ type Options struct {
 	Geo Locator
 	// History, when set, tells which addresses earlier reports had, and
 	// what the previous report counted. The digest then keeps every banned
-	// address (16 bytes each) for Digest.Record.
+	// address (8 bytes an IPv4 one, 20 an IPv6 one) for Digest.Record.
 	History *history.History
 	// Warnings are notes on what the report could not tell (a database
 	// missing, a history unreadable), shown with its other notes.
@@ -71,6 +71,8 @@ const trackUsers = 16
 // none of it holding a pointer (see store.go).
 type Builder struct {
 	opt       Options
+	mem       *chunks   // where the slabs are, released with the Builder or by Finish
+	finished  bool      // by Finish: using the builder again panics
 	banned    addrIndex // offenders by address
 	unbanned  addrIndex // unbans by address
 	offenders slab[offender]
@@ -190,6 +192,7 @@ func NewBuilder(opt Options) *Builder {
 		to:        math.Inf(-1),
 	}
 	runtime.AddCleanup(b, (*chunks).release, mem)
+	b.mem = mem
 	return b
 }
 
@@ -210,6 +213,7 @@ func (b *Builder) Add(r *buffer.Record) { b.add(r, nil) }
 func (b *Builder) AddRef(r *buffer.Record, ref LineRef) { b.add(r, &ref) }
 
 func (b *Builder) add(r *buffer.Record, ref *LineRef) {
+	b.check()
 	if r.Config != "" {
 		b.addStray(r.Config)
 	}
@@ -441,7 +445,26 @@ func (b *Builder) addUnban(r *buffer.Record, t float64) {
 // rows (the rest counted in Notes.MoreOffenders). Untrusted text is
 // neutralised here, once per string shown. The builder can go on adding
 // after.
-func (b *Builder) Digest() *Digest {
+func (b *Builder) Digest() *Digest { return b.digest(false) }
+
+// Finish is Digest for a builder done with: it gives back the builder's
+// memory while it builds the digest, its index of addresses once they are
+// sorted and its per-address data once the rows are read, rather than when
+// the collector finds the builder unused, after the report is rendered.
+// Under a long attack that is most of a flush's memory. Adding to the
+// builder or asking for a digest after Finish panics.
+func (b *Builder) Finish() *Digest { return b.digest(true) }
+
+// check panics when the builder is finished.
+func (b *Builder) check() {
+	if b.finished {
+		panic("report: Builder used after Finish")
+	}
+}
+
+// digest is Digest, and Finish when final.
+func (b *Builder) digest(final bool) *Digest {
+	b.check()
 	d := &Digest{
 		Host:      Neutralise(b.opt.Host),
 		Generated: b.opt.Generated,
@@ -470,7 +493,10 @@ func (b *Builder) Digest() *Digest {
 	keep := b.opt.MaxOffenders
 	jailIPs := map[string]int{}
 	countJail := func(name string) { jailIPs[name]++ }
-	b.banned.each(func(addr netip.Addr, text string, h int32) {
+	// In order, for the rollup of networks; the same order is what the
+	// history is given, without a copy, when there is one.
+	walk := b.banned.sorted(final)
+	walk.each(func(addr netip.Addr, text string, h int32) {
 		o := b.offenders.at(h)
 		if o.bans == 0 {
 			return
@@ -492,6 +518,9 @@ func (b *Builder) Digest() *Digest {
 			heap.Fix(top, 0)
 		}
 	})
+	if b.opt.History != nil {
+		d.addrs = walk.keep(func(h int32) bool { return b.offenders.at(h).bans > 0 })
+	}
 	all := []ranked(*top)
 	slices.SortFunc(all, ranked.compare)
 	d.Notes.MoreOffenders += d.Totals.IPs - len(all)
@@ -538,6 +567,10 @@ func (b *Builder) Digest() *Digest {
 		d.Unbans = append(d.Unbans, Unban{IP: Neutralise(addrText(u.addr, u.text)), Jails: b.jailNamesOf(u.u.jail), Count: int(u.u.count), Last: unix(u.u.last)})
 	}
 	runtime.KeepAlive(b) // its slabs, which ranked and unbans point into
+	if final {
+		b.mem.release()
+		*b = Builder{finished: true}
+	}
 	return d
 }
 

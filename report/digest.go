@@ -45,7 +45,7 @@ type Digest struct {
 	Since    time.Time
 	LastBans *Previous
 
-	addrs   bannedAddrs      // every banned address, with a history: see Record
+	addrs   *walk            // every banned address, with a history: see Record
 	history *history.History // what Previous was read from, for Quiet
 	chart   banChart         // bans per jail and minute: see Timeline
 }

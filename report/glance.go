@@ -93,13 +93,12 @@ func (p *Previous) Trend() string {
 type glance struct {
 	b        *Builder
 	now      float64
-	nets     *netgroup.Grouper
+	top      int // networks, providers and countries listed; < 0: all
+	nets     *netgroup.Sorted
 	asns     map[uint32]*ASN
 	cc       map[string]*Country
 	geoErr   error
 	geoFails int
-	addrs    bannedAddrs // every banned address, for Digest.Record
-	keep     bool
 	// multi is the address banned by the most jails (recidive aside), for
 	// what stands out: its address and jails, sorted; none below two.
 	multi      netip.Addr
@@ -113,25 +112,26 @@ func (b *Builder) newGlance(now time.Time) *glance {
 	if v4 == 0 && v6 == 0 {
 		v4, v6 = netgroup.DefaultV4Bits, netgroup.DefaultV6Bits
 	}
-	g := &glance{b: b, now: float64(now.Unix()), nets: netgroup.New(v4, v6), keep: b.opt.History != nil}
-	g.nets.Reserve(len(b.banned.v4), len(b.banned.v6)+len(b.banned.other))
+	top := b.opt.TopNetworks
+	if top == 0 {
+		top = 5
+	}
+	g := &glance{b: b, now: float64(now.Unix()), top: top, nets: netgroup.NewSorted(v4, v6, top)}
 	if b.opt.Geo != nil {
 		g.asns, g.cc = map[uint32]*ASN{}, map[string]*Country{}
-	}
-	if g.keep {
-		g.addrs.v4 = make([][4]byte, 0, len(b.banned.v4))
-		g.addrs.v6 = make([][16]byte, 0, len(b.banned.v6)+len(b.banned.other))
 	}
 	return g
 }
 
 // add counts the offender o at addr (text: its text when not canonical).
+// Digest gives each address once, in order (see walk), as the rollup of
+// networks wants them.
 func (g *glance) add(d *Digest, addr netip.Addr, text string, o *offender) {
 	b := g.b
 	bans := int(o.bans)
 	g.jails = g.jails[:0]
 	b.eachJail(o.jail, func(name string) { g.jails = append(g.jails, name) })
-	g.nets.AddNew(addr, g.jails, bans) // each address once: Digest walks a set
+	g.nets.Add(addr, g.jails, bans)
 	escalated := slices.Contains(g.jails, EscalationJail)
 	if escalated {
 		d.Totals.Escalated++
@@ -139,13 +139,6 @@ func (g *glance) add(d *Digest, addr netip.Addr, text string, o *offender) {
 	g.noteJails(addr, text)
 	if still, _ := g.stillBanned(addr, text, o); still {
 		d.Totals.StillBanned++
-	}
-	if g.keep && addr.IsValid() {
-		if a := addr.Unmap(); a.Is4() {
-			g.addrs.v4 = append(g.addrs.v4, a.As4())
-		} else {
-			g.addrs.v6 = append(g.addrs.v6, a.As16())
-		}
 	}
 	if h := b.opt.History; h != nil {
 		if _, _, _, ok := h.Lookup(addr); ok {
@@ -210,13 +203,9 @@ func (g *glance) stillBanned(addr netip.Addr, text string, o *offender) (bool, t
 
 // finish fills in the digest's rollups.
 func (g *glance) finish(d *Digest) {
-	b := g.b
-	top := b.opt.TopNetworks
-	if top == 0 {
-		top = 5
-	}
+	b, top := g.b, g.top
 	d.Totals.Networks = g.nets.Len()
-	for _, n := range g.nets.Top(top) {
+	for _, n := range g.nets.Top() {
 		jails := make([]string, len(n.Jails))
 		for i, j := range n.Jails {
 			jails[i] = Neutralise(j)
@@ -240,7 +229,6 @@ func (g *glance) finish(d *Digest) {
 		d.history = h
 		d.Previous = previousOf(h, "", nil, d.Totals.Bans, false)
 	}
-	d.addrs = g.addrs
 }
 
 // noteJails keeps the address banned by the most jails, recidive aside
@@ -506,24 +494,20 @@ func (d *Digest) Timeline(loc *time.Location) *chart.Timeline {
 	return d.chart.timeline(d.From, d.To, loc)
 }
 
-// bannedAddrs are a digest's banned addresses: 4 bytes an IPv4 address, 16
-// an IPv6 one, no pointer.
-type bannedAddrs struct {
-	v4 [][4]byte
-	v6 [][16]byte
-}
-
 // Addresses returns every banned address of the digest, for the history;
 // empty unless the digest was built with a history.
 func (d *Digest) Addresses() iter.Seq[netip.Addr] {
 	return func(yield func(netip.Addr) bool) {
-		for _, a := range d.addrs.v4 {
-			if !yield(netip.AddrFrom4(a)) {
+		if d.addrs == nil {
+			return
+		}
+		for _, v := range d.addrs.v4 {
+			if !yield(netip.AddrFrom4(key4(v))) {
 				return
 			}
 		}
-		for _, a := range d.addrs.v6 {
-			if !yield(netip.AddrFrom16(a)) {
+		for i := range d.addrs.v6 {
+			if !yield(netip.AddrFrom16(d.addrs.v6[i].addr)) {
 				return
 			}
 		}

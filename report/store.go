@@ -1,8 +1,13 @@
 package report
 
 import (
+	"bytes"
+	"cmp"
 	"net/netip"
 	"reflect"
+	"runtime"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -222,4 +227,144 @@ func addrText(addr netip.Addr, text string) string {
 		return text
 	}
 	return addr.String()
+}
+
+// walk is every address of an addrIndex in ascending order: IPv4 ones
+// (IPv4-mapped IPv6 ones as their IPv4 address) first, then IPv6 ones,
+// then texts that are no address. An address's ref is its number when it
+// is in canonical form, else ^i for the i-th of extra. Eight bytes an IPv4
+// address and 20 an IPv6 one, no pointer.
+type walk struct {
+	v4      []uint64 // IPv4 address<<32 | uint32(ref)
+	v6      []ref6
+	extra   []extraAddr // IPv4-mapped IPv6 addresses and forms not canonical: rare
+	invalid []extraAddr // texts that are no address, by text
+}
+
+type ref6 struct {
+	addr [16]byte
+	ref  int32
+}
+
+type extraAddr struct {
+	addr netip.Addr
+	text string // "" for a canonical IPv4-mapped IPv6 address
+	h    int32
+}
+
+// sorted returns the walk of x's addresses. With consume, it empties x as
+// it goes and collects, so that the lists take the place of the maps
+// rather than come on top of them: the peak of a flush under a long attack
+// (two collections of a heap the collector has little to scan in).
+func (x *addrIndex) sorted(consume bool) *walk {
+	if consume {
+		runtime.GC() // the garbage of reading the records: room for the IPv4 list
+	}
+	w := &walk{}
+	// The rare forms first, in an order of their own, so that the walk is
+	// the same on every run.
+	for k, h := range x.v6 {
+		if a := netip.AddrFrom16(k); a.Is4In6() {
+			w.extra = append(w.extra, extraAddr{a, "", h})
+		}
+	}
+	mapped := len(w.extra)
+	for ip, h := range x.other {
+		if a, err := netip.ParseAddr(ip); err == nil {
+			w.extra = append(w.extra, extraAddr{a, ip, h})
+		} else {
+			w.invalid = append(w.invalid, extraAddr{a, ip, h})
+		}
+	}
+	slices.SortFunc(w.extra, func(a, b extraAddr) int {
+		return cmp.Or(a.addr.Unmap().Compare(b.addr.Unmap()), strings.Compare(a.text, b.text))
+	})
+	slices.SortFunc(w.invalid, func(a, b extraAddr) int { return strings.Compare(a.text, b.text) })
+	extra4 := 0
+	for _, e := range w.extra {
+		if e.addr.Unmap().Is4() {
+			extra4++
+		}
+	}
+	// Each list allocated once; each map let go of once listed.
+	w.v4 = make([]uint64, 0, len(x.v4)+extra4)
+	for k, h := range x.v4 {
+		w.v4 = append(w.v4, ref4(k, h))
+	}
+	if consume {
+		x.v4 = nil
+		runtime.GC() // its map: room for the IPv6 list
+	}
+	w.v6 = make([]ref6, 0, len(x.v6)-mapped+len(w.extra)-extra4)
+	for k, h := range x.v6 {
+		if !netip.AddrFrom16(k).Is4In6() {
+			w.v6 = append(w.v6, ref6{k, h})
+		}
+	}
+	for i, e := range w.extra {
+		ref := ^int32(i)
+		if a := e.addr.Unmap(); a.Is4() {
+			w.v4 = append(w.v4, ref4(a.As4(), ref))
+		} else {
+			w.v6 = append(w.v6, ref6{a.As16(), ref})
+		}
+	}
+	if consume {
+		*x = addrIndex{}
+	}
+	// The canonical form of an address before its others (ref as
+	// unsigned), which come in an order that does not change either.
+	slices.Sort(w.v4)
+	slices.SortFunc(w.v6, func(a, b ref6) int {
+		return cmp.Or(bytes.Compare(a.addr[:], b.addr[:]), cmp.Compare(uint32(a.ref), uint32(b.ref)))
+	})
+	return w
+}
+
+// each calls f with every address in order, as addrIndex.each does.
+func (w *walk) each(f func(addr netip.Addr, text string, h int32)) {
+	for _, v := range w.v4 {
+		if ref := int32(uint32(v)); ref > 0 {
+			f(netip.AddrFrom4(key4(v)), "", ref)
+		} else {
+			e := &w.extra[^ref]
+			f(e.addr, e.text, e.h)
+		}
+	}
+	for i := range w.v6 {
+		if r := &w.v6[i]; r.ref > 0 {
+			f(netip.AddrFrom16(r.addr), "", r.ref)
+		} else {
+			e := &w.extra[^r.ref]
+			f(e.addr, e.text, e.h)
+		}
+	}
+	for _, e := range w.invalid {
+		f(e.addr, e.text, e.h)
+	}
+}
+
+// ref4 is the entry of walk.v4 for the IPv4 address k of ref.
+func ref4(k [4]byte, ref int32) uint64 {
+	return uint64(k[0])<<56 | uint64(k[1])<<48 | uint64(k[2])<<40 | uint64(k[3])<<32 | uint64(uint32(ref))
+}
+
+// key4 is the IPv4 address of the entry v of walk.v4.
+func key4(v uint64) [4]byte {
+	return [4]byte{byte(v >> 56), byte(v >> 48), byte(v >> 40), byte(v >> 32)}
+}
+
+// keep keeps the addresses whose number is kept by keep, and drops the
+// texts that are no address; it returns w.
+func (w *walk) keep(keep func(h int32) bool) *walk {
+	number := func(ref int32) int32 {
+		if ref > 0 {
+			return ref
+		}
+		return w.extra[^ref].h
+	}
+	w.v4 = slices.DeleteFunc(w.v4, func(v uint64) bool { return !keep(number(int32(uint32(v)))) })
+	w.v6 = slices.DeleteFunc(w.v6, func(r ref6) bool { return !keep(number(r.ref)) })
+	w.invalid = nil
+	return w
 }

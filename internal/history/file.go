@@ -2,8 +2,6 @@ package history
 
 import (
 	"bufio"
-	"bytes"
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -149,20 +147,18 @@ func decode(b []byte) (*History, error) {
 		h.reports = append(h.reports, r)
 	}
 	na := d.uint("address count", uint64(len(d.b)/minAddrBytes))
-	h.addr4 = make(map[[4]byte]seen, na)
-	h.addr6 = make(map[[16]byte]seen)
+	// Save writes the IPv4 addresses first: room for as many as the file
+	// claims, trimmed to what it holds.
+	h.addr4 = make(table[key4], 0, na)
 	for range na {
 		fam := d.bytes("address", 1)[0]
-		var s seen
 		switch fam {
 		case 4:
-			k := [4]byte(d.bytes("address", 4))
-			s = readSeen(d)
-			h.addr4[k] = s
+			k := key4(d.bytes("address", 4))
+			h.addr4 = append(h.addr4, row[key4]{k, readSeen(d)})
 		case 6:
-			k := [16]byte(d.bytes("address", 16))
-			s = readSeen(d)
-			h.addr6[k] = s
+			k := key6(d.bytes("address", 16))
+			h.addr6 = append(h.addr6, row[key6]{k, readSeen(d)})
 		default:
 			d.fail("bad address family")
 		}
@@ -170,6 +166,10 @@ func decode(b []byte) (*History, error) {
 			break
 		}
 	}
+	if cap(h.addr4) > len(h.addr4)+len(h.addr4)/4 {
+		h.addr4 = slices.Clone(h.addr4)
+	}
+	h.addr4, h.addr6 = h.addr4.sortRows(), h.addr6.sortRows()
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("trailing bytes")
 	}
@@ -241,31 +241,11 @@ func (h *History) encode(w *bufio.Writer) {
 		rec = binary.AppendUvarint(rec, uint64(s.count))
 		w.Write(rec)
 	}
-	// Sorted pairs rather than sorted keys: no second map lookup per address.
-	type pair4 struct {
-		k uint32
-		s seen
+	// By index: slicing a loop variable would move each one to the heap.
+	for i := range h.addr4 {
+		putAddr(4, h.addr4[i].k[:], h.addr4[i].s)
 	}
-	p4 := make([]pair4, 0, len(h.addr4))
-	for k, s := range h.addr4 {
-		p4 = append(p4, pair4{binary.BigEndian.Uint32(k[:]), s})
-	}
-	slices.SortFunc(p4, func(a, b pair4) int { return cmp.Compare(a.k, b.k) })
-	var a4 [4]byte
-	for _, p := range p4 {
-		binary.BigEndian.PutUint32(a4[:], p.k)
-		putAddr(4, a4[:], p.s)
-	}
-	type pair6 struct {
-		k [16]byte
-		s seen
-	}
-	p6 := make([]pair6, 0, len(h.addr6))
-	for k, s := range h.addr6 {
-		p6 = append(p6, pair6{k, s})
-	}
-	slices.SortFunc(p6, func(a, b pair6) int { return bytes.Compare(a.k[:], b.k[:]) })
-	for i := range p6 {
-		putAddr(6, p6[i].k[:], p6[i].s)
+	for i := range h.addr6 {
+		putAddr(6, h.addr6[i].k[:], h.addr6[i].s)
 	}
 }

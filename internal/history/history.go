@@ -54,8 +54,8 @@ type Report struct {
 // History ready to use. A History is not safe for concurrent use.
 type History struct {
 	reports []Report // oldest first
-	addr4   map[[4]byte]seen
-	addr6   map[[16]byte]seen
+	addr4   table[key4]
+	addr6   table[key6]
 }
 
 // seen is what is known of one address: the Unix seconds of the first and
@@ -81,9 +81,9 @@ func (h *History) Lookup(addr netip.Addr) (first, last time.Time, count int, ok 
 	addr = addr.Unmap()
 	switch {
 	case addr.Is4():
-		s, ok = h.addr4[addr.As4()]
+		s, ok = h.addr4.lookup(addr.As4())
 	case addr.Is6():
-		s, ok = h.addr6[addr.As16()]
+		s, ok = h.addr6.lookup(addr.As16())
 	}
 	if !ok {
 		return time.Time{}, time.Time{}, 0, false
@@ -132,21 +132,18 @@ func (h *History) RecordFor(t time.Time, channel string, addrs iter.Seq[netip.Ad
 		return fmt.Errorf("record a report of %s: outside the years 1970 to 2106 that history keeps", t.Format(time.RFC3339))
 	}
 	ts := uint32(sec)
-	if h.addr4 == nil {
-		h.addr4 = make(map[[4]byte]seen)
-		h.addr6 = make(map[[16]byte]seen)
-	}
+	var new4 []row[key4]
+	var new6 []row[key6]
 	for a := range addrs {
 		a = a.Unmap()
 		switch {
 		case a.Is4():
-			k := a.As4()
-			h.addr4[k] = visit(h.addr4[k], ts)
+			h.addr4.visit(a.As4(), ts, &new4)
 		case a.Is6():
-			k := a.As16()
-			h.addr6[k] = visit(h.addr6[k], ts)
+			h.addr6.visit(a.As16(), ts, &new6)
 		}
 	}
+	h.addr4, h.addr6 = h.addr4.merge(new4), h.addr6.merge(new6)
 	jails := slices.Clone(perJail)
 	slices.SortFunc(jails, func(a, b JailTotal) int { return cmp.Compare(a.Jail, b.Jail) })
 	r := Report{Time: time.Unix(sec, 0), Channel: channel, Jails: jails}
@@ -196,7 +193,10 @@ func (h *History) Prune(now time.Time, maxAge time.Duration, maxAddrs int) (addr
 		}
 		h.reports = slices.Delete(h.reports, 0, n)
 		reports += n
-		addrs += pruneBefore(h.addr4, cut) + pruneBefore(h.addr6, cut)
+		var d4, d6 int
+		h.addr4, d4 = pruneBefore(h.addr4, cut)
+		h.addr6, d6 = pruneBefore(h.addr6, cut)
+		addrs += d4 + d6
 	}
 	if excess := h.Len() - maxAddrs; maxAddrs >= 0 && excess > 0 {
 		addrs += h.dropOldest(excess)
@@ -208,55 +208,42 @@ func (h *History) Prune(now time.Time, maxAge time.Duration, maxAddrs int) (addr
 	return addrs, reports
 }
 
-func pruneBefore[K comparable](m map[K]seen, cut int64) int {
-	n := 0
-	for k, s := range m {
-		if int64(s.last) < cut {
-			delete(m, k)
-			n++
-		}
-	}
-	return n
+func pruneBefore[K key[K]](t table[K], cut int64) (table[K], int) {
+	n := len(t)
+	t = slices.DeleteFunc(t, func(r row[K]) bool { return int64(r.s.last) < cut })
+	return t, n - len(t)
 }
 
 // dropOldest drops the n addresses last reported longest ago.
 func (h *History) dropOldest(n int) int {
 	lasts := make([]uint32, 0, h.Len())
-	for _, s := range h.addr4 {
-		lasts = append(lasts, s.last)
+	for _, r := range h.addr4 {
+		lasts = append(lasts, r.s.last)
 	}
-	for _, s := range h.addr6 {
-		lasts = append(lasts, s.last)
+	for _, r := range h.addr6 {
+		lasts = append(lasts, r.s.last)
 	}
 	slices.Sort(lasts)
 	limit := lasts[n-1] // drop all before limit, and some of those at it
-	atLimit := n - (slices.Index(lasts, limit))
-	var tied []netip.Addr
-	dropped := dropBelow(h.addr4, limit, &tied, netip.AddrFrom4) +
-		dropBelow(h.addr6, limit, &tied, netip.AddrFrom16)
-	slices.SortFunc(tied, netip.Addr.Compare)
-	for _, a := range tied[:atLimit] {
-		if a.Is4() {
-			delete(h.addr4, a.As4())
-		} else {
-			delete(h.addr6, a.As16())
-		}
-		dropped++
-	}
-	return dropped
+	atLimit := n - slices.Index(lasts, limit)
+	// The tables are in order of address, IPv4 ones first: the lower
+	// addresses of those at limit go first.
+	var d4, d6 int
+	h.addr4, d4 = dropBelow(h.addr4, limit, &atLimit)
+	h.addr6, d6 = dropBelow(h.addr6, limit, &atLimit)
+	return d4 + d6
 }
 
-// dropBelow deletes the addresses of m last reported before limit and adds
-// those last reported at limit to tied.
-func dropBelow[K comparable](m map[K]seen, limit uint32, tied *[]netip.Addr, addr func(K) netip.Addr) int {
-	n := 0
-	for k, s := range m {
-		if s.last < limit {
-			delete(m, k)
-			n++
-		} else if s.last == limit {
-			*tied = append(*tied, addr(k))
+// dropBelow deletes the addresses of t last reported before limit, and the
+// first *atLimit of those last reported at limit, which it counts down.
+func dropBelow[K key[K]](t table[K], limit uint32, atLimit *int) (table[K], int) {
+	n := len(t)
+	t = slices.DeleteFunc(t, func(r row[K]) bool {
+		if r.s.last == limit && *atLimit > 0 {
+			*atLimit--
+			return true
 		}
-	}
-	return n
+		return r.s.last < limit
+	})
+	return t, n - len(t)
 }

@@ -431,9 +431,10 @@ func BenchmarkRecordPrune(b *testing.B) {
 // stay far under 64 MB.
 func TestFileSize(t *testing.T) {
 	const n = 100_000
-	h := &History{addr6: make(map[[16]byte]seen, n), addr4: make(map[[4]byte]seen)}
-	for i := range n {
-		h.addr6[[16]byte{0x20, 0x01, 0x0d, 0xb8, 4: byte(i >> 16), 5: byte(i >> 8), 6: byte(i), 15: 1}] = seen{first: 1 << 31, last: 1<<31 + 3<<25, count: 1 << 20}
+	h := &History{}
+	for i := range n { // in order of address, as a History keeps them
+		k := key6{0x20, 0x01, 0x0d, 0xb8, 4: byte(i >> 16), 5: byte(i >> 8), 6: byte(i), 15: 1}
+		h.addr6 = append(h.addr6, row[key6]{k, seen{first: 1 << 31, last: 1<<31 + 3<<25, count: 1 << 20}})
 	}
 	path := filepath.Join(t.TempDir(), "history.bin")
 	if err := h.Save(path, false); err != nil {

@@ -6,7 +6,9 @@
 // A Grouper keeps no pointer per address: the distinct addresses it has
 // seen are map keys of 4 (IPv4) or 16 (IPv6) bytes, and each network is one
 // small fixed-size entry, so that a flush that sees 600,000 distinct
-// addresses stays small and cheap for the garbage collector.
+// addresses stays small and cheap for the garbage collector. A Sorted
+// takes the addresses in order instead and keeps only the networks it is
+// to list, however many it sees.
 package netgroup
 
 import (
@@ -59,9 +61,16 @@ type Grouper struct {
 	// they are filled in before anything looks a network up there.
 	mapless bool
 
+	jailSet
+}
+
+// jailSet numbers jail names, in the order they come.
+type jailSet struct {
 	jails   []string // jail index → name
 	jailIdx map[string]uint16
 }
+
+func newJailSet() jailSet { return jailSet{jailIdx: make(map[string]uint16)} }
 
 // entry is one network: 40 bytes and no pointer, so that tens of thousands
 // of networks cost the garbage collector nothing to scan. The first 64
@@ -101,7 +110,7 @@ func New(v4Bits, v6Bits int) *Grouper {
 		addr6:   make(map[[16]byte]struct{}),
 		net4:    make(map[uint32]int32),
 		net6:    make(map[[16]byte]int32),
-		jailIdx: make(map[string]uint16),
+		jailSet: newJailSet(),
 	}
 }
 
@@ -326,7 +335,7 @@ func (g *Grouper) count(i int32, jail string, bans int) {
 }
 
 // jail returns the index of name, adding it when new.
-func (g *Grouper) jail(name string) uint16 {
+func (g *jailSet) jail(name string) uint16 {
 	if j, ok := g.jailIdx[name]; ok {
 		return j
 	}
@@ -354,48 +363,52 @@ func (g *Grouper) Top(n int) []Network {
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	slices.SortFunc(idx, func(a, b int32) int {
-		x, y := &g.nets[a], &g.nets[b]
-		if c := cmp.Compare(y.bans, x.bans); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(y.addresses, x.addresses); c != 0 {
-			return c
-		}
-		if x.is4 != y.is4 {
-			if x.is4 {
-				return -1
-			}
-			return 1
-		}
-		return slices.Compare(x.addr[:], y.addr[:])
-	})
+	slices.SortFunc(idx, func(a, b int32) int { return compareEntries(&g.nets[a], &g.nets[b]) })
 	if n >= 0 && n < len(idx) {
 		idx = idx[:n]
 	}
 	out := make([]Network, len(idx))
 	for k, i := range idx {
-		out[k] = g.export(i)
+		out[k] = g.export(&g.nets[i], g.more[i], g.v4Bits, g.v6Bits)
 	}
 	return out
 }
 
-func (g *Grouper) export(i int32) Network {
-	e := &g.nets[i]
+// compareEntries orders networks as Top lists them: more bans first, then
+// more addresses, then by prefix (IPv4 before IPv6), so the order is the
+// same on every run.
+func compareEntries(x, y *entry) int {
+	if c := cmp.Compare(y.bans, x.bans); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(y.addresses, x.addresses); c != 0 {
+		return c
+	}
+	if x.is4 != y.is4 {
+		if x.is4 {
+			return -1
+		}
+		return 1
+	}
+	return slices.Compare(x.addr[:], y.addr[:])
+}
+
+// export returns network e, whose jails beyond the first 64 are more.
+func (js *jailSet) export(e *entry, more []uint16, v4Bits, v6Bits int) Network {
 	var p netip.Prefix
 	if e.is4 {
-		p = netip.PrefixFrom(netip.AddrFrom4([4]byte(e.addr[:4])), g.v4Bits)
+		p = netip.PrefixFrom(netip.AddrFrom4([4]byte(e.addr[:4])), v4Bits)
 	} else {
-		p = netip.PrefixFrom(netip.AddrFrom16(e.addr), g.v6Bits)
+		p = netip.PrefixFrom(netip.AddrFrom16(e.addr), v6Bits)
 	}
 	var jails []string
-	for j := range min(len(g.jails), 64) {
+	for j := range min(len(js.jails), 64) {
 		if e.jails&(1<<j) != 0 {
-			jails = append(jails, g.jails[j])
+			jails = append(jails, js.jails[j])
 		}
 	}
-	for _, j := range g.more[i] {
-		jails = append(jails, g.jails[j])
+	for _, j := range more {
+		jails = append(jails, js.jails[j])
 	}
 	slices.Sort(jails)
 	return Network{Prefix: p, Addresses: int(e.addresses), Bans: int(e.bans), Jails: jails}
