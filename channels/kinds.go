@@ -70,6 +70,7 @@ var Kinds = []Kind{
 		Settings: "    url: http://%[1]s\n    user_id: aobEdbYhXfu5hkeqG\n    token: 9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq\n    channel: \"#general\"\n", Path: "/api/v1/"}},
 	{Name: "pagerduty", New: newPagerDuty, Settings: pagerdutySettings{}, Secrets: []string{"token"}, Formats: []Format{Text}, Limit: pagerdutyLimit, Fake: &Fake{
 		Settings: "    token: y_NbAkKc66ryYTWUXYEu\n    from: admin@example.org\n    service_id: PWIXJZS\n    api_url: http://%[1]s\n", Path: "/incidents"}},
+	{Name: "textmagic", New: newTextMagic, Settings: textmagicSettings{}, Secrets: []string{"api_key"}, Formats: []Format{SMSFormat}, Limit: smsLimit},
 	{Name: "syslog", New: newSyslog, Settings: syslogSettings{}, Formats: []Format{Text}, Limit: syslogLimit - 200},
 	// Hands the report to the Apprise command-line tool.
 	{Name: "apprise", New: newApprise, Settings: appriseSettings{}, Secrets: []string{"urls", "config"}, Formats: []Format{Text}, Limit: appriseLimit, Fake: &Fake{
