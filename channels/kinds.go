@@ -79,6 +79,8 @@ var Kinds = []Kind{
 		Settings: "    token: y_NbAkKc66ryYTWUXYEu\n    from: admin@example.org\n    service_id: PWIXJZS\n    api_url: http://%[1]s\n", Path: "/incidents"}},
 	{Name: "textmagic", New: newTextMagic, Settings: textmagicSettings{}, Secrets: []string{"api_key"}, Formats: []Format{SMSFormat}, Limit: smsLimit, Fake: &Fake{
 		Settings: "    username: f2bops\n    api_key: tm-api-key-Jx8Qm2Lr5vT9wZ\n    phones: [\"+447700900123\"]\n", Host: "rest.textmagic.com", Path: "/api/v2/messages"}},
+	{Name: "bark", New: newBark, Settings: barkSettings{}, Secrets: []string{"device_key"}, Formats: []Format{Text}, Limit: barkLimit, Fake: &Fake{
+		Settings: "    device_key: yTXnR2cUeb7kq4DHpPvW3a\n    server: http://%[1]s/bark\n", Path: "/bark/"}},
 	{Name: "syslog", New: newSyslog, Settings: syslogSettings{}, Formats: []Format{Text}, Limit: syslogLimit - 200},
 	// Hands the report to the Apprise command-line tool.
 	{Name: "apprise", New: newApprise, Settings: appriseSettings{}, Secrets: []string{"urls", "config"}, Formats: []Format{Text}, Limit: appriseLimit, Fake: &Fake{

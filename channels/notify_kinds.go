@@ -1,9 +1,11 @@
 package channels
 
 // Channel kinds on github.com/nikoksr/notify services, each through the
-// bridge (notifybridge.go): pushover, mattermost, rocketchat, pagerduty and
-// syslog. Each sends the plain-text report, fitted to the platform's limit,
-// with the subject as its title (Mattermost and Rocket.Chat: its first line).
+// bridge (notifybridge.go): pushover, mattermost, rocketchat, pagerduty,
+// textmagic, bark and syslog. Each sends the plain-text report, fitted to the
+// platform's limit, with the subject as its title (Mattermost and
+// Rocket.Chat: its first line); textmagic, an SMS kind, sends the summary of
+// one SMS instead (sms.go).
 //
 // Settings of "pushover" (https://pushover.net/api):
 //
@@ -43,6 +45,12 @@ package channels
 //	api_key   an API key of it (api_key_file works)
 //	phones    the numbers to send to, in international format (+447700900123)
 //
+// Settings of "bark" (a push to the Bark app on iOS through a Bark server,
+// POST /push with the device key):
+//
+//	device_key  the key the Bark app shows (device_key_file works)
+//	server      default https://api.day.app (Bark's own); or a bark-server of yours
+//
 // Settings of "syslog" (Go's log/syslog, as notify's syslog service uses it):
 //
 //	network   empty (default: the local syslog daemon, /dev/log), unixgram, unix, udp or tcp
@@ -68,6 +76,7 @@ import (
 
 	pdapi "github.com/PagerDuty/go-pagerduty"
 	poapi "github.com/gregdel/pushover"
+	"github.com/nikoksr/notify/service/bark"
 	"github.com/nikoksr/notify/service/mattermost"
 	"github.com/nikoksr/notify/service/pagerduty"
 	"github.com/nikoksr/notify/service/pushover"
@@ -119,6 +128,12 @@ type textmagicSettings struct {
 	Phones   []string `mapstructure:"phones"`
 }
 
+// barkSettings are the settings of a bark channel.
+type barkSettings struct {
+	DeviceKey string `mapstructure:"device_key"`
+	Server    string `mapstructure:"server"`
+}
+
 // syslogSettings are the settings of a syslog channel.
 type syslogSettings struct {
 	Network  string `mapstructure:"network"`
@@ -136,6 +151,8 @@ const (
 	rocketchatLimit    = 5000  // characters of a message, subject line included (Message_MaxAllowedSize's default)
 	pagerdutyLimit     = 10000 // characters of an incident's details: no documented limit, f2b-notify's
 	pagerdutyTitle     = 255   // characters of the incident's title kept
+	barkLimit          = 3000  // bytes of the body: Apple's push notifications hold 4 KiB of JSON, title and all
+	barkTitle          = 100   // characters of the title kept
 	syslogLimit        = 8000  // bytes: rsyslog's and syslog-ng's default message size is 8 KiB, header included
 )
 
@@ -152,16 +169,16 @@ func notifyRequire(name string, keys ...notifyKey) error {
 	return nil
 }
 
-// notifyServer parses the url setting of a self-hosted server: its address,
-// without query or fragment, and without path unless subpath (a server
-// under https://example.org/chat).
-func notifyServer(name, raw string, subpath bool) (*url.URL, error) {
+// notifyServer parses the setting key, the address of a self-hosted
+// server: without query or fragment, and without path unless subpath (a
+// server under https://example.org/chat).
+func notifyServer(name, key, raw string, subpath bool) (*url.URL, error) {
 	u, err := parseHTTPURL(raw)
 	if err != nil {
-		return nil, fmt.Errorf("channel %q: key url: %w", name, err)
+		return nil, fmt.Errorf("channel %q: key %s: %w", name, key, err)
 	}
 	if (!subpath && strings.Trim(u.Path, "/") != "") || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("channel %q: key url: want the server's address alone, such as https://chat.example.org", name)
+		return nil, fmt.Errorf("channel %q: key %s: want the server's address alone, such as https://chat.example.org", name, key)
 	}
 	return u, nil
 }
@@ -253,7 +270,7 @@ func newMattermost(name string, settings map[string]any) (Channel, error) {
 	if err := notifyRequire(name, notifyKey{"url", s.URL}, notifyKey{"login_id", s.LoginID}, notifyKey{"password", s.Password}, notifyKey{"channel_id", s.ChannelID}); err != nil {
 		return nil, err
 	}
-	if _, err := notifyServer(name, s.URL, true); err != nil {
+	if _, err := notifyServer(name, "url", s.URL, true); err != nil {
 		return nil, err
 	}
 	if !mattermostID.MatchString(s.ChannelID) {
@@ -312,7 +329,7 @@ func newRocketChat(name string, settings map[string]any) (Channel, error) {
 			return nil, fmt.Errorf("channel %q: key %s: contains a space or a control character", name, k.key)
 		}
 	}
-	u, err := notifyServer(name, s.URL, false) // notify's service takes a host and a scheme
+	u, err := notifyServer(name, "url", s.URL, false) // notify's service takes a host and a scheme
 	if err != nil {
 		return nil, err
 	}
@@ -496,6 +513,37 @@ func (t textmagicAnswer) Send(ctx context.Context, subject, message string) erro
 		return fmt.Errorf("%w: %s", err, cutBytes(string(ae.Body()), maxNotifyError))
 	}
 	return err
+}
+
+func newBark(name string, settings map[string]any) (Channel, error) {
+	var s barkSettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	if err := notifyRequire(name, notifyKey{"device_key", s.DeviceKey}); err != nil {
+		return nil, err
+	}
+	if strings.IndexFunc(s.DeviceKey, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z') }) >= 0 {
+		return nil, fmt.Errorf("channel %q: key device_key: want the key the Bark app shows, letters and digits", name)
+	}
+	server := bark.DefaultServerURL
+	if s.Server != "" {
+		if _, err := notifyServer(name, "server", s.Server, true); err != nil {
+			return nil, err
+		}
+		server = s.Server
+	}
+	return &notifyChannel{
+		notifyKind: notifyKind{kind: "bark", limit: barkLimit, bytes: true},
+		name:       name,
+		secrets:    append(secret.URLParts(server), s.DeviceKey),
+		credURLs:   []string{strings.TrimRight(server, "/")},
+		service: func(context.Context) (notifySender, func(), error) {
+			// Its own client, with a timeout of 5 seconds; it sends with the
+			// attempt's context.
+			return notifyTitled(bark.NewWithServers(s.DeviceKey, server), barkTitle), nil, nil
+		},
+	}, nil
 }
 
 // judgePagerDuty judges PagerDuty's answer by its status code.

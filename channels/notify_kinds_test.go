@@ -351,7 +351,7 @@ func nbTextMagic() nbKind {
 }
 
 func nbKinds() []nbKind {
-	return []nbKind{nbPushover(), nbMattermost(), nbRocketChat(), nbPagerDuty(), nbTextMagic()}
+	return []nbKind{nbPushover(), nbMattermost(), nbRocketChat(), nbPagerDuty(), nbTextMagic(), nbBark()}
 }
 
 // nbQuickBackoff makes retries all but immediate for the test.
@@ -457,6 +457,12 @@ func TestNotifyKindsSettings(t *testing.T) {
 		{"pagerduty", map[string]any{"token": "t", "from": "Admin <a@example.org>", "service_id": "P1"}, "key from: want the e-mail address"},
 		{"pagerduty", map[string]any{"token": "t", "from": "a@example.org", "service_id": "P 1"}, "key service_id"},
 		{"pagerduty", map[string]any{"token": "t", "from": "a@example.org", "service_id": "P1", "urgency": "urgent"}, "key urgency"},
+		{"textmagic", map[string]any{"username": "u", "api_key": "k"}, "key phones: missing"},
+		{"textmagic", map[string]any{"username": "u", "api_key": "k", "phones": []any{"07700 900123"}}, "key phones: \"07700 900123\" is not a number in international format"},
+		{"textmagic", map[string]any{"username": "u", "phones": []any{"+447700900123"}}, "key api_key: missing"},
+		{"bark", map[string]any{"server": "https://bark.example.org"}, "key device_key: missing"},
+		{"bark", map[string]any{"device_key": "a/b"}, "key device_key: want the key the Bark app shows"},
+		{"bark", map[string]any{"device_key": "abc", "server": "bark.example.org"}, "key server: not an http"},
 		{"syslog", map[string]any{"address": "/dev/log"}, "key address goes with network"},
 		{"syslog", map[string]any{"network": "unixgram", "address": "dev/log"}, "key address: want the absolute path"},
 		{"syslog", map[string]any{"network": "udp", "address": "192.0.2.1"}, "key address: want host:port"},
@@ -540,5 +546,39 @@ func TestTextMagicAcceptedIsSent(t *testing.T) {
 	v := nbDeliver(ch, "s", "f2b host: 1 ban/1 IP", 5*time.Second)
 	if v.Err == nil || !channels.IsPermanent(v.Err) || !strings.Contains(v.Err.Error(), "400 Bad Request") || !strings.Contains(v.Err.Error(), "Invalid phone number format") {
 		t.Errorf("a refusal: %v, want final, with its status and TextMagic's reason", v.Err)
+	}
+}
+
+const nbBarkKey = "yTXnR2cUeb7kq4DHpPvW3a"
+
+func nbBark() nbKind {
+	return nbKind{
+		kind: "bark",
+		settings: func(srv string) map[string]any {
+			return map[string]any{"device_key": nbBarkKey, "server": srv + "/bark"}
+		},
+		secrets: []string{nbBarkKey},
+		answer: func(w http.ResponseWriter, r *http.Request, body []byte, status int) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			if status == 200 {
+				fmt.Fprint(w, `{"code":200,"message":"success","timestamp":1735689600}`)
+				return
+			}
+			json.NewEncoder(w).Encode(map[string]any{"code": status, "message": nbEcho(r, body)})
+		},
+		check: func(t *testing.T, reqs []nbRequest, subject, body string) {
+			if len(reqs) != 1 {
+				t.Fatalf("want 1 request, got %d", len(reqs))
+			}
+			r := reqs[0]
+			if r.Method != "POST" || r.Path != "/bark/push" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("request %s %s %s, want POST /bark/push, JSON", r.Method, r.Path, r.Header.Get("Content-Type"))
+			}
+			var m map[string]any
+			if err := json.Unmarshal(r.Body, &m); err != nil || m["device_key"] != nbBarkKey || m["title"] != subject || m["body"] != body {
+				t.Errorf("body %s (%v), want the device key, the subject as title and the report as body", r.Body, err)
+			}
+		},
 	}
 }
