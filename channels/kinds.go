@@ -81,6 +81,8 @@ var Kinds = []Kind{
 		Settings: "    username: f2bops\n    api_key: tm-api-key-Jx8Qm2Lr5vT9wZ\n    phones: [\"+447700900123\"]\n", Host: "rest.textmagic.com", Path: "/api/v2/messages"}},
 	{Name: "bark", New: newBark, Settings: barkSettings{}, Secrets: []string{"device_key"}, Formats: []Format{Text}, Limit: barkLimit, Fake: &Fake{
 		Settings: "    device_key: yTXnR2cUeb7kq4DHpPvW3a\n    server: http://%[1]s/bark\n", Path: "/bark/"}},
+	{Name: "dingtalk", New: newDingTalk, Settings: dingtalkSettings{}, Secrets: []string{"token", "secret"}, Formats: []Format{Text}, Limit: dingtalkLimit - 300, Fake: &Fake{
+		Settings: "    token: 7c1a9e2f0b3d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6\n    secret: SEC8e2d1c0b9a8f7e6d5c4b3a29180f7e6d5c4b3a2918\n", Host: "oapi.dingtalk.com", Path: "/robot/send"}},
 	{Name: "syslog", New: newSyslog, Settings: syslogSettings{}, Formats: []Format{Text}, Limit: syslogLimit - 200},
 	// Hands the report to the Apprise command-line tool.
 	{Name: "apprise", New: newApprise, Settings: appriseSettings{}, Secrets: []string{"urls", "config"}, Formats: []Format{Text}, Limit: appriseLimit, Fake: &Fake{

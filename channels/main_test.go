@@ -9,9 +9,9 @@ import (
 )
 
 // fixedAPIs are the API hosts a client library fixes (Pushover's,
-// TextMagic's): the tests reach their fakes through apiProxy, an HTTPS proxy
+// TextMagic's, DingTalk's): the tests reach their fakes through apiProxy, an HTTPS proxy
 // that this process's environment names, as a user behind a proxy would.
-var fixedAPIs = []string{"api.pushover.net", "rest.textmagic.com"}
+var fixedAPIs = []string{"api.pushover.net", "rest.textmagic.com", "oapi.dingtalk.com"}
 
 var apiProxy *apiproxy.Proxy
 

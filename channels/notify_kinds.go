@@ -2,7 +2,7 @@ package channels
 
 // Channel kinds on github.com/nikoksr/notify services, each through the
 // bridge (notifybridge.go): pushover, mattermost, rocketchat, pagerduty,
-// textmagic, bark and syslog. Each sends the plain-text report, fitted to the
+// textmagic, bark, dingtalk and syslog. Each sends the plain-text report, fitted to the
 // platform's limit, with the subject as its title (Mattermost and
 // Rocket.Chat: its first line); textmagic, an SMS kind, sends the summary of
 // one SMS instead (sms.go).
@@ -51,6 +51,12 @@ package channels
 //	device_key  the key the Bark app shows (device_key_file works)
 //	server      default https://api.day.app (Bark's own); or a bark-server of yours
 //
+// Settings of "dingtalk" (a DingTalk group's custom robot, its webhook with
+// a signing secret, the robot's "additional signature" security setting):
+//
+//	token   the access_token of the robot's webhook address (token_file works)
+//	secret  its signing secret, SEC... (secret_file works)
+//
 // Settings of "syslog" (Go's log/syslog, as notify's syslog service uses it):
 //
 //	network   empty (default: the local syslog daemon, /dev/log), unixgram, unix, udp or tcp
@@ -77,6 +83,7 @@ import (
 	pdapi "github.com/PagerDuty/go-pagerduty"
 	poapi "github.com/gregdel/pushover"
 	"github.com/nikoksr/notify/service/bark"
+	"github.com/nikoksr/notify/service/dingding"
 	"github.com/nikoksr/notify/service/mattermost"
 	"github.com/nikoksr/notify/service/pagerduty"
 	"github.com/nikoksr/notify/service/pushover"
@@ -134,6 +141,12 @@ type barkSettings struct {
 	Server    string `mapstructure:"server"`
 }
 
+// dingtalkSettings are the settings of a dingtalk channel.
+type dingtalkSettings struct {
+	Token  string `mapstructure:"token"`
+	Secret string `mapstructure:"secret"`
+}
+
 // syslogSettings are the settings of a syslog channel.
 type syslogSettings struct {
 	Network  string `mapstructure:"network"`
@@ -153,6 +166,7 @@ const (
 	pagerdutyTitle     = 255   // characters of the incident's title kept
 	barkLimit          = 3000  // bytes of the body: Apple's push notifications hold 4 KiB of JSON, title and all
 	barkTitle          = 100   // characters of the title kept
+	dingtalkLimit      = 4000  // characters of a text message, subject line included: DingTalk documents none; f2b-notify's
 	syslogLimit        = 8000  // bytes: rsyslog's and syslog-ng's default message size is 8 KiB, header included
 )
 
@@ -544,6 +558,79 @@ func newBark(name string, settings map[string]any) (Channel, error) {
 			return notifyTitled(bark.NewWithServers(s.DeviceKey, server), barkTitle), nil, nil
 		},
 	}, nil
+}
+
+// dingtalkAPI is where the robot's client sends, fixed in the library.
+const dingtalkAPI = "https://oapi.dingtalk.com/robot/send"
+
+func newDingTalk(name string, settings map[string]any) (Channel, error) {
+	var s dingtalkSettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	// The client refuses (panics) without a signing secret.
+	keys := []notifyKey{{"token", s.Token}, {"secret", s.Secret}}
+	if err := notifyRequire(name, keys...); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if strings.IndexFunc(k.v, textutil.IsBlankOrControl) >= 0 {
+			return nil, fmt.Errorf("channel %q: key %s: contains a space or a control character", name, k.key)
+		}
+	}
+	return &notifyChannel{
+		notifyKind: notifyKind{kind: "dingtalk", limit: dingtalkLimit - 300},
+		name:       name,
+		secrets:    []string{s.Token, s.Secret},
+		credURLs:   []string{dingtalkAPI},
+		service: func(context.Context) (notifySender, func(), error) {
+			// The library's own client (2 seconds at most a call; no
+			// context) sends with the environment's proxy.
+			svc := dingding.New(&dingding.Config{Token: s.Token, Secret: s.Secret})
+			return notifyTitled(signRedacted{svc}, 299), nil, nil
+		},
+		judge: judgeDingTalk,
+	}, nil
+}
+
+// dingtalkSign is the request's signature in the text of a transport error,
+// which quotes the URL: a credential for an hour.
+var dingtalkSign = regexp.MustCompile(`sign=[^&\s"]*`)
+
+// signRedacted removes the request's signature from the service's errors.
+type signRedacted struct{ notifySender }
+
+func (s signRedacted) Send(ctx context.Context, subject, message string) error {
+	err := s.notifySender.Send(ctx, subject, message)
+	if err != nil {
+		return &emailRedactedError{msg: dingtalkSign.ReplaceAllString(err.Error(), "sign=[redacted]"), err: err}
+	}
+	return err
+}
+
+// dingtalkHTTP is the status code in the client's error for an answer other
+// than 200 ("send msg err. http code: 502, ...").
+var dingtalkHTTP = regexp.MustCompile(`http code: ([1-5][0-9]{2})\b`)
+
+// judgeDingTalk: DingTalk refuses with status 200 and an errcode, which the
+// client drops, keeping the errmsg ("send msg err. err msg: sign not
+// match"): final, but its rate limits ("send too fast, exceed 20 times per
+// minute", "webhook over limit"), which wait for the backoff. Another status
+// is judged by its code; a transport failure or an answer that is not JSON
+// is retried.
+func judgeDingTalk(err error) error {
+	msg := err.Error()
+	if m := dingtalkHTTP.FindStringSubmatch(msg); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		return notifyStatus(code, err)
+	}
+	if _, refusal, ok := strings.Cut(msg, "send msg err. err msg: "); ok {
+		if strings.Contains(refusal, "too fast") || strings.Contains(refusal, "over limit") {
+			return &RetryAfterError{Err: err}
+		}
+		return Permanent(err)
+	}
+	return err
 }
 
 // judgePagerDuty judges PagerDuty's answer by its status code.

@@ -8,6 +8,8 @@ package channels_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -39,6 +41,7 @@ func (f *nbFake) unhang() { f.once.Do(func() { close(f.release) }) }
 
 type nbRequest struct {
 	Method, Path string
+	Query        url.Values
 	Header       http.Header
 	Body         []byte
 }
@@ -54,7 +57,7 @@ func nbStart(t *testing.T, answer nbAnswer) *nbFake {
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
-		f.requests = append(f.requests, nbRequest{r.Method, r.URL.Path, r.Header.Clone(), body})
+		f.requests = append(f.requests, nbRequest{r.Method, r.URL.Path, r.URL.Query(), r.Header.Clone(), body})
 		mode := f.mode
 		f.mu.Unlock()
 		if mode == "hang" {
@@ -351,7 +354,7 @@ func nbTextMagic() nbKind {
 }
 
 func nbKinds() []nbKind {
-	return []nbKind{nbPushover(), nbMattermost(), nbRocketChat(), nbPagerDuty(), nbTextMagic(), nbBark()}
+	return []nbKind{nbPushover(), nbMattermost(), nbRocketChat(), nbPagerDuty(), nbTextMagic(), nbBark(), nbDingTalk()}
 }
 
 // nbQuickBackoff makes retries all but immediate for the test.
@@ -463,6 +466,8 @@ func TestNotifyKindsSettings(t *testing.T) {
 		{"bark", map[string]any{"server": "https://bark.example.org"}, "key device_key: missing"},
 		{"bark", map[string]any{"device_key": "a/b"}, "key device_key: want the key the Bark app shows"},
 		{"bark", map[string]any{"device_key": "abc", "server": "bark.example.org"}, "key server: not an http"},
+		{"dingtalk", map[string]any{"token": "t"}, "key secret: missing"},
+		{"dingtalk", map[string]any{"token": "t t", "secret": "SEC1"}, "key token: contains a space"},
 		{"syslog", map[string]any{"address": "/dev/log"}, "key address goes with network"},
 		{"syslog", map[string]any{"network": "unixgram", "address": "dev/log"}, "key address: want the absolute path"},
 		{"syslog", map[string]any{"network": "udp", "address": "192.0.2.1"}, "key address: want host:port"},
@@ -581,4 +586,76 @@ func nbBark() nbKind {
 			}
 		},
 	}
+}
+
+const (
+	nbDTToken  = "7c1a9e2f0b3d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6"
+	nbDTSecret = "SEC8e2d1c0b9a8f7e6d5c4b3a29180f7e6d5c4b3a2918"
+)
+
+func nbDingTalk() nbKind {
+	return nbKind{
+		kind: "dingtalk",
+		settings: func(srv string) map[string]any {
+			apiProxy.Route("oapi.dingtalk.com", strings.TrimPrefix(srv, "http://"))
+			return map[string]any{"token": nbDTToken, "secret": nbDTSecret}
+		},
+		secrets: []string{nbDTToken, nbDTSecret},
+		// DingTalk refuses with status 200 and an errcode; its rate limit is
+		// one of those; a proxy in front of it answers 5xx.
+		answer: func(w http.ResponseWriter, r *http.Request, body []byte, status int) {
+			w.Header().Set("Content-Type", "application/json")
+			switch {
+			case status == 200:
+				fmt.Fprint(w, `{"errcode":0,"errmsg":"ok"}`)
+			case status == 429:
+				fmt.Fprint(w, `{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}`)
+			case status >= 500:
+				w.WriteHeader(status)
+				fmt.Fprint(w, nbEcho(r, body))
+			default:
+				json.NewEncoder(w).Encode(map[string]any{"errcode": 310000, "errmsg": nbEcho(r, body)})
+			}
+		},
+		check: func(t *testing.T, reqs []nbRequest, subject, body string) {
+			if len(reqs) != 1 {
+				t.Fatalf("want 1 request, got %d", len(reqs))
+			}
+			r := reqs[0]
+			if r.Method != "POST" || r.Path != "/robot/send" || r.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("request %s %s %s, want POST /robot/send, JSON", r.Method, r.Path, r.Header.Get("Content-Type"))
+			}
+			// The signature DingTalk checks: HMAC-SHA256 of "timestamp\nsecret"
+			// keyed with the secret, in base64.
+			mac := hmac.New(sha256.New, []byte(nbDTSecret))
+			mac.Write([]byte(r.Query.Get("timestamp") + "\n" + nbDTSecret))
+			if r.Query.Get("access_token") != nbDTToken || r.Query.Get("sign") != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
+				t.Errorf("query %v, want the access token, a timestamp and its signature", r.Query)
+			}
+			var m struct {
+				MsgType string
+				Text    struct{ Content string }
+			}
+			if err := json.Unmarshal(r.Body, &m); err != nil || m.MsgType != "text" || m.Text.Content != subject+"\n"+body {
+				t.Errorf("body %s (%v), want a text message: the subject line, then the report", r.Body, err)
+			}
+		},
+	}
+}
+
+// TestDingTalkTransportErrorHidesTheSignature: a transport failure quotes
+// the request's URL, with the access token and the signature, which stays
+// valid for an hour: neither is in the error.
+func TestDingTalkTransportErrorHidesTheSignature(t *testing.T) {
+	k := nbDingTalk()
+	settings := k.settings("http://127.0.0.1:9") // nothing listens there: the proxy's tunnel closes
+	ch, err := channels.New("ding", "dingtalk", settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := nbDeliver(ch, "s", "b", 5*time.Second)
+	if v.Err == nil || channels.IsPermanent(v.Err) || !strings.Contains(v.Err.Error(), "sign=[redacted]") {
+		t.Fatalf("a transport failure: %v, want it retried, the signature redacted", v.Err)
+	}
+	nbNoSecret(t, v.Err, k.secrets)
 }
