@@ -183,6 +183,17 @@ func notifyRequire(name string, keys ...notifyKey) error {
 	return nil
 }
 
+// notifyNoBlank names the first of the keys with a space or a control
+// character in it, which no token, user name or ID has.
+func notifyNoBlank(name string, keys ...notifyKey) error {
+	for _, k := range keys {
+		if strings.IndexFunc(k.v, textutil.IsBlankOrControl) >= 0 {
+			return fmt.Errorf("channel %q: key %s: contains a space or a control character", name, k.key)
+		}
+	}
+	return nil
+}
+
 // notifyServer parses the setting key, the address of a self-hosted
 // server: without query or fragment, and without path unless subpath (a
 // server under https://example.org/chat).
@@ -338,10 +349,8 @@ func newRocketChat(name string, settings map[string]any) (Channel, error) {
 	if err := notifyRequire(name, keys...); err != nil {
 		return nil, err
 	}
-	for _, k := range keys {
-		if strings.IndexFunc(k.v, textutil.IsBlankOrControl) >= 0 {
-			return nil, fmt.Errorf("channel %q: key %s: contains a space or a control character", name, k.key)
-		}
+	if err := notifyNoBlank(name, keys...); err != nil {
+		return nil, err
 	}
 	u, err := notifyServer(name, "url", s.URL, false) // notify's service takes a host and a scheme
 	if err != nil {
@@ -390,8 +399,8 @@ func newPagerDuty(name string, settings map[string]any) (Channel, error) {
 	if err := notifyRequire(name, notifyKey{"token", s.Token}, notifyKey{"from", s.From}, notifyKey{"service_id", s.ServiceID}); err != nil {
 		return nil, err
 	}
-	if strings.IndexFunc(s.Token, textutil.IsBlankOrControl) >= 0 {
-		return nil, fmt.Errorf("channel %q: key token: contains a space or a control character", name)
+	if err := notifyNoBlank(name, notifyKey{"token", s.Token}); err != nil {
+		return nil, err
 	}
 	if a, err := mail.ParseAddress(s.From); err != nil || a.Name != "" || a.Address != s.From {
 		return nil, fmt.Errorf("channel %q: key from: want the e-mail address of a PagerDuty user, such as admin@example.org", name)
@@ -464,10 +473,8 @@ func newTextMagic(name string, settings map[string]any) (Channel, error) {
 	if err := notifyRequire(name, notifyKey{"username", s.Username}, notifyKey{"api_key", s.APIKey}); err != nil {
 		return nil, err
 	}
-	for _, k := range []notifyKey{{"username", s.Username}, {"api_key", s.APIKey}} {
-		if strings.IndexFunc(k.v, textutil.IsBlankOrControl) >= 0 {
-			return nil, fmt.Errorf("channel %q: key %s: contains a space or a control character", name, k.key)
-		}
+	if err := notifyNoBlank(name, notifyKey{"username", s.Username}, notifyKey{"api_key", s.APIKey}); err != nil {
+		return nil, err
 	}
 	if err := smsPhones(name, s.Phones); err != nil {
 		return nil, err
@@ -573,10 +580,8 @@ func newDingTalk(name string, settings map[string]any) (Channel, error) {
 	if err := notifyRequire(name, keys...); err != nil {
 		return nil, err
 	}
-	for _, k := range keys {
-		if strings.IndexFunc(k.v, textutil.IsBlankOrControl) >= 0 {
-			return nil, fmt.Errorf("channel %q: key %s: contains a space or a control character", name, k.key)
-		}
+	if err := notifyNoBlank(name, keys...); err != nil {
+		return nil, err
 	}
 	return &notifyChannel{
 		notifyKind: notifyKind{kind: "dingtalk", limit: dingtalkLimit - 300},
