@@ -68,6 +68,9 @@ var Kinds = []Kind{
 		Settings: "    webhook_url: http://%[1]s/teams/webhook\n", Path: "/teams/"}},
 	{Name: "webhook", New: newWebhook, Settings: webhookSettings{}, Secrets: []string{"url", "token"}, Formats: []Format{JSONFormat, Text}, Fake: &Fake{
 		Settings: "    url: http://%[1]s/hook\n", Path: "/hook"}},
+	// SMS: a summary of one message (sms.go).
+	{Name: "textmagic", New: newTextMagic, Settings: textmagicSettings{}, Secrets: []string{"api_key"}, Formats: []Format{SMSFormat}, Limit: smsLimit, Fake: &Fake{
+		Settings: "    username: f2bops\n    api_key: tm-api-key-Jx8Qm2Lr5vT9wZ\n    phones: [\"+447700900123\"]\n", Host: "rest.textmagic.com", Path: "/api/v2/messages"}},
 	// On github.com/nikoksr/notify's services, through one wrapper (notifybridge.go).
 	{Name: "pushover", New: newPushover, Settings: pushoverSettings{}, Secrets: []string{"token", "user_key"}, Formats: []Format{Text}, Limit: pushoverLimit, Fake: &Fake{
 		Settings: "    token: azGDORePK8gMaC0QOYAMyEEuzJnyUi\n    user_key: uQiRzpo4DXghDmr9QzzfQu27cmVRsG\n", Host: "api.pushover.net", Path: "/1/messages.json"}},
@@ -77,8 +80,6 @@ var Kinds = []Kind{
 		Settings: "    url: http://%[1]s\n    user_id: aobEdbYhXfu5hkeqG\n    token: 9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq\n    channel: \"#general\"\n", Path: "/api/v1/"}},
 	{Name: "pagerduty", New: newPagerDuty, Settings: pagerdutySettings{}, Secrets: []string{"token"}, Formats: []Format{Text}, Limit: pagerdutyLimit, Fake: &Fake{
 		Settings: "    token: y_NbAkKc66ryYTWUXYEu\n    from: admin@example.org\n    service_id: PWIXJZS\n    api_url: http://%[1]s\n", Path: "/incidents"}},
-	{Name: "textmagic", New: newTextMagic, Settings: textmagicSettings{}, Secrets: []string{"api_key"}, Formats: []Format{SMSFormat}, Limit: smsLimit, Fake: &Fake{
-		Settings: "    username: f2bops\n    api_key: tm-api-key-Jx8Qm2Lr5vT9wZ\n    phones: [\"+447700900123\"]\n", Host: "rest.textmagic.com", Path: "/api/v2/messages"}},
 	{Name: "bark", New: newBark, Settings: barkSettings{}, Secrets: []string{"device_key"}, Formats: []Format{Text}, Limit: barkLimit, Fake: &Fake{
 		Settings: "    device_key: yTXnR2cUeb7kq4DHpPvW3a\n    server: http://%[1]s/bark\n", Path: "/bark/"}},
 	{Name: "dingtalk", New: newDingTalk, Settings: dingtalkSettings{}, Secrets: []string{"token", "secret"}, Formats: []Format{Text}, Limit: dingtalkLimit - 300, Fake: &Fake{

@@ -2,10 +2,9 @@ package channels
 
 // Channel kinds on github.com/nikoksr/notify services, each through the
 // bridge (notifybridge.go): pushover, mattermost, rocketchat, pagerduty,
-// textmagic, bark, dingtalk and syslog. Each sends the plain-text report, fitted to the
-// platform's limit, with the subject as its title (Mattermost and
-// Rocket.Chat: its first line); textmagic, an SMS kind, sends the summary of
-// one SMS instead (sms.go).
+// bark, dingtalk and syslog. Each sends the plain-text report, fitted to the
+// platform's limit, with the subject as its title (Mattermost, Rocket.Chat
+// and DingTalk: its first line).
 //
 // Settings of "pushover" (https://pushover.net/api):
 //
@@ -37,14 +36,6 @@ package channels
 //	api_url     default https://api.pagerduty.com (https://api.eu.pagerduty.com
 //	            for an account in the EU service region)
 //
-// Settings of "textmagic" (an SMS through TextMagic's REST API v2, POST
-// /api/v2/messages with HTTP basic authentication; it sends the sms summary,
-// see sms.go):
-//
-//	username  the TextMagic account's user name
-//	api_key   an API key of it (api_key_file works)
-//	phones    the numbers to send to, in international format (+447700900123)
-//
 // Settings of "bark" (a push to the Bark app on iOS through a Bark server,
 // POST /push with the device key):
 //
@@ -67,7 +58,6 @@ package channels
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/syslog"
@@ -89,8 +79,6 @@ import (
 	"github.com/nikoksr/notify/service/pushover"
 	"github.com/nikoksr/notify/service/rocketchat"
 	nsyslog "github.com/nikoksr/notify/service/syslog"
-	"github.com/nikoksr/notify/service/textmagic"
-	tmapi "github.com/textmagic/textmagic-rest-go-v2/v3"
 
 	"github.com/f2b-notify/f2b-notify/internal/secret"
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
@@ -126,13 +114,6 @@ type pagerdutySettings struct {
 	Urgency    string `mapstructure:"urgency"`
 	PriorityID string `mapstructure:"priority_id"`
 	APIURL     string `mapstructure:"api_url"`
-}
-
-// textmagicSettings are the settings of a textmagic channel.
-type textmagicSettings struct {
-	Username string   `mapstructure:"username"`
-	APIKey   string   `mapstructure:"api_key"`
-	Phones   []string `mapstructure:"phones"`
 }
 
 // barkSettings are the settings of a bark channel.
@@ -442,98 +423,6 @@ func newPagerDuty(name string, settings map[string]any) (Channel, error) {
 		},
 		judge: judgePagerDuty,
 	}, nil
-}
-
-// smsPhone is the shape of a phone number in international format (E.164,
-// with or without its +).
-var smsPhone = regexp.MustCompile(`^\+?[1-9][0-9]{6,14}$`)
-
-// smsPhones checks the phones setting of an SMS kind.
-func smsPhones(name string, phones []string) error {
-	if len(phones) == 0 {
-		return fmt.Errorf("channel %q: key phones: missing (the numbers to send to, such as [\"+447700900123\"])", name)
-	}
-	for _, p := range phones {
-		if !smsPhone.MatchString(p) {
-			return fmt.Errorf("channel %q: key phones: %q is not a number in international format, such as +447700900123", name, p)
-		}
-	}
-	return nil
-}
-
-// textmagicAPI is where TextMagic's client sends, fixed in notify's
-// constructor.
-const textmagicAPI = "https://rest.textmagic.com"
-
-func newTextMagic(name string, settings map[string]any) (Channel, error) {
-	var s textmagicSettings
-	if err := Decode(name, settings, &s); err != nil {
-		return nil, err
-	}
-	if err := notifyRequire(name, notifyKey{"username", s.Username}, notifyKey{"api_key", s.APIKey}); err != nil {
-		return nil, err
-	}
-	if err := notifyNoBlank(name, notifyKey{"username", s.Username}, notifyKey{"api_key", s.APIKey}); err != nil {
-		return nil, err
-	}
-	if err := smsPhones(name, s.Phones); err != nil {
-		return nil, err
-	}
-	return &notifyChannel{
-		notifyKind: notifyKind{kind: "textmagic", limit: smsLimit, sms: true},
-		name:       name,
-		// The basic authentication header carries both, base64-encoded.
-		secrets:  []string{s.APIKey, base64.StdEncoding.EncodeToString([]byte(s.Username + ":" + s.APIKey))},
-		credURLs: []string{textmagicAPI},
-		service: func(context.Context) (notifySender, func(), error) {
-			// The client sends with Go's default HTTP client (no timeout of
-			// its own: the attempt's context ends the request).
-			svc := textmagic.New(s.Username, s.APIKey)
-			svc.AddReceivers(s.Phones...)
-			return smsSender{textmagicAnswer{svc}}, nil, nil
-		},
-		judge: judgeTextMagic,
-	}, nil
-}
-
-// textmagicStatus is the status code the client puts first in the text of
-// its error for an answer of 300 or more ("429 Too Many Requests").
-var textmagicStatus = regexp.MustCompile(`^([1-5][0-9]{2}) `)
-
-// judgeTextMagic judges TextMagic's answer by its status code; an error
-// without one (a transport failure, an answer that could not be read) is
-// retried.
-func judgeTextMagic(err error) error {
-	var ae *tmapi.GenericOpenAPIError
-	if errors.As(err, &ae) {
-		if m := textmagicStatus.FindStringSubmatch(ae.Error()); m != nil {
-			code, _ := strconv.Atoi(m[1])
-			return notifyStatus(code, err)
-		}
-	}
-	return err
-}
-
-// textmagicAnswer reads TextMagic's answer where the client leaves it out.
-// It treats as sent a message TextMagic accepted (a 2xx answer) whose
-// answer lacks a field the client requires (the client checks required
-// fields only in a success's answer): an error then would send the SMS
-// again at the retry. To a refusal it adds the answer (its "message" and
-// "errors"), which the client's error, the status line alone, leaves out.
-type textmagicAnswer struct{ notifySender }
-
-func (t textmagicAnswer) Send(ctx context.Context, subject, message string) error {
-	err := t.notifySender.Send(ctx, subject, message)
-	var ae *tmapi.GenericOpenAPIError
-	switch {
-	case !errors.As(err, &ae):
-		return err
-	case strings.HasPrefix(ae.Error(), "no value given for required property "):
-		return nil
-	case len(ae.Body()) > 0:
-		return fmt.Errorf("%w: %s", err, cutBytes(string(ae.Body()), maxNotifyError))
-	}
-	return err
 }
 
 func newBark(name string, settings map[string]any) (Channel, error) {

@@ -31,8 +31,7 @@ package channels
 //     URLs) is removed from the text, which is then cut to a bounded length;
 //     Deliver neutralises it and removes every other channel's secrets too.
 //   - The plain-text report (the text format) fitted to the platform's
-//     documented size limit; for the SMS kinds, the one-message summary (the
-//     sms format) fitted to one SMS (see sms.go).
+//     documented size limit.
 
 import (
 	"context"
@@ -64,7 +63,6 @@ type notifyKind struct {
 	kind  string
 	limit int  // characters (or bytes, see bytes) of the body; 0 for none
 	bytes bool // limit counts bytes
-	sms   bool // the kind sends the sms summary; limit counts smsUnits
 }
 
 // notifyChannel is a channel on a notify service.
@@ -85,23 +83,14 @@ type notifyChannel struct {
 // Name implements Channel.
 func (c *notifyChannel) Name() string { return c.name }
 
-// Formats implements Channel: the plain-text report, or the SMS summary.
-func (c *notifyChannel) Formats() []Format {
-	if c.sms {
-		return []Format{SMSFormat}
-	}
-	return []Format{Text}
-}
+// Formats implements Channel: the plain-text report.
+func (c *notifyChannel) Formats() []Format { return []Format{Text} }
 
 // Limit implements Channel.
 func (c *notifyChannel) Limit() int { return c.limit }
 
-// Measure implements Measurer: characters, or bytes for kinds that count
-// them, or the units of one SMS of the text an SMS kind sends.
+// Measure implements Measurer: characters, or bytes for kinds that count them.
 func (c *notifyChannel) Measure(body string) int {
-	if c.sms {
-		return smsUnits(smsSent(body))
-	}
 	if c.bytes {
 		return len(body)
 	}

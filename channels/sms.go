@@ -2,11 +2,11 @@ package channels
 
 // What the SMS kinds share: the sms format (a summary of one message, from
 // the template default/report.sms.tmpl), its measure in the units of one
-// SMS, and the hand-over of that summary to a notify service, which sends
-// subject + "\n" + message.
+// SMS, and the check of the numbers to send to.
 
 import (
-	"context"
+	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf16"
 
@@ -49,23 +49,19 @@ func smsUnits(text string) int {
 	return septets
 }
 
-// smsSent is the text a notify SMS service sends for body (see smsSender):
-// body itself when it has a line break, else body and the line break the
-// service appends.
-func smsSent(body string) string {
-	if strings.Contains(body, "\n") {
-		return body
+// smsPhone is the shape of a phone number in international format (E.164,
+// with or without its +).
+var smsPhone = regexp.MustCompile(`^\+?[1-9][0-9]{6,14}$`)
+
+// smsPhones checks the phones setting of an SMS kind.
+func smsPhones(name string, phones []string) error {
+	if len(phones) == 0 {
+		return fmt.Errorf("channel %q: key phones: missing (the numbers to send to, such as [\"+447700900123\"])", name)
 	}
-	return body + "\n"
-}
-
-// smsSender hands the summary alone to a notify SMS service, which sends
-// subject + "\n" + message: its first line as the subject, the rest as the
-// message, so that what is sent is the summary (smsSent). The report's
-// subject is not sent: an SMS has none, and the summary names the host.
-type smsSender struct{ notifySender }
-
-func (s smsSender) Send(ctx context.Context, _, body string) error {
-	head, tail, _ := strings.Cut(body, "\n")
-	return s.notifySender.Send(ctx, head, tail)
+	for _, p := range phones {
+		if !smsPhone.MatchString(p) {
+			return fmt.Errorf("channel %q: key phones: %q is not a number in international format, such as +447700900123", name, p)
+		}
+	}
+	return nil
 }

@@ -21,23 +21,22 @@ func newSMSChannel(t *testing.T) channels.Channel {
 
 // TestSMSMeasure: a channel of an SMS kind counts what one SMS holds: 160
 // GSM 03.38 characters (the extension table's count 2), or 70 UTF-16 units
-// once another character is in it; notify's services add a line break to a
-// summary of one line, which counts too.
+// once another character is in it.
 func TestSMSMeasure(t *testing.T) {
 	ch := newSMSChannel(t)
 	for _, c := range []struct {
 		body string
 		want int
 	}{
-		{"f2b host: 3 bans", 17},  // and the line break
-		{"a\nb", 3},               // sent as it is
-		{"€ [x] ^~|\\{}", 21 + 1}, // extension characters count 2
-		{"ÄÖÑÜäöñüàèéùìòÇØøÅåÆæßÉ£¥§¿¡", 28 + 1}, // GSM letters, though not ASCII
-		{"ï", 5},                       // not one: 2 units
-		{strings.Repeat("й", 69), 160}, // 69 + the line break: 70 units fill it
-		{strings.Repeat("й", 70), 163}, // one unit over
-		{"f2b host…", 23},              // 10 units: "…" is not GSM
-		{"😀", 7},                       // 2 units and the line break
+		{"f2b host: 3 bans", 16},
+		{"a\nb", 3},
+		{"€ [x] ^~|\\{}", 21}, // extension characters count 2
+		{"ÄÖÑÜäöñüàèéùìòÇØøÅåÆæßÉ£¥§¿¡", 28}, // GSM letters, though not ASCII
+		{"ï", 3},                       // not one: 1 unit of 70
+		{strings.Repeat("й", 70), 160}, // 70 units fill it
+		{strings.Repeat("й", 71), 163}, // one unit over
+		{"f2b host…", 21},              // 9 units: "…" is not GSM
+		{"😀", 5},                       // 2 units
 	} {
 		if got := measureBody(ch, c.body); got != c.want {
 			t.Errorf("Measure(%q) = %d, want %d", c.body, got, c.want)
@@ -82,7 +81,7 @@ func TestSMSSummaryIsOneMessage(t *testing.T) {
 		t.Errorf("summary shows %d offenders and says %s more, want %d", shown, m[1], 40-shown)
 	}
 	wide := renderReport(t, ch, config.Channel{}, smsDigest("сервер.example.org", 40)).Bodies[channels.SMSFormat]
-	if units := len(utf16.Encode([]rune(wide + "\n"))); units > 70 || !strings.HasPrefix(wide, "f2b сервер.example.org: 55 bans/40 IPs; top 203.0.113.1 (6)") {
+	if units := len(utf16.Encode([]rune(wide))); units > 70 || !strings.HasPrefix(wide, "f2b сервер.example.org: 55 bans/40 IPs; top 203.0.113.1 (6)") {
 		t.Errorf("summary with a Cyrillic host %q: %d UTF-16 units, want at most 70", wide, units)
 	}
 	empty := renderReport(t, ch, config.Channel{}, smsDigest("web1.example.org", 0)).Bodies[channels.SMSFormat]
