@@ -1,5 +1,5 @@
 // Package apiproxy is, for tests, an HTTPS proxy that stands in for the API
-// servers whose address a client library fixes (Pushover's, TextMagic's):
+// servers whose address a client library fixes (Pushover's, DingTalk's):
 // a program given its Env sends its requests for those hosts through the
 // proxy (HTTPS_PROXY, which Go's default transport reads), trusts the
 // certificate the proxy shows for them (SSL_CERT_FILE), and the proxy
