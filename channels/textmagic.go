@@ -10,8 +10,7 @@ package channels
 //
 // A client of its own, not notify's textmagic service: that one's generated
 // client holds the whole API, which the linker keeps (text/template's
-// reflection): 2.95 MB more binary, and every start of f2b-notify, `--help`
-// included, a quarter of a millisecond slower.
+// reflection): 2.95 MB more binary (18 %) for the one endpoint sent to.
 
 import (
 	"context"
