@@ -74,7 +74,11 @@ func sampleSecret(t *testing.T, kind channels.Kind, key string) string {
 	t.Helper()
 	if kind.Fake != nil {
 		var fake map[string]any
-		if err := yaml.Unmarshal([]byte(fmt.Sprintf(kind.Fake.Settings, "127.0.0.1:9")), &fake); err != nil {
+		settings := kind.Fake.Settings
+		if kind.Fake.Host == "" {
+			settings = fmt.Sprintf(settings, "127.0.0.1:9")
+		}
+		if err := yaml.Unmarshal([]byte(settings), &fake); err != nil {
 			t.Fatalf("kind %s: fake settings: %v", kind.Name, err)
 		}
 		if v, ok := fake[key].(string); ok {

@@ -38,8 +38,13 @@ type Kind struct {
 // Fake is how tests point a channel of an HTTP kind at a fake server.
 type Fake struct {
 	// Settings are the lines of a channel block (YAML, indented by four
-	// spaces) that send to the server at %[1]s (host:port).
+	// spaces) that send to the server at %[1]s (host:port); without Host.
 	Settings string
+	// Host, for a kind whose client library fixes the API's address, is
+	// that address's host (port 443): tests send its requests to the fake
+	// through an HTTPS proxy that stands in for it (internal/apiproxy), and
+	// Settings are a channel block as it is, without %[1]s.
+	Host string
 	// Path is the prefix of the paths its requests go to.
 	Path string
 }
@@ -63,13 +68,22 @@ var Kinds = []Kind{
 		Settings: "    webhook_url: http://%[1]s/teams/webhook\n", Path: "/teams/"}},
 	{Name: "webhook", New: newWebhook, Settings: webhookSettings{}, Secrets: []string{"url", "token"}, Formats: []Format{JSONFormat, Text}, Fake: &Fake{
 		Settings: "    url: http://%[1]s/hook\n", Path: "/hook"}},
+	// SMS: a summary of one message (sms.go).
+	{Name: "textmagic", New: newTextMagic, Settings: textmagicSettings{}, Secrets: []string{"api_key"}, Formats: []Format{SMSFormat}, Limit: smsLimit, Fake: &Fake{
+		Settings: "    username: f2bops\n    api_key: tm-api-key-Jx8Qm2Lr5vT9wZ\n    phones: [\"+447700900123\"]\n", Host: "rest.textmagic.com", Path: "/api/v2/messages"}},
 	// On github.com/nikoksr/notify's services, through one wrapper (notifybridge.go).
-	{Name: "pushover", New: newPushover, Settings: pushoverSettings{}, Secrets: []string{"token", "user_key"}, Formats: []Format{Text}, Limit: pushoverLimit},
-	{Name: "mattermost", New: newMattermost, Settings: mattermostSettings{}, Secrets: []string{"password"}, Formats: []Format{Text}, Limit: mattermostLimit - 300},
+	{Name: "pushover", New: newPushover, Settings: pushoverSettings{}, Secrets: []string{"token", "user_key"}, Formats: []Format{SMSFormat}, Limit: pushoverLimit, Fake: &Fake{
+		Settings: "    token: azGDORePK8gMaC0QOYAMyEEuzJnyUi\n    user_key: uQiRzpo4DXghDmr9QzzfQu27cmVRsG\n", Host: "api.pushover.net", Path: "/1/messages.json"}},
+	{Name: "mattermost", New: newMattermost, Settings: mattermostSettings{}, Secrets: []string{"password"}, Formats: []Format{Text}, Limit: mattermostLimit - 300, Fake: &Fake{
+		Settings: "    url: http://%[1]s\n    login_id: f2b-bot\n    password: mm-password-Zq81xv\n    channel_id: 4xp9fdt7pbgium38k5k6ef6q1o\n", Path: "/api/v4/"}},
 	{Name: "rocketchat", New: newRocketChat, Settings: rocketchatSettings{}, Secrets: []string{"token"}, Formats: []Format{Text}, Limit: rocketchatLimit - 300, Fake: &Fake{
 		Settings: "    url: http://%[1]s\n    user_id: aobEdbYhXfu5hkeqG\n    token: 9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq\n    channel: \"#general\"\n", Path: "/api/v1/"}},
 	{Name: "pagerduty", New: newPagerDuty, Settings: pagerdutySettings{}, Secrets: []string{"token"}, Formats: []Format{Text}, Limit: pagerdutyLimit, Fake: &Fake{
 		Settings: "    token: y_NbAkKc66ryYTWUXYEu\n    from: admin@example.org\n    service_id: PWIXJZS\n    api_url: http://%[1]s\n", Path: "/incidents"}},
+	{Name: "bark", New: newBark, Settings: barkSettings{}, Secrets: []string{"device_key"}, Formats: []Format{Text}, Limit: barkLimit, Fake: &Fake{
+		Settings: "    device_key: yTXnR2cUeb7kq4DHpPvW3a\n    server: http://%[1]s/bark\n", Path: "/bark/"}},
+	{Name: "dingtalk", New: newDingTalk, Settings: dingtalkSettings{}, Secrets: []string{"token", "secret"}, Formats: []Format{Text}, Limit: dingtalkLimit - 300, Fake: &Fake{
+		Settings: "    token: 7c1a9e2f0b3d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6\n    secret: SEC8e2d1c0b9a8f7e6d5c4b3a29180f7e6d5c4b3a2918\n", Host: "oapi.dingtalk.com", Path: "/robot/send"}},
 	{Name: "syslog", New: newSyslog, Settings: syslogSettings{}, Formats: []Format{Text}, Limit: syslogLimit - 200},
 	// Hands the report to the Apprise command-line tool.
 	{Name: "apprise", New: newApprise, Settings: appriseSettings{}, Secrets: []string{"urls", "config"}, Formats: []Format{Text}, Limit: appriseLimit, Fake: &Fake{

@@ -56,7 +56,7 @@ func TestKindsAreWhole(t *testing.T) {
 				t.Errorf("kind %s: format %s has no default template: %v", k.Name, f, err)
 			}
 		}
-		if k.Fake != nil && (!strings.Contains(k.Fake.Settings, "%[1]s") || !strings.HasPrefix(k.Fake.Path, "/")) {
+		if k.Fake != nil && (strings.Contains(k.Fake.Settings, "%[1]s") == (k.Fake.Host != "") || !strings.HasPrefix(k.Fake.Path, "/")) {
 			t.Errorf("kind %s: fake settings %q or path %q do not point at the fake server", k.Name, k.Fake.Settings, k.Fake.Path)
 		}
 	}

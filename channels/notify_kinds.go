@@ -1,9 +1,10 @@
 package channels
 
 // Channel kinds on github.com/nikoksr/notify services, each through the
-// bridge (notifybridge.go): pushover, mattermost, rocketchat, pagerduty and
-// syslog. Each sends the plain-text report, fitted to the platform's limit,
-// with the subject as its title (Mattermost and Rocket.Chat: its first line).
+// bridge (notifybridge.go): pushover, mattermost, rocketchat, pagerduty,
+// bark, dingtalk and syslog. Each sends the plain-text report, fitted to the
+// platform's limit, with the subject as its title (Mattermost, Rocket.Chat
+// and DingTalk: its first line).
 //
 // Settings of "pushover" (https://pushover.net/api):
 //
@@ -35,6 +36,18 @@ package channels
 //	api_url     default https://api.pagerduty.com (https://api.eu.pagerduty.com
 //	            for an account in the EU service region)
 //
+// Settings of "bark" (a push to the Bark app on iOS through a Bark server,
+// POST /push with the device key):
+//
+//	device_key  the key the Bark app shows (device_key_file works)
+//	server      default https://api.day.app (Bark's own); or a bark-server of yours
+//
+// Settings of "dingtalk" (a DingTalk group's custom robot, its webhook with
+// a signing secret, the robot's "additional signature" security setting):
+//
+//	token   the access_token of the robot's webhook address (token_file works)
+//	secret  its signing secret, SEC... (secret_file works)
+//
 // Settings of "syslog" (Go's log/syslog, as notify's syslog service uses it):
 //
 //	network   empty (default: the local syslog daemon, /dev/log), unixgram, unix, udp or tcp
@@ -59,6 +72,8 @@ import (
 
 	pdapi "github.com/PagerDuty/go-pagerduty"
 	poapi "github.com/gregdel/pushover"
+	"github.com/nikoksr/notify/service/bark"
+	"github.com/nikoksr/notify/service/dingding"
 	"github.com/nikoksr/notify/service/mattermost"
 	"github.com/nikoksr/notify/service/pagerduty"
 	"github.com/nikoksr/notify/service/pushover"
@@ -101,6 +116,18 @@ type pagerdutySettings struct {
 	APIURL     string `mapstructure:"api_url"`
 }
 
+// barkSettings are the settings of a bark channel.
+type barkSettings struct {
+	DeviceKey string `mapstructure:"device_key"`
+	Server    string `mapstructure:"server"`
+}
+
+// dingtalkSettings are the settings of a dingtalk channel.
+type dingtalkSettings struct {
+	Token  string `mapstructure:"token"`
+	Secret string `mapstructure:"secret"`
+}
+
 // syslogSettings are the settings of a syslog channel.
 type syslogSettings struct {
 	Network  string `mapstructure:"network"`
@@ -118,6 +145,9 @@ const (
 	rocketchatLimit    = 5000  // characters of a message, subject line included (Message_MaxAllowedSize's default)
 	pagerdutyLimit     = 10000 // characters of an incident's details: no documented limit, f2b-notify's
 	pagerdutyTitle     = 255   // characters of the incident's title kept
+	barkLimit          = 3000  // bytes of the body: Apple's push notifications hold 4 KiB of JSON, title and all
+	barkTitle          = 100   // characters of the title kept
+	dingtalkLimit      = 4000  // characters of a text message, subject line included: DingTalk documents none; f2b-notify's
 	syslogLimit        = 8000  // bytes: rsyslog's and syslog-ng's default message size is 8 KiB, header included
 )
 
@@ -134,16 +164,27 @@ func notifyRequire(name string, keys ...notifyKey) error {
 	return nil
 }
 
-// notifyServer parses the url setting of a self-hosted server: its address,
-// without query or fragment, and without path unless subpath (a server
-// under https://example.org/chat).
-func notifyServer(name, raw string, subpath bool) (*url.URL, error) {
+// notifyNoBlank names the first of the keys with a space or a control
+// character in it, which no token, user name or ID has.
+func notifyNoBlank(name string, keys ...notifyKey) error {
+	for _, k := range keys {
+		if strings.IndexFunc(k.v, textutil.IsBlankOrControl) >= 0 {
+			return fmt.Errorf("channel %q: key %s: contains a space or a control character", name, k.key)
+		}
+	}
+	return nil
+}
+
+// notifyServer parses the setting key, the address of a self-hosted
+// server: without query or fragment, and without path unless subpath (a
+// server under https://example.org/chat).
+func notifyServer(name, key, raw string, subpath bool) (*url.URL, error) {
 	u, err := parseHTTPURL(raw)
 	if err != nil {
-		return nil, fmt.Errorf("channel %q: key url: %w", name, err)
+		return nil, fmt.Errorf("channel %q: key %s: %w", name, key, err)
 	}
 	if (!subpath && strings.Trim(u.Path, "/") != "") || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("channel %q: key url: want the server's address alone, such as https://chat.example.org", name)
+		return nil, fmt.Errorf("channel %q: key %s: want the server's address alone, such as https://chat.example.org", name, key)
 	}
 	return u, nil
 }
@@ -166,7 +207,7 @@ func newPushover(name string, settings map[string]any) (Channel, error) {
 		}
 	}
 	return &notifyChannel{
-		notifyKind: notifyKind{kind: "pushover", limit: pushoverLimit},
+		notifyKind: notifyKind{kind: "pushover", limit: pushoverLimit, format: SMSFormat},
 		name:       name,
 		secrets:    []string{s.Token, s.UserKey},
 		credURLs:   []string{poapi.APIEndpoint},
@@ -235,7 +276,7 @@ func newMattermost(name string, settings map[string]any) (Channel, error) {
 	if err := notifyRequire(name, notifyKey{"url", s.URL}, notifyKey{"login_id", s.LoginID}, notifyKey{"password", s.Password}, notifyKey{"channel_id", s.ChannelID}); err != nil {
 		return nil, err
 	}
-	if _, err := notifyServer(name, s.URL, true); err != nil {
+	if _, err := notifyServer(name, "url", s.URL, true); err != nil {
 		return nil, err
 	}
 	if !mattermostID.MatchString(s.ChannelID) {
@@ -289,12 +330,10 @@ func newRocketChat(name string, settings map[string]any) (Channel, error) {
 	if err := notifyRequire(name, keys...); err != nil {
 		return nil, err
 	}
-	for _, k := range keys {
-		if strings.IndexFunc(k.v, textutil.IsBlankOrControl) >= 0 {
-			return nil, fmt.Errorf("channel %q: key %s: contains a space or a control character", name, k.key)
-		}
+	if err := notifyNoBlank(name, keys...); err != nil {
+		return nil, err
 	}
-	u, err := notifyServer(name, s.URL, false) // notify's service takes a host and a scheme
+	u, err := notifyServer(name, "url", s.URL, false) // notify's service takes a host and a scheme
 	if err != nil {
 		return nil, err
 	}
@@ -341,8 +380,8 @@ func newPagerDuty(name string, settings map[string]any) (Channel, error) {
 	if err := notifyRequire(name, notifyKey{"token", s.Token}, notifyKey{"from", s.From}, notifyKey{"service_id", s.ServiceID}); err != nil {
 		return nil, err
 	}
-	if strings.IndexFunc(s.Token, textutil.IsBlankOrControl) >= 0 {
-		return nil, fmt.Errorf("channel %q: key token: contains a space or a control character", name)
+	if err := notifyNoBlank(name, notifyKey{"token", s.Token}); err != nil {
+		return nil, err
 	}
 	if a, err := mail.ParseAddress(s.From); err != nil || a.Name != "" || a.Address != s.From {
 		return nil, fmt.Errorf("channel %q: key from: want the e-mail address of a PagerDuty user, such as admin@example.org", name)
@@ -384,6 +423,108 @@ func newPagerDuty(name string, settings map[string]any) (Channel, error) {
 		},
 		judge: judgePagerDuty,
 	}, nil
+}
+
+func newBark(name string, settings map[string]any) (Channel, error) {
+	var s barkSettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	if err := notifyRequire(name, notifyKey{"device_key", s.DeviceKey}); err != nil {
+		return nil, err
+	}
+	if strings.IndexFunc(s.DeviceKey, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z') }) >= 0 {
+		return nil, fmt.Errorf("channel %q: key device_key: want the key the Bark app shows, letters and digits", name)
+	}
+	server := bark.DefaultServerURL
+	if s.Server != "" {
+		if _, err := notifyServer(name, "server", s.Server, true); err != nil {
+			return nil, err
+		}
+		server = s.Server
+	}
+	return &notifyChannel{
+		notifyKind: notifyKind{kind: "bark", limit: barkLimit, bytes: true},
+		name:       name,
+		secrets:    append(secret.URLParts(server), s.DeviceKey),
+		credURLs:   []string{strings.TrimRight(server, "/")},
+		service: func(context.Context) (notifySender, func(), error) {
+			// Its own client, with a timeout of 5 seconds; it sends with the
+			// attempt's context.
+			return notifyTitled(bark.NewWithServers(s.DeviceKey, server), barkTitle), nil, nil
+		},
+	}, nil
+}
+
+// dingtalkAPI is where the robot's client sends, fixed in the library.
+const dingtalkAPI = "https://oapi.dingtalk.com/robot/send"
+
+func newDingTalk(name string, settings map[string]any) (Channel, error) {
+	var s dingtalkSettings
+	if err := Decode(name, settings, &s); err != nil {
+		return nil, err
+	}
+	// The client refuses (panics) without a signing secret.
+	keys := []notifyKey{{"token", s.Token}, {"secret", s.Secret}}
+	if err := notifyRequire(name, keys...); err != nil {
+		return nil, err
+	}
+	if err := notifyNoBlank(name, keys...); err != nil {
+		return nil, err
+	}
+	return &notifyChannel{
+		notifyKind: notifyKind{kind: "dingtalk", limit: dingtalkLimit - 300},
+		name:       name,
+		secrets:    []string{s.Token, s.Secret},
+		credURLs:   []string{dingtalkAPI},
+		service: func(context.Context) (notifySender, func(), error) {
+			// The library's own client (2 seconds at most a call; no
+			// context) sends with the environment's proxy.
+			svc := dingding.New(&dingding.Config{Token: s.Token, Secret: s.Secret})
+			return notifyTitled(signRedacted{svc}, 299), nil, nil
+		},
+		judge: judgeDingTalk,
+	}, nil
+}
+
+// dingtalkSign is the request's signature in the text of a transport error,
+// which quotes the URL: a credential for an hour.
+var dingtalkSign = regexp.MustCompile(`sign=[^&\s"]*`)
+
+// signRedacted removes the request's signature from the service's errors.
+type signRedacted struct{ notifySender }
+
+func (s signRedacted) Send(ctx context.Context, subject, message string) error {
+	err := s.notifySender.Send(ctx, subject, message)
+	if err != nil {
+		return &emailRedactedError{msg: dingtalkSign.ReplaceAllString(err.Error(), "sign=[redacted]"), err: err}
+	}
+	return err
+}
+
+// dingtalkHTTP is the status code in the client's error for an answer other
+// than 200 ("send msg err. http code: 502, ...").
+var dingtalkHTTP = regexp.MustCompile(`http code: ([1-5][0-9]{2})\b`)
+
+// judgeDingTalk: DingTalk refuses with status 200 and an errcode, which the
+// client drops, keeping the errmsg ("send msg err. err msg: sign not
+// match"): final, but its rate limits ("send too fast, exceed 20 times per
+// minute", "webhook over limit"), which wait for the backoff. Another status
+// is judged by its code; a transport failure or an answer that is not JSON
+// is retried.
+func judgeDingTalk(err error) error {
+	msg := err.Error()
+	if m := dingtalkHTTP.FindStringSubmatch(msg); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		return notifyStatus(code, err)
+	}
+	if _, refusal, ok := strings.Cut(msg, "send msg err. err msg: "); ok {
+		if strings.Contains(refusal, "too fast") || strings.Contains(refusal, "over limit") {
+			return &RetryAfterError{Err: err}
+		}
+		return Permanent(err)
+	}
+	return err
 }
 
 // judgePagerDuty judges PagerDuty's answer by its status code.

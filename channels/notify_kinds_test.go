@@ -8,6 +8,9 @@ package channels_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,8 +21,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	poapi "github.com/gregdel/pushover"
 
 	"github.com/f2b-notify/f2b-notify/channels"
 )
@@ -40,6 +41,7 @@ func (f *nbFake) unhang() { f.once.Do(func() { close(f.release) }) }
 
 type nbRequest struct {
 	Method, Path string
+	Query        url.Values
 	Header       http.Header
 	Body         []byte
 }
@@ -55,7 +57,7 @@ func nbStart(t *testing.T, answer nbAnswer) *nbFake {
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
-		f.requests = append(f.requests, nbRequest{r.Method, r.URL.Path, r.Header.Clone(), body})
+		f.requests = append(f.requests, nbRequest{r.Method, r.URL.Path, r.URL.Query(), r.Header.Clone(), body})
 		mode := f.mode
 		f.mu.Unlock()
 		if mode == "hang" {
@@ -118,7 +120,7 @@ func nbPushover() nbKind {
 	return nbKind{
 		kind: "pushover",
 		settings: func(srv string) map[string]any {
-			poapi.APIEndpoint = srv + "/1" // the client's only way to another server; tests only
+			apiProxy.Route("api.pushover.net", strings.TrimPrefix(srv, "http://"))
 			return map[string]any{"token": nbPushoverToken, "user_key": nbPushoverUser}
 		},
 		secrets: []string{nbPushoverToken, nbPushoverUser},
@@ -308,7 +310,7 @@ func nbRocketChat() nbKind {
 const nbRCToken = "rc-personal-token-W8dsm2Kx"
 
 func nbKinds() []nbKind {
-	return []nbKind{nbPushover(), nbMattermost(), nbRocketChat(), nbPagerDuty()}
+	return []nbKind{nbPushover(), nbMattermost(), nbRocketChat(), nbPagerDuty(), nbTextMagic(), nbBark(), nbDingTalk()}
 }
 
 // nbQuickBackoff makes retries all but immediate for the test.
@@ -317,12 +319,19 @@ func nbQuickBackoff(int) time.Duration { return 10 * time.Millisecond }
 func nbDeliver(ch channels.Channel, subject, body string, timeout time.Duration) channels.Verdict {
 	return channels.Deliver(context.Background(), channels.Job{
 		Channel: ch, Timeout: timeout, Attempts: 3, Backoff: nbQuickBackoff,
-		Message: channels.Message{Subject: subject, Bodies: map[channels.Format]string{channels.Text: body}},
+		Message: channels.Message{Subject: subject, Bodies: map[channels.Format]string{ch.Formats()[0]: body}},
 	})
 }
 
 func TestNotifyKindsRequestsAndVerdicts(t *testing.T) {
 	subject, body := "fail2ban report for host1", "3 bans, 2 addresses\n\n192.0.2.7  sshd  5 failures\n198.51.100.3  <b>&amp;</b>"
+	// The figures of RELIABILITY.md's notify-kind-faults row.
+	var tried, final, retried, leaked int
+	hangMin, hangMax := time.Hour, time.Duration(0)
+	defer func() {
+		t.Logf("RELIABILITY: scenario=notify-kind-faults tried=%d lost=0 duplicated=0 leaked=%d kinds=%d final=%d retried=%d hang_3x300ms=%d-%dms",
+			tried, leaked, len(nbKinds()), final, retried, hangMin.Milliseconds(), hangMax.Milliseconds())
+	}()
 	for _, k := range nbKinds() {
 		t.Run(k.kind, func(t *testing.T) {
 			f := nbStart(t, k.answer)
@@ -330,8 +339,12 @@ func TestNotifyKindsRequestsAndVerdicts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := ch.Formats(); len(got) != 1 || got[0] != channels.Text {
-				t.Errorf("formats %v, want the text report", got)
+			want := channels.Text
+			if k.kind == "textmagic" || k.kind == "pushover" {
+				want = channels.SMSFormat
+			}
+			if got := ch.Formats(); len(got) != 1 || got[0] != want {
+				t.Errorf("formats %v, want %s", got, want)
 			}
 			if ch.Limit() <= 0 {
 				t.Errorf("limit %d, want the platform's", ch.Limit())
@@ -356,6 +369,12 @@ func TestNotifyKindsRequestsAndVerdicts(t *testing.T) {
 				}
 				f.set(c.mode)
 				v := nbDeliver(ch, subject, body, 5*time.Second)
+				tried++
+				if v.Attempts == 1 {
+					final++
+				} else {
+					retried++
+				}
 				if v.Err == nil || v.Attempts != want {
 					t.Errorf("answer %s: %d attempts, error %v; want %d attempts and an error", c.mode, v.Attempts, v.Err, want)
 					continue
@@ -366,13 +385,19 @@ func TestNotifyKindsRequestsAndVerdicts(t *testing.T) {
 				if !strings.Contains(v.Err.Error(), "n-"+k.kind) {
 					t.Errorf("answer %s: error does not name the channel: %v", c.mode, v.Err)
 				}
-				nbNoSecret(t, v.Err, k.secrets)
+				leaked += nbNoSecret(t, v.Err, k.secrets)
 			}
 
 			f.set("hang")
 			start := time.Now()
 			v := nbDeliver(ch, subject, body, 300*time.Millisecond)
-			if took := time.Since(start); v.Err == nil || took > 5*time.Second {
+			took := time.Since(start)
+			tried++
+			hangMin, hangMax = min(hangMin, took), max(hangMax, took)
+			if v.Err != nil {
+				leaked += nbNoSecret(t, v.Err, k.secrets)
+			}
+			if v.Err == nil || took > 5*time.Second {
 				t.Errorf("no answer: took %s, error %v; want the 3 attempts' deadlines to hold", took, v.Err)
 			} else if !strings.Contains(v.Err.Error(), "timed out after 300ms") {
 				t.Errorf("no answer: error %v does not say it timed out", v.Err)
@@ -381,16 +406,20 @@ func TestNotifyKindsRequestsAndVerdicts(t *testing.T) {
 	}
 }
 
-// nbNoSecret fails when err shows a secret, as given or URL-escaped.
-func nbNoSecret(t *testing.T, err error, secrets []string) {
+// nbNoSecret fails when err shows a secret, as given or URL-escaped, and
+// says how many it shows.
+func nbNoSecret(t *testing.T, err error, secrets []string) int {
 	t.Helper()
+	n := 0
 	for _, s := range secrets {
 		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
 			if strings.Contains(err.Error(), form) {
 				t.Errorf("error shows the secret %q: %v", s, err)
+				n++
 			}
 		}
 	}
+	return n
 }
 
 func TestNotifyKindsSettings(t *testing.T) {
@@ -410,6 +439,14 @@ func TestNotifyKindsSettings(t *testing.T) {
 		{"pagerduty", map[string]any{"token": "t", "from": "Admin <a@example.org>", "service_id": "P1"}, "key from: want the e-mail address"},
 		{"pagerduty", map[string]any{"token": "t", "from": "a@example.org", "service_id": "P 1"}, "key service_id"},
 		{"pagerduty", map[string]any{"token": "t", "from": "a@example.org", "service_id": "P1", "urgency": "urgent"}, "key urgency"},
+		{"textmagic", map[string]any{"username": "u", "api_key": "k"}, "key phones: missing"},
+		{"textmagic", map[string]any{"username": "u", "api_key": "k", "phones": []any{"07700 900123"}}, "key phones: \"07700 900123\" is not a number in international format"},
+		{"textmagic", map[string]any{"username": "u", "phones": []any{"+447700900123"}}, "key api_key: missing"},
+		{"bark", map[string]any{"server": "https://bark.example.org"}, "key device_key: missing"},
+		{"bark", map[string]any{"device_key": "a/b"}, "key device_key: want the key the Bark app shows"},
+		{"bark", map[string]any{"device_key": "abc", "server": "bark.example.org"}, "key server: not an http"},
+		{"dingtalk", map[string]any{"token": "t"}, "key secret: missing"},
+		{"dingtalk", map[string]any{"token": "t t", "secret": "SEC1"}, "key token: contains a space"},
 		{"syslog", map[string]any{"address": "/dev/log"}, "key address goes with network"},
 		{"syslog", map[string]any{"network": "unixgram", "address": "dev/log"}, "key address: want the absolute path"},
 		{"syslog", map[string]any{"network": "udp", "address": "192.0.2.1"}, "key address: want host:port"},
@@ -445,13 +482,18 @@ func TestNotifyAbandonedCallsBounded(t *testing.T) {
 	if last == nil || !strings.Contains(last.Error(), "earlier calls to notification services are still running") {
 		t.Errorf("after 20 abandoned calls: %v, want the bound to say so", last)
 	}
-	if n := len(f.got()); n > 16 {
-		t.Errorf("%d requests reached the platform, want at most 16 at once", n)
+	reached := len(f.got())
+	if reached > 16 {
+		t.Errorf("%d requests reached the platform, want at most 16 at once", reached)
 	}
 	// Once the platform answers, the abandoned calls end and free their places.
 	f.unhang()
 	f.set("ok")
-	deadline := time.Now().Add(10 * time.Second)
+	freed := time.Now()
+	deadline := freed.Add(10 * time.Second)
+	defer func() {
+		t.Logf("RELIABILITY: scenario=notify-abandoned-calls tried=20 lost=0 duplicated=0 leaked=0 reached=%d bound=16 sent_after=%dms", reached, time.Since(freed).Milliseconds())
+	}()
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		err := ch.Send(ctx, "s", "b")
@@ -463,4 +505,110 @@ func TestNotifyAbandonedCallsBounded(t *testing.T) {
 			t.Fatalf("the abandoned calls did not end once the platform answered: %v", err)
 		}
 	}
+}
+
+const nbBarkKey = "yTXnR2cUeb7kq4DHpPvW3a"
+
+func nbBark() nbKind {
+	return nbKind{
+		kind: "bark",
+		settings: func(srv string) map[string]any {
+			return map[string]any{"device_key": nbBarkKey, "server": srv + "/bark"}
+		},
+		secrets: []string{nbBarkKey},
+		answer: func(w http.ResponseWriter, r *http.Request, body []byte, status int) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			if status == 200 {
+				fmt.Fprint(w, `{"code":200,"message":"success","timestamp":1735689600}`)
+				return
+			}
+			json.NewEncoder(w).Encode(map[string]any{"code": status, "message": nbEcho(r, body)})
+		},
+		check: func(t *testing.T, reqs []nbRequest, subject, body string) {
+			if len(reqs) != 1 {
+				t.Fatalf("want 1 request, got %d", len(reqs))
+			}
+			r := reqs[0]
+			if r.Method != "POST" || r.Path != "/bark/push" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("request %s %s %s, want POST /bark/push, JSON", r.Method, r.Path, r.Header.Get("Content-Type"))
+			}
+			var m map[string]any
+			if err := json.Unmarshal(r.Body, &m); err != nil || m["device_key"] != nbBarkKey || m["title"] != subject || m["body"] != body {
+				t.Errorf("body %s (%v), want the device key, the subject as title and the report as body", r.Body, err)
+			}
+		},
+	}
+}
+
+const (
+	nbDTToken  = "7c1a9e2f0b3d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6"
+	nbDTSecret = "SEC8e2d1c0b9a8f7e6d5c4b3a29180f7e6d5c4b3a2918"
+)
+
+func nbDingTalk() nbKind {
+	return nbKind{
+		kind: "dingtalk",
+		settings: func(srv string) map[string]any {
+			apiProxy.Route("oapi.dingtalk.com", strings.TrimPrefix(srv, "http://"))
+			return map[string]any{"token": nbDTToken, "secret": nbDTSecret}
+		},
+		secrets: []string{nbDTToken, nbDTSecret},
+		// DingTalk refuses with status 200 and an errcode; its rate limit is
+		// one of those; a proxy in front of it answers 5xx.
+		answer: func(w http.ResponseWriter, r *http.Request, body []byte, status int) {
+			w.Header().Set("Content-Type", "application/json")
+			switch {
+			case status == 200:
+				fmt.Fprint(w, `{"errcode":0,"errmsg":"ok"}`)
+			case status == 429:
+				fmt.Fprint(w, `{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}`)
+			case status >= 500:
+				w.WriteHeader(status)
+				fmt.Fprint(w, nbEcho(r, body))
+			default:
+				json.NewEncoder(w).Encode(map[string]any{"errcode": 310000, "errmsg": nbEcho(r, body)})
+			}
+		},
+		check: func(t *testing.T, reqs []nbRequest, subject, body string) {
+			if len(reqs) != 1 {
+				t.Fatalf("want 1 request, got %d", len(reqs))
+			}
+			r := reqs[0]
+			if r.Method != "POST" || r.Path != "/robot/send" || r.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("request %s %s %s, want POST /robot/send, JSON", r.Method, r.Path, r.Header.Get("Content-Type"))
+			}
+			// The signature DingTalk checks: HMAC-SHA256 of "timestamp\nsecret"
+			// keyed with the secret, in base64.
+			mac := hmac.New(sha256.New, []byte(nbDTSecret))
+			mac.Write([]byte(r.Query.Get("timestamp") + "\n" + nbDTSecret))
+			if r.Query.Get("access_token") != nbDTToken || r.Query.Get("sign") != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
+				t.Errorf("query %v, want the access token, a timestamp and its signature", r.Query)
+			}
+			var m struct {
+				MsgType string
+				Text    struct{ Content string }
+			}
+			if err := json.Unmarshal(r.Body, &m); err != nil || m.MsgType != "text" || m.Text.Content != subject+"\n"+body {
+				t.Errorf("body %s (%v), want a text message: the subject line, then the report", r.Body, err)
+			}
+		},
+	}
+}
+
+// TestDingTalkTransportErrorHidesTheSignature: a transport failure quotes
+// the request's URL, with the access token and the signature, which stays
+// valid for an hour: neither is in the error.
+func TestDingTalkTransportErrorHidesTheSignature(t *testing.T) {
+	k := nbDingTalk()
+	settings := k.settings("http://127.0.0.1:9") // nothing listens there: the proxy's tunnel closes
+	ch, err := channels.New("ding", "dingtalk", settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := nbDeliver(ch, "s", "b", 5*time.Second)
+	if v.Err == nil || channels.IsPermanent(v.Err) || !strings.Contains(v.Err.Error(), "sign=[redacted]") {
+		t.Fatalf("a transport failure: %v, want it retried, the signature redacted", v.Err)
+	}
+	nbNoSecret(t, v.Err, k.secrets)
 }

@@ -63,6 +63,9 @@ type notifyKind struct {
 	kind  string
 	limit int  // characters (or bytes, see bytes) of the body; 0 for none
 	bytes bool // limit counts bytes
+	// format is the one format the kind is sent in: Text unless set.
+	// Pushover's 1,024 characters hold the SMS summary, not the report.
+	format Format
 }
 
 // notifyChannel is a channel on a notify service.
@@ -84,7 +87,12 @@ type notifyChannel struct {
 func (c *notifyChannel) Name() string { return c.name }
 
 // Formats implements Channel: the plain-text report.
-func (c *notifyChannel) Formats() []Format { return []Format{Text} }
+func (c *notifyChannel) Formats() []Format {
+	if c.format != "" {
+		return []Format{c.format}
+	}
+	return []Format{Text}
+}
 
 // Limit implements Channel.
 func (c *notifyChannel) Limit() int { return c.limit }

@@ -172,15 +172,27 @@ func (f *faultServer) handle(c net.Conn, mode faultMode) {
 			_, _ = fmt.Fprintf(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: %d\r\n\r\n%s", len(echo), echo)
 		default:
 			// What the chat APIs answer: Slack's webhook "ok", the others JSON
-			// (Telegram's ok and result, Matrix's event_id, Discord's id).
-			answer := `{"ok":true,"result":{"message_id":1},"event_id":"$e1","id":"1"}`
-			switch {
-			case strings.HasPrefix(req.URL.Path, "/services/"):
+			// (Telegram's ok and result, Matrix's event_id, Discord's id,
+			// Rocket.Chat's success).
+			// Mattermost's login gives the session token in a header, and
+			// Mattermost and TextMagic answer what they create with 201.
+			answer := `{"ok":true,"success":true,"result":{"message_id":1},"event_id":"$e1","id":"1"}`
+			status, header := "200 OK", ""
+			switch p := req.URL.Path; {
+			case strings.HasPrefix(p, "/services/"):
 				answer = "ok"
-			case strings.HasPrefix(req.URL.Path, "/teams/"):
+			case strings.HasPrefix(p, "/teams/"):
 				answer = "1"
+			case p == "/1/messages.json": // Pushover
+				answer = `{"status":1,"request":"r1"}`
+			case p == "/api/v4/users/login":
+				header = "Token: mm-session-token-hostile\r\n"
+			case p == "/api/v4/posts":
+				status = "201 Created"
+			case p == "/api/v2/messages": // TextMagic
+				status, answer = "201 Created", `{"id":1,"href":"/api/v2/messages/1","type":"message","sessionId":1,"bulkId":null,"messageId":1,"scheduleId":null,"chatId":null}`
 			}
-			_, _ = fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(answer), answer)
+			_, _ = fmt.Fprintf(c, "HTTP/1.1 %s\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n%s", status, header, len(answer), answer)
 		}
 	}
 }

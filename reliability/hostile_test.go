@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/channels"
+	"github.com/f2b-notify/f2b-notify/internal/apiproxy"
 	"github.com/f2b-notify/f2b-notify/internal/geoip/mmdbtest"
 	"github.com/f2b-notify/f2b-notify/internal/hostile"
 	"github.com/f2b-notify/f2b-notify/internal/smtpsink"
@@ -78,7 +80,8 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 	corpus := hostile.Corpus()
 	sink := smtpsink.Start(t)
 	api := startFaultServer(t, nil)
-	chat := chatChannels(api.addr)
+	chat := chatChannels(api.addr, true)
+	proxy := fixedAPIs(t, api.addr)
 	sendmail, mailDir := fakeSendmail(t, t.TempDir(), 0)
 	syslogSock, syslogGot := listenSyslog(t)
 	// The providers' and countries' names of a GeoIP database are as
@@ -215,12 +218,15 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 		}
 		console(strings.Join(args, " "), r)
 	}
-	r := s.cmd("flush")
+	r := run(t, proc{argv: []string{binary, "--config", s.cfg, "flush"}, env: proxy.Env()})
 	console("flush with a file channel on stdout", r)
 	if !strings.Contains(r.Out, "Fail2Ban report") {
 		t.Errorf("the console channel printed no report: %.300s", r.Out)
 	}
 	t.Logf("flush: exit %d, %s", r.Code, lastLines(r.Out, len(strings.Split(chat, "    type:"))+6))
+	if r.Code != 0 {
+		t.Errorf("flush: exit %d, want every channel to take the hostile report: %s", r.Code, r.Err)
+	}
 
 	// The text file.
 	text := readFile(t, filepath.Join(s.dir, "reports.txt"))
@@ -312,6 +318,19 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 		if fields, ok := formFields(t, b); ok {
 			b = fields // a file posted after the report: its fields are text to check, its file data
 		}
+		if kind == "pushover" { // a form
+			form, err := url.ParseQuery(string(b))
+			if err != nil {
+				t.Errorf("pushover: the request body is not a form: %v", err)
+				continue
+			}
+			var strs []string
+			for _, vs := range form {
+				strs = append(strs, vs...)
+			}
+			leaks += acts(kind, strings.Join(strs, "\n"))
+			continue
+		}
 		var v any
 		err := json.Unmarshal(b, &v)
 		if err != nil && kind != "ntfy" {
@@ -367,7 +386,7 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 		switch {
 		case k.Fake != nil && !seenKinds[k.Name]:
 			t.Errorf("no request reached the fake API from the %s channel", k.Name)
-		case k.Fake == nil && !localKinds[k.Name] && notHere[k.Name] == "":
+		case k.Fake == nil && !localKinds[k.Name]:
 			t.Errorf("kind %s has no fake API to send to and is not configured here: the hostile corpus skipped it", k.Name)
 		}
 	}
@@ -385,27 +404,47 @@ func TestHostileCorpusThroughBanAndEveryFormat(t *testing.T) {
 // HTTP API.
 var localKinds = map[string]bool{"file": true, "smtp": true, "sendmail": true, "syslog": true}
 
-// notHere are the kinds the hostile corpus does not reach here yet, each
-// with the reason. They send the text report, which the file channel above
-// checks; what their platform makes of it is not checked.
-var notHere = map[string]string{
-	"pushover":   "the client library's API address is fixed (a test can only swap it process-wide)",
-	"mattermost": "it logs in first and posts with the session token, which the generic fake API does not give",
-}
-
 // chatChannels configures a channel of every HTTP kind but the webhook
 // (configured as hook) against the fake API at addr, with the settings the
-// kind's entry in channels.Kinds gives for a fake.
-func chatChannels(addr string) string {
+// kind's entry in channels.Kinds gives for a fake. With fixedHosts, the
+// kinds whose API address is fixed are there too: their commands need the
+// environment of fixedAPIs.
+func chatChannels(addr string, fixedHosts bool) string {
 	var b strings.Builder
 	for _, k := range channels.Kinds {
-		if k.Fake == nil || k.Name == "webhook" {
+		if k.Fake == nil || k.Name == "webhook" || (k.Fake.Host != "" && !fixedHosts) {
 			continue
 		}
 		fmt.Fprintf(&b, "  chat-%s:\n    type: %s\n    retries: 0\n", k.Name, k.Name)
-		fmt.Fprintf(&b, k.Fake.Settings, addr)
+		if k.Fake.Host != "" {
+			b.WriteString(k.Fake.Settings)
+		} else {
+			fmt.Fprintf(&b, k.Fake.Settings, addr)
+		}
 	}
 	return b.String()
+}
+
+// fixedAPIs starts an HTTPS proxy that stands in for the API hosts that
+// client libraries fix (channels.Fake.Host) and sends their requests to the
+// fake API at addr; a command run with its Env reaches them there.
+func fixedAPIs(t *testing.T, addr string) *apiproxy.Proxy {
+	t.Helper()
+	var hosts []string
+	for _, k := range channels.Kinds {
+		if k.Fake != nil && k.Fake.Host != "" {
+			hosts = append(hosts, k.Fake.Host)
+		}
+	}
+	p, err := apiproxy.Start(t.TempDir(), hosts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	for _, h := range hosts {
+		p.Route(h, addr)
+	}
+	return p
 }
 
 // kindOfPath names the kind whose fake settings send to path p.

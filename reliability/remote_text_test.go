@@ -53,7 +53,7 @@ func TestRemoteErrorTextIsNeutralised(t *testing.T) {
 	if err := os.WriteFile(sendmail, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	chats := chatChannels(addr)
+	chats := chatChannels(addr, false)
 	s := newSite(t, siteOptions{channels: fmt.Sprintf(`  hook:
     type: webhook
     url: http://%s/raw/hook

@@ -39,6 +39,8 @@ var dialects = withDefaults([]Dialect{
 	// nothing in HTML.
 	{Format: Matrix, HTML: true, Code: verbatim},
 	{Format: Slack, Escape: escapeSlack, Code: codeSlack},
+	// Plain text, like text: an SMS has no markup.
+	{Format: SMS},
 	{Format: Teams, Escape: escapeTeams, Code: escapeTeams},
 	// Inside <code> and <pre> Telegram reads entities and tags as everywhere
 	// else, and html/template escapes them: code needs nothing more.

@@ -39,7 +39,7 @@ func TestUnknownFormat(t *testing.T) {
 // TestEveryFormatIsBuiltIn: the chat dialects are known to this package
 // alone, each with its default report from default/.
 func TestEveryFormatIsBuiltIn(t *testing.T) {
-	want := []Format{Discord, HTML, JSON, Markdown, Matrix, Slack, Teams, Telegram, Text}
+	want := []Format{Discord, HTML, JSON, Markdown, Matrix, Slack, SMS, Teams, Telegram, Text}
 	if got := Formats(); !slices.Equal(got, want) {
 		t.Errorf("Formats() = %v, want %v", got, want)
 	}

@@ -1,5 +1,6 @@
 // Package templates renders a report.Digest in a channel's format (text, HTML,
-// Markdown, or a chat platform's markup: the dialects listed in dialect.go)
+// Markdown, a chat platform's markup, or the summary of one SMS: the
+// dialects listed in dialect.go)
 // with the embedded default templates (default/report.FORMAT.tmpl) or with
 // templates users write, and holds the function map those templates can call.
 //

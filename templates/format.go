@@ -17,6 +17,8 @@ const (
 	Matrix Format = "matrix"
 	// Slack is Slack's mrkdwn.
 	Slack Format = "slack"
+	// SMS is plain text to fit one SMS: a summary, not the report.
+	SMS Format = "sms"
 	// Teams is the text of a Microsoft Teams Adaptive Card's text runs.
 	Teams Format = "teams"
 	// Telegram is Telegram's subset of HTML.

@@ -41,7 +41,7 @@ reports. No configuration is read and nothing is sent anywhere.`,
 			return demoRun(g, f)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "report format to print: text, html, markdown, or a channel's: telegram, matrix, slack, discord, teams, json")
+	cmd.Flags().StringVar(&format, "format", "text", "report format to print: text, html, markdown, or a channel's: telegram, matrix, slack, discord, teams, json, sms")
 	return cmd
 }
 

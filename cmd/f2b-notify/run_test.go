@@ -242,3 +242,16 @@ func TestMarkTestHTML(t *testing.T) {
 		t.Errorf("text: %q, subject %q", m.Bodies[templates.Text], m.Subject)
 	}
 }
+
+// TestMarkTestSMS: an SMS summary says it is a test in a word, not in a
+// line of its own that would take a second message.
+func TestMarkTestSMS(t *testing.T) {
+	t.Parallel()
+	m := channels.Message{Subject: "s", Bodies: map[channels.Format]string{channels.SMSFormat: "f2b host: 3 bans/2 IPs"}}
+	if err := markTest(&m, []channels.Format{channels.SMSFormat}); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Bodies[channels.SMSFormat]; got != "[test] f2b host: 3 bans/2 IPs" {
+		t.Errorf("sms body %q", got)
+	}
+}

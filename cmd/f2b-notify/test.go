@@ -90,6 +90,7 @@ func testRun(ctx context.Context, o *TestOptions) error {
 // markTest makes m say it is a test: "[test] " before its subject, and
 // testLine first in every body (the first page of a split one), in each
 // format's markup. A JSON body has no line to put first; its subject says it.
+// An SMS summary, one message, starts with "[test] " instead.
 func markTest(m *channels.Message, formats []channels.Format) error {
 	m.Subject = "[test] " + m.Subject
 	for f, body := range m.Bodies {
@@ -111,8 +112,11 @@ func markTest(m *channels.Message, formats []channels.Format) error {
 
 // withTestLine puts testLine first in body, a report in format f.
 func withTestLine(f channels.Format, body string) (string, error) {
-	if f == channels.JSONFormat {
+	switch f {
+	case channels.JSONFormat:
 		return body, nil
+	case channels.SMSFormat: // a summary of one message: a word, not a line
+		return "[test] " + body, nil
 	}
 	d, err := templates.Lookup(f)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -34,39 +35,50 @@ type Cert struct {
 // around now, and writes it to a file in t.TempDir().
 func SelfSignedCert(t testing.TB) *Cert {
 	t.Helper()
+	c, err := NewCert(t.TempDir(), "smtpsink test server", []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// NewCert makes a fresh self-signed certificate named name, for the host
+// names and addresses given, valid for an hour around now, and writes it to
+// a file in dir.
+func NewCert(dir, name string, hosts []string, ips []net.IP) (*Cert, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatalf("smtpsink: generate key: %v", err)
+		return nil, fmt.Errorf("smtpsink: generate key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
-		t.Fatalf("smtpsink: serial number: %v", err)
+		return nil, fmt.Errorf("smtpsink: serial number: %w", err)
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "smtpsink test server"},
+		Subject:               pkix.Name{CommonName: name},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
+		IPAddresses:           ips,
+		DNSNames:              hosts,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatalf("smtpsink: create certificate: %v", err)
+		return nil, fmt.Errorf("smtpsink: create certificate: %w", err)
 	}
 	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatalf("smtpsink: parse certificate: %v", err)
+		return nil, fmt.Errorf("smtpsink: parse certificate: %w", err)
 	}
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	caFile := filepath.Join(t.TempDir(), "smtpsink-ca.pem")
+	caFile := filepath.Join(dir, "test-ca.pem")
 	if err := os.WriteFile(caFile, pemBytes, 0o600); err != nil {
-		t.Fatalf("smtpsink: write %s: %v", caFile, err)
+		return nil, fmt.Errorf("smtpsink: write %s: %w", caFile, err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
@@ -78,5 +90,5 @@ func SelfSignedCert(t testing.TB) *Cert {
 		Pool:   pool,
 		PEM:    pemBytes,
 		CAFile: caFile,
-	}
+	}, nil
 }
