@@ -40,14 +40,15 @@ type pageCheck struct {
 		Width        float64 `json:"width"`
 	} `json:"images"`
 	InnerWidth  int      `json:"innerWidth"`
+	Height      int64    `json:"scrollHeight"`
 	ScrollWidth int      `json:"scrollWidth"`
 	Wide        []string `json:"wide"` // elements that reach past the screen's edges
 }
 
-// checkPage reads the pictures and the width of the page, and the elements
-// whose box goes beyond a screen of w CSS pixels, left or right. (A mobile
-// browser widens the page's viewport, innerWidth, to show what overflows,
-// so the screen's width is given, not read.)
+// checkPage reads the pictures, the width of the page's viewport (a mobile
+// browser widens it, innerWidth, to show what overflows), the page's width
+// and height, and the elements whose box goes beyond a screen of w CSS
+// pixels, left or right.
 const checkPage = `((w) => {
 	const wide = [];
 	for (const e of document.body.querySelectorAll('*')) {
@@ -58,7 +59,8 @@ const checkPage = `((w) => {
 	}
 	return {
 		images: [...document.images].map(i => ({src: i.getAttribute('src'), alt: i.alt, complete: i.complete, naturalWidth: i.naturalWidth, width: i.getBoundingClientRect().width})),
-		innerWidth: w,
+		innerWidth: window.innerWidth,
+		scrollHeight: document.documentElement.scrollHeight,
 		scrollWidth: document.documentElement.scrollWidth,
 		wide: wide,
 	};
@@ -177,7 +179,13 @@ func phoneCheck(t *testing.T, chromium, name string, d *report.Digest) {
 	if err != nil {
 		t.Fatalf("measure the page: %v", err)
 	}
-	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	// The whole page as the phone lays it out: a screen as tall as the page.
+	// (A screenshot "beyond the viewport" lays the page out anew, 980 CSS
+	// pixels wide, which is not what the phone shows.)
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(phoneWidth, max(got.Height, phoneHeight), chromedp.EmulateScale(phoneScale), chromedp.EmulateMobile)); err != nil {
+		t.Fatalf("size the screen to the page: %v", err)
+	}
+	shot, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
