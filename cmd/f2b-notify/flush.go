@@ -19,6 +19,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/banpath"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
+	"github.com/f2b-notify/f2b-notify/internal/jailstate"
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/render"
 )
@@ -115,6 +116,10 @@ nothing. That flush sends no report of no bans, whatever report.send_empty says.
 }
 
 func stopRun(o *StopOptions) error {
+	// Recorded first, from what the ban path reads: a mistake elsewhere in
+	// the file must not leave the jail recorded as running.
+	s, _, _ := banPath().ReadSettings(o.ConfigPath())
+	recordJail(o.IO.Err, s, "stop", o.Jail, false)
 	cfg, err := o.Load()
 	if err != nil {
 		return err
@@ -207,12 +212,23 @@ func startRun(o *StartOptions) error {
 	if err := probeBuffer(s.Dir); err != nil {
 		return &exitError{code: exitFail, msg: "start: " + oneLine(err.Error()) + "; bans cannot be stored"}
 	}
+	recordJail(o.IO.Err, s, "start", o.Jail, true)
 	// A missing file is said too, as ban says it: a typo in a jail's
 	// config= is best found when the jail starts.
 	if _, err := o.Load(); err != nil {
 		return &exitError{code: exitFail, msg: "start: " + oneLine(err.Error())}
 	}
 	return nil
+}
+
+// recordJail writes in the buffer folder's jails file that jail started or
+// stopped, for the report without bans to say which jails run. It never
+// fails the command: a file that cannot be written is a warning, and the
+// report then says nothing of the jails.
+func recordJail(errw io.Writer, s banpath.Settings, cmd, jail string, started bool) {
+	if err := jailstate.Record(s.Dir, jail, started, time.Now(), s.Fsync); err != nil {
+		fmt.Fprintf(errw, "f2b-notify: warning: %s: the jails file does not record jail %q (bans are not affected; reports say nothing of the jails): %s\n", cmd, jail, oneLine(err.Error()))
+	}
 }
 
 // lowGC trades a little CPU for memory in the commands that read the whole
