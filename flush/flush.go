@@ -141,8 +141,8 @@ type flusher struct {
 	// at once per flush (see Fail2ban).
 	fail2ban func() *report.Fail2ban
 	ledger   *book // set by claim
-	extras    *Extras
-	res       *Result
+	extras   *Extras
+	res      *Result
 }
 
 // run is the flush, stage by stage.
