@@ -99,7 +99,10 @@ BUFFER_DIR/last-flush.log) and waits for it at most --wait: a flush that ends by
 output and exit status shown here; one that takes longer (a channel that hangs) goes on in the
 background, so that a stopping fail2ban never waits for a channel. A channel that fails keeps
 its bans in the spool for the next flush. With nothing pending and nothing spooled it starts
-nothing. That flush sends no report of no bans, whatever report.send_empty says.`,
+nothing. That flush sends no report of no bans, whatever report.send_empty says.
+
+It first records that the jail stopped in BUFFER_DIR/jails, for the report of no bans to count
+the jails running; a file that cannot be written is a warning, never a failure.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := buffer.ValidJail(o.Jail); err != nil {
@@ -188,7 +191,11 @@ func newStartCmd(g *Globals) *cobra.Command {
 bans can be stored there (a file can be created and removed in it, its lock taken, its
 pending file written), and sends nothing: the "started" mail of the stock actions is noise
 on every restart. It exits 1 with one line saying what is wrong, so that fail2ban logs it
-when the jail starts rather than at every ban.`,
+when the jail starts rather than at every ban.
+
+It records that the jail started in BUFFER_DIR/jails, for the report of no bans
+(report.send_empty) to count the jails running; a file that cannot be written is a warning,
+never a failure.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := buffer.ValidJail(o.Jail); err != nil {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/internal/fsguard"
@@ -63,6 +64,11 @@ func Probe(pidFile string) Server {
 	dir := filepath.Join(procDir, strconv.Itoa(pid))
 	stat, err := os.ReadFile(filepath.Join(dir, "stat"))
 	if errors.Is(err, fs.ErrNotExist) {
+		// /proc mounted with hidepid hides the processes of other users:
+		// only the kernel's "no such process" tells that there is none.
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			return Server{Why: fmt.Sprintf("process %d of pid file %s cannot be inspected in %s", pid, pidFile, procDir)}
+		}
 		return Server{Known: true, Why: fmt.Sprintf("no process %d for pid file %s", pid, pidFile)}
 	}
 	if err != nil {
