@@ -34,6 +34,9 @@ import (
 const (
 	File     = "jails"      // one line per jail: when it last started and stopped
 	LockFile = "jails.lock" // held while File is read and replaced
+	// LostFile holds the time of the last start or stop that could not be
+	// recorded: File is incomplete before then (see Check).
+	LostFile = "jails.lost"
 )
 
 // MaxJails bounds the jails File keeps: beyond it, the jails whose last
@@ -178,11 +181,35 @@ func stamp(t time.Time) string {
 
 // Record writes in dir's File that jail started (started true) or stopped
 // at now. A damaged file is replaced by one that says when (State.Reset).
-// It waits for the lock at most LockWait.
+// It waits for the lock at most LockWait. When it cannot record, it writes
+// now in LostFile, if it can, so that File is known to be incomplete.
 func Record(dir, jail string, started bool, now time.Time, fsync bool) error {
+	err := store(dir, jail, started, now, fsync)
+	if err != nil {
+		if f, lerr := fsguard.Open(filepath.Join(dir, LostFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); lerr == nil {
+			_, _ = f.WriteString(now.UTC().Format(time.RFC3339Nano) + "\n")
+			f.Close()
+		}
+	}
+	return err
+}
+
+// Lost returns the time in dir's LostFile: ok is false when there is none;
+// a file that holds no time gives the zero time and ok, which Check reads
+// as "incomplete until now".
+func Lost(dir string) (at time.Time, ok bool) {
+	data, err := readSmall(filepath.Join(dir, LostFile), 128)
+	if err != nil {
+		return time.Time{}, !errors.Is(err, fs.ErrNotExist)
+	}
+	at, _ = time.Parse(time.RFC3339Nano, strings.TrimSpace(string(data)))
+	return at, true
+}
+
+func store(dir, jail string, started bool, now time.Time, fsync bool) error {
 	l := flock.New(filepath.Join(dir, LockFile), flock.SetFlag(os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW), flock.SetPermissions(0o600))
 	ok, err := l.TryLock()
-	deadline := now.Add(LockWait)
+	deadline := time.Now().Add(LockWait)
 	for delay := time.Millisecond; err == nil && !ok && time.Now().Before(deadline); delay = min(2*delay, 32*time.Millisecond) {
 		time.Sleep(delay)
 		ok, err = l.TryLock()

@@ -27,9 +27,9 @@ const procDir = "/proc"
 const clockTicks = 100
 
 // startSlack is how much earlier than the computed start of the server a
-// jail's start may be and still count: the boot time the kernel gives is in
-// whole seconds.
-const startSlack = time.Second
+// jail's start may be and still count: the kernel gives the uptime and a
+// process's start in hundredths of a second.
+const startSlack = 100 * time.Millisecond
 
 // Server is what the pid file says of fail2ban's server.
 type Server struct {
@@ -92,7 +92,7 @@ func Probe(pidFile string) Server {
 	if err != nil {
 		return Server{Why: err.Error()}
 	}
-	started := boot.Add(time.Duration(ticks) * time.Second / clockTicks)
+	started := boot.Add(time.Duration(ticks) * (time.Second / clockTicks))
 	return Server{Known: true, Running: true, Started: started}
 }
 
@@ -141,22 +141,24 @@ func isServer(cmdline []byte) bool {
 	return false
 }
 
-// bootTime is when the machine booted, from /proc/stat.
+// bootTime is when the machine booted: now less the uptime, from
+// /proc/uptime, to a hundredth of a second (/proc/stat's btime is in whole
+// seconds).
 func bootTime() (time.Time, error) {
-	data, err := os.ReadFile(filepath.Join(procDir, "stat"))
+	now := time.Now()
+	data, err := os.ReadFile(filepath.Join(procDir, "uptime"))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("boot time: %w", err)
+		return time.Time{}, fmt.Errorf("uptime: %w", err)
 	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "btime "); ok {
-			s, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err != nil {
-				break
-			}
-			return time.Unix(s, 0), nil
-		}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return time.Time{}, errors.New("uptime: /proc/uptime is empty")
 	}
-	return time.Time{}, errors.New("boot time: no btime in /proc/stat")
+	up, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("uptime: %w", err)
+	}
+	return now.Add(-time.Duration(up * float64(time.Second))), nil
 }
 
 // Status is what a report without bans can say of fail2ban.
@@ -185,13 +187,25 @@ func Check(dir, pidFile string) Status {
 	if err != nil {
 		s = nil
 	}
+	// Records are whole since the later of a damaged file's replacement
+	// and the last start or stop that could not be recorded.
+	var whole time.Time
+	if s != nil {
+		whole = s.Reset
+		if lost, ok := Lost(dir); ok {
+			if lost.IsZero() {
+				lost = time.Now() // unreadable: incomplete until the next server
+			}
+			whole = maxTime(whole, lost)
+		}
+	}
 	switch {
 	case srv.Running:
 		st := Status{Known: true, Running: true, Started: srv.Started}
-		if s == nil || len(s.Jails) == 0 || !s.Reset.Before(srv.Started.Add(-startSlack)) {
+		since := srv.Started.Add(-startSlack)
+		if s == nil || len(s.Jails) == 0 || !whole.Before(since) {
 			return st // no records, or some lost since the server started
 		}
-		since := srv.Started.Add(-startSlack)
 		st.Jails = []string{}
 		for _, j := range s.Jails {
 			if j.Running(since) {
@@ -203,12 +217,24 @@ func Check(dir, pidFile string) Status {
 	case srv.Known:
 		return Status{Known: true, Why: srv.Why}
 	case srv.Missing && s != nil && len(s.Jails) > 0:
+		var last time.Time
 		for _, j := range s.Jails {
 			if j.Running(time.Time{}) {
 				return Status{} // a jail that never stopped: a pid file elsewhere, or a killed fail2ban
 			}
+			last = maxTime(last, j.Stopped)
+		}
+		if !whole.Before(last) {
+			return Status{} // a start may have been lost since the last stop
 		}
 		return Status{Known: true, Why: srv.Why + ", and every jail stopped"}
 	}
 	return Status{}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
