@@ -222,6 +222,13 @@ func store(dir, jail string, started bool, now time.Time, fsync bool) error {
 	}
 	defer l.Unlock()
 
+	// Only the holder of the lock writes File's temporary files: any there
+	// now is what a start or stop killed mid-write left.
+	if stale, err := filepath.Glob(filepath.Join(dir, File+".tmp*")); err == nil {
+		for _, name := range stale {
+			_ = os.Remove(name)
+		}
+	}
 	s, err := Read(dir)
 	if errors.Is(err, ErrDamaged) {
 		s = &State{Reset: now}

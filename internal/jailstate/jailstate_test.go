@@ -59,6 +59,15 @@ func TestStartStopRestart(t *testing.T) {
 	if got, want := running(t, dir, t0), []string{"nginx http", "sshd"}; !slices.Equal(got, want) {
 		t.Fatalf("after restart: running %v, want %v", got, want)
 	}
+	// A start killed mid-write left its temporary file: the next removes it.
+	stale := filepath.Join(dir, File+".tmp12345")
+	if err := os.WriteFile(stale, []byte("half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	record(t, dir, "sshd", true, t0.Add(4*time.Second))
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("%s left behind (%v)", stale, err)
+	}
 	data, _ := os.ReadFile(filepath.Join(dir, File))
 	want := "f2b-notify jails 1\n" +
 		"2026-12-01T20:00:02Z\t-\tnginx http\n" +
