@@ -8,7 +8,8 @@
 // killed runs no stop, so a start record only counts when it is later than
 // the start of the fail2ban-server process that the pid file names (see
 // Probe). Whatever is damaged or unreadable means "unknown", never a failure
-// of start or stop.
+// of start or stop; a start or stop that cannot be recorded leaves its time
+// in LostFile, and the jails are unknown until the server starts again.
 package jailstate
 
 import (
