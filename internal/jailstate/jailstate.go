@@ -182,9 +182,13 @@ func stamp(t time.Time) string {
 
 // Record writes in dir's File that jail started (started true) or stopped
 // at now. A damaged file is replaced by one that says when (State.Reset).
-// It waits for the lock at most LockWait. When it cannot record, it writes
+// It waits for the lock at most LockWait; a stop in a folder that does not
+// exist records nothing. When it cannot record, it writes
 // now in LostFile, if it can, so that File is known to be incomplete.
 func Record(dir, jail string, started bool, now time.Time, fsync bool) error {
+	if _, err := os.Stat(dir); !started && errors.Is(err, fs.ErrNotExist) {
+		return nil // no folder: no start was recorded for this stop to end
+	}
 	err := store(dir, jail, started, now, fsync)
 	if err != nil {
 		if f, lerr := fsguard.Open(filepath.Join(dir, LostFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); lerr == nil {

@@ -81,6 +81,22 @@ func TestStartStopRestart(t *testing.T) {
 	}
 }
 
+// TestStopWithoutFolder: a stop in a buffer folder that does not exist
+// (no start ever made it) records nothing, creates nothing and is no
+// error; a start there is an error (start creates the folder first).
+func TestStopWithoutFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "none")
+	if err := Record(dir, "sshd", false, time.Now(), false); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if err := Record(dir, "sshd", true, time.Now(), false); err == nil {
+		t.Error("start in a missing folder: no error")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the folder was created (%v)", err)
+	}
+}
+
 // TestDamagedFile: a damaged file is an error on read (unknown), and the
 // next start replaces it with one that says since when records are whole.
 func TestDamagedFile(t *testing.T) {
