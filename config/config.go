@@ -51,6 +51,7 @@ type Config struct {
 	Metrics  Metrics            `mapstructure:"metrics"`
 	GeoIP    GeoIP              `mapstructure:"geoip"`
 	History  History            `mapstructure:"history"`
+	Fail2ban Fail2ban           `mapstructure:"fail2ban"`
 	Channels map[string]Channel `mapstructure:"channels"`
 
 	// File is the file the configuration was read from; "" for defaults only.
@@ -101,6 +102,14 @@ type History struct {
 
 // HistoryFile is the history's file in the buffer folder.
 func (c *Config) HistoryFile() string { return filepath.Join(c.Buffer.Dir, buffer.HistoryFile) }
+
+// Fail2ban says where to see whether fail2ban runs, for the report
+// without bans (report.send_empty).
+type Fail2ban struct {
+	// PidFile is fail2ban-server's pid file (fail2ban.conf's pidfile); ""
+	// says nothing of fail2ban.
+	PidFile string `mapstructure:"pidfile"`
+}
 
 // Flush bounds a whole flush.
 type Flush struct {
@@ -183,6 +192,7 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("history.enabled", true)
 	v.SetDefault("history.max_age", "90d")
 	v.SetDefault("history.max_addresses", 1_000_000)
+	v.SetDefault("fail2ban.pidfile", defaults.PidFile)
 }
 
 // Path returns the configuration file to use: the flag's value if set, else
@@ -293,9 +303,9 @@ func (c *Config) Validate() error {
 	if err := c.Report.Networks.check(); err != nil {
 		return err
 	}
-	for key, p := range map[string]string{"geoip.asn_db": c.GeoIP.ASNDB, "geoip.country_db": c.GeoIP.CountryDB} {
+	for key, p := range map[string]string{"geoip.asn_db": c.GeoIP.ASNDB, "geoip.country_db": c.GeoIP.CountryDB, "fail2ban.pidfile": c.Fail2ban.PidFile} {
 		if p == "" {
-			continue // that part of the report left out
+			continue // that part of the report left out, or nothing said of fail2ban
 		}
 		if err := bankeys.CheckPath(key, p); err != nil {
 			return err

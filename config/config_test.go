@@ -265,8 +265,12 @@ func TestGlanceKeys(t *testing.T) {
 	if c.History.MaxAge != 36*time.Hour || c.GeoIP.ASNDB != "/var/lib/GeoIP/GeoLite2-ASN.mmdb" {
 		t.Errorf("history %+v, geoip %+v", c.History, c.GeoIP)
 	}
+	if c.Fail2ban.PidFile != "/var/run/fail2ban/fail2ban.pid" {
+		t.Errorf("fail2ban.pidfile %q, want fail2ban's default", c.Fail2ban.PidFile)
+	}
 	for body, want := range map[string]string{
 		"geoip:\n  country_db: GeoLite2-Country.mmdb\n": "key geoip.country_db: \"GeoLite2-Country.mmdb\" is a relative path",
+		"fail2ban:\n  pidfile: fail2ban.pid\n":          "key fail2ban.pidfile: \"fail2ban.pid\" is a relative path",
 		"report:\n  networks:\n    ipv4_prefix: 33\n":   "report.networks.ipv4_prefix",
 		"report:\n  networks:\n    top: 0\n":            "key report.networks.top: 0 is not between 1 and 100",
 		"history:\n  max_age: -1h\n":                    "key history.max_age: must not be negative",

@@ -6,6 +6,7 @@ import (
 
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/config"
+	"github.com/f2b-notify/f2b-notify/internal/jailstate"
 	"github.com/f2b-notify/f2b-notify/render"
 	"github.com/f2b-notify/f2b-notify/report"
 )
@@ -99,13 +100,30 @@ func ForChannel(d *report.Digest, t *render.Target, st *buffer.ChannelState) *re
 
 // AsEmpty returns channel t's digest d (made for it by ForChannel) as the
 // report of no bans that report.send_empty sends, saying since when there
-// were none; none is false, and d is returned as it is, when d has
-// something to tell (bans, or a note on lost or damaged records).
-func AsEmpty(t *render.Target, d *report.Digest) (q *report.Digest, none bool) {
+// were none and what f2b tells of fail2ban (see Fail2ban); none is false,
+// and d is returned as it is, when d has something to tell (bans, or a
+// note on lost or damaged records).
+func AsEmpty(t *render.Target, d *report.Digest, f2b *report.Fail2ban) (q *report.Digest, none bool) {
 	if worthSending(d) {
 		return d, false
 	}
-	return d.Quiet(d.Notes.LastSuccess, t.Name, t.Config.Jails), true
+	return d.Quiet(d.Notes.LastSuccess, t.Name, t.Config.Jails, f2b), true
+}
+
+// Fail2ban is what a report without bans says of fail2ban: whether the
+// pid file that fail2ban.pidfile names is that of a live fail2ban-server,
+// and the jails started since it started, from the jails file in the
+// buffer folder. It is nil when nothing is known, and when
+// fail2ban.pidfile is "".
+func Fail2ban(cfg *config.Config) *report.Fail2ban {
+	if cfg.Fail2ban.PidFile == "" {
+		return nil
+	}
+	st := jailstate.Check(cfg.Buffer.Dir, cfg.Fail2ban.PidFile)
+	if !st.Known {
+		return nil
+	}
+	return &report.Fail2ban{Running: st.Running, Why: st.Why, Started: st.Started, Jails: st.Jails, JailsKnown: st.JailsKnown}
 }
 
 // holdsRecords reports whether a digest counts any record (of the jails it

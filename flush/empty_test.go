@@ -2,11 +2,13 @@ package flush_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/flush"
+	"github.com/f2b-notify/f2b-notify/internal/jailstate"
 	"github.com/f2b-notify/f2b-notify/render"
 )
 
@@ -190,5 +193,68 @@ func TestSendEmptyNotWhileMinBansHolds(t *testing.T) {
 	res := e.run(t, tg, flush.Options{})
 	if len(held.received()) != 0 || !res.Channels[0].Held || res.Channels[0].Empty || res.Deleted != 0 {
 		t.Errorf("a channel holding its bans for min_bans: %+v, sent %q", res, held.received())
+	}
+}
+
+// TestSendEmptySaysFail2banIsNotRunning: a pid file that names a live
+// process which is not fail2ban-server (a pid reused after fail2ban was
+// killed) makes the report of no bans say first that fail2ban is not
+// running, and the JSON say fail2ban_running false; a pid file that is
+// missing while every recorded jail stopped says so too; no pid file and
+// no records say nothing of fail2ban.
+func TestSendEmptySaysFail2banIsNotRunning(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Report.SendEmpty = true
+	h := &hook{}
+	file, tg := e.realChannels(t, h)
+
+	type payload struct {
+		Text   string `json:"text"`
+		Digest struct {
+			Running *bool  `json:"fail2ban_running"`
+			Why     string `json:"fail2ban_why"`
+			Jails   *int   `json:"jails_running"`
+		} `json:"digest"`
+	}
+	last := func() payload {
+		t.Helper()
+		bodies := h.received()
+		var p payload
+		if err := json.Unmarshal([]byte(bodies[len(bodies)-1]), &p); err != nil {
+			t.Fatal(err)
+		}
+		p.Text = strings.ReplaceAll(p.Text, "\n  ", " ") // the text report wraps its first lines at 80 columns
+		return p
+	}
+
+	e.run(t, tg, flush.Options{})
+	if p := last(); p.Digest.Running != nil || p.Digest.Jails != nil || strings.Contains(readFile(t, file), "fail2ban") {
+		t.Errorf("no pid file, no records: fail2ban_running %v, jails_running %v, want null; file:\n%s", p.Digest.Running, p.Digest.Jails, readFile(t, file))
+	}
+
+	if err := os.WriteFile(e.cfg.Fail2ban.PidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := jailstate.Record(e.cfg.Buffer.Dir, "sshd", true, time.Now(), false); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(file)
+	e.run(t, tg, flush.Options{})
+	want := fmt.Sprintf("fail2ban is not running (process %d of pid file %s is not fail2ban-server)", os.Getpid(), e.cfg.Fail2ban.PidFile)
+	if text := readFile(t, file); !strings.Contains(strings.ReplaceAll(text, "\n  ", " "), want) {
+		t.Errorf("the file channel's report does not say %q:\n%s", want, text)
+	}
+	if p := last(); p.Digest.Running == nil || *p.Digest.Running || p.Digest.Jails == nil || *p.Digest.Jails != 0 || !strings.HasPrefix(p.Text, want) {
+		t.Errorf("webhook: text %q, fail2ban_running %v, jails_running %v, want it first, false and 0", p.Text, p.Digest.Running, p.Digest.Jails)
+	}
+
+	// fail2ban stopped cleanly: its jails stopped, its pid file removed.
+	if err := jailstate.Record(e.cfg.Buffer.Dir, "sshd", false, time.Now(), false); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(e.cfg.Fail2ban.PidFile)
+	e.run(t, tg, flush.Options{})
+	if p := last(); p.Digest.Running == nil || *p.Digest.Running || !strings.HasPrefix(p.Text, "fail2ban is not running (no pid file "+e.cfg.Fail2ban.PidFile+", and every jail stopped)") {
+		t.Errorf("webhook: text %q, fail2ban_running %v, want not running", p.Text, p.Digest.Running)
 	}
 }

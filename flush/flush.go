@@ -15,11 +15,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/render"
+	"github.com/f2b-notify/f2b-notify/report"
 )
 
 // Options tune one flush.
@@ -92,6 +94,7 @@ func Run(ctx context.Context, cfg *config.Config, targets []*render.Target, opt 
 	f := &flusher{
 		cfg: cfg, buf: buffer.New(cfg.Buffer.Dir, cfg.Buffer.Fsync), targets: targets, now: opt.Now, backoff: opt.Backoff,
 		sendEmpty: cfg.Report.SendEmpty && !opt.NoEmpty, res: &Result{},
+		fail2ban: sync.OnceValue(func() *report.Fail2ban { return Fail2ban(cfg) }),
 	}
 
 	// Single flight: a second flush leaves at once.
@@ -134,9 +137,12 @@ type flusher struct {
 	backoff func(n int) time.Duration // nil: channels.DefaultBackoff
 	// sendEmpty: a channel with no ban to be sent gets a report saying so.
 	sendEmpty bool
-	ledger    *book // set by claim
-	extras    *Extras
-	res       *Result
+	// fail2ban is what the report without bans says of fail2ban, looked
+	// at once per flush (see Fail2ban).
+	fail2ban func() *report.Fail2ban
+	ledger   *book // set by claim
+	extras   *Extras
+	res      *Result
 }
 
 // run is the flush, stage by stage.

@@ -73,6 +73,7 @@ func newEnv(t testing.TB) *env {
 	}
 	cfg.Buffer = config.Buffer{Dir: filepath.Join(dir, "buf"), MaxAge: 24 * time.Hour, MaxSizeMB: 64}
 	cfg.Flag = filepath.Join(dir, "mail.flag")
+	cfg.Fail2ban.PidFile = filepath.Join(dir, "fail2ban.pid") // none: nothing is said of the machine's fail2ban
 	cfg.Host = "vm"
 	cfg.Report.Timezone = "UTC"
 	return &env{cfg: cfg, buf: buffer.New(cfg.Buffer.Dir, false)}

@@ -78,7 +78,11 @@ func (f *flusher) planChannel(t *render.Target, cr *ChannelResult, batches []buf
 	if cr.Err = t.Err; cr.Err != nil {
 		return pl
 	}
-	pl.send, pl.confirm = newReport(t, cr, ForChannel(d, t, &st), batchIDs(todo), empty)
+	var f2b *report.Fail2ban
+	if empty {
+		f2b = f.fail2ban()
+	}
+	pl.send, pl.confirm = newReport(t, cr, ForChannel(d, t, &st), batchIDs(todo), empty, f2b)
 	return pl
 }
 
@@ -86,9 +90,10 @@ func (f *flusher) planChannel(t *render.Target, cr *ChannelResult, batches []buf
 // it is d: a message to send, or the batches to confirm without one (they
 // hold nothing for it), or neither (the report waits; cr says why). With
 // empty (report.send_empty), a digest without bans is sent all the same,
-// as a short report saying so; it confirms the batches it covers.
-func newReport(t *render.Target, cr *ChannelResult, d *report.Digest, ids []string, empty bool) (send *step, confirm []string) {
-	q, none := AsEmpty(t, d)
+// as a short report saying so, and what f2b tells of fail2ban; it
+// confirms the batches it covers.
+func newReport(t *render.Target, cr *ChannelResult, d *report.Digest, ids []string, empty bool, f2b *report.Fail2ban) (send *step, confirm []string) {
+	q, none := AsEmpty(t, d, f2b)
 	switch {
 	case none && empty:
 		// No ban for it: only unbans or restored bans, which the report

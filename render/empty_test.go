@@ -44,24 +44,38 @@ func TestEmptyReportFitsEveryKind(t *testing.T) {
 			{Jail: long + "1", Bans: 5}, {Jail: long + "2", Bans: 4}, {Jail: long + "3", Bans: 3}, {Jail: long + "4", Bans: 2},
 		}},
 	}
-	for _, k := range channels.Kinds {
-		t.Run(k.Name, func(t *testing.T) {
-			m := renderAsKind(t, k, d)
-			if len(m.Pages) > 1 {
-				t.Errorf("%d messages, want 1", len(m.Pages))
-			}
-			body := m.Bodies[k.Formats[0]]
-			if k.Limit > 0 && len(body) > k.Limit {
-				t.Errorf("%d bytes, over the limit of %d:\n%s", len(body), k.Limit, body)
-			}
-			if k.Formats[0] == channels.SMSFormat {
-				if !strings.Contains(body, "no bans since Nov 30 00:17") {
-					t.Errorf("the summary does not say since when there were no bans:\n%s", body)
+	running := *d
+	running.Fail2ban = &report.Fail2ban{Running: true, JailsKnown: true, Jails: []string{long + "1", long + "2", long + "3", long + "4", long + "5"}}
+	stopped := *d
+	stopped.Fail2ban = &report.Fail2ban{Why: "no process 4242 for pid file /" + strings.Repeat("p", 200) + "/fail2ban.pid"}
+	for _, c := range []struct {
+		name string
+		d    *report.Digest
+		says string // in the report (the SMS summary: in lower case)
+	}{
+		{"unknown", d, ""},
+		{"running", &running, "5 jails running"},
+		{"stopped", &stopped, "fail2ban is not running"},
+	} {
+		for _, k := range channels.Kinds {
+			t.Run(c.name+"/"+k.Name, func(t *testing.T) {
+				m := renderAsKind(t, k, c.d)
+				if len(m.Pages) > 1 {
+					t.Errorf("%d messages, want 1", len(m.Pages))
 				}
-			} else if k.Formats[0] != channels.JSONFormat && !strings.Contains(body, "No bans since 2026-11-30 00:17 UTC") {
-				t.Errorf("the report does not say since when there were no bans:\n%s", body)
-			}
-		})
+				body := m.Bodies[k.Formats[0]]
+				if k.Limit > 0 && len(body) > k.Limit {
+					t.Errorf("%d bytes, over the limit of %d:\n%s", len(body), k.Limit, body)
+				}
+				if k.Formats[0] == channels.SMSFormat {
+					if !strings.Contains(body, "no bans since Nov 30 00:17") || !strings.Contains(strings.ToLower(body), strings.TrimPrefix(c.says, "fail2ban is ")) {
+						t.Errorf("the summary does not say since when there were no bans, or %q:\n%s", c.says, body)
+					}
+				} else if k.Formats[0] != channels.JSONFormat && (!strings.Contains(body, "No bans since 2026-11-30 00:17 UTC") || !strings.Contains(body, c.says)) {
+					t.Errorf("the report does not say since when there were no bans, or %q:\n%s", c.says, body)
+				}
+			})
+		}
 	}
 }
 

@@ -41,13 +41,30 @@ type Digest struct {
 	// asks for one (see Quiet): Empty is set, Since is when the channel
 	// was last sent a report (zero when nothing is known), and LastBans is
 	// the latest earlier report with bans the history knows (nil: none).
+	// Fail2ban is what is known of fail2ban when such a report is made
+	// (nil: nothing).
 	Empty    bool
 	Since    time.Time
 	LastBans *Previous
+	Fail2ban *Fail2ban
 
 	addrs   *walk            // every banned address, with a history: see Record
 	history *history.History // what Previous was read from, for Quiet
 	chart   banChart         // bans per jail and minute: see Timeline
+}
+
+// Fail2ban is what a report without bans says of fail2ban: whether its
+// server runs, and which jails run.
+type Fail2ban struct {
+	Running bool
+	// Why says, when it does not run, what shows it, such as "no process
+	// 4242 for pid file /var/run/fail2ban/fail2ban.pid".
+	Why     string
+	Started time.Time // when its server started (Running only)
+	// Jails are the jails that started f2b-notify since the server
+	// started and have not stopped since, sorted, when JailsKnown.
+	Jails      []string
+	JailsKnown bool
 }
 
 // Totals sums up a digest.

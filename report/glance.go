@@ -389,11 +389,13 @@ func (d *Digest) PreviousFor(channel string, jails []string) *Digest {
 // the time given (when the channel was last sent a report; zero for never,
 // then the latest report the history knows stands in), and with the
 // latest earlier report to it that had bans in jails (all for none), from
-// the history d was built with.
-func (d *Digest) Quiet(since time.Time, channel string, jails []string) *Digest {
+// the history d was built with; f2b is what is known of fail2ban (nil:
+// nothing).
+func (d *Digest) Quiet(since time.Time, channel string, jails []string, f2b *Fail2ban) *Digest {
 	c := *d
 	c.Empty = true
 	c.Since = since
+	c.Fail2ban = f2b
 	if h := d.history; h != nil {
 		if since.IsZero() {
 			if p, ok := h.Previous(); ok {

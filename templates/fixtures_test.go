@@ -131,5 +131,15 @@ func quietDigest() *report.Digest {
 		{Jail: "recidive", Bans: 1, Addresses: 1},
 		{Jail: "sshd", Bans: 8, Addresses: 5},
 	}}
+	d.Fail2ban = &report.Fail2ban{Running: true, Started: at("2024-04-28T09:00:00Z"), JailsKnown: true,
+		Jails: []string{"nginx-http-auth", "postfix-sasl", "recidive", "sshd"}}
+	return d
+}
+
+// stoppedDigest is the report of no bans when the pid file names no live
+// fail2ban-server.
+func stoppedDigest() *report.Digest {
+	d := quietDigest()
+	d.Fail2ban = &report.Fail2ban{Why: "no process 4242 for pid file /var/run/fail2ban/fail2ban.pid"}
 	return d
 }

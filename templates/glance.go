@@ -119,29 +119,52 @@ func (f *funcs) standsOut(d *report.Digest) string {
 }
 
 // quiet is the summary of a report sent without bans (report.send_empty):
-// since when there were none, and the last bans the history knows of, in
-// which jails.
+// first that fail2ban is not running, when it is not; since when there were
+// no bans; the jails running, when known; and the last bans the history
+// knows of, in which jails.
 func (f *funcs) quiet(d *report.Digest) []string {
 	const layout = "2006-01-02 15:04 MST"
+	var lines []string
+	f2b := d.Fail2ban
+	if f2b != nil && !f2b.Running {
+		lines = append(lines, "fail2ban is not running ("+f2b.Why+")")
+	}
 	first := "No bans to report"
 	if !d.Since.IsZero() {
 		first = "No bans since " + d.Since.In(f.loc).Format(layout)
 	}
-	lines := []string{first}
+	lines = append(lines, first)
+	if f2b != nil && f2b.Running && f2b.JailsKnown {
+		if n := len(f2b.Jails); n > 0 {
+			lines = append(lines, fmt.Sprintf("%s running: %s", textutil.Count(n, "jail", "jails"), joinAnd(fewNames(f2b.Jails))))
+		} else {
+			lines = append(lines, "No jail has started f2b-notify since fail2ban started, "+f2b.Started.In(f.loc).Format(layout))
+		}
+	}
 	if p := d.LastBans; p != nil {
 		busiest := slices.Clone(p.Jails)
 		slices.SortStableFunc(busiest, func(a, b history.JailTotal) int { return cmp.Compare(b.Bans, a.Bans) })
-		jails := make([]string, 0, 4)
+		jails := make([]string, len(busiest))
 		for i, j := range busiest {
-			if i == 3 {
-				jails = append(jails, textutil.Count(len(p.Jails)-i, "more jail", "more jails"))
-				break
-			}
-			jails = append(jails, truncate(30, j.Jail))
+			jails[i] = j.Jail
 		}
-		lines = append(lines, fmt.Sprintf("Last bans reported %s: %d in %s", p.Time.In(f.loc).Format(layout), p.Bans, joinAnd(jails)))
+		lines = append(lines, fmt.Sprintf("Last bans reported %s: %d in %s", p.Time.In(f.loc).Format(layout), p.Bans, joinAnd(fewNames(jails))))
 	}
 	return lines
+}
+
+// fewNames returns the first three jail names, each cut to 30 characters,
+// and then how many more there are.
+func fewNames(names []string) []string {
+	out := make([]string, 0, 4)
+	for i, name := range names {
+		if i == 3 {
+			out = append(out, textutil.Count(len(names)-i, "more jail", "more jails"))
+			break
+		}
+		out = append(out, truncate(30, name))
+	}
+	return out
 }
 
 // origin says in one line where an offender comes from and whether it is

@@ -56,7 +56,7 @@ func DefaultSubject() string {
 		`{{if .Totals.Bans}}{{.Totals.Bans}} {{plural .Totals.Bans "ban" "bans"}}, ` +
 		`{{.Totals.IPs}} {{plural .Totals.IPs "address" "addresses"}}, ` +
 		`{{.Totals.Jails}} {{plural .Totals.Jails "jail" "jails"}}` +
-		`{{else}}no bans{{if and .Empty (not .Since.IsZero)}} since {{date "2006-01-02 15:04 MST" .Since}}{{end}}{{end}}` +
+		`{{else}}{{with .Fail2ban}}{{if not .Running}}fail2ban is not running, {{end}}{{end}}no bans{{if and .Empty (not .Since.IsZero)}} since {{date "2006-01-02 15:04 MST" .Since}}{{end}}{{end}}` +
 		`{{if not .From.IsZero}} ({{date "2006-01-02 15:04" .From}} – {{date "2006-01-02 15:04 MST" .To}}){{end}}` +
 		`{{if .Notes.MissedReports}} [{{.Notes.MissedReports}} missed {{plural .Notes.MissedReports "report" "reports"}}]{{end}}`
 }

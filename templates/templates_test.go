@@ -2,6 +2,7 @@ package templates
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -95,9 +96,9 @@ func TestQuietReportGolden(t *testing.T) {
 			}
 			golden(t, "quiet."+string(f)+".golden", got)
 			flat := strings.ReplaceAll(got, "\n  ", " ") // the text report wraps its first lines at 80 columns
-			for _, want := range []string{"No bans since 2024-05-02 06:00 UTC", "Last bans reported 2024-04-30 06:00 UTC: 14 in sshd, postfix-sasl, nginx-http-auth and 1 more jail"} {
+			for _, want := range []string{"No bans since 2024-05-02 06:00 UTC", "4 jails running: nginx-http-auth, postfix-sasl, recidive and 1 more jail", "Last bans reported 2024-04-30 06:00 UTC: 14 in sshd, postfix-sasl, nginx-http-auth and 1 more jail"} {
 				if f == SMS {
-					want = "no bans since May 02 06:00" // the summary: no room for the last bans
+					want = "no bans since May 02 06:00, 4 jails running" // the summary: no room for the last bans
 				}
 				if f != JSON && !strings.Contains(flat, want) {
 					t.Errorf("the report does not say %q:\n%s", want, got)
@@ -105,6 +106,16 @@ func TestQuietReportGolden(t *testing.T) {
 			}
 			if f == JSON && !strings.Contains(got, `"empty": true`) {
 				t.Errorf("the JSON report is not marked empty:\n%s", got)
+			}
+			if f == JSON {
+				var v struct {
+					Running *bool    `json:"fail2ban_running"`
+					Jails   *int     `json:"jails_running"`
+					Names   []string `json:"running_jails"`
+				}
+				if err := json.Unmarshal([]byte(got), &v); err != nil || v.Running == nil || !*v.Running || v.Jails == nil || *v.Jails != 4 || len(v.Names) != 4 {
+					t.Errorf("JSON fail2ban_running %v, jails_running %v, running_jails %v (%v), want true, 4 and 4 names:\n%s", v.Running, v.Jails, v.Names, err, got)
+				}
 			}
 		})
 	}
@@ -120,6 +131,51 @@ func TestQuietReportGolden(t *testing.T) {
 	}
 	subject, err := Subject(DefaultSubject(), quietDigest(), utc)
 	if want := "[Fail2Ban] web1.example.org: no bans since 2024-05-02 06:00 UTC"; err != nil || subject != want {
+		t.Errorf("subject %q (%v), want %q", subject, err, want)
+	}
+}
+
+// TestStoppedReportGolden: the report of no bans when fail2ban is not
+// running says so first, in every format and in the subject, and counts
+// no jail as running.
+func TestStoppedReportGolden(t *testing.T) {
+	const want = "fail2ban is not running (no process 4242 for pid file /var/run/fail2ban/fail2ban.pid)"
+	for _, f := range Formats() {
+		t.Run(string(f), func(t *testing.T) {
+			got, err := mustDefault(t, f, utc).Render(stoppedDigest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "stopped."+string(f)+".golden", got)
+			switch f {
+			case JSON:
+				var v struct {
+					Running *bool  `json:"fail2ban_running"`
+					Why     string `json:"fail2ban_why"`
+					Jails   *int   `json:"jails_running"`
+				}
+				if err := json.Unmarshal([]byte(got), &v); err != nil || v.Running == nil || *v.Running || v.Jails == nil || *v.Jails != 0 || !strings.Contains(want, v.Why) || v.Why == "" {
+					t.Errorf("JSON fail2ban_running %v, fail2ban_why %q, jails_running %v (%v), want false, why, 0:\n%s", v.Running, v.Why, v.Jails, err, got)
+				}
+			case SMS:
+				if !strings.HasPrefix(got, "f2b web1.example.org: fail2ban NOT RUNNING, no bans since May 02 06:00") {
+					t.Errorf("SMS %q does not begin with fail2ban NOT RUNNING", got)
+				}
+			default:
+				// The first words a reader sees, whatever markup wraps them.
+				flat := strings.ReplaceAll(got, "\n  ", " ")
+				i, j := strings.Index(flat, "fail2ban is not running"), strings.Index(flat, "No bans since")
+				if i < 0 || j < i {
+					t.Errorf("the report does not say %q before the rest:\n%s", want, got)
+				}
+				if strings.Contains(got, "jails running") {
+					t.Errorf("the report counts jails running:\n%s", got)
+				}
+			}
+		})
+	}
+	subject, err := Subject(DefaultSubject(), stoppedDigest(), utc)
+	if want := "[Fail2Ban] web1.example.org: fail2ban is not running, no bans since 2024-05-02 06:00 UTC"; err != nil || subject != want {
 		t.Errorf("subject %q (%v), want %q", subject, err, want)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/f2b-notify/f2b-notify/flush"
 	"github.com/f2b-notify/f2b-notify/internal/banpath"
 	"github.com/f2b-notify/f2b-notify/internal/defaults"
+	"github.com/f2b-notify/f2b-notify/internal/jailstate"
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
 	"github.com/f2b-notify/f2b-notify/render"
 )
@@ -98,7 +99,10 @@ BUFFER_DIR/last-flush.log) and waits for it at most --wait: a flush that ends by
 output and exit status shown here; one that takes longer (a channel that hangs) goes on in the
 background, so that a stopping fail2ban never waits for a channel. A channel that fails keeps
 its bans in the spool for the next flush. With nothing pending and nothing spooled it starts
-nothing. That flush sends no report of no bans, whatever report.send_empty says.`,
+nothing. That flush sends no report of no bans, whatever report.send_empty says.
+
+It first records that the jail stopped in BUFFER_DIR/jails, for the report of no bans to count
+the jails running; a file that cannot be written is a warning, never a failure.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := buffer.ValidJail(o.Jail); err != nil {
@@ -115,6 +119,10 @@ nothing. That flush sends no report of no bans, whatever report.send_empty says.
 }
 
 func stopRun(o *StopOptions) error {
+	// Recorded first, from what the ban path reads: a mistake elsewhere in
+	// the file must not leave the jail recorded as running.
+	s, _, _ := banPath().ReadSettings(o.ConfigPath())
+	recordJail(o.IO.Err, s, "stop", o.Jail, false)
 	cfg, err := o.Load()
 	if err != nil {
 		return err
@@ -183,7 +191,11 @@ func newStartCmd(g *Globals) *cobra.Command {
 bans can be stored there (a file can be created and removed in it, its lock taken, its
 pending file written), and sends nothing: the "started" mail of the stock actions is noise
 on every restart. It exits 1 with one line saying what is wrong, so that fail2ban logs it
-when the jail starts rather than at every ban.`,
+when the jail starts rather than at every ban.
+
+It records that the jail started in BUFFER_DIR/jails, for the report of no bans
+(report.send_empty) to count the jails running; a file that cannot be written is a warning,
+never a failure.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := buffer.ValidJail(o.Jail); err != nil {
@@ -207,12 +219,23 @@ func startRun(o *StartOptions) error {
 	if err := probeBuffer(s.Dir); err != nil {
 		return &exitError{code: exitFail, msg: "start: " + oneLine(err.Error()) + "; bans cannot be stored"}
 	}
+	recordJail(o.IO.Err, s, "start", o.Jail, true)
 	// A missing file is said too, as ban says it: a typo in a jail's
 	// config= is best found when the jail starts.
 	if _, err := o.Load(); err != nil {
 		return &exitError{code: exitFail, msg: "start: " + oneLine(err.Error())}
 	}
 	return nil
+}
+
+// recordJail writes in the buffer folder's jails file that jail started or
+// stopped, for the report without bans to say which jails run. It never
+// fails the command: a file that cannot be written is a warning, and the
+// report then says nothing of the jails.
+func recordJail(errw io.Writer, s banpath.Settings, cmd, jail string, started bool) {
+	if err := jailstate.Record(s.Dir, jail, started, time.Now(), s.Fsync); err != nil {
+		fmt.Fprintf(errw, "f2b-notify: warning: %s: the jails file does not record jail %q (bans are not affected; reports say nothing of the jails): %s\n", cmd, jail, oneLine(err.Error()))
+	}
 }
 
 // lowGC trades a little CPU for memory in the commands that read the whole

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -70,6 +71,7 @@ func previewRun(o *PreviewOptions) error {
 	if err != nil {
 		return err
 	}
+	f2b := sync.OnceValue(func() *report.Fail2ban { return flush.Fail2ban(cfg) })
 	failed := 0
 	for _, t := range targets {
 		if t.Err != nil {
@@ -95,7 +97,7 @@ func previewRun(o *PreviewOptions) error {
 			return err
 		}
 		d = flush.ForChannel(d, t, st)
-		if q, none := flush.AsEmpty(t, d); none && rest == nil && cfg.Report.SendEmpty {
+		if q, none := flush.AsEmpty(t, d, f2b()); none && rest == nil && cfg.Report.SendEmpty {
 			d = q // what report.send_empty sends when there is no ban
 		}
 		if err := printRendered(o.IO.Out, t, d, o.Payload, o.Attachments); err != nil {
@@ -225,10 +227,12 @@ func sampleDigest(cfg *config.Config, now time.Time) *report.Digest {
 }
 
 // quietSample is the report of no bans that report.send_empty sends, with
-// the last bans of the embedded sample history, as check renders it.
+// the last bans of the embedded sample history and fail2ban running two
+// jails, as check renders it.
 func quietSample(cfg *config.Config, now time.Time) *report.Digest {
 	b := report.NewBuilder(report.Options{Host: cfg.Hostname(), Generated: now, History: sample.History(now)})
-	return b.Digest().Quiet(now.Add(-24*time.Hour), "", nil)
+	f2b := &report.Fail2ban{Running: true, Started: now.Add(-72 * time.Hour), Jails: []string{"recidive", "sshd"}, JailsKnown: true}
+	return b.Digest().Quiet(now.Add(-24*time.Hour), "", nil, f2b)
 }
 
 // CheckOptions are the arguments of `check`.

@@ -660,6 +660,9 @@ func (s *Server) PID() int {
 	return s.cmd.Process.Pid
 }
 
+// PidFile returns the pid file the server writes (fail2ban.conf's pidfile).
+func (s *Server) PidFile() string { return s.pidFile }
+
 // Log returns the server's log, followed by what it wrote on its standard
 // output and error, for failure messages.
 func (s *Server) Log() string {
