@@ -62,7 +62,7 @@ func TestFinishIsDigest(t *testing.T) {
 	var addrs []netip.Addr
 	for _, ip := range finishIPs {
 		if a, err := netip.ParseAddr(ip); err == nil {
-			g.AddNew(a, nil, 0)
+			g.Add(a, "sshd", 0)
 			addrs = append(addrs, a.Unmap().WithZone(""))
 		}
 	}
