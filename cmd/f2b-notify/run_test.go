@@ -255,3 +255,29 @@ func TestMarkTestSMS(t *testing.T) {
 		t.Errorf("sms body %q", got)
 	}
 }
+
+// TestTestRunAttachmentFails: test says when a channel took the test report
+// but not its chart (here an ntfy server that takes no files), and exits 1:
+// the flush would warn about it every time.
+func TestTestRunAttachmentFails(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"code":40014,"http":400,"error":"invalid request: attachments not allowed"}`))
+			return
+		}
+		w.Write([]byte(`{"id":"x"}`))
+	}))
+	t.Cleanup(srv.Close)
+	s := newSite(t, "  phone:\n    type: ntfy\n    server: "+srv.URL+"\n    topic: bans\n    retries: 0\n")
+	err := testRun(context.Background(), &TestOptions{Globals: s.globals(), Now: time.Now()})
+	out := s.out.String()
+	if !strings.HasPrefix(out, "phone (ntfy): sent, but: channel \"phone\": the report was delivered, but not the attached bans.png: ") ||
+		!strings.Contains(out, "attachments not allowed") {
+		t.Errorf("test says %q", out)
+	}
+	if exitCode(t, err) != 1 || !strings.Contains(err.Error(), "phone") {
+		t.Errorf("test with an attachment refused: %v", err)
+	}
+}
