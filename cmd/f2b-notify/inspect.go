@@ -202,7 +202,9 @@ func saveAttachments(w io.Writer, channel string, as []channels.Attachment, dir 
 		where := ""
 		if dir != "" {
 			path := filepath.Join(dir, channel+"-"+a.Name)
-			if err := os.WriteFile(path, a.Data, 0o600); err != nil {
+			// Through a new file and a rename: a link planted at path in a
+			// shared folder is replaced, not written through.
+			if err := fsguard.WriteFileAtomic(path, a.Data, 0o600, false); err != nil {
 				return fmt.Errorf("write attachment %s: %w", a.Name, err)
 			}
 			where = ", written to " + path
