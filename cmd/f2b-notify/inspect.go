@@ -368,10 +368,9 @@ func printPlainHTTP(w io.Writer, file string, targets []*render.Target) {
 }
 
 // checkTarget reports what stops a channel from sending: its settings, its
-// templates, rendering them on the sample digest, or what it needs on this
-// machine (channels.Checker).
-// checkTarget renders d, and quiet unless nil, for target t, and runs the
-// channel's own checks.
+// templates, rendering them on the sample digest d (and on quiet, the
+// report of no bans, unless nil), or what it needs on this machine
+// (channels.Checker).
 func checkTarget(t *render.Target, d, quiet *report.Digest) error {
 	if t.Err != nil {
 		return t.Err
