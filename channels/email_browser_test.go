@@ -39,7 +39,7 @@ type pageCheck struct {
 		NaturalWidth int     `json:"naturalWidth"`
 		Width        float64 `json:"width"`
 	} `json:"images"`
-	InnerWidth  int      `json:"innerWidth"`
+	InnerWidth  int      `json:"innerWidth"` // the layout viewport: wider than the screen when something overflows
 	ScrollWidth int      `json:"scrollWidth"`
 	Wide        []string `json:"wide"` // elements that reach past the screen's edges
 }
@@ -47,7 +47,8 @@ type pageCheck struct {
 // checkPage reads the pictures and the width of the page, and the elements
 // whose box goes beyond a screen of w CSS pixels, left or right. (A mobile
 // browser widens the page's viewport, innerWidth, to show what overflows,
-// so the screen's width is given, not read.)
+// so the screen's width is given for the boxes, and innerWidth is read to
+// see whether it was widened.)
 const checkPage = `((w) => {
 	const wide = [];
 	for (const e of document.body.querySelectorAll('*')) {
@@ -58,7 +59,7 @@ const checkPage = `((w) => {
 	}
 	return {
 		images: [...document.images].map(i => ({src: i.getAttribute('src'), alt: i.alt, complete: i.complete, naturalWidth: i.naturalWidth, width: i.getBoundingClientRect().width})),
-		innerWidth: w,
+		innerWidth: window.innerWidth,
 		scrollWidth: document.documentElement.scrollWidth,
 		wide: wide,
 	};
