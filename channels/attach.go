@@ -40,16 +40,17 @@ type Attachment struct {
 // A channel that sends its attachments inside its one message (e-mail, as
 // parts of the MIME message) finds them in Message.Attachments in
 // SendMessage. A channel that posts them as messages of their own after the
-// report (Matrix, Telegram) implements AttachmentSender too.
+// report (Matrix, Telegram, Discord, ntfy, Slack) implements
+// AttachmentSender too.
 type Attacher interface {
 	Attaches(k AttachmentKind) bool
 }
 
 // AttachmentSender is implemented by channels that post each attachment
 // as a message of its own, after the report. Deliver calls it once the
-// report is delivered, with the job's timeout and retries; an attachment
-// that cannot be sent does not fail the report, which was delivered: it
-// is a warning of the verdict.
+// report is delivered (and Job.Delivered told so), with the job's timeout
+// and retries; an attachment that cannot be sent does not fail the report,
+// which was delivered: it is a warning of the verdict.
 type AttachmentSender interface {
 	SendAttachment(ctx context.Context, a Attachment) error
 }

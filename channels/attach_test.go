@@ -73,10 +73,15 @@ func TestDeliverSendsAttachmentsAfterTheReport(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ch := &postChannel{script: tt.script}
+			delivered := []int{} // the attachment calls made when the report was said delivered
 			v := channels.Deliver(t.Context(), channels.Job{Channel: ch, Message: msg, Attempts: 3, Timeout: 5 * time.Second,
-				Backoff: func(int) time.Duration { return time.Millisecond }, Redactor: channels.NewRedactor([]string{secret})})
+				Backoff: func(int) time.Duration { return time.Millisecond }, Redactor: channels.NewRedactor([]string{secret}),
+				Delivered: func() { delivered = append(delivered, ch.calls) }})
 			if v.Err != nil {
 				t.Fatalf("verdict %v, want the report delivered", v.Err)
+			}
+			if len(delivered) != 1 || delivered[0] != 0 {
+				t.Errorf("Delivered told after attachment calls %v; want once, before the first", delivered)
 			}
 			if ch.reports != 1 || strings.Join(ch.posted, " ") != tt.posted || ch.calls != tt.calls {
 				t.Errorf("reports %d, attachments %q in %d calls; want 1, %q in %d", ch.reports, ch.posted, ch.calls, tt.posted, tt.calls)
@@ -98,7 +103,8 @@ func TestDeliverSendsAttachmentsAfterTheReport(t *testing.T) {
 func TestDeliverSendsNoAttachmentAfterAFailedReport(t *testing.T) {
 	ch := &failingReport{}
 	v := channels.Deliver(t.Context(), channels.Job{Channel: ch, Attempts: 2, Timeout: time.Second,
-		Backoff: func(int) time.Duration { return time.Millisecond },
+		Backoff:   func(int) time.Duration { return time.Millisecond },
+		Delivered: func() { t.Error("a failed report was said delivered") },
 		Message: channels.Message{Bodies: map[channels.Format]string{channels.Text: "report"},
 			Attachments: []channels.Attachment{{Kind: channels.Chart, Name: "bans.png"}}}})
 	if v.Err == nil || ch.calls != 0 {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/f2b-notify/f2b-notify/channels"
 	"github.com/f2b-notify/f2b-notify/config"
 	"github.com/f2b-notify/f2b-notify/internal/smtpsink"
 	"github.com/f2b-notify/f2b-notify/internal/testenv"
@@ -22,16 +23,7 @@ import (
 // TestSendmailMsmtp sends through Debian's msmtp, a real sendmail
 // replacement, relaying to the sink.
 func TestSendmailMsmtp(t *testing.T) {
-	msmtp := testenv.NeedCommand(t, "msmtp", "msmtp")
-	sink := smtpsink.Start(t)
-	dir := t.TempDir()
-	rc := testenv.MsmtpConfig(t, dir, sink.Host(), sink.Port())
-	ch := newChannel(t, "admin-mail", "sendmail", map[string]any{
-		"sendmail": msmtp,
-		"args":     []any{"-C", rc},
-		"from":     testFrom,
-		"to":       []any{testTo},
-	})
+	ch, sink, dir := msmtpChannel(t)
 	html := "<p>ban 203.0.113.7 &lt;script&gt;alert(1)&lt;/script&gt;</p>"
 	if err := sendMessage(testCtx(t), ch, "Report\r\nBcc: evil@example.com", hostileBody, html); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "msmtp.log"))
@@ -69,6 +61,7 @@ func TestSendmailMsmtp(t *testing.T) {
 		t.Fatal("send with the relay down: no error")
 	}
 	t.Logf("relay down: %v", err)
+	msmtp := testenv.NeedCommand(t, "msmtp", "msmtp") // the program the channel runs
 	want := regexp.MustCompile(`^channel "admin-mail": sendmail ` + regexp.QuoteMeta(msmtp) + `: exit status [1-9][0-9]*: .+`)
 	if !want.MatchString(err.Error()) {
 		t.Errorf("error %q does not match %s", err, want)
@@ -79,16 +72,7 @@ func TestSendmailMsmtp(t *testing.T) {
 // picture arrives whole, inside the HTML alternative, under the Content-ID
 // the HTML names.
 func TestSendmailMsmtpChart(t *testing.T) {
-	msmtp := testenv.NeedCommand(t, "msmtp", "msmtp")
-	sink := smtpsink.Start(t)
-	dir := t.TempDir()
-	rc := testenv.MsmtpConfig(t, dir, sink.Host(), sink.Port())
-	ch := newChannel(t, "admin-mail", "sendmail", map[string]any{
-		"sendmail": msmtp,
-		"args":     []any{"-C", rc},
-		"from":     testFrom,
-		"to":       []any{testTo},
-	})
+	ch, sink, dir := msmtpChannel(t)
 	m := renderReport(t, ch, config.Channel{Type: "sendmail"}, sampleDigest())
 	if len(m.Attachments) != 1 {
 		t.Fatalf("attachments %v, want the chart", m.Attachments)
@@ -112,4 +96,21 @@ func TestSendmailMsmtpChart(t *testing.T) {
 	if match == nil || "<"+match[1]+">" != img.header.Get("Content-Id") {
 		t.Errorf("the HTML's picture %q is not the part %s", match, img.header.Get("Content-Id"))
 	}
+}
+
+// msmtpChannel is a sendmail channel that runs Debian's msmtp, relaying to
+// a sink of its own, and the folder of msmtp's configuration and log.
+func msmtpChannel(t *testing.T) (channels.Channel, *smtpsink.Sink, string) {
+	t.Helper()
+	msmtp := testenv.NeedCommand(t, "msmtp", "msmtp")
+	sink := smtpsink.Start(t)
+	dir := t.TempDir()
+	rc := testenv.MsmtpConfig(t, dir, sink.Host(), sink.Port())
+	ch := newChannel(t, "admin-mail", "sendmail", map[string]any{
+		"sendmail": msmtp,
+		"args":     []any{"-C", rc},
+		"from":     testFrom,
+		"to":       []any{testTo},
+	})
+	return ch, sink, dir
 }

@@ -2,9 +2,10 @@ package channels
 
 // Channel kinds on github.com/nikoksr/notify services, each through the
 // bridge (notifybridge.go): pushover, mattermost, rocketchat, pagerduty,
-// bark, dingtalk and syslog. Each sends the plain-text report, fitted to the
-// platform's limit, with the subject as its title (Mattermost, Rocket.Chat
-// and DingTalk: its first line).
+// bark, dingtalk and syslog. Each sends the plain-text report (Pushover:
+// the SMS summary, see sms.go), fitted to the platform's limit, with the
+// subject as its title (Mattermost, Rocket.Chat and DingTalk: its first
+// line).
 //
 // Settings of "pushover" (https://pushover.net/api):
 //

@@ -30,7 +30,8 @@ package channels
 //   - Every error redacted: each secret of the channel (and the parts of its
 //     URLs) is removed from the text, which is then cut to a bounded length;
 //     Deliver neutralises it and removes every other channel's secrets too.
-//   - The plain-text report (the text format) fitted to the platform's
+//   - The plain-text report (the text format; the sms summary for a kind
+//     whose limit it alone fits, Pushover) fitted to the platform's
 //     documented size limit.
 
 import (
@@ -86,7 +87,8 @@ type notifyChannel struct {
 // Name implements Channel.
 func (c *notifyChannel) Name() string { return c.name }
 
-// Formats implements Channel: the plain-text report.
+// Formats implements Channel: the kind's one format, the plain-text report
+// unless notifyKind.format says otherwise.
 func (c *notifyChannel) Formats() []Format {
 	if c.format != "" {
 		return []Format{c.format}

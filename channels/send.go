@@ -20,6 +20,12 @@ type Job struct {
 	// after each page is delivered how many are delivered so far.
 	From int
 	Sent func(n int)
+	// Delivered, if set, is told once the report is delivered, before its
+	// attachments are sent (which may take the timeout times the attempts
+	// again): whoever must record the delivery does it there, so that a
+	// process that dies while the attachments go does not send the report
+	// again.
+	Delivered func()
 	// Redactor cleans the verdict's error (see Redactor); nil still
 	// neutralises it.
 	Redactor *Redactor
@@ -129,6 +135,9 @@ func Deliver(ctx context.Context, j Job) Verdict {
 		}
 	}
 	if err == nil {
+		if j.Delivered != nil {
+			j.Delivered()
+		}
 		v.Warnings = sendAttachments(ctx, j, timeout, attempts, backoff)
 	}
 	v.Elapsed = time.Since(start)

@@ -56,7 +56,8 @@ func (f *flusher) settle(ctx context.Context, i int, pl *plan) {
 	}
 }
 
-// deliver sends one report to channel i and records the verdict. Each
+// deliver sends one report to channel i and records the verdict: the
+// delivery as soon as the report is out, before its attachments. Each
 // message of a split report is written to the ledger as it is delivered,
 // with the report: if the flush fails or dies part way, the next one sends
 // only the rest.
@@ -70,15 +71,19 @@ func (f *flusher) deliver(ctx context.Context, i int, s *step) channels.Verdict 
 			})
 		}
 	}
+	// Recorded before the attachments go, which may take the channel's
+	// timeout times its attempts: a flush that dies then does not send the
+	// report again.
+	s.job.Delivered = func() {
+		f.ledger.delivered(t.Name, s.batches, s.jails)
+		f.extras.deliveredDigest(t.Name, s.digest)
+	}
 	s.job.Backoff = f.backoff
 	v := channels.Deliver(ctx, s.job)
 	cr.Attempts += v.Attempts
 	cr.Warnings = append(cr.Warnings, v.Warnings...)
 	if v.Err != nil {
 		f.ledger.fail(t.Name, v.Err)
-	} else {
-		f.ledger.delivered(t.Name, s.batches, s.jails)
-		f.extras.deliveredDigest(t.Name, s.digest)
 	}
 	return v
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime/multipart"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -178,4 +179,63 @@ func formFields(t testing.TB, body []byte) (_ []byte, ok bool) {
 		t.Fatal(err)
 	}
 	return b, true
+}
+
+// TestKilledWhileTheChartGoes: a flush posts its report to Telegram (fake
+// Bot API), then hangs on the chart and is killed (SIGKILL, as a reboot or
+// a systemd timeout would). The report was delivered: the ledger says so
+// before the chart goes, so the next flush does not post it again and
+// sends nothing, the bans confirmed.
+func TestKilledWhileTheChartGoes(t *testing.T) {
+	bot := fakebot.Start(t, attachToken)
+	s := newSite(t, siteOptions{channels: fmt.Sprintf(`  chat:
+    type: telegram
+    token: %q
+    chat_id: "-1001234567890"
+    api_url: %s
+    oversize: cut
+    retries: 0
+    timeout: 1m
+`, attachToken, bot.URL())})
+	const rounds = 5
+	tried, duplicated, lost := 0, 0, 0
+	for round := range rounds {
+		now := time.Now()
+		for i := range 20 {
+			r := &buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: "sshd", IP: ipN(0x30000 + tried), Failures: 3,
+				Time: float64(now.Add(-time.Duration(i) * time.Minute).Unix()), At: now.Unix()}
+			if err := buffer.New(s.buf, false).Append(r); err != nil {
+				t.Fatal(err)
+			}
+			tried++
+		}
+		before, requests := len(bot.Messages()), bot.Requests()
+		bot.Fail(fakebot.Accept, fakebot.Hang) // the report, then the chart hangs
+		f := background(t, proc{argv: []string{binary, "--config", s.cfg, "flush"}})
+		deadline := time.Now().Add(30 * time.Second)
+		for bot.Requests() < requests+2 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if bot.Requests() < requests+2 {
+			t.Fatalf("round %d: the flush did not reach the chart: %d requests", round, bot.Requests()-requests)
+		}
+		// The chart's request has reached the server, which holds it: the
+		// flush waits for its answer when it is killed.
+		_ = syscall.Kill(-f.cmd.Process.Pid, syscall.SIGKILL)
+		f.wait(t, 10*time.Second)
+
+		r := s.cmd("flush")
+		if r.Code != 0 {
+			t.Fatalf("round %d: the flush after the kill: %v", round, r)
+		}
+		if n := len(bot.Messages()) - before; n != 1 {
+			duplicated += n - 1
+			t.Errorf("round %d: the report was posted %d times", round, n)
+		}
+		if recs, _ := s.records(); len(recs) != 0 {
+			lost += len(recs)
+			t.Errorf("round %d: %d records still pending or spooled after the flush that followed the kill", round, len(recs))
+		}
+	}
+	figures(t, "killed-while-the-chart-goes", tried, lost, duplicated, 0, fmt.Sprintf("kills=%d", rounds))
 }

@@ -150,3 +150,35 @@ func names(as []channels.Attachment) []string {
 	}
 	return out
 }
+
+// TestFullListOfAReportCutByMaxOffenders: when report.max_offenders left
+// offenders out of the report already, the list holds the report's rows
+// only, and the cut message does not claim that all the offenders it
+// leaves out are in it.
+func TestFullListOfAReportCutByMaxOffenders(t *testing.T) {
+	b := report.NewBuilder(report.Options{Host: "vm", MaxOffenders: 50})
+	midnight := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 140 {
+		b.Add(&buffer.Record{V: 1, Action: buffer.ActionBan, Jail: "sshd", IP: fmt.Sprintf("198.51.100.%d", i+1),
+			Time: float64(midnight.Add(time.Duration(i) * time.Minute).Unix()), Failures: 3})
+	}
+	d := b.Digest()
+	ch := &attachingChannel{fakeChannel{name: "small", limit: 1500}, []channels.AttachmentKind{channels.FullList}}
+	m, err := attachTarget(t, ch, nil).Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Attachments) != 1 {
+		t.Fatalf("attachments %v, want offenders.csv", names(m.Attachments))
+	}
+	if rows := bytes.Count(m.Attachments[0].Data, []byte("\n")) - 1; rows != 50 {
+		t.Errorf("the list has %d rows, want the report's 50", rows)
+	}
+	body := m.Bodies[channels.Text]
+	if strings.Contains(body, "all listed in the attached") {
+		t.Errorf("the message says all the offenders it leaves out are in the list, which holds 50 of 140:\n%s", body)
+	}
+	if !strings.Contains(body, "(the busiest of them listed in the attached offenders.csv; see notes)") {
+		t.Errorf("the message does not say which of them the list holds:\n%s", body)
+	}
+}

@@ -91,7 +91,7 @@ func tryRows(d *report.Digest, offenders, unbans, jails, limit int, measure func
 	c.Notes.MoreOffenders = d.Notes.MoreOffenders + len(d.Offenders) - offenders
 	c.Notes.CountCuts(c.Offenders)
 	if offenders == len(d.Offenders) {
-		c.Notes.FullList = ""
+		c.Notes.FullList, c.Notes.FullListPartial = "", false
 	}
 	c.Unbans = d.Unbans[:unbans]
 	c.Notes.MoreUnbans = d.Notes.MoreUnbans + len(d.Unbans) - unbans
@@ -157,7 +157,7 @@ func uncut(d *report.Digest) *report.Digest {
 		return d
 	}
 	c := *d
-	c.Notes.FullList = ""
+	c.Notes.FullList, c.Notes.FullListPartial = "", false
 	return &c
 }
 

@@ -158,6 +158,8 @@ func (t *Target) withAttachments(d *report.Digest) (*report.Digest, *channels.At
 	}
 	if t.takes(channels.FullList) {
 		noted.Notes.FullList = FullListCSV
+		// Rows report.max_offenders cut are in no list: "all" would not be true.
+		noted.Notes.FullListPartial = d.Notes.MoreOffenders > 0
 	}
 	return &noted, chart, nil
 }

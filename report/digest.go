@@ -150,6 +150,10 @@ type Notes struct {
 	// row, set when this message was cut to fit the channel and the channel
 	// carries the list ("" otherwise).
 	FullList string
+	// FullListPartial is set with FullList when report.max_offenders left
+	// offenders out of the report already: the list holds the report's
+	// rows, the busiest, not every offender the message leaves out.
+	FullListPartial bool
 	// Chart is the chart of the report's bans when it goes with this
 	// message as a picture (nil otherwise): the HTML part of an e-mail
 	// shows it inline, <img src="cid:{{.CID}}" alt="{{.Caption}}">.

@@ -346,7 +346,7 @@ func (g *glance) standsOut(tl *chart.Timeline) *StandOut {
 func previousOf(h *history.History, channel string, jails []string, bans int, withBans bool) *Previous {
 	reports := h.Reports()
 	for i := len(reports) - 1; i >= 0; i-- {
-		if c := reports[i].Channel; channel != "" && c != channel && c != "" {
+		if channel != "" && !reports[i].IsFor(channel) {
 			continue // another channel's: other jails, other batches
 		}
 		prev := &Previous{Time: reports[i].Time}

@@ -626,3 +626,37 @@ func TestNotesSayWhatWasCut(t *testing.T) {
 		}
 	}
 }
+
+// TestStandOutLine: the at-a-glance line of what stands out says it in
+// words: jails banning for the first time, a spike with its bucket (the
+// day too when the report spans more than a day) and how far above the
+// average, an address several jails banned.
+func TestStandOutLine(t *testing.T) {
+	day := sampleDigest() // from 2024-05-01 08:12 to 2024-05-02 21:40: more than a day
+	for _, tt := range []struct {
+		so   *report.StandOut
+		to   time.Time
+		want string
+	}{
+		{&report.StandOut{NewJails: []string{"dovecot"}}, day.To, "First bans ever by jail dovecot"},
+		{&report.StandOut{NewJails: []string{"dovecot", "nginx", "sshd"}}, day.To, "First bans ever by jails dovecot, nginx and sshd"},
+		{&report.StandOut{Spike: &report.Spike{At: at("2024-05-02T14:00:00Z"), Step: time.Hour, Bans: 42, Times: 9.4}}, day.To,
+			"Spike: 42 bans in the hour from May 2 14:00, 9× the average"},
+		{&report.StandOut{Spike: &report.Spike{At: at("2024-05-01T14:00:00Z"), Step: time.Hour, Bans: 42, Times: 9.4}}, at("2024-05-01T23:00:00Z"),
+			"Spike: 42 bans in the hour from 14:00, 9× the average"},
+		{&report.StandOut{Spike: &report.Spike{At: at("2024-05-01T00:00:00Z"), Step: 24 * time.Hour, Bans: 400, Times: 5}}, day.To,
+			"Spike: 400 bans in the day from May 1, 5× the average"},
+		{&report.StandOut{Address: "203.0.113.7", Jails: []string{"dovecot", "postfix-sasl", "sshd"}}, day.To,
+			"203.0.113.7 was banned by 3 jails: dovecot, postfix-sasl and sshd"},
+	} {
+		d := sampleDigest()
+		d.StandsOut, d.To = tt.so, tt.to
+		got, err := mustDefault(t, Text, utc).Render(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("the report does not say %q:\n%s", tt.want, got)
+		}
+	}
+}

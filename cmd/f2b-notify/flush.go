@@ -58,7 +58,9 @@ With report.send_empty, a flush that finds no ban for a channel sends it a short
 saying so (with --if-flag, only when the flag is there).
 
 It prints nothing when all went well, so that cron mails nobody; -v says what was sent to
-each channel. Failures go to standard error. With metrics.textfile set, each flush replaces
+each channel. Failures go to standard error; so does, as a warning, a chart or full list
+that could not follow a delivered report (the report and its bans count as delivered, exit
+status 0). With metrics.textfile set, each flush replaces
 that file with Prometheus metrics for node_exporter's textfile collector; a file that
 cannot be written is a warning, not a failure.
 

@@ -204,7 +204,9 @@ func saveAttachments(w io.Writer, channel string, as []channels.Attachment, dir 
 		where := ""
 		if dir != "" {
 			path := filepath.Join(dir, channel+"-"+a.Name)
-			if err := os.WriteFile(path, a.Data, 0o600); err != nil {
+			// Through a new file and a rename: a link planted at path in a
+			// shared folder is replaced, not written through.
+			if err := fsguard.WriteFileAtomic(path, a.Data, 0o600, false); err != nil {
 				return fmt.Errorf("write attachment %s: %w", a.Name, err)
 			}
 			where = ", written to " + path
@@ -370,10 +372,9 @@ func printPlainHTTP(w io.Writer, file string, targets []*render.Target) {
 }
 
 // checkTarget reports what stops a channel from sending: its settings, its
-// templates, rendering them on the sample digest, or what it needs on this
-// machine (channels.Checker).
-// checkTarget renders d, and quiet unless nil, for target t, and runs the
-// channel's own checks.
+// templates, rendering them on the sample digest d (and on quiet, the
+// report of no bans, unless nil), or what it needs on this machine
+// (channels.Checker).
 func checkTarget(t *render.Target, d, quiet *report.Digest) error {
 	if t.Err != nil {
 		return t.Err

@@ -255,3 +255,76 @@ func TestMarkTestSMS(t *testing.T) {
 		t.Errorf("sms body %q", got)
 	}
 }
+
+// TestTestRunAttachmentFails: test says when a channel took the test report
+// but not its chart (here an ntfy server that takes no files), and exits 1:
+// the flush would warn about it every time.
+func TestTestRunAttachmentFails(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"code":40014,"http":400,"error":"invalid request: attachments not allowed"}`))
+			return
+		}
+		w.Write([]byte(`{"id":"x"}`))
+	}))
+	t.Cleanup(srv.Close)
+	s := newSite(t, "  phone:\n    type: ntfy\n    server: "+srv.URL+"\n    topic: bans\n    retries: 0\n")
+	err := testRun(context.Background(), &TestOptions{Globals: s.globals(), Now: time.Now()})
+	out := s.out.String()
+	if !strings.HasPrefix(out, "phone (ntfy): sent, but: channel \"phone\": the report was delivered, but not the attached bans.png: ") ||
+		!strings.Contains(out, "attachments not allowed") {
+		t.Errorf("test says %q", out)
+	}
+	if exitCode(t, err) != 1 || !strings.Contains(err.Error(), "phone") {
+		t.Errorf("test with an attachment refused: %v", err)
+	}
+}
+
+// TestPreviewRunAttachments: preview lists the chart that goes with a
+// report, and --attachments DIR writes it there as CHANNEL-FILE, a PNG; a
+// symbolic link planted at that name in a shared folder is replaced, not
+// written through (preview runs as root).
+func TestPreviewRunAttachments(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "  phone:\n    type: ntfy\n    topic: bans\n")
+	now := time.Now()
+	for i, ip := range []string{"192.0.2.7", "192.0.2.8"} {
+		r := &buffer.Record{V: buffer.SchemaVersion, Action: buffer.ActionBan, Jail: "sshd", IP: ip, Failures: 3,
+			Time: float64(now.Add(-time.Duration(i) * 2 * time.Hour).Unix()), At: now.Unix()}
+		if err := buffer.New(s.buf, false).Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(s.dir, "shared")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(s.dir, "victim")
+	if err := os.WriteFile(victim, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	chart := filepath.Join(dir, "phone-bans.png")
+	if err := os.Symlink(victim, chart); err != nil {
+		t.Fatal(err)
+	}
+	if err := previewRun(&PreviewOptions{Globals: s.globals(), Attachments: dir}); err != nil {
+		t.Fatalf("preview --attachments: %v", err)
+	}
+	want := "### channel phone: attachment bans.png (image/png, "
+	if out := s.out.String(); !strings.Contains(out, want) || !strings.Contains(out, ", written to "+chart+"): Bans per ") {
+		t.Errorf("preview does not list the chart it wrote:\n%s", out)
+	}
+	if b, err := os.ReadFile(victim); err != nil || string(b) != "keep me" {
+		t.Errorf("preview wrote through the link at %s into %s: %.12q, %v", chart, victim, b, err)
+	}
+	if fi, err := os.Lstat(chart); err != nil {
+		t.Fatal(err)
+	} else if !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s is %v, want a file of mode 0600", chart, fi.Mode())
+	}
+	if b, _ := os.ReadFile(chart); !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Errorf("%s is not a PNG", chart)
+	}
+}

@@ -31,7 +31,9 @@ func newTestCmd(g *Globals) *cobra.Command {
 		Long: `Send a short test message (a report of two sample offenders, rendered with each channel's
 own templates) to every enabled channel, or to the one named, and say per channel what
 happened. The message says it is a test: its subject begins with "[test] " and its first
-line says that the bans in it are samples. Nothing in the buffer is read or changed. One
+line says that the bans in it are samples. Where the channel takes files, its chart goes
+with it; a chart or list that the channel refused is said ("sent, but: ...") and makes
+test exit 1, as a channel that failed does. Nothing in the buffer is read or changed. One
 attempt per channel, no retries; Ctrl-C stops it.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -56,7 +58,7 @@ func testRun(ctx context.Context, o *TestOptions) error {
 	d := sampleDigest(cfg, o.Now)
 	d.Offenders = d.Offenders[:min(2, len(d.Offenders))]
 	d.Notes.MoreOffenders = 0
-	var failed []string
+	var failed, incomplete []string
 	for _, t := range targets {
 		err := t.Err
 		var m channels.Message
@@ -66,10 +68,12 @@ func testRun(ctx context.Context, o *TestOptions) error {
 		if err == nil {
 			err = markTest(&m, t.Channel.Formats())
 		}
+		var warnings []string
 		if err == nil {
 			job := t.Job(m)
 			job.Attempts = 1
-			err = channels.Deliver(ctx, job).Err
+			v := channels.Deliver(ctx, job)
+			err, warnings = v.Err, v.Warnings
 		}
 		if ctx.Err() != nil {
 			return &exitError{code: exitFail, msg: "test: interrupted at channel " + t.Name + "; the channels after it were not tried"}
@@ -79,10 +83,26 @@ func testRun(ctx context.Context, o *TestOptions) error {
 			fmt.Fprintf(o.IO.Out, "%s (%s): FAILED: %s\n", t.Name, t.Config.Type, oneLine(err.Error()))
 			continue
 		}
+		if len(warnings) > 0 {
+			// The report went, but not its chart or full list: the flush
+			// would warn of it every time.
+			incomplete = append(incomplete, t.Name)
+			for _, w := range warnings {
+				fmt.Fprintf(o.IO.Out, "%s (%s): sent, but: %s\n", t.Name, t.Config.Type, oneLine(w))
+			}
+			continue
+		}
 		fmt.Fprintf(o.IO.Out, "%s (%s): sent\n", t.Name, t.Config.Type)
 	}
+	var problems []string
 	if len(failed) > 0 {
-		return &exitError{code: exitFail, msg: "test: " + ofChannels(failed, len(targets)) + " failed"}
+		problems = append(problems, ofChannels(failed, len(targets))+" failed")
+	}
+	if len(incomplete) > 0 {
+		problems = append(problems, "the attachments of "+ofChannels(incomplete, len(targets))+" were not all sent")
+	}
+	if len(problems) > 0 {
+		return &exitError{code: exitFail, msg: "test: " + strings.Join(problems, "; ")}
 	}
 	return nil
 }

@@ -6,10 +6,10 @@
 // Per address it keeps the first and last report the address appeared in
 // and in how many reports; per report and channel it went to, the bans and
 // distinct addresses of each jail, so that each channel's next report
-// compares with its own previous one (channels may take different jails). Prune bounds it by age and by number of addresses, oldest
-// first. Save writes a compact binary file atomically (a temporary file
-// renamed over the old one); Load reads it without following a symbolic
-// link. A missing, unreadable or corrupt file means "no history": Load then
+// compares with its own previous one (channels may take different jails).
+// Prune bounds it by age and by number of addresses, oldest first. Save
+// writes a compact binary file atomically (a temporary file renamed over
+// the old one); Load reads it without following a symbolic link. A missing, unreadable or corrupt file means "no history": Load then
 // returns an empty History with the error, which the caller turns into a
 // note in the report, never into a failed report.
 //
@@ -108,12 +108,16 @@ func (h *History) Previous() (r Report, ok bool) {
 // jails and other batches.
 func (h *History) PreviousFor(channel string) (r Report, ok bool) {
 	for i := len(h.reports) - 1; i >= 0; i-- {
-		if c := h.reports[i].Channel; c == channel || c == "" {
+		if h.reports[i].IsFor(channel) {
 			return h.reports[i], true
 		}
 	}
 	return Report{}, false
 }
+
+// IsFor reports whether r is a report of channel's own, or one recorded for
+// no channel in particular, which stands in for every channel's.
+func (r Report) IsFor(channel string) bool { return r.Channel == channel || r.Channel == "" }
 
 // Record adds the report made at t for no channel in particular: see
 // RecordFor.

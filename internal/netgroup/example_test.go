@@ -7,20 +7,26 @@ import (
 	"github.com/f2b-notify/f2b-notify/internal/netgroup"
 )
 
-func ExampleGrouper() {
-	g := netgroup.New(netgroup.DefaultV4Bits, netgroup.DefaultV6Bits)
+func ExampleSorted() {
+	s := netgroup.NewSorted(netgroup.DefaultV4Bits, netgroup.DefaultV6Bits, 2)
 	for _, b := range []struct {
-		addr, jail string
-	}{
-		{"203.0.113.45", "sshd"}, {"203.0.113.46", "sshd"}, {"203.0.113.46", "nginx-http-auth"},
-		{"2001:db8:4::17", "sshd"}, {"198.51.100.23", "sshd"},
+		addr  string
+		jails []string
+		bans  int
+	}{ // in order, each address once
+		{"198.51.100.23", []string{"sshd"}, 1},
+		{"203.0.113.45", []string{"sshd"}, 1},
+		{"203.0.113.46", []string{"nginx-http-auth", "sshd"}, 2},
+		{"2001:db8:4::17", []string{"sshd"}, 1},
 	} {
-		g.Add(netip.MustParseAddr(b.addr), b.jail, 1)
+		s.Add(netip.MustParseAddr(b.addr), b.jails, b.bans)
 	}
-	for _, n := range g.Top(2) {
+	for _, n := range s.Top() {
 		fmt.Printf("%s: %d addresses, %d bans, %v\n", n.Prefix, n.Addresses, n.Bans, n.Jails)
 	}
+	fmt.Println(s.Len(), "networks")
 	// Output:
 	// 203.0.113.0/24: 2 addresses, 3 bans, [nginx-http-auth sshd]
 	// 198.51.100.0/24: 1 addresses, 1 bans, [sshd]
+	// 3 networks
 }

@@ -3,18 +3,15 @@
 // nginx" instead of listing 41 neighbours one by one. IPv4 addresses are
 // grouped by a /24 and IPv6 addresses by a /64 unless told otherwise.
 //
-// A Grouper keeps no pointer per address: the distinct addresses it has
-// seen are map keys of 4 (IPv4) or 16 (IPv6) bytes, and each network is one
-// small fixed-size entry, so that a flush that sees 600,000 distinct
-// addresses stays small and cheap for the garbage collector. A Sorted
-// takes the addresses in order instead and keeps only the networks it is
-// to list, however many it sees.
+// A Sorted takes the addresses in order and keeps only the networks it is
+// to list, each one small fixed-size entry without pointers, however many
+// networks it sees: a flush under an attack spread over hundreds of
+// thousands of networks stays small and cheap for the garbage collector.
 package netgroup
 
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"net/netip"
 	"slices"
 )
@@ -37,33 +34,6 @@ type Network struct {
 	Jails     []string
 }
 
-// Grouper collects addresses into networks. The zero value is not usable:
-// make one with New. A Grouper is not safe for concurrent use.
-type Grouper struct {
-	v4Bits, v6Bits int
-
-	addr4 map[uint32]struct{}
-	addr6 map[[16]byte]struct{}
-	net4  map[uint32]int32   // masked address → index in nets
-	net6  map[[16]byte]int32 // masked address → index in nets
-	nets  []entry
-	more  map[int32][]uint16 // by index in nets: jails beyond the first 64
-
-	distinct int // addresses given to AddNew
-
-	// The addresses AddNew was given and has not counted yet: one record
-	// an address, pointer-free, sorted and summed into nets by settle when
-	// Len or Top is asked. Hundreds of thousands of networks then cost no
-	// map and no growing slice of networks while they are added.
-	pend4 []pending4
-	pend6 []pending6
-	// mapless: nets holds networks settle added without net4 and net6;
-	// they are filled in before anything looks a network up there.
-	mapless bool
-
-	jailSet
-}
-
 // jailSet numbers jail names, in the order they come.
 type jailSet struct {
 	jails   []string // jail index → name
@@ -74,8 +44,8 @@ func newJailSet() jailSet { return jailSet{jailIdx: make(map[string]uint16)} }
 
 // entry is one network: 40 bytes and no pointer, so that tens of thousands
 // of networks cost the garbage collector nothing to scan. The first 64
-// jails are bits of jails; a network banned by a jail beyond those lists
-// its index in Grouper.more (rare: most hosts run a handful of jails).
+// jails are bits of jails; a network banned by a jail beyond those keeps
+// their indexes beside it (rare: most hosts run a handful of jails).
 type entry struct {
 	addr      [16]byte // the masked address (IPv4 in the first 4 bytes)
 	is4       bool
@@ -84,8 +54,8 @@ type entry struct {
 	jails     uint64
 }
 
-// CheckBits says whether v4Bits and v6Bits are prefix lengths New accepts:
-// 0 to 32 and 0 to 128.
+// CheckBits says whether v4Bits and v6Bits are prefix lengths NewSorted
+// accepts: 0 to 32 and 0 to 128.
 func CheckBits(v4Bits, v6Bits int) error {
 	if v4Bits < 0 || v4Bits > 32 {
 		return fmt.Errorf("IPv4 prefix length %d: want 0 to 32", v4Bits)
@@ -94,244 +64,6 @@ func CheckBits(v4Bits, v6Bits int) error {
 		return fmt.Errorf("IPv6 prefix length %d: want 0 to 128", v6Bits)
 	}
 	return nil
-}
-
-// New returns a Grouper that groups IPv4 addresses by their first v4Bits
-// bits and IPv6 addresses by their first v6Bits bits. It panics when
-// CheckBits refuses them: validate configured values with CheckBits first.
-func New(v4Bits, v6Bits int) *Grouper {
-	if err := CheckBits(v4Bits, v6Bits); err != nil {
-		panic("netgroup.New: " + err.Error())
-	}
-	return &Grouper{
-		v4Bits:  v4Bits,
-		v6Bits:  v6Bits,
-		addr4:   make(map[uint32]struct{}),
-		addr6:   make(map[[16]byte]struct{}),
-		net4:    make(map[uint32]int32),
-		net6:    make(map[[16]byte]int32),
-		jailSet: newJailSet(),
-	}
-}
-
-// Add counts bans bans of addr by jail. The same address may be added any
-// number of times (once per record, say): it counts once among its
-// network's addresses, and its bans add up. An IPv4-mapped IPv6 address
-// (::ffff:192.0.2.1) counts as the IPv4 address; a zone is ignored. An
-// invalid address is ignored, and so is a negative bans (taken as 0).
-func (g *Grouper) Add(addr netip.Addr, jail string, bans int) {
-	g.settle()
-	if i, ok := g.network(addr, true); ok {
-		g.count(i, jail, bans)
-	}
-}
-
-// pending4 and pending6 are one address given to AddNew: its network, its
-// bans and its jails (the first 64, as bits).
-type pending4 struct {
-	key   uint32
-	bans  uint32
-	jails uint64
-}
-
-type pending6 struct {
-	key   [16]byte
-	bans  uint32
-	jails uint64
-}
-
-// Reserve makes room for n4 IPv4 and n6 IPv6 addresses to come to AddNew,
-// so that their records are allocated once.
-func (g *Grouper) Reserve(n4, n6 int) {
-	g.pend4 = slices.Grow(g.pend4, n4)
-	g.pend6 = slices.Grow(g.pend6, n6)
-}
-
-// AddNew counts bans bans of addr by each of jails, for a caller that
-// gives each address once (such as from a set of its own): it does not
-// remember addr, which saves the memory of a set of every address (about
-// 20 bytes an IPv4 address, 30 an IPv6 one, over hundreds of thousands).
-// An address given again, to Add or AddNew, counts again.
-func (g *Grouper) AddNew(addr netip.Addr, jails []string, bans int) {
-	if !addr.IsValid() {
-		return
-	}
-	if bits, ok := g.jailBits(jails); ok {
-		b := uint32(min(max(bans, 0), math.MaxUint32))
-		if a := addr.Unmap(); a.Is4() {
-			a4 := a.As4()
-			u := uint32(a4[0])<<24 | uint32(a4[1])<<16 | uint32(a4[2])<<8 | uint32(a4[3])
-			g.pend4 = append(g.pend4, pending4{key: u & mask32(g.v4Bits), bans: b, jails: bits})
-		} else {
-			g.pend6 = append(g.pend6, pending6{key: mask128(a.As16(), g.v6Bits), bans: b, jails: bits})
-		}
-		g.distinct++
-		return
-	}
-	g.addNow(addr, jails, bans) // a jail beyond the first 64: rare
-}
-
-// jailBits returns jails as bits of their indexes, ok false when one of
-// them is beyond the first 64.
-func (g *Grouper) jailBits(jails []string) (bits uint64, ok bool) {
-	for _, name := range jails {
-		j := g.jail(name)
-		if j >= 64 {
-			return 0, false
-		}
-		bits |= 1 << j
-	}
-	return bits, true
-}
-
-// settle counts the addresses AddNew was given into nets: sorted by
-// network, one entry a run. Into an empty Grouper it adds the entries
-// without the maps of networks (see mapless).
-func (g *Grouper) settle() {
-	if len(g.pend4)+len(g.pend6) == 0 {
-		return
-	}
-	slices.SortFunc(g.pend4, func(x, y pending4) int { return cmp.Compare(x.key, y.key) })
-	slices.SortFunc(g.pend6, func(x, y pending6) int { return slices.Compare(x.key[:], y.key[:]) })
-	direct := len(g.nets) == 0
-	if direct {
-		runs := 0
-		for i := range g.pend4 {
-			if i == 0 || g.pend4[i].key != g.pend4[i-1].key {
-				runs++
-			}
-		}
-		for i := range g.pend6 {
-			if i == 0 || g.pend6[i].key != g.pend6[i-1].key {
-				runs++
-			}
-		}
-		g.nets = make([]entry, 0, runs)
-		g.mapless = true
-	}
-	sum := func(e *entry, bans uint32, jails uint64) {
-		e.addresses++
-		e.bans += uint64(bans)
-		e.jails |= jails
-	}
-	for i, p := range g.pend4 {
-		switch {
-		case !direct:
-			k, _ := g.network(netip.AddrFrom4([4]byte{byte(p.key >> 24), byte(p.key >> 16), byte(p.key >> 8), byte(p.key)}), false)
-			sum(&g.nets[k], p.bans, p.jails)
-		case i == 0 || p.key != g.pend4[i-1].key:
-			e := entry{is4: true}
-			e.addr[0], e.addr[1], e.addr[2], e.addr[3] = byte(p.key>>24), byte(p.key>>16), byte(p.key>>8), byte(p.key)
-			g.nets = append(g.nets, e)
-			fallthrough
-		default:
-			sum(&g.nets[len(g.nets)-1], p.bans, p.jails)
-		}
-	}
-	for i, p := range g.pend6 {
-		switch {
-		case !direct:
-			k, _ := g.network(netip.AddrFrom16(p.key), false)
-			sum(&g.nets[k], p.bans, p.jails)
-		case i == 0 || p.key != g.pend6[i-1].key:
-			g.nets = append(g.nets, entry{addr: p.key})
-			fallthrough
-		default:
-			sum(&g.nets[len(g.nets)-1], p.bans, p.jails)
-		}
-	}
-	g.pend4, g.pend6 = nil, nil
-}
-
-// indexNets fills net4 and net6 in for the networks settle added without
-// them, before a network is looked up there.
-func (g *Grouper) indexNets() {
-	if !g.mapless {
-		return
-	}
-	g.mapless = false
-	for i := range g.nets {
-		e := &g.nets[i]
-		if e.is4 {
-			g.net4[uint32(e.addr[0])<<24|uint32(e.addr[1])<<16|uint32(e.addr[2])<<8|uint32(e.addr[3])] = int32(i)
-		} else {
-			g.net6[e.addr] = int32(i)
-		}
-	}
-}
-
-// addNow counts addr at once, as AddNew did before it kept records.
-func (g *Grouper) addNow(addr netip.Addr, jails []string, bans int) {
-	g.settle()
-	i, ok := g.network(addr, false)
-	if !ok {
-		return
-	}
-	g.nets[i].addresses++
-	g.distinct++
-	for n, jail := range jails {
-		if n > 0 {
-			bans = 0
-		}
-		g.count(i, jail, bans)
-	}
-}
-
-// network returns the index in nets of addr's network, added when new;
-// with remember, addr is counted among its addresses unless it was before.
-// ok is false for an invalid address.
-func (g *Grouper) network(addr netip.Addr, remember bool) (i int32, ok bool) {
-	if !addr.IsValid() {
-		return 0, false
-	}
-	g.indexNets()
-	addr = addr.Unmap()
-	if addr.Is4() {
-		a4 := addr.As4()
-		u := uint32(a4[0])<<24 | uint32(a4[1])<<16 | uint32(a4[2])<<8 | uint32(a4[3])
-		key := u & mask32(g.v4Bits)
-		if i, ok = g.net4[key]; !ok {
-			i = int32(len(g.nets))
-			e := entry{is4: true}
-			e.addr[0], e.addr[1], e.addr[2], e.addr[3] = byte(key>>24), byte(key>>16), byte(key>>8), byte(key)
-			g.nets = append(g.nets, e)
-			g.net4[key] = i
-		}
-		if _, seen := g.addr4[u]; remember && !seen {
-			g.addr4[u] = struct{}{}
-			g.nets[i].addresses++
-		}
-		return i, true
-	}
-	a16 := addr.As16()
-	key := mask128(a16, g.v6Bits)
-	if i, ok = g.net6[key]; !ok {
-		i = int32(len(g.nets))
-		g.nets = append(g.nets, entry{addr: key})
-		g.net6[key] = i
-	}
-	if _, seen := g.addr6[a16]; remember && !seen {
-		g.addr6[a16] = struct{}{}
-		g.nets[i].addresses++
-	}
-	return i, true
-}
-
-// count adds bans of jail to network i.
-func (g *Grouper) count(i int32, jail string, bans int) {
-	e := &g.nets[i]
-	if bans > 0 {
-		e.bans += uint64(bans)
-	}
-	j := g.jail(jail)
-	if j < 64 {
-		e.jails |= 1 << j
-	} else if !slices.Contains(g.more[i], j) {
-		if g.more == nil {
-			g.more = map[int32][]uint16{}
-		}
-		g.more[i] = append(g.more[i], j)
-	}
 }
 
 // jail returns the index of name, adding it when new.
@@ -343,35 +75,6 @@ func (g *jailSet) jail(name string) uint16 {
 	g.jails = append(g.jails, name)
 	g.jailIdx[name] = j
 	return j
-}
-
-// Len returns how many distinct networks have been seen.
-func (g *Grouper) Len() int {
-	g.settle()
-	return len(g.nets)
-}
-
-// Addresses returns how many distinct addresses have been seen.
-func (g *Grouper) Addresses() int { return len(g.addr4) + len(g.addr6) + g.distinct }
-
-// Top returns the n networks with the most bans, most first; n < 0 means
-// all of them. Ties go to the network with more addresses, then to the
-// lower prefix (IPv4 before IPv6), so the order is the same on every run.
-func (g *Grouper) Top(n int) []Network {
-	g.settle()
-	idx := make([]int32, len(g.nets))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(a, b int32) int { return compareEntries(&g.nets[a], &g.nets[b]) })
-	if n >= 0 && n < len(idx) {
-		idx = idx[:n]
-	}
-	out := make([]Network, len(idx))
-	for k, i := range idx {
-		out[k] = g.export(&g.nets[i], g.more[i], g.v4Bits, g.v6Bits)
-	}
-	return out
 }
 
 // compareEntries orders networks as Top lists them: more bans first, then

@@ -35,7 +35,7 @@ type kept struct {
 // NewSorted returns a Sorted that groups IPv4 addresses by their first
 // v4Bits bits and IPv6 addresses by their first v6Bits bits and keeps the
 // top networks of them (all for top < 0). It panics when CheckBits refuses
-// the bits, as New does.
+// the bits: validate configured values with CheckBits first.
 func NewSorted(v4Bits, v6Bits, top int) *Sorted {
 	if err := CheckBits(v4Bits, v6Bits); err != nil {
 		panic("netgroup.NewSorted: " + err.Error())
@@ -133,8 +133,9 @@ func (s *Sorted) Len() int {
 func (s *Sorted) Addresses() int { return s.addresses }
 
 // Top returns the top networks (as many as NewSorted was told), most bans
-// first, in the order Grouper.Top gives. Ask it once every address is
-// added: it completes the last network.
+// first, then most addresses, then by prefix (IPv4 before IPv6), so that
+// the order is the same on every run. Ask it once every address is added:
+// it completes the last network.
 func (s *Sorted) Top() []Network {
 	s.close()
 	all := slices.Clone(s.kept)

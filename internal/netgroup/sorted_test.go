@@ -45,9 +45,13 @@ func TestSortedIsGrouper(t *testing.T) {
 		func(x, y ban) bool { return x.addr == y.addr })
 	g := netgroup.New(24, 64)
 	for _, i := range rng.Perm(len(bans)) {
-		g.AddNew(bans[i].addr, bans[i].jails, bans[i].bans)
+		n := bans[i].bans // counted once, with the first jail
+		for _, jail := range bans[i].jails {
+			g.Add(bans[i].addr, jail, n)
+			n = 0
+		}
 	}
-	g.AddNew(netip.Addr{}, jails[:1], 1) // ignored
+	g.Add(netip.Addr{}, jails[0], 1) // ignored
 	// The order Add takes: by address once IPv4-mapped ones are unmapped.
 	slices.SortStableFunc(bans, func(x, y ban) int { return x.addr.Unmap().Compare(y.addr.Unmap()) })
 	for _, top := range []int{-1, 0, 1, 5, 40, len(bans)} {
