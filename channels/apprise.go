@@ -37,7 +37,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -182,14 +181,14 @@ func (c *Apprise) Send(ctx context.Context, subject, body string) error {
 
 // appriseStatus finds the HTTP status apprise logs for a failed service
 // ("Failed to send JSON POST notification: Bad Request., error=400.").
-var appriseStatus = regexp.MustCompile(`\berror=([0-9]{3})\b`)
+var appriseStatus = lazyRegexp(`\berror=([0-9]{3})\b`)
 
 // appriseRefused reports whether every service that failed was refused with
 // a final HTTP status (4xx other than 408 and 429): apprise logged such a
 // status, no other, and no failure without one (a connection error, a
 // timeout).
 func appriseRefused(out string) bool {
-	codes := appriseStatus.FindAllStringSubmatch(out, -1)
+	codes := appriseStatus().FindAllStringSubmatch(out, -1)
 	if len(codes) == 0 || strings.Contains(out, "error occurred") || strings.Contains(out, "timed out") {
 		return false
 	}
@@ -217,7 +216,7 @@ func appriseYAML(conf string) bool {
 }
 
 // appriseStamp is the time apprise starts its log lines with.
-var appriseStamp = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ - `)
+var appriseStamp = lazyRegexp(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ - `)
 
 // appriseSaid returns apprise's log lines (its usage text left out), with the
 // secrets removed, as ": LINE; LINE" (or "" when it said nothing).
@@ -225,7 +224,7 @@ func appriseSaid(out []byte, secrets []string) string {
 	text, _, _ := strings.Cut(string(out), "\nUsage:")
 	var lines []string
 	for _, l := range strings.Split(text, "\n") {
-		l = strings.TrimSpace(appriseStamp.ReplaceAllString(l, ""))
+		l = strings.TrimSpace(appriseStamp().ReplaceAllString(l, ""))
 		if l != "" && !strings.HasPrefix(l, "Usage:") {
 			lines = append(lines, l)
 		}

@@ -67,7 +67,6 @@ import (
 	"net/mail"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -191,7 +190,7 @@ func notifyServer(name, key, raw string, subpath bool) (*url.URL, error) {
 }
 
 // pushoverKey is the shape of Pushover's tokens and user keys.
-var pushoverKey = regexp.MustCompile(`^[A-Za-z0-9]{30}$`)
+var pushoverKey = lazyRegexp(`^[A-Za-z0-9]{30}$`)
 
 func newPushover(name string, settings map[string]any) (Channel, error) {
 	var s pushoverSettings
@@ -203,7 +202,7 @@ func newPushover(name string, settings map[string]any) (Channel, error) {
 		return nil, err
 	}
 	for _, k := range keys {
-		if !pushoverKey.MatchString(k.v) {
+		if !pushoverKey().MatchString(k.v) {
 			return nil, fmt.Errorf("channel %q: key %s: want 30 letters and digits, as Pushover shows it", name, k.key)
 		}
 	}
@@ -267,7 +266,7 @@ func (t titled) Send(ctx context.Context, subject, message string) error {
 func notifyTitled(s notifySender, max int) notifySender { return titled{s, max} }
 
 // mattermostID is the shape of Mattermost's IDs.
-var mattermostID = regexp.MustCompile(`^[a-z0-9]{26}$`)
+var mattermostID = lazyRegexp(`^[a-z0-9]{26}$`)
 
 func newMattermost(name string, settings map[string]any) (Channel, error) {
 	var s mattermostSettings
@@ -280,7 +279,7 @@ func newMattermost(name string, settings map[string]any) (Channel, error) {
 	if _, err := notifyServer(name, "url", s.URL, true); err != nil {
 		return nil, err
 	}
-	if !mattermostID.MatchString(s.ChannelID) {
+	if !mattermostID().MatchString(s.ChannelID) {
 		return nil, fmt.Errorf("channel %q: key channel_id: want the channel's ID, 26 lower-case letters and digits (not its name)", name)
 	}
 	base := strings.TrimRight(s.URL, "/")
@@ -490,7 +489,7 @@ func newDingTalk(name string, settings map[string]any) (Channel, error) {
 
 // dingtalkSign is the request's signature in the text of a transport error,
 // which quotes the URL: a credential for an hour.
-var dingtalkSign = regexp.MustCompile(`sign=[^&\s"]*`)
+var dingtalkSign = lazyRegexp(`sign=[^&\s"]*`)
 
 // signRedacted removes the request's signature from the service's errors.
 type signRedacted struct{ notifySender }
@@ -498,14 +497,14 @@ type signRedacted struct{ notifySender }
 func (s signRedacted) Send(ctx context.Context, subject, message string) error {
 	err := s.notifySender.Send(ctx, subject, message)
 	if err != nil {
-		return &emailRedactedError{msg: dingtalkSign.ReplaceAllString(err.Error(), "sign=[redacted]"), err: err}
+		return &emailRedactedError{msg: dingtalkSign().ReplaceAllString(err.Error(), "sign=[redacted]"), err: err}
 	}
 	return err
 }
 
 // dingtalkHTTP is the status code in the client's error for an answer other
 // than 200 ("send msg err. http code: 502, ...").
-var dingtalkHTTP = regexp.MustCompile(`http code: ([1-5][0-9]{2})\b`)
+var dingtalkHTTP = lazyRegexp(`http code: ([1-5][0-9]{2})\b`)
 
 // judgeDingTalk: DingTalk refuses with status 200 and an errcode, which the
 // client drops, keeping the errmsg ("send msg err. err msg: sign not
@@ -515,7 +514,7 @@ var dingtalkHTTP = regexp.MustCompile(`http code: ([1-5][0-9]{2})\b`)
 // is retried.
 func judgeDingTalk(err error) error {
 	msg := err.Error()
-	if m := dingtalkHTTP.FindStringSubmatch(msg); m != nil {
+	if m := dingtalkHTTP().FindStringSubmatch(msg); m != nil {
 		code, _ := strconv.Atoi(m[1])
 		return notifyStatus(code, err)
 	}

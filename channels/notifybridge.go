@@ -38,7 +38,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"unicode/utf8"
 )
@@ -159,12 +158,12 @@ func (c *notifyChannel) clean(err error) error {
 // notifyStatusText finds an HTTP status code in the text of an error of a
 // library that gives no typed error: "status code: 403", "status: 403
 // Forbidden", "status code 503", "HTTP 429", "Request error: 502 Bad Gateway".
-var notifyStatusText = regexp.MustCompile(`(?i)\b(?:status(?:[ _]?code)?|http|request error)\s*[:=]?\s*([1-5][0-9]{2})\b`)
+var notifyStatusText = lazyRegexp(`(?i)\b(?:status(?:[ _]?code)?|http|request error)\s*[:=]?\s*([1-5][0-9]{2})\b`)
 
 // notifyJudge classifies err by the HTTP status code in its text (see
 // notifyStatus). Without one it is retried.
 func notifyJudge(err error) error {
-	m := notifyStatusText.FindStringSubmatch(err.Error())
+	m := notifyStatusText().FindStringSubmatch(err.Error())
 	if m == nil {
 		return err
 	}

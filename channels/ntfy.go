@@ -54,7 +54,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -72,7 +71,7 @@ const (
 	ntfyJSONLimit = 2 * ntfyMessageLimit
 )
 
-var ntfyTopic = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
+var ntfyTopic = lazyRegexp(`^[-_A-Za-z0-9]{1,64}$`)
 
 // ntfyPriorities maps the priority names to their numbers.
 var ntfyPriorities = map[string]int{"min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5}
@@ -118,7 +117,7 @@ func newNtfy(name string, settings map[string]any) (Channel, error) {
 		return nil, err
 	}
 	c.url = strings.TrimRight(server, "/") + "/"
-	if !ntfyTopic.MatchString(s.Topic) {
+	if !ntfyTopic().MatchString(s.Topic) {
 		return nil, fmt.Errorf("channel %q: key topic: want 1 to 64 of A-Z, a-z, 0-9, _ and -", name)
 	}
 	c.topic = s.Topic

@@ -74,7 +74,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -406,13 +405,13 @@ const slackForm = "application/x-www-form-urlencoded"
 
 // slackChannelID matches a conversation ID: a public or private channel, a
 // group or a direct message.
-var slackChannelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+var slackChannelID = lazyRegexp(`^[CGD][A-Z0-9]{2,}$`)
 
 // channelID is the ID of the conversation files are shared to, which
 // files.completeUploadExternal wants as an ID: the channel key if it is
 // one, else the ID chat.postMessage answered for the report.
 func (c *Slack) channelID() (string, error) {
-	if slackChannelID.MatchString(c.channel) {
+	if slackChannelID().MatchString(c.channel) {
 		return c.channel, nil
 	}
 	c.mu.Lock()

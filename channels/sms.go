@@ -6,7 +6,6 @@ package channels
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf16"
 
@@ -51,7 +50,7 @@ func smsUnits(text string) int {
 
 // smsPhone is the shape of a phone number in international format (E.164,
 // with or without its +).
-var smsPhone = regexp.MustCompile(`^\+?[1-9][0-9]{6,14}$`)
+var smsPhone = lazyRegexp(`^\+?[1-9][0-9]{6,14}$`)
 
 // smsPhones checks the phones setting of an SMS kind.
 func smsPhones(name string, phones []string) error {
@@ -59,7 +58,7 @@ func smsPhones(name string, phones []string) error {
 		return fmt.Errorf("channel %q: key phones: missing (the numbers to send to, such as [\"+447700900123\"])", name)
 	}
 	for _, p := range phones {
-		if !smsPhone.MatchString(p) {
+		if !smsPhone().MatchString(p) {
 			return fmt.Errorf("channel %q: key phones: %q is not a number in international format, such as +447700900123", name, p)
 		}
 	}

@@ -48,7 +48,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -198,7 +197,7 @@ func (c *Teams) Payload(m Message) ([]byte, error) {
 }
 
 // teamsQuoted finds the status a connector quotes in a 200 answer.
-var teamsQuoted = regexp.MustCompile(`returned HTTP error (\d{3})`)
+var teamsQuoted = lazyRegexp(`returned HTTP error (\d{3})`)
 
 // Send posts the report as an Adaptive Card; the subject is the card's
 // fallback text, which Teams shows in notifications.
@@ -222,7 +221,7 @@ func (c *Teams) Send(ctx context.Context, subject, body string) error {
 			return nil
 		}
 		// A connector's failure, delivered with 200.
-		m := teamsQuoted.FindStringSubmatch(text)
+		m := teamsQuoted().FindStringSubmatch(text)
 		if m == nil {
 			return Permanent(Redact(fmt.Errorf("unexpected answer (want 1): %s", cutBytes(text, 300)), c.secrets...))
 		}

@@ -74,7 +74,6 @@ import (
 	"html"
 	"image/png"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -125,9 +124,9 @@ type telegramSettings struct {
 var (
 	// telegramTokenRE is the shape of a bot token: the bot's id, a colon, a
 	// secret of URL-safe characters.
-	telegramTokenRE = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{1,100}$`)
+	telegramTokenRE = lazyRegexp(`^[0-9]{1,20}:[A-Za-z0-9_-]{1,100}$`)
 	// telegramUsernameRE is a public chat's @username.
-	telegramUsernameRE = regexp.MustCompile(`^@[A-Za-z][A-Za-z0-9_]{3,31}$`)
+	telegramUsernameRE = lazyRegexp(`^@[A-Za-z][A-Za-z0-9_]{3,31}$`)
 )
 
 // Telegram is a channel that posts to a Telegram chat through a bot.
@@ -154,7 +153,7 @@ func newTelegram(name string, settings map[string]any) (Channel, error) {
 	switch {
 	case t.token == "":
 		return nil, fmt.Errorf("channel %q: key token: required (the bot token from BotFather; token_file reads it from a file)", name)
-	case !telegramTokenRE.MatchString(t.token):
+	case !telegramTokenRE().MatchString(t.token):
 		// Never show the value: it may be a real token with a typo.
 		return nil, fmt.Errorf("channel %q: key token: not a bot token (want the form 123456789:AAE..., as BotFather gives it)", name)
 	}
@@ -199,7 +198,7 @@ func telegramChatID(s string) (any, error) {
 		}
 		return id, nil
 	}
-	if telegramUsernameRE.MatchString(s) {
+	if telegramUsernameRE().MatchString(s) {
 		return s, nil
 	}
 	return nil, fmt.Errorf("want an integer id such as -1001234567890 or a public @channelusername, got %q", s)

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
 )
@@ -44,4 +46,11 @@ func Endpoint(raw string) string {
 		return "(invalid URL)"
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// lazyRegexp compiles expr the first time it is used, so that a command
+// that sends nothing (--help, check of another part) does not pay at start
+// for the patterns of every kind: they were half of the package's start-up.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

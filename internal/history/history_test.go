@@ -213,7 +213,7 @@ func TestLoadNoHistory(t *testing.T) {
 	// bounds catch it.
 	sealed := func(body ...byte) []byte {
 		b := append([]byte(magic+"\x01"), body...)
-		return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+		return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli()))
 	}
 	link := filepath.Join(dir, "link")
 	if err := os.Symlink(good, link); err != nil {
@@ -266,7 +266,7 @@ func TestVersion1FileReads(t *testing.T) {
 	b := []byte(magic + "\x01")
 	b = append(b, 1, 0x80, 0xdd, 0x9a, 0xd8, 0x06, 1, 4, 's', 's', 'h', 'd', 3, 2)
 	b = append(b, 1, 4, 192, 0, 2, 1, 0x80, 0xdd, 0x9a, 0xd8, 0x06, 0, 1)
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli()))
 	path := filepath.Join(t.TempDir(), "history")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
