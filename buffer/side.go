@@ -48,28 +48,38 @@ func (b *Buffer) lock() (func(), error) {
 // waits as long as it takes.
 func (b *Buffer) lockWithin(wait time.Duration) (unlock func(), ok bool, err error) {
 	name := b.path(LockFile)
-	l := flock.New(name, flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
+	unlock, ok, err = LockFor(name, wait)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(b.Dir, 0o750); err != nil {
+			return nil, false, fmt.Errorf("create buffer folder %s: %w", b.Dir, err)
+		}
+		unlock, ok, err = LockFor(name, wait)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("lock buffer %s: %w", name, pathless(err, name))
+	}
+	return unlock, ok, nil
+}
+
+// LockFor takes an exclusive lock on the lock file at path, created 0600
+// and never opened through a symbolic link. It tries for at most wait,
+// backing off from 1 to 16 ms, then returns ok false; a negative wait
+// waits as long as it takes. The error is the lock's own (a folder that
+// does not exist gives fs.ErrNotExist).
+func LockFor(path string, wait time.Duration) (unlock func(), ok bool, err error) {
+	l := flock.New(path, flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
 	take := l.TryLock
 	if wait < 0 {
 		take = func() (bool, error) { return true, l.Lock() }
 	}
 	ok, err = take()
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(b.Dir, 0o750); err != nil {
-			return nil, false, fmt.Errorf("create buffer folder %s: %w", b.Dir, err)
-		}
-		ok, err = take()
-	}
 	deadline := time.Now().Add(wait)
 	for delay := time.Millisecond; err == nil && !ok && time.Now().Before(deadline); delay = min(2*delay, 16*time.Millisecond) {
 		time.Sleep(min(delay, time.Until(deadline)))
 		ok, err = take()
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("lock buffer %s: %w", name, pathless(err, name))
-	}
-	if !ok {
-		return nil, false, nil
+	if err != nil || !ok {
+		return nil, false, err
 	}
 	return func() { _ = l.Unlock() }, true, nil
 }

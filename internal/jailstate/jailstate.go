@@ -23,11 +23,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/gofrs/flock"
-
+	"github.com/f2b-notify/f2b-notify/buffer"
 	"github.com/f2b-notify/f2b-notify/internal/fsguard"
 )
 
@@ -212,20 +210,15 @@ func Lost(dir string) (at time.Time, ok bool) {
 }
 
 func store(dir, jail string, started bool, now time.Time, fsync bool) error {
-	l := flock.New(filepath.Join(dir, LockFile), flock.SetFlag(os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW), flock.SetPermissions(0o600))
-	ok, err := l.TryLock()
-	deadline := time.Now().Add(LockWait)
-	for delay := time.Millisecond; err == nil && !ok && time.Now().Before(deadline); delay = min(2*delay, 32*time.Millisecond) {
-		time.Sleep(delay)
-		ok, err = l.TryLock()
-	}
+	lock := filepath.Join(dir, LockFile)
+	unlock, ok, err := buffer.LockFor(lock, LockWait)
 	if err != nil {
-		return fmt.Errorf("lock jails file %s: %w", l.Path(), err)
+		return fmt.Errorf("lock jails file %s: %w", lock, err)
 	}
 	if !ok {
-		return fmt.Errorf("lock jails file %s: still held by another process after %v", l.Path(), LockWait)
+		return fmt.Errorf("lock jails file %s: still held by another process after %v", lock, LockWait)
 	}
-	defer l.Unlock()
+	defer unlock()
 
 	// Only the holder of the lock writes File's temporary files: any there
 	// now is what a start or stop killed mid-write left.
