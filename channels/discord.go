@@ -149,7 +149,7 @@ func (c *Discord) Limit() int { return discordLimit }
 
 // Measure implements Measurer: UTF-16 code units, never fewer than the
 // characters Discord counts.
-func (c *Discord) Measure(body string) int { return slackUTF16Len(body) }
+func (c *Discord) Measure(body string) int { return utf16Len(body) }
 
 // Split implements Splitter.
 func (c *Discord) Split() bool { return c.split }

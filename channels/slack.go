@@ -77,8 +77,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/f2b-notify/f2b-notify/internal/secret"
 	"github.com/f2b-notify/f2b-notify/internal/textutil"
@@ -175,7 +173,7 @@ func (c *Slack) Limit() int { return slackLimit }
 
 // Measure implements Measurer: UTF-16 code units, which is never fewer than
 // the characters Slack counts.
-func (c *Slack) Measure(body string) int { return slackUTF16Len(body) }
+func (c *Slack) Measure(body string) int { return utf16Len(body) }
 
 // slackText is a Block Kit text object.
 type slackText struct {
@@ -450,7 +448,7 @@ func slackSections(body string) []string {
 		cur.Reset()
 	}
 	add := func(piece, sep string) {
-		if cur.Len() > 0 && slackUTF16Len(cur.String())+slackUTF16Len(sep)+slackUTF16Len(piece) > slackSectionMax {
+		if cur.Len() > 0 && utf16Len(cur.String())+utf16Len(sep)+utf16Len(piece) > slackSectionMax {
 			flush()
 		}
 		if cur.Len() > 0 {
@@ -459,13 +457,13 @@ func slackSections(body string) []string {
 		cur.WriteString(piece)
 	}
 	for _, para := range strings.Split(body, "\n\n") {
-		if slackUTF16Len(para) <= slackSectionMax {
+		if utf16Len(para) <= slackSectionMax {
 			add(para, "\n\n")
 			continue
 		}
 		flush()
 		for _, line := range strings.Split(para, "\n") {
-			for slackUTF16Len(line) > slackSectionMax {
+			for utf16Len(line) > slackSectionMax {
 				head := slackCut(line, slackSectionMax)
 				add(head, "\n")
 				flush()
@@ -482,30 +480,9 @@ func slackSections(body string) []string {
 // slackCut returns the longest prefix of s of at most max UTF-16 code units
 // that does not end inside an entity (&amp; &lt; &gt;).
 func slackCut(s string, max int) string {
-	n, end := 0, 0
-	for i, r := range s {
-		w := 1
-		if r > 0xffff {
-			w = 2
-		}
-		if n+w > max {
-			break
-		}
-		n += w
-		end = i + utf8.RuneLen(r)
-	}
-	head := s[:end]
+	head := s[:utf16Prefix(s, max)]
 	if amp := strings.LastIndexByte(head, '&'); amp >= 0 && !strings.Contains(head[amp:], ";") && amp > 0 {
 		head = head[:amp]
 	}
 	return head
-}
-
-// slackUTF16Len is the length of s in UTF-16 code units.
-func slackUTF16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += max(utf16.RuneLen(r), 1)
-	}
-	return n
 }

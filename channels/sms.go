@@ -7,7 +7,6 @@ package channels
 import (
 	"fmt"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/f2b-notify/f2b-notify/templates"
 )
@@ -41,7 +40,7 @@ func smsUnits(text string) int {
 		case strings.ContainsRune(gsm7Ext, r):
 			septets += 2
 		default:
-			units := len(utf16.Encode([]rune(text)))
+			units := utf16Len(text)
 			return (units*smsLimit + 69) / 70
 		}
 	}

@@ -28,15 +28,31 @@ func cutRunes(s string, n int) string {
 // cutUTF16 cuts s to at most n UTF-16 code units (as Telegram and Discord
 // count), "…" being the last one when cut.
 func cutUTF16(s string, n int) string {
-	if slackUTF16Len(s) <= n {
+	if utf16Len(s) <= n {
 		return s
 	}
+	return s[:utf16Prefix(s, n-1)] + "…"
+}
+
+// utf16Prefix is the length in bytes of the longest prefix of s that holds
+// at most n UTF-16 code units, whole characters only.
+func utf16Prefix(s string, n int) int {
 	used := 0
 	for i, r := range s {
-		if used+max(utf16.RuneLen(r), 1) > n-1 {
-			return s[:i] + "…"
+		if used+max(utf16.RuneLen(r), 1) > n {
+			return i
 		}
 		used += max(utf16.RuneLen(r), 1)
 	}
-	return s
+	return len(s)
+}
+
+// utf16Len is the length of s in UTF-16 code units, as Slack, Discord,
+// Telegram and SMS count it (an invalid byte counts one).
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += max(utf16.RuneLen(r), 1)
+	}
+	return n
 }
